@@ -1,0 +1,24 @@
+package main
+
+import (
+	"strings"
+
+	"github.com/tributary-io/tributary/config"
+)
+
+// configReference lists the definition sets that the README's
+// configuration reference documents, in order. The reference is generated
+// from them (go test ./cmd/tributary -run TestREADMEReference -update).
+func configReference() []*config.Def {
+	return nil
+}
+
+// referenceMarkdown renders the configuration reference section.
+func referenceMarkdown(defs []*config.Def) string {
+	var b strings.Builder
+	for _, d := range defs {
+		b.WriteString("\n### " + d.Name() + "\n\n")
+		b.WriteString(d.Markdown())
+	}
+	return b.String()
+}

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// app carries what every subcommand shares: standard streams and the
+// logger built from the global flags.
+type app struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+
+	logFormat string
+	logLevel  string
+	log       *slog.Logger
+}
+
+// commands lists every subcommand. Each is built by a newXxxCmd function in
+// its own file.
+func commands(a *app) []*cobra.Command {
+	return []*cobra.Command{
+		newVersionCmd(a),
+	}
+}
+
+func (a *app) root() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "tributary",
+		Short: "File connectors for Kafka, with a bundled Kafka-compatible broker",
+		Long: `Tributary tails files into Kafka topics and writes topics back out to files,
+continuously, like Kafka Connect's file connectors. It bundles a single-node
+Kafka-compatible broker and Kafka's command-line tools, and works unchanged
+against any Kafka cluster: bootstrap.servers is the only switch.`,
+		Version:       version(),
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			log, err := newLogger(a.stderr, a.logFormat, a.logLevel)
+			if err != nil {
+				return usageError{err}
+			}
+			a.log = log
+			return nil
+		},
+	}
+	root.SetIn(a.stdin)
+	root.SetOut(a.stdout)
+	root.SetErr(a.stderr)
+	root.SetVersionTemplate("{{.Version}}\n")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.PersistentFlags().StringVar(&a.logFormat, "log-format", "text", "log format on stderr: text or json")
+	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	root.CompletionOptions.DisableDefaultCmd = true
+	for _, c := range commands(a) {
+		root.AddCommand(c)
+	}
+	return root
+}
+
+// execute runs the command line and maps its outcome to an exit code.
+func (a *app) execute(ctx context.Context, root *cobra.Command, args []string) int {
+	root.SetArgs(args)
+	cmd, err := root.ExecuteContextC(ctx)
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintf(a.stderr, "Error: %v\n", err)
+	if isUsageError(err) {
+		name := "tributary"
+		if cmd != nil {
+			name = cmd.CommandPath()
+		}
+		fmt.Fprintf(a.stderr, "Run '%s --help' for usage.\n", name)
+		return 2
+	}
+	return 1
+}
+
+// usageError marks an error as the user's misuse of the command line: exit
+// code 2 rather than 1.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usageErrorf(format string, args ...any) error {
+	return usageError{fmt.Errorf(format, args...)}
+}
+
+func isUsageError(err error) bool {
+	var ue usageError
+	if errors.As(err, &ue) {
+		return true
+	}
+	// cobra's own argument and command checks
+	msg := err.Error()
+	return strings.HasPrefix(msg, "unknown command") ||
+		strings.HasPrefix(msg, "unknown flag") ||
+		strings.HasPrefix(msg, "unknown shorthand flag") ||
+		strings.Contains(msg, "arg(s)") ||
+		strings.HasPrefix(msg, "required flag")
+}
+
+// usageArgs wraps a cobra argument check so that its failure exits with 2.
+func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := check(cmd, args); err != nil {
+			return usageError{err}
+		}
+		return nil
+	}
+}
+
+// newLogger builds the process's logger: log/slog on stderr, text or JSON.
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	switch strings.ToLower(format) {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+}

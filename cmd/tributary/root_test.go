@@ -1,0 +1,157 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+func runArgs(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(args, strings.NewReader(""), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestVersion(t *testing.T) {
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		code, out, _ := runArgs(t, args...)
+		if code != 0 || !strings.HasPrefix(out, "tributary ") || !strings.Contains(out, "go1.") {
+			t.Errorf("%v: code %d, out %q", args, code, out)
+		}
+	}
+}
+
+func TestHelp(t *testing.T) {
+	code, out, _ := runArgs(t, "--help")
+	if code != 0 || !strings.Contains(out, "Available Commands:") || !strings.Contains(out, "version") {
+		t.Fatalf("code %d, out %q", code, out)
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	tests := []struct {
+		args    []string
+		code    int
+		errWant string
+	}{
+		{[]string{"version"}, 0, ""},
+		{[]string{"no-such-command"}, 2, `unknown command "no-such-command"`},
+		{[]string{"version", "--no-such-flag"}, 2, "unknown flag: --no-such-flag"},
+		{[]string{"version", "extra"}, 2, `unknown command "extra" for "tributary version"`},
+		{[]string{"--log-level", "loud", "version"}, 2, `--log-level "loud"`},
+		{[]string{"--log-format", "xml", "version"}, 2, `--log-format "xml"`},
+	}
+	for _, tt := range tests {
+		code, _, errOut := runArgs(t, tt.args...)
+		if code != tt.code {
+			t.Errorf("%v: exit %d, want %d (stderr %q)", tt.args, code, tt.code, errOut)
+		}
+		if tt.errWant != "" && !strings.Contains(errOut, tt.errWant) {
+			t.Errorf("%v: stderr %q does not say %q", tt.args, errOut, tt.errWant)
+		}
+	}
+}
+
+// testCmd is a command that exists only in tests, to observe what the root
+// gives every subcommand.
+func testApp(t *testing.T, run func(cmd *cobra.Command, a *app) error) (a *app, root *cobra.Command, out, errb *bytes.Buffer) {
+	out, errb = new(bytes.Buffer), new(bytes.Buffer)
+	a = &app{stdin: strings.NewReader(""), stdout: out, stderr: errb}
+	root = a.root()
+	root.AddCommand(&cobra.Command{
+		Use:  "probe",
+		RunE: func(cmd *cobra.Command, _ []string) error { return run(cmd, a) },
+	})
+	return a, root, out, errb
+}
+
+func TestRuntimeFailureExitsOne(t *testing.T) {
+	a, root, _, errb := testApp(t, func(*cobra.Command, *app) error { return errors.New("disk on fire") })
+	if code := a.executeWithSignals(root, []string{"probe"}); code != 1 {
+		t.Fatalf("exit %d, want 1", code)
+	}
+	if got := errb.String(); got != "Error: disk on fire\n" {
+		t.Fatalf("stderr %q", got)
+	}
+}
+
+func TestUsageErrorExitsTwo(t *testing.T) {
+	a, root, _, errb := testApp(t, func(*cobra.Command, *app) error { return usageErrorf("--topic is required") })
+	if code := a.executeWithSignals(root, []string{"probe"}); code != 2 {
+		t.Fatalf("exit %d, want 2", code)
+	}
+	if got := errb.String(); !strings.HasPrefix(got, "Error: --topic is required\nRun 'tributary probe --help' for usage.") {
+		t.Fatalf("stderr %q", got)
+	}
+}
+
+func TestJSONLogging(t *testing.T) {
+	a, root, _, errb := testApp(t, func(_ *cobra.Command, a *app) error {
+		a.log.Info("hello", "topic", "log-test")
+		a.log.Debug("hidden at info")
+		return nil
+	})
+	if code := a.executeWithSignals(root, []string{"--log-format", "json", "probe"}); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb)
+	}
+	var rec map[string]any
+	if err := json.Unmarshal(errb.Bytes(), &rec); err != nil {
+		t.Fatalf("stderr is not one JSON record: %q: %v", errb, err)
+	}
+	if rec["msg"] != "hello" || rec["topic"] != "log-test" || rec["level"] != "INFO" {
+		t.Fatalf("record %v", rec)
+	}
+}
+
+func TestDebugLogging(t *testing.T) {
+	a, root, _, errb := testApp(t, func(_ *cobra.Command, a *app) error {
+		a.log.Debug("shown at debug")
+		return nil
+	})
+	if code := a.executeWithSignals(root, []string{"--log-level", "debug", "probe"}); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	if !strings.Contains(errb.String(), "level=DEBUG msg=\"shown at debug\"") {
+		t.Fatalf("stderr %q", errb)
+	}
+}
+
+// TestSignalCancelsContext sends SIGINT and SIGTERM to the test process
+// while a command waits on its context: the context is cancelled and the
+// command returns normally.
+func TestSignalCancelsContext(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		started := make(chan struct{})
+		var ctxErr error
+		a, root, _, errb := testApp(t, func(cmd *cobra.Command, _ *app) error {
+			close(started)
+			select {
+			case <-cmd.Context().Done():
+				ctxErr = cmd.Context().Err()
+				return nil
+			case <-time.After(time.Minute):
+				return errors.New("context not cancelled within a minute")
+			}
+		})
+		done := make(chan int)
+		go func() { done <- a.executeWithSignals(root, []string{"probe"}) }()
+		<-started
+		if err := syscall.Kill(syscall.Getpid(), sig); err != nil {
+			t.Fatal(err)
+		}
+		if code := <-done; code != 0 {
+			t.Fatalf("%v: exit %d: %s", sig, code, errb)
+		}
+		if !errors.Is(ctxErr, context.Canceled) {
+			t.Fatalf("%v: ctx err %v", sig, ctxErr)
+		}
+	}
+}
