@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
@@ -153,5 +154,19 @@ func TestSignalCancelsContext(t *testing.T) {
 		if !errors.Is(ctxErr, context.Canceled) {
 			t.Fatalf("%v: ctx err %v", sig, ctxErr)
 		}
+	}
+}
+
+// TestBinary runs the built binary: exit codes cross the process boundary.
+func TestBinary(t *testing.T) {
+	bin := tributaryBinary(t)
+	out, err := exec.Command(bin, "version").Output()
+	if err != nil || !strings.HasPrefix(string(out), "tributary ") {
+		t.Fatalf("version: %v %q", err, out)
+	}
+	err = exec.Command(bin, "no-such-command").Run()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 2 {
+		t.Fatalf("unknown command: %v, want exit 2", err)
 	}
 }
