@@ -1,6 +1,6 @@
 module github.com/tributary-io/tributary
 
-go 1.26
+go 1.26.0
 
 require (
 	github.com/magiconair/properties v1.18.12
@@ -15,4 +15,5 @@ require (
 	github.com/klauspost/compress v1.20.3 // indirect
 	github.com/pierrec/lz4/v4 v4.1.33 // indirect
 	github.com/spf13/pflag v1.0.9 // indirect
+	github.com/twmb/franz-go/pkg/kadm v1.20.0 // indirect
 )
