@@ -1,0 +1,50 @@
+// Package group is the bundled broker's group coordinator: the classic
+// consumer group protocol (join, sync, heartbeat, leave), generations and
+// member ids, and committed offsets that are persisted under Config.Dir and
+// recovered on start-up. It knows nothing of the network: the broker decodes
+// each request with kmsg, hands it to Handle, and encodes the response.
+//
+// # Lifecycle
+//
+// Open replays Dir/offsets.log, rewrites it compacted, and starts two
+// goroutines: the timer goroutine (session timeouts, rebalance timeouts,
+// the initial rebalance delay, pending members, the retention check) and
+// the offsets log writer. Handle serves requests concurrently; JoinGroup
+// and SyncGroup park until the rebalance moves on or their context ends.
+// TopicDeleted forgets a deleted topic's offsets. Close answers parked
+// requests with NOT_COORDINATOR, stops the timers, writes and fsyncs what
+// is pending, and closes the log; it is idempotent.
+//
+// # State machine
+//
+// Each group moves Empty -> PreparingRebalance (members join; the join
+// ends when every member has rejoined, at the longest rebalance timeout, or
+// for a new group after group.initial.rebalance.delay.ms, extended while
+// members keep arriving) -> CompletingRebalance (the next generation: every
+// member has its JoinGroup answer, the leader with everyone's metadata;
+// members wait in SyncGroup for the leader's assignment) -> Stable. A member
+// joining, leaving, changing its metadata, missing its session timeout, or
+// failing to sync within the rebalance timeout sends the group back to
+// PreparingRebalance; a rebalance that ends with no member leaves it Empty.
+// The coordinator never computes assignments: the leader (a client) does,
+// so every client-side assignor works.
+//
+// # Committed offsets on disk
+//
+// Dir holds one file, offsets.log, and while it is rewritten offsets.log.tmp.
+// Group names are data inside records, never file names. The format is
+// described in offsetlog.go; for example a commit of offset 42 of
+// partition 0 of topic "logs" by group "sink", with no leader epoch, no
+// metadata and no expiry, is one 57-byte record:
+//
+//	00000031 <crc32c>                 payload length 49, checksum
+//	01                                kind: commit
+//	0004 "sink" 0004 "logs" 00000000  group, topic, partition
+//	000000000000002a ffffffff         offset 42, leader epoch -1
+//	00000000 <commit time, ms>        metadata "", commit time
+//	ffffffffffffffff                  expire time: none
+//
+// An OffsetCommit (and DeleteGroups, OffsetDelete, TopicDeleted) is answered
+// only once its records are fsynced, and commits that arrive together share
+// one fsync. A torn or corrupt tail (never acknowledged) is dropped on load.
+package group

@@ -1,0 +1,559 @@
+package group
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+)
+
+// The offsets log is one append-only file, Dir/offsets.log:
+//
+//	file   = header record*
+//	header = "TRIBOFF" version:uint8            (8 bytes, version 1)
+//	record = length:uint32 crc:uint32 payload   (big endian; length of payload,
+//	                                              CRC-32C of payload)
+//	payload = kind:uint8 fields...
+//
+// with these kinds (strings are uint16 length + bytes, metadata is uint32
+// length + bytes, times are Unix milliseconds):
+//
+//	1 commit        group topic partition:int32 offset:int64 leaderEpoch:int32
+//	                metadata commitTime:int64 expireTime:int64 (-1: none)
+//	2 deleteOffset  group topic partition:int32
+//	3 deleteGroup   group
+//	4 deleteTopic   topic
+//	5 groupMeta     group protocolType protocol generation:int32 empty:uint8 time:int64
+//
+// Replaying the records in order gives the committed offsets of every group.
+// Open reads the file up to the first record that is torn or fails its CRC
+// (everything after it was never acknowledged: a commit is acknowledged only
+// once its record is fsynced), then rewrites the live state into
+// offsets.log.tmp, fsyncs it, renames it over offsets.log and fsyncs Dir. The
+// same rewrite runs while serving once the file has grown well past its live
+// size.
+const (
+	logName     = "offsets.log"
+	tmpName     = "offsets.log.tmp"
+	logVersion  = 1
+	frameHeader = 8
+	// maxPayload bounds a record; a longer length field is corruption.
+	maxPayload = 64 << 20
+)
+
+var logMagic = [8]byte{'T', 'R', 'I', 'B', 'O', 'F', 'F', logVersion}
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// ErrCorrupt reports an offsets log whose header is not one this package
+// writes.
+var ErrCorrupt = errors.New("group: offsets log corrupt")
+
+type recordKind uint8
+
+const (
+	kindCommit recordKind = iota + 1
+	kindDeleteOffset
+	kindDeleteGroup
+	kindDeleteTopic
+	kindGroupMeta
+)
+
+// record is one entry of the offsets log. Which fields matter depends on
+// kind.
+type record struct {
+	kind      recordKind
+	group     string
+	topic     string
+	partition int32
+
+	// commit
+	offset      int64
+	leaderEpoch int32
+	metadata    string
+	commitTime  int64
+	expireTime  int64
+
+	// groupMeta
+	protocolType string
+	protocol     string
+	generation   int32
+	empty        bool
+	time         int64
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.BigEndian.AppendUint16(b, uint16(len(s)))
+	return append(b, s...)
+}
+
+// appendRecord appends r, framed, to b.
+func appendRecord(b []byte, r *record) []byte {
+	start := len(b)
+	b = append(b, make([]byte, frameHeader)...)
+	b = append(b, byte(r.kind))
+	switch r.kind {
+	case kindCommit:
+		b = appendString(b, r.group)
+		b = appendString(b, r.topic)
+		b = binary.BigEndian.AppendUint32(b, uint32(r.partition))
+		b = binary.BigEndian.AppendUint64(b, uint64(r.offset))
+		b = binary.BigEndian.AppendUint32(b, uint32(r.leaderEpoch))
+		b = binary.BigEndian.AppendUint32(b, uint32(len(r.metadata)))
+		b = append(b, r.metadata...)
+		b = binary.BigEndian.AppendUint64(b, uint64(r.commitTime))
+		b = binary.BigEndian.AppendUint64(b, uint64(r.expireTime))
+	case kindDeleteOffset:
+		b = appendString(b, r.group)
+		b = appendString(b, r.topic)
+		b = binary.BigEndian.AppendUint32(b, uint32(r.partition))
+	case kindDeleteGroup:
+		b = appendString(b, r.group)
+	case kindDeleteTopic:
+		b = appendString(b, r.topic)
+	case kindGroupMeta:
+		b = appendString(b, r.group)
+		b = appendString(b, r.protocolType)
+		b = appendString(b, r.protocol)
+		b = binary.BigEndian.AppendUint32(b, uint32(r.generation))
+		var e byte
+		if r.empty {
+			e = 1
+		}
+		b = append(b, e)
+		b = binary.BigEndian.AppendUint64(b, uint64(r.time))
+	default:
+		panic(fmt.Sprintf("group: append record of unknown kind %d", r.kind))
+	}
+	payload := b[start+frameHeader:]
+	binary.BigEndian.PutUint32(b[start:], uint32(len(payload)))
+	binary.BigEndian.PutUint32(b[start+4:], crc32.Checksum(payload, castagnoli))
+	return b
+}
+
+// payloadReader decodes fields of one payload; any short read sets bad.
+type payloadReader struct {
+	b   []byte
+	bad bool
+}
+
+func (r *payloadReader) take(n int) []byte {
+	if r.bad || n > len(r.b) {
+		r.bad = true
+		return nil
+	}
+	v := r.b[:n]
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *payloadReader) u8() uint8 {
+	if v := r.take(1); v != nil {
+		return v[0]
+	}
+	return 0
+}
+
+func (r *payloadReader) u16() uint16 {
+	if v := r.take(2); v != nil {
+		return binary.BigEndian.Uint16(v)
+	}
+	return 0
+}
+
+func (r *payloadReader) u32() uint32 {
+	if v := r.take(4); v != nil {
+		return binary.BigEndian.Uint32(v)
+	}
+	return 0
+}
+
+func (r *payloadReader) u64() uint64 {
+	if v := r.take(8); v != nil {
+		return binary.BigEndian.Uint64(v)
+	}
+	return 0
+}
+
+func (r *payloadReader) str() string  { return string(r.take(int(r.u16()))) }
+func (r *payloadReader) blob() string { return string(r.take(int(r.u32()))) }
+
+// decodePayload decodes one record payload (CRC already checked).
+func decodePayload(p []byte) (record, error) {
+	r := payloadReader{b: p}
+	rec := record{kind: recordKind(r.u8())}
+	switch rec.kind {
+	case kindCommit:
+		rec.group = r.str()
+		rec.topic = r.str()
+		rec.partition = int32(r.u32())
+		rec.offset = int64(r.u64())
+		rec.leaderEpoch = int32(r.u32())
+		rec.metadata = r.blob()
+		rec.commitTime = int64(r.u64())
+		rec.expireTime = int64(r.u64())
+	case kindDeleteOffset:
+		rec.group = r.str()
+		rec.topic = r.str()
+		rec.partition = int32(r.u32())
+	case kindDeleteGroup:
+		rec.group = r.str()
+	case kindDeleteTopic:
+		rec.topic = r.str()
+	case kindGroupMeta:
+		rec.group = r.str()
+		rec.protocolType = r.str()
+		rec.protocol = r.str()
+		rec.generation = int32(r.u32())
+		rec.empty = r.u8() != 0
+		rec.time = int64(r.u64())
+	default:
+		return rec, fmt.Errorf("unknown record kind %d", rec.kind)
+	}
+	if r.bad {
+		return rec, errors.New("short record")
+	}
+	if len(r.b) != 0 {
+		return rec, fmt.Errorf("%d trailing bytes in record", len(r.b))
+	}
+	return rec, nil
+}
+
+// decodeLog decodes the records of a whole file. It returns the records
+// before the first invalid one and the length of that valid prefix; a file
+// shorter than the header is empty. An unknown header is ErrCorrupt.
+func decodeLog(data []byte) (recs []record, valid int, err error) {
+	if len(data) < len(logMagic) {
+		return nil, 0, nil
+	}
+	if [8]byte(data[:8]) != logMagic {
+		return nil, 0, fmt.Errorf("%w: header %q", ErrCorrupt, data[:8])
+	}
+	pos := len(logMagic)
+	for pos+frameHeader <= len(data) {
+		n := binary.BigEndian.Uint32(data[pos:])
+		sum := binary.BigEndian.Uint32(data[pos+4:])
+		if n == 0 || n > maxPayload || uint64(pos+frameHeader)+uint64(n) > uint64(len(data)) {
+			break
+		}
+		payload := data[pos+frameHeader : pos+frameHeader+int(n)]
+		if crc32.Checksum(payload, castagnoli) != sum {
+			break
+		}
+		rec, derr := decodePayload(payload)
+		if derr != nil {
+			break
+		}
+		recs = append(recs, rec)
+		pos += frameHeader + int(n)
+	}
+	return recs, pos, nil
+}
+
+// batch is a group of records written with one write and one fsync. Every
+// request whose records are in the batch waits on done; err is set before
+// done is closed.
+type batch struct {
+	recs []record
+	buf  []byte
+	done chan struct{}
+	err  error
+}
+
+func newBatch() *batch { return &batch{done: make(chan struct{})} }
+
+// offsetLog is the open offsets log. The file and size belong to the
+// coordinator's writer goroutine; mu guards the batch being filled, the
+// sticky error and closing.
+type offsetLog struct {
+	dir  string
+	f    *os.File
+	size int64
+	// compactAt is the size at which the writer rewrites the file.
+	compactAt int64
+	// slack is how far beyond twice the live size the file may grow.
+	slack int64
+
+	mu       sync.Mutex
+	cur      *batch
+	inflight *batch // being written by the writer; nil when idle
+	err      error
+	closing bool
+	kick    chan struct{}
+}
+
+// readLogFile reads and decodes Dir/offsets.log; a missing file is empty.
+// dropped is how many bytes past the valid prefix were ignored.
+func readLogFile(dir string) (recs []record, dropped int, err error) {
+	data, err := os.ReadFile(filepath.Join(dir, logName))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, 0, nil
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("read offsets log: %w", err)
+	}
+	recs, valid, err := decodeLog(data)
+	if err != nil {
+		return nil, 0, fmt.Errorf("read %s: %w", filepath.Join(dir, logName), err)
+	}
+	return recs, len(data) - valid, nil
+}
+
+// writeSnapshot atomically replaces Dir/offsets.log with the header and
+// snap (framed records): temp file, fsync, rename, fsync of Dir.
+func writeSnapshot(dir string, snap []byte) error {
+	tmp := filepath.Join(dir, tmpName)
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	if err != nil {
+		return fmt.Errorf("create %s: %w", tmp, err)
+	}
+	_, err = f.Write(append(logMagic[:], snap...))
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", tmp, err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, logName)); err != nil {
+		return fmt.Errorf("rename %s: %w", tmp, err)
+	}
+	return syncDir(dir)
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("open dir %s: %w", dir, err)
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("fsync dir %s: %w", dir, err)
+	}
+	return nil
+}
+
+// openLog writes snap as the new log and opens it for appending.
+func openLog(dir string, snap []byte, slack int64) (*offsetLog, error) {
+	if err := writeSnapshot(dir, snap); err != nil {
+		return nil, err
+	}
+	l := &offsetLog{dir: dir, slack: slack, cur: newBatch(), kick: make(chan struct{}, 1)}
+	if err := l.reopen(int64(len(logMagic) + len(snap))); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// reopen opens the file after a snapshot of size bytes was written.
+func (l *offsetLog) reopen(size int64) error {
+	f, err := os.OpenFile(filepath.Join(l.dir, logName), os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("open offsets log: %w", err)
+	}
+	if l.f != nil {
+		l.f.Close()
+	}
+	l.f = f
+	l.size = size
+	l.compactAt = 2*size + l.slack
+	return nil
+}
+
+// append adds records to the batch being filled and returns that batch.
+// After a write error, or once closing, the returned batch is already done
+// with an error.
+func (l *offsetLog) append(recs ...record) *batch {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.err != nil || l.closing {
+		b := newBatch()
+		b.err = l.err
+		if b.err == nil {
+			b.err = errClosed
+		}
+		close(b.done)
+		return b
+	}
+	for i := range recs {
+		l.cur.buf = appendRecord(l.cur.buf, &recs[i])
+	}
+	l.cur.recs = append(l.cur.recs, recs...)
+	select {
+	case l.kick <- struct{}{}:
+	default:
+	}
+	return l.cur
+}
+
+// take swaps out the batch being filled.
+func (l *offsetLog) take() (b *batch, closing bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b = l.cur
+	l.cur = newBatch()
+	l.inflight = nil
+	if len(b.recs) > 0 {
+		l.inflight = b
+	}
+	return b, l.closing
+}
+
+// pendingBatch returns the last batch not yet done, if any: once it is
+// done, every record appended before the call is on disk and applied.
+func (l *offsetLog) pendingBatch() *batch {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.cur.recs) > 0 {
+		return l.cur
+	}
+	return l.inflight
+}
+
+// write appends b to the file and fsyncs it. A failure is sticky: the
+// file's tail is unknown, so nothing more is written.
+func (l *offsetLog) write(b *batch) error {
+	l.mu.Lock()
+	err := l.err
+	l.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	n, err := l.f.Write(b.buf)
+	if err == nil {
+		err = l.f.Sync()
+	}
+	if err != nil {
+		err = fmt.Errorf("append to offsets log: %w", err)
+		l.mu.Lock()
+		l.err = err
+		l.mu.Unlock()
+		return err
+	}
+	l.size += int64(n)
+	return nil
+}
+
+var errClosed = errors.New("group: coordinator closed")
+
+// writeLoop is the coordinator's writer goroutine: it writes each batch
+// with one fsync, applies its records to the in-memory state in log order,
+// and then releases the requests waiting on it. Concurrent commits land in
+// the same batch while the previous one is being synced, so they share an
+// fsync. It drains the last batch and returns once the log is closing.
+func (c *Coordinator) writeLoop() {
+	l := c.olog
+	for {
+		<-l.kick
+		for {
+			b, closing := l.take()
+			if len(b.recs) == 0 {
+				close(b.done)
+				if closing {
+					return
+				}
+				break
+			}
+			b.err = l.write(b)
+			c.mu.Lock()
+			if b.err == nil {
+				for i := range b.recs {
+					c.apply(&b.recs[i], false)
+				}
+			} else {
+				c.log.Error("offsets log write failed; commits are refused from now on", "err", b.err)
+				for i := range b.recs {
+					c.unpend(&b.recs[i])
+				}
+			}
+			var snap []byte
+			if b.err == nil && l.size >= l.compactAt {
+				snap = c.snapshot()
+			}
+			c.mu.Unlock()
+			close(b.done)
+			if snap != nil {
+				c.compact(snap)
+			}
+		}
+	}
+}
+
+// compact rewrites the log from snap, a snapshot of the state after the
+// last written record.
+func (c *Coordinator) compact(snap []byte) {
+	l := c.olog
+	before := l.size
+	err := writeSnapshot(l.dir, snap)
+	if err == nil {
+		err = l.reopen(int64(len(logMagic) + len(snap)))
+	}
+	if err != nil {
+		c.log.Error("compact offsets log", "err", err)
+		l.mu.Lock()
+		l.err = err
+		l.mu.Unlock()
+		return
+	}
+	c.log.Debug("compacted offsets log", "before", before, "after", l.size)
+}
+
+// closeLog drains pending batches, stops the writer and closes the file.
+func (c *Coordinator) closeLog() error {
+	l := c.olog
+	l.mu.Lock()
+	l.closing = true
+	l.mu.Unlock()
+	select {
+	case l.kick <- struct{}{}:
+	default:
+	}
+	c.writerDone.Wait()
+	l.mu.Lock()
+	err := l.err
+	l.mu.Unlock()
+	if serr := l.f.Sync(); err == nil && serr != nil {
+		err = fmt.Errorf("fsync offsets log: %w", serr)
+	}
+	if cerr := l.f.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("close offsets log: %w", cerr)
+	}
+	return err
+}
+
+// snapshot encodes the live state: each group's metadata and committed
+// offsets, groups and partitions in sorted order. Called with mu held.
+func (c *Coordinator) snapshot() []byte {
+	var b []byte
+	names := make([]string, 0, len(c.groups))
+	for name := range c.groups {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		g := c.groups[name]
+		if g.protocolType != "" || g.generation > 0 {
+			m := g.metaRecord(c.clk.Now())
+			b = appendRecord(b, &m)
+		}
+		for _, tp := range g.sortedOffsets() {
+			o := g.offsets[tp]
+			b = appendRecord(b, &record{
+				kind: kindCommit, group: name, topic: tp.topic, partition: tp.partition,
+				offset: o.offset, leaderEpoch: o.leaderEpoch, metadata: o.metadata,
+				commitTime: o.commitTime, expireTime: o.expireTime,
+			})
+		}
+	}
+	return b
+}
