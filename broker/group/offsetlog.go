@@ -282,8 +282,8 @@ type offsetLog struct {
 	cur      *batch
 	inflight *batch // being written by the writer; nil when idle
 	err      error
-	closing bool
-	kick    chan struct{}
+	closing  bool
+	kick     chan struct{}
 }
 
 // readLogFile reads and decodes Dir/offsets.log; a missing file is empty.
