@@ -4,13 +4,20 @@ import (
 	"strings"
 
 	"github.com/tributary-io/tributary/config"
+	"github.com/tributary-io/tributary/connect"
+	"github.com/tributary-io/tributary/connectors/filesink"
+	"github.com/tributary-io/tributary/connectors/filesource"
 )
 
 // configReference lists the definition sets that the README's
 // configuration reference documents, in order. The reference is generated
 // from them (go test ./cmd/tributary -run TestREADMEReference -update).
 func configReference() []*config.Def {
-	return nil
+	return []*config.Def{
+		connect.WorkerDef(),
+		filesource.Def(),
+		filesink.Def(),
+	}
 }
 
 // referenceMarkdown renders the configuration reference section.

@@ -27,6 +27,7 @@ type app struct {
 func commands(a *app) []*cobra.Command {
 	return []*cobra.Command{
 		newVersionCmd(a),
+		newConnectStandaloneCmd(a),
 		newTopicsCmd(a),
 	}
 }

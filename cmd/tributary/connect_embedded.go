@@ -1,0 +1,64 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"path/filepath"
+	"strings"
+
+	"github.com/tributary-io/tributary/config"
+)
+
+// embeddedBroker is the bundled broker run in-process for a worker file
+// without bootstrap.servers.
+type embeddedBroker struct {
+	addr  string
+	close func(ctx context.Context) error
+}
+
+// brokerProps returns the server properties of the bundled broker: the
+// worker file's broker.* keys without the prefix, with listeners on
+// 127.0.0.1:9092 and log.dirs beside the offsets file unless they are set.
+func brokerProps(worker *config.Values, offsetsFile string) *config.Props {
+	m := worker.WithPrefix("broker.")
+	if strings.TrimSpace(m["listeners"]) == "" {
+		m["listeners"] = "PLAINTEXT://127.0.0.1:9092"
+	}
+	if strings.TrimSpace(m["log.dirs"]) == "" && strings.TrimSpace(m["log.dir"]) == "" {
+		m["log.dirs"] = filepath.Join(filepath.Dir(offsetsFile), "tributary-logs")
+	}
+	return config.FromMap(worker.Source(), m)
+}
+
+// prefixKeys makes errors about server properties name the worker file's
+// broker.* keys.
+func prefixKeys(err error) error {
+	var out []error
+	var walk func(error)
+	walk = func(e error) {
+		if j, ok := e.(interface{ Unwrap() []error }); ok {
+			for _, x := range j.Unwrap() {
+				walk(x)
+			}
+			return
+		}
+		var ce *config.Error
+		if errors.As(e, &ce) {
+			c := *ce
+			c.Key = "broker." + c.Key
+			out = append(out, &c)
+			return
+		}
+		out = append(out, e)
+	}
+	walk(err)
+	return errors.Join(out...)
+}
+
+func startEmbeddedBroker(ctx context.Context, a *app, worker *config.Values, offsetsFile string) (*embeddedBroker, error) {
+	_ = ctx
+	_ = brokerProps(worker, offsetsFile)
+	_ = slog.Default
+	return nil, errors.New("the bundled broker is not available in this build; set bootstrap.servers")
+}

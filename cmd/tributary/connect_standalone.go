@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tributary-io/tributary/config"
+	"github.com/tributary-io/tributary/connect"
+	"github.com/tributary-io/tributary/connectors/filesink"
+	"github.com/tributary-io/tributary/connectors/filesource"
+)
+
+// connectorRegistry lists the connector classes connect-standalone runs.
+func connectorRegistry() *connect.Registry {
+	reg := connect.NewRegistry()
+	for _, p := range []connect.Plugin{filesource.Plugin(version()), filesink.Plugin(version())} {
+		if err := reg.Register(p); err != nil {
+			panic(err) // two classes with one name: a programming error
+		}
+	}
+	return reg
+}
+
+type connectStandaloneFlags struct {
+	overrides []string
+}
+
+func newConnectStandaloneCmd(a *app) *cobra.Command {
+	var f connectStandaloneFlags
+	cmd := &cobra.Command{
+		Use:   "connect-standalone worker.properties [connector.properties ...]",
+		Short: "Run file connectors, like Kafka's connect-standalone.sh",
+		Long: `Runs a standalone Kafka Connect worker with the connectors described by the
+connector files: FileStreamSource tails a file into a topic, FileStreamSink
+appends a topic to a file. Kafka Connect's own property files work unchanged.
+
+When the worker file sets no bootstrap.servers, the bundled broker starts in
+this process (on 127.0.0.1:9092 unless broker.listeners says otherwise) and
+the worker uses it; console-consumer and topics can attach to it from another
+terminal. SIGINT or SIGTERM stops the worker cleanly: sources stop reading,
+their records are acknowledged, sinks flush and commit, offsets are saved,
+and the bundled broker stops last.`,
+		Args: usageArgs(cobra.MinimumNArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runConnectStandalone(cmd.Context(), a, args[0], args[1:], f)
+		},
+	}
+	cmd.Flags().StringArrayVar(&f.overrides, "override", nil, "worker property that replaces the file's, key=value (repeatable)")
+	return cmd
+}
+
+func runConnectStandalone(ctx context.Context, a *app, workerFile string, connectorFiles []string, f connectStandaloneFlags) error {
+	props, err := config.Load(workerFile)
+	if err != nil {
+		return err
+	}
+	for _, o := range f.overrides {
+		k, v, ok := strings.Cut(o, "=")
+		if !ok || strings.TrimSpace(k) == "" {
+			return usageErrorf("--override %q: want key=value", o)
+		}
+		props.Set(strings.TrimSpace(k), v)
+	}
+	vals, err := connect.WorkerDef().Parse(props)
+	if err != nil {
+		return err
+	}
+	vals.LogUnknown(a.log)
+	cfg, err := connect.ParseWorkerConfig(vals)
+	if err != nil {
+		return err
+	}
+	reg := connectorRegistry()
+
+	// Every connector file is checked before anything starts.
+	check, _ := connect.NewWorker(cfg, reg, a.log)
+	var errs []error
+	var connProps []*config.Props
+	names := map[string]string{}
+	for _, file := range connectorFiles {
+		p, err := config.Load(file)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if err := check.ValidateConnector(p); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		name, _ := p.Get("name")
+		name = strings.TrimSpace(name)
+		if other, dup := names[name]; dup {
+			errs = append(errs, &config.Error{Source: file, Key: "name", Value: name, Reason: "is already the name of the connector in " + other})
+			continue
+		}
+		names[name] = file
+		connProps = append(connProps, p)
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	if len(connProps) == 0 {
+		a.log.Warn("no connector files given; the worker runs without connectors")
+	}
+
+	var emb *embeddedBroker
+	if len(cfg.BootstrapServers) == 0 {
+		emb, err = startEmbeddedBroker(ctx, a, vals, cfg.OffsetsFile)
+		if err != nil {
+			return err
+		}
+		cfg.BootstrapServers = []string{emb.addr}
+	}
+	stopBroker := func() error {
+		if emb == nil {
+			return nil
+		}
+		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		return emb.close(sctx)
+	}
+
+	w, err := connect.NewWorker(cfg, reg, a.log, connect.WithVersion(version()))
+	if err == nil {
+		err = w.Start(ctx)
+	}
+	if err != nil {
+		return errors.Join(err, stopBroker())
+	}
+	closeTimeout := 3*cfg.ShutdownTimeout + 10*time.Second
+	shutdown := func() error {
+		cctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+		defer cancel()
+		werr := w.Close(cctx)
+		return errors.Join(werr, stopBroker())
+	}
+	for _, p := range connProps {
+		if err := w.StartConnector(ctx, p); err != nil {
+			return errors.Join(err, shutdown())
+		}
+	}
+	a.log.Info("connect-standalone running", "connectors", len(connProps), "bootstrap.servers", strings.Join(cfg.BootstrapServers, ","))
+	<-ctx.Done()
+	a.log.Info("stopping: sources stop reading, sinks flush and commit, offsets are saved")
+	if err := shutdown(); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	a.log.Info("stopped")
+	return nil
+}

@@ -1,0 +1,166 @@
+package connect
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/tributary-io/tributary/config"
+	"github.com/tributary-io/tributary/connect/kafkaclient"
+)
+
+// WorkerDef returns the keys of a standalone worker file, with Kafka's names
+// and defaults.
+func WorkerDef() *config.Def {
+	return config.NewDef("worker",
+		config.Key{Name: "bootstrap.servers", Type: config.List,
+			Doc: "Kafka cluster to use, host:port,... When unset, the worker starts the bundled broker in-process and uses it."},
+		config.Key{Name: "key.converter", Type: config.Class,
+			Doc: "Converter of record keys: org.apache.kafka.connect.storage.StringConverter (used when unset), org.apache.kafka.connect.json.JsonConverter or org.apache.kafka.connect.converters.ByteArrayConverter."},
+		config.Key{Name: "value.converter", Type: config.Class,
+			Doc: "Converter of record values; the same classes as key.converter."},
+		config.Key{Name: "key.converter.schemas.enable", Type: config.Bool, Default: "true", HasDefault: true,
+			Doc: "JsonConverter: wrap keys in Kafka's {\"schema\":...,\"payload\":...} envelope."},
+		config.Key{Name: "value.converter.schemas.enable", Type: config.Bool, Default: "true", HasDefault: true,
+			Doc: "JsonConverter: wrap values in Kafka's {\"schema\":...,\"payload\":...} envelope."},
+		config.Key{Name: "offset.storage.file.filename", Type: config.String, Required: true, Validate: config.NonEmpty(),
+			Doc: "File that keeps the source connectors' positions."},
+		config.Key{Name: "offset.flush.interval.ms", Type: config.Duration, Default: "60000", HasDefault: true, Validate: config.AtLeast(1),
+			Doc: "How often source offsets are saved and sink offsets committed (after the sink's file is flushed)."},
+		config.Key{Name: "offset.flush.timeout.ms", Type: config.Duration, Default: "5000", HasDefault: true, Validate: config.AtLeast(1),
+			Doc: "Longest wait for records to be acknowledged, or for a commit, when offsets are flushed."},
+		config.Key{Name: "listeners", Type: config.List, Default: "http://127.0.0.1:8083", HasDefault: true,
+			Doc: "REST API listener, http://host:port (port 0 picks a free one)."},
+		config.Key{Name: "plugin.path", Type: config.List,
+			Doc: "Accepted for compatibility; the connectors are built in."},
+		config.Key{Name: "task.shutdown.graceful.timeout.ms", Type: config.Duration, Default: "5000", HasDefault: true,
+			Doc: "How long shutdown waits for tasks to stop, records to be acknowledged and offsets committed."},
+		config.Key{Name: "topic.creation.enable", Type: config.Bool, Default: "true", HasDefault: true,
+			Doc: "Create the topics that source connectors write to when they do not exist."},
+		config.Key{Name: "broker.listeners", Type: config.String, Default: "PLAINTEXT://127.0.0.1:9092", HasDefault: true,
+			Doc: "Bundled broker only (no bootstrap.servers): its listeners. Any other broker.<key> is a server.properties key for it."},
+		config.Key{Name: "broker.log.dirs", Type: config.String,
+			Doc: "Bundled broker only: its data folder; by default tributary-logs beside the offsets file."},
+	)
+}
+
+// WorkerConfig is a parsed worker file.
+type WorkerConfig struct {
+	// Source names the worker file in messages.
+	Source string
+	// BootstrapServers is the cluster; empty means the caller provides one.
+	BootstrapServers []string
+	KeyConverter     ConverterConfig
+	ValueConverter   ConverterConfig
+	OffsetsFile      string
+	FlushInterval    time.Duration
+	FlushTimeout     time.Duration
+	// Listener is the REST API's host:port; empty disables the API.
+	Listener         string
+	ShutdownTimeout  time.Duration
+	TopicCreation    bool
+	PluginPathIsSet  bool
+	ProducerProps    map[string]string
+	ConsumerProps    map[string]string
+	AdminProps       map[string]string
+	ConverterDefault bool // true when a converter class was not given
+}
+
+// ConverterConfig names a converter and its settings.
+type ConverterConfig struct {
+	Class         string
+	SchemasEnable bool
+}
+
+// ParseWorkerConfig builds the worker configuration from parsed values.
+// Errors name the file and key.
+func ParseWorkerConfig(v *config.Values) (WorkerConfig, error) {
+	cfg := WorkerConfig{
+		Source:          v.Source(),
+		OffsetsFile:     v.String("offset.storage.file.filename"),
+		FlushInterval:   v.Duration("offset.flush.interval.ms"),
+		FlushTimeout:    v.Duration("offset.flush.timeout.ms"),
+		ShutdownTimeout: v.Duration("task.shutdown.graceful.timeout.ms"),
+		TopicCreation:   v.Bool("topic.creation.enable"),
+		PluginPathIsSet: v.IsSet("plugin.path"),
+		ProducerProps:   v.WithPrefix("producer."),
+		ConsumerProps:   v.WithPrefix("consumer."),
+		AdminProps:      v.WithPrefix("admin."),
+	}
+	var errs []error
+	keyErr := func(key, value, reason string) {
+		errs = append(errs, &config.Error{Source: v.Source(), Key: key, Value: value, Reason: reason})
+	}
+	if v.IsSet("bootstrap.servers") {
+		cfg.BootstrapServers = v.List("bootstrap.servers")
+		raw, _ := v.Props().Get("bootstrap.servers")
+		if len(cfg.BootstrapServers) == 0 {
+			keyErr("bootstrap.servers", raw, "names no broker; remove the key to use the bundled broker")
+		}
+		for _, h := range cfg.BootstrapServers {
+			if _, _, err := net.SplitHostPort(h); err != nil {
+				keyErr("bootstrap.servers", raw, fmt.Sprintf("has %q, which is not host:port", h))
+				break
+			}
+		}
+	}
+	for _, side := range []string{"key", "value"} {
+		key := side + ".converter"
+		cc := ConverterConfig{Class: v.String(key), SchemasEnable: v.Bool(key + ".schemas.enable")}
+		if cc.Class == "" {
+			cc.Class = StringConverterClass
+			cfg.ConverterDefault = true
+		} else if _, err := NewConverter(cc.Class, cc.SchemasEnable); err != nil {
+			keyErr(key, cc.Class, err.Error())
+		}
+		if side == "key" {
+			cfg.KeyConverter = cc
+		} else {
+			cfg.ValueConverter = cc
+		}
+	}
+	ls := v.List("listeners")
+	if len(ls) > 1 {
+		keyErr("listeners", strings.Join(ls, ","), "names more than one listener; give one")
+	} else if len(ls) == 1 {
+		addr, err := parseListener(ls[0])
+		if err != nil {
+			keyErr("listeners", ls[0], err.Error())
+		}
+		cfg.Listener = addr
+	}
+	for _, p := range []struct {
+		prefix string
+		props  map[string]string
+		role   kafkaclient.Role
+	}{{"producer.", cfg.ProducerProps, kafkaclient.Producer}, {"consumer.", cfg.ConsumerProps, kafkaclient.Consumer}, {"admin.", cfg.AdminProps, kafkaclient.Admin}} {
+		for k, val := range p.props {
+			if _, err := kafkaclient.Options(map[string]string{k: val}, p.role); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %s%w", v.Source(), p.prefix, err))
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return WorkerConfig{}, errors.Join(errs...)
+	}
+	return cfg, nil
+}
+
+// parseListener turns http://host:port into host:port.
+func parseListener(s string) (string, error) {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return "", errors.New("is not a listener URL such as http://127.0.0.1:8083")
+	}
+	if !strings.EqualFold(u.Scheme, "http") {
+		return "", fmt.Errorf("uses %s; only http is served", u.Scheme)
+	}
+	host, port, err := net.SplitHostPort(u.Host)
+	if err != nil {
+		return "", errors.New("lacks a port (http://host:port)")
+	}
+	return net.JoinHostPort(host, port), nil
+}

@@ -1,0 +1,193 @@
+package connect
+
+import (
+	"context"
+	"encoding/json"
+	"hash/fnv"
+	"log/slog"
+	"time"
+
+	"github.com/tributary-io/tributary/config"
+)
+
+// Connector is one configured connector: it checks nothing itself (its keys
+// are declared once in its Plugin's Def and checked by the worker) and splits
+// its work into task configurations.
+type Connector interface {
+	// Start is given the connector's parsed configuration.
+	Start(ctx context.Context, cfg *config.Values) error
+	// TaskConfigs returns one key/value configuration per task, at most
+	// maxTasks (at least one).
+	TaskConfigs(maxTasks int) ([]map[string]string, error)
+	// Stop releases what Start took. It is called once.
+	Stop() error
+}
+
+// SourceConnector is a connector whose tasks read from outside and write to
+// Kafka.
+type SourceConnector interface {
+	Connector
+	NewTask() SourceTask
+}
+
+// SinkConnector is a connector whose tasks read from Kafka and write
+// outside.
+type SinkConnector interface {
+	Connector
+	NewTask() SinkTask
+}
+
+// SourceTask reads records from outside.
+//
+// The worker calls Start, then Poll in a loop from one goroutine, then Stop
+// once. Poll blocks until records are available or ctx is done; when ctx is
+// done it returns at once (nil records, and ctx's error or nil) without losing
+// its place: the worker cancels ctx to pause the task or to stop it.
+//
+// The records and the bytes they refer to belong to the worker once returned:
+// the task must not change them afterwards.
+type SourceTask interface {
+	Start(ctx context.Context, tc *SourceTaskContext) error
+	Poll(ctx context.Context) ([]SourceRecord, error)
+	Stop() error
+}
+
+// SinkTask writes records outside.
+//
+// The worker calls Start, then, from one goroutine at a time, Open when
+// partitions are assigned, Put with each batch of records, and Flush before
+// it commits offsets; Stop once at the end.
+type SinkTask interface {
+	Start(ctx context.Context, tc *SinkTaskContext) error
+	// Open is called when partitions are assigned, before any of their
+	// records are put. states holds the states the task returned from Flush
+	// that were saved with the committed offsets of those partitions (empty
+	// when none were). The task drops anything written after the newest of
+	// them, and returns its current state, which the worker saves with the
+	// starting offsets of partitions that have none committed yet.
+	Open(ctx context.Context, states []string) (string, error)
+	// Put hands the task records to write. The records' byte slices are only
+	// valid during the call.
+	Put(ctx context.Context, records []SinkRecord) error
+	// Flush makes every record put so far durable and returns a state that
+	// identifies that point (for a file, its size). The worker commits the
+	// offsets with that state.
+	Flush(ctx context.Context) (string, error)
+	Stop() error
+}
+
+// Progress is what a task can say about how far it has come, beyond what
+// the worker counts itself.
+type Progress struct {
+	// ReadBytes and SizeBytes: how much of its input a source has read, of
+	// how much there is now (a file's position and size).
+	ReadBytes, SizeBytes int64
+}
+
+// ProgressReporter is implemented by tasks that can report Progress.
+type ProgressReporter interface {
+	Progress() Progress
+}
+
+// SourcePartition is one stream that a source task reads, such as one file.
+// Key is Kafka Connect's source partition ({"filename": path}); Identity
+// names the stream's current incarnation (for a file, device and inode) and
+// must differ between any two streams readable at the same time. Records of
+// one Key go to one Kafka partition, in order.
+type SourcePartition struct {
+	key      map[string]any
+	keyJSON  []byte
+	identity []byte
+	hash     uint32
+}
+
+// NewSourcePartition returns a source partition with Kafka's partition map
+// key and the stream's identity.
+func NewSourcePartition(key map[string]any, identity string) *SourcePartition {
+	kj, err := json.Marshal(key)
+	if err != nil {
+		kj = []byte("null")
+	}
+	h := fnv.New32a()
+	h.Write(kj)
+	return &SourcePartition{key: key, keyJSON: kj, identity: []byte(identity), hash: h.Sum32()}
+}
+
+// Key returns the source partition map.
+func (p *SourcePartition) Key() map[string]any { return p.key }
+
+// Identity returns the stream's identity.
+func (p *SourcePartition) Identity() string { return string(p.identity) }
+
+// SourceRecord is one record read by a source task. Value is a string in
+// Kafka Connect's terms (for a file, one line's bytes, untouched); Key is nil
+// for a null key.
+type SourceRecord struct {
+	// Source is where the record was read; nil for sources without
+	// positions (standard input).
+	Source *SourcePartition
+	// Position is the source offset after this record: where to resume to
+	// read the next one.
+	Position int64
+	Topic    string
+	Key      []byte
+	Value    []byte
+}
+
+// SourceOffset is a stored source position, Kafka's {"position":N} with the
+// identity of the stream it refers to (empty in offsets written by Kafka
+// Connect itself).
+type SourceOffset struct {
+	Position int64
+	Identity string
+}
+
+// SinkRecord is one record handed to a sink task, its key and value
+// converted: a string's bytes, or the JSON text of any other value. A nil
+// Value is a null.
+type SinkRecord struct {
+	Topic     string
+	Partition int32
+	Offset    int64
+	Timestamp time.Time
+	Key       []byte
+	Value     []byte
+}
+
+// SourceTaskContext is what the worker gives a source task.
+type SourceTaskContext struct {
+	Connector string
+	Task      int
+	Config    *config.Values
+	Log       *slog.Logger
+
+	offsets      func(partition map[string]any) (SourceOffset, bool, error)
+	lastProduced func(ctx context.Context, topic string, p *SourcePartition) (int64, bool, error)
+}
+
+// Offset returns the stored offset of a source partition. An offset that
+// does not have Kafka's shape is an error naming the offsets file and key.
+func (c *SourceTaskContext) Offset(partition map[string]any) (SourceOffset, bool, error) {
+	if c.offsets == nil {
+		return SourceOffset{}, false, nil
+	}
+	return c.offsets(partition)
+}
+
+// LastProduced looks in the Kafka partition that p's records go to for the
+// last record carrying p's identity, and returns the position it carries.
+// It ensures the topic exists.
+func (c *SourceTaskContext) LastProduced(ctx context.Context, topic string, p *SourcePartition) (int64, bool, error) {
+	if c.lastProduced == nil {
+		return 0, false, nil
+	}
+	return c.lastProduced(ctx, topic, p)
+}
+
+// SinkTaskContext is what the worker gives a sink task.
+type SinkTaskContext struct {
+	Connector string
+	Task      int
+	Config    *config.Values
+	Log       *slog.Logger
+}

@@ -1,0 +1,43 @@
+// Package connect is the worker runtime of Tributary's Kafka-Connect-style
+// connectors: the Connector, SourceTask and SinkTask interfaces, a Registry
+// of connector classes, converters, the source offset store, the standalone
+// worker that runs source and sink loops against any Kafka cluster, and the
+// REST API with Kafka Connect's paths and JSON shapes.
+//
+// The package knows no file and no particular connector, and it never
+// imports the bundled broker: the worker talks to a cluster over the Kafka
+// protocol with franz-go, even when that cluster runs in the same process.
+//
+// # Data flow
+//
+// A source task's Poll returns SourceRecords. The worker converts each value
+// with the value converter, sends it with an idempotent producer (acks=all)
+// to the partition chosen from the record's source partition, and, once the
+// cluster has acknowledged it, records the source offset. The offset store
+// writes Kafka's key/value shapes
+//
+//	key   ["<connector>",{"filename":"<path>"}]
+//	value {"position":N}
+//
+// to offset.storage.file.filename every offset.flush.interval.ms and on
+// shutdown, atomically (temp file, fsync, rename, fsync of the folder).
+//
+// A sink task receives SinkRecords from a consumer in group connect-<name>.
+// On each flush interval, on rebalance and on shutdown the worker asks the
+// task to Flush (make durable what it was given) and then commits the
+// offsets it flushed, with the state the task returned (for the file sink,
+// the output file's size) as commit metadata; on start the task is handed
+// that state back (Open) so that it can drop anything written after the
+// commit.
+//
+// # Exactly once, end to end
+//
+// Every record of one source partition goes to one Kafka partition and
+// carries two headers: the identity of the stream it was read from and the
+// source offset after it. On start a source task may ask for the last
+// position found in its partition's tail (SourceTaskContext.LastProduced)
+// and resume from there rather than from an older stored offset, so records
+// acknowledged after the last offset flush are not sent twice. With the
+// sink's state kept beside its committed offsets, a kill -9 of the worker
+// neither loses nor repeats a record.
+package connect

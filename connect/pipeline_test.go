@@ -1,0 +1,220 @@
+package connect_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/tributary-io/tributary/config"
+	"github.com/tributary-io/tributary/connect"
+	"github.com/tributary-io/tributary/connectors/filesink"
+	"github.com/tributary-io/tributary/connectors/filesource"
+)
+
+// startKfake starts franz-go's kfake, an independent Kafka implementation,
+// as the external cluster.
+func startKfake(t testing.TB) string {
+	t.Helper()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.AllowAutoTopicCreation())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c.ListenAddrs()[0]
+}
+
+func registry(t testing.TB) *connect.Registry {
+	reg := connect.NewRegistry()
+	for _, p := range []connect.Plugin{filesource.Plugin("test"), filesink.Plugin("test")} {
+		if err := reg.Register(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return reg
+}
+
+func testLogger(t testing.TB) *slog.Logger {
+	if os.Getenv("CONNECT_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// workerProps is a worker file for tests: the cluster, the offsets file in
+// dir, REST on a free port, fast flushes.
+func workerProps(addr, dir string, extra ...string) *config.Props {
+	m := map[string]string{
+		"bootstrap.servers":            addr,
+		"offset.storage.file.filename": filepath.Join(dir, "connect.offsets"),
+		"offset.flush.interval.ms":     "200",
+		"listeners":                    "http://127.0.0.1:0",
+	}
+	for _, kv := range extra {
+		k, v, _ := strings.Cut(kv, "=")
+		m[k] = v
+	}
+	return config.FromMap(filepath.Join(dir, "worker.properties"), m)
+}
+
+func startWorker(t testing.TB, props *config.Props, connectors ...*config.Props) *connect.Worker {
+	t.Helper()
+	vals, err := connect.WorkerDef().Parse(props)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := connect.ParseWorkerConfig(vals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := connect.NewWorker(cfg, registry(t), testLogger(t), connect.WithProgressInterval(200*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := w.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close(context.Background()) })
+	for _, c := range connectors {
+		if err := w.StartConnector(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return w
+}
+
+func sourceProps(dir, file, topic string, extra ...string) *config.Props {
+	m := map[string]string{
+		"name":            "src",
+		"connector.class": "FileStreamSource",
+		"file":            file,
+		"topic":           topic,
+	}
+	for _, kv := range extra {
+		k, v, _ := strings.Cut(kv, "=")
+		m[k] = v
+	}
+	return config.FromMap(filepath.Join(dir, "source.properties"), m)
+}
+
+func sinkProps(dir, file, topic string, extra ...string) *config.Props {
+	m := map[string]string{
+		"name":            "sink",
+		"connector.class": "org.apache.kafka.connect.file.FileStreamSinkConnector",
+		"file":            file,
+		"topics":          topic,
+	}
+	for _, kv := range extra {
+		k, v, _ := strings.Cut(kv, "=")
+		m[k] = v
+	}
+	return config.FromMap(filepath.Join(dir, "sink.properties"), m)
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", d, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func waitForFile(t testing.TB, path string, want []byte) {
+	t.Helper()
+	var got []byte
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		got, _ = os.ReadFile(path)
+		if bytes.Equal(got, want) {
+			return
+		}
+		if len(got) > len(want) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("%s: got %d bytes, want %d\n%s", path, len(got), len(want), diffLines(got, want))
+}
+
+func diffLines(got, want []byte) string {
+	g := strings.Split(string(got), "\n")
+	w := strings.Split(string(want), "\n")
+	for i := 0; i < len(g) && i < len(w); i++ {
+		if g[i] != w[i] {
+			return fmt.Sprintf("first difference at line %d:\n got  %q\n want %q", i+1, g[i], w[i])
+		}
+	}
+	return fmt.Sprintf("got %d lines, want %d", len(g), len(w))
+}
+
+func appendLines(t testing.TB, path string, from, n int) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	for i := from; i < from+n; i++ {
+		fmt.Fprintf(&b, "line %06d the quick brown fox\n", i)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write(b.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	return b.Bytes()
+}
+
+func consumeAll(t testing.TB, addr, topic string, n int) []*kgo.Record {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var out []*kgo.Record
+	for len(out) < n {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Fatalf("consumed %d of %d records from %s", len(out), n, topic)
+		}
+		out = append(out, fs.Records()...)
+	}
+	return out
+}
+
+func TestPipelineKfake(t *testing.T) {
+	addr := startKfake(t)
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "in.log"), filepath.Join(dir, "out.txt")
+	want := appendLines(t, in, 0, 500)
+	w := startWorker(t, workerProps(addr, dir), sourceProps(dir, in, "lines"), sinkProps(dir, out, "lines"))
+	waitForFile(t, out, want)
+	want = append(want, appendLines(t, in, 500, 300)...)
+	waitForFile(t, out, want)
+	if err := w.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "connect.offsets"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantKey := fmt.Sprintf(`{"key":["src",{"filename":%q}],"value":{"position":%d,`, in, len(want))
+	if !strings.Contains(string(b), wantKey) {
+		t.Fatalf("offsets file:\n%s\nwant an entry starting %s", b, wantKey)
+	}
+}

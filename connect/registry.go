@@ -1,0 +1,148 @@
+package connect
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/tributary-io/tributary/config"
+)
+
+// PluginType says whether a connector class is a source or a sink.
+type PluginType int
+
+const (
+	// Source connectors write to Kafka.
+	Source PluginType = iota
+	// Sink connectors read from Kafka.
+	Sink
+)
+
+func (t PluginType) String() string {
+	if t == Sink {
+		return "sink"
+	}
+	return "source"
+}
+
+// Plugin describes one connector class.
+type Plugin struct {
+	// Class is the full class name, as Kafka spells it
+	// (org.apache.kafka.connect.file.FileStreamSourceConnector).
+	Class string
+	// Aliases are the other names connector.class accepts
+	// (FileStreamSource, FileStreamSourceConnector).
+	Aliases []string
+	Type    PluginType
+	Version string
+	// Def declares every key of the connector's file, the common ones
+	// included (see SourceDef and SinkDef). It drives validation, error
+	// messages, REST validation and the documentation.
+	Def *config.Def
+	// New returns a new connector: a SourceConnector or a SinkConnector,
+	// according to Type.
+	New func() Connector
+}
+
+// Registry holds the connector classes a worker can run. Classes are
+// registered explicitly by the program that builds the worker.
+type Registry struct {
+	plugins []*Plugin
+	byName  map[string]*Plugin
+}
+
+// NewRegistry returns an empty registry.
+func NewRegistry() *Registry {
+	return &Registry{byName: map[string]*Plugin{}}
+}
+
+// Register adds a connector class. A name (class or alias) registered twice
+// is an error.
+func (r *Registry) Register(p Plugin) error {
+	if p.Class == "" || p.Def == nil || p.New == nil {
+		return fmt.Errorf("connect: plugin %q needs a class, a definition and a constructor", p.Class)
+	}
+	pp := &p
+	names := append([]string{p.Class}, p.Aliases...)
+	for _, n := range names {
+		if _, dup := r.byName[n]; dup {
+			return fmt.Errorf("connect: connector class %s registered twice", n)
+		}
+	}
+	for _, n := range names {
+		r.byName[n] = pp
+	}
+	r.plugins = append(r.plugins, pp)
+	return nil
+}
+
+// Lookup finds a connector class by its class name or one of its aliases.
+func (r *Registry) Lookup(name string) (*Plugin, bool) {
+	p, ok := r.byName[strings.TrimSpace(name)]
+	return p, ok
+}
+
+// Plugins returns the registered classes, sorted by class name.
+func (r *Registry) Plugins() []*Plugin {
+	out := append([]*Plugin(nil), r.plugins...)
+	sort.Slice(out, func(i, j int) bool { return out[i].Class < out[j].Class })
+	return out
+}
+
+func (r *Registry) names() string {
+	var ns []string
+	for n := range r.byName {
+		ns = append(ns, n)
+	}
+	sort.Strings(ns)
+	return strings.Join(ns, ", ")
+}
+
+var commonKeys = []config.Key{
+	{Name: "name", Type: config.String, Required: true, Validate: config.NonEmpty(),
+		Doc: "Unique name of the connector."},
+	{Name: "connector.class", Type: config.Class, Required: true, Validate: config.NonEmpty(),
+		Doc: "Connector class: the full Kafka class name or its short alias."},
+	{Name: "tasks.max", Type: config.Int, Default: "1", HasDefault: true, Validate: config.AtLeast(1),
+		Doc: "Most tasks to run for this connector (the file connectors always run one)."},
+	{Name: "key.converter", Type: config.Class,
+		Doc: "Overrides the worker's key.converter for this connector."},
+	{Name: "value.converter", Type: config.Class,
+		Doc: "Overrides the worker's value.converter for this connector."},
+}
+
+// SourceDef returns the definition set of a source connector class: the keys
+// every source connector has, then keys.
+func SourceDef(name string, keys ...config.Key) *config.Def {
+	common := append(append([]config.Key(nil), commonKeys...),
+		config.Key{Name: "topic.creation.default.partitions", Type: config.Int, Default: "-1", HasDefault: true,
+			Validate: func(v any) error {
+				if n := v.(int); n < 1 && n != -1 {
+					return fmt.Errorf("must be -1 (the broker's default) or at least 1")
+				}
+				return nil
+			},
+			Doc: "Partitions of topics the worker creates for this connector (-1: the broker's num.partitions)."},
+		config.Key{Name: "topic.creation.default.replication.factor", Type: config.Int, Default: "-1", HasDefault: true,
+			Validate: func(v any) error {
+				if n := v.(int); n < 1 && n != -1 {
+					return fmt.Errorf("must be -1 (the broker's default) or at least 1")
+				}
+				return nil
+			},
+			Doc: "Replication factor of topics the worker creates for this connector (-1: the broker's default)."},
+	)
+	return config.NewDef(name, common...).With(name, keys...)
+}
+
+// SinkDef returns the definition set of a sink connector class: the keys
+// every sink connector has (topics, topics.regex), then keys.
+func SinkDef(name string, keys ...config.Key) *config.Def {
+	common := append(append([]config.Key(nil), commonKeys...),
+		config.Key{Name: "topics", Type: config.List,
+			Doc: "Topics to consume, comma-separated. Set this or topics.regex."},
+		config.Key{Name: "topics.regex", Type: config.String,
+			Doc: "Regular expression of the topics to consume. Set this or topics."},
+	)
+	return config.NewDef(name, common...).With(name, keys...)
+}

@@ -1,0 +1,413 @@
+package connect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/tributary-io/tributary/connect/kafkaclient"
+)
+
+// kafkaclientOptions translates consumer properties (minus the keys the
+// worker decides itself) into kgo options for a client of this worker.
+func kafkaclientOptions(w *Worker, props map[string]string) ([]kgo.Opt, error) {
+	p := w.clientProps(props)
+	delete(p, "group.id")
+	delete(p, "enable.auto.commit")
+	delete(p, "group.instance.id")
+	res, err := kafkaclient.Options(p, kafkaclient.Consumer)
+	if err != nil {
+		return nil, fmt.Errorf("%s: consumer.%w", w.cfg.Source, err)
+	}
+	return append([]kgo.Opt{
+		kgo.WithLogger(kafkaclient.Logger(w.log)),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+	}, res.Opts...), nil
+}
+
+func newKgoClient(opts ...kgo.Opt) (*kgo.Client, error) {
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("kafka client: %w", err)
+	}
+	return cl, nil
+}
+
+type topicPartition struct {
+	topic     string
+	partition int32
+}
+
+// sinkRunner runs one sink task: consume in group connect-<name>, convert,
+// put, and on each flush interval, rebalance and shutdown flush the task and
+// commit the offsets with the state the flush returned.
+//
+// mu serialises every call into the task between the loop and the group's
+// rebalance callbacks.
+type sinkRunner struct {
+	t     *taskRuntime
+	w     *Worker
+	task  SinkTask
+	cl    *kgo.Client
+	adm   *kadm.Client
+	group string
+
+	keyConv, valConv Converter
+	resetLatest      bool
+
+	mu        sync.Mutex
+	next      map[topicPartition]int64 // offset to commit: after the last record put
+	committed map[topicPartition]int64
+	state     string // state saved with the last commit
+	dirty     bool   // records put since the last flush
+	failErr   error
+	closed    bool
+	recs      []SinkRecord
+	hwm       map[topicPartition]int64
+}
+
+func newSinkRunner(t *taskRuntime, task SinkTask) (*sinkRunner, error) {
+	w := t.c.w
+	spec := t.c.spec
+	r := &sinkRunner{
+		t: t, w: w, task: task,
+		group:     "connect-" + spec.name,
+		keyConv:   spec.keyConv,
+		valConv:   spec.valConv,
+		next:      map[topicPartition]int64{},
+		committed: map[topicPartition]int64{},
+		hwm:       map[topicPartition]int64{},
+	}
+	r.resetLatest = strings.EqualFold(strings.TrimSpace(w.cfg.ConsumerProps["auto.offset.reset"]), "latest")
+	opts, err := kafkaclientOptions(w, w.cfg.ConsumerProps)
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts,
+		kgo.ConsumerGroup(r.group),
+		kgo.DisableAutoCommit(),
+		kgo.BlockRebalanceOnPoll(),
+		kgo.OnPartitionsAssigned(r.onAssigned),
+		kgo.OnPartitionsRevoked(r.onRevoked),
+		kgo.OnPartitionsLost(r.onLost),
+	)
+	if spec.regex != nil {
+		opts = append(opts, kgo.ConsumeRegex(), kgo.ConsumeTopics(spec.regex.String()))
+	} else {
+		opts = append(opts, kgo.ConsumeTopics(spec.topics...))
+		// Create missing topics so that the sink starts at their beginning
+		// rather than waiting for metadata.
+		for _, topic := range spec.topics {
+			if _, err := w.partitions(context.Background(), topic, nil); err != nil {
+				return nil, err
+			}
+		}
+	}
+	r.cl, err = newKgoClient(opts...)
+	if err != nil {
+		return nil, err
+	}
+	r.adm = kadm.NewClient(r.cl)
+	return r, nil
+}
+
+func (r *sinkRunner) fail(err error) {
+	if r.failErr == nil {
+		r.failErr = err
+	}
+}
+
+func (r *sinkRunner) run(ctx context.Context) {
+	interval := r.w.cfg.FlushInterval
+	nextFlush := time.Now().Add(interval)
+	for {
+		pctx, pcancel, ok := r.t.gate.wait(ctx)
+		if !ok {
+			break
+		}
+		dctx, dcancel := context.WithDeadline(pctx, nextFlush)
+		fetches := r.cl.PollRecords(dctx, 10000)
+		dcancel()
+		pcancel()
+		r.mu.Lock()
+		if ctx.Err() == nil {
+			r.handle(ctx, fetches)
+		}
+		if r.failErr == nil && ctx.Err() == nil && !time.Now().Before(nextFlush) {
+			r.flushCommit(ctx)
+			nextFlush = time.Now().Add(interval)
+		}
+		failed := r.failErr
+		r.mu.Unlock()
+		r.cl.AllowRebalance()
+		if failed != nil {
+			r.t.fail(failed)
+			break
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	r.shutdown()
+}
+
+func (r *sinkRunner) shutdown() {
+	r.mu.Lock()
+	if r.failErr == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), r.w.cfg.ShutdownTimeout)
+		r.flushCommit(ctx)
+		cancel()
+		if r.failErr != nil {
+			r.t.log.Error("final flush and commit", "err", r.failErr)
+		}
+	}
+	r.closed = true
+	r.mu.Unlock()
+	if err := r.task.Stop(); err != nil {
+		r.t.log.Warn("stopping task", "err", err)
+	}
+	r.cl.Close()
+}
+
+// handle converts and puts one poll's records; r.mu is held.
+func (r *sinkRunner) handle(ctx context.Context, fetches kgo.Fetches) {
+	if r.failErr != nil {
+		return
+	}
+	fetches.EachError(func(topic string, p int32, err error) {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, kgo.ErrClientClosed) {
+			return
+		}
+		r.t.log.Warn("fetch", "topic", topic, "partition", p, "err", err)
+	})
+	recs := r.recs[:0]
+	var nbytes int64
+	fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
+		if len(fp.Records) == 0 {
+			return
+		}
+		tp := topicPartition{fp.Topic, fp.Partition}
+		for _, rec := range fp.Records {
+			v, err := r.valConv.ToConnect(rec.Value)
+			if err != nil {
+				r.fail(fmt.Errorf("converting the value of %s/%d@%d: %w", rec.Topic, rec.Partition, rec.Offset, err))
+				return
+			}
+			var k []byte
+			if rec.Key != nil {
+				if k, err = r.keyConv.ToConnect(rec.Key); err != nil {
+					r.fail(fmt.Errorf("converting the key of %s/%d@%d: %w", rec.Topic, rec.Partition, rec.Offset, err))
+					return
+				}
+			}
+			recs = append(recs, SinkRecord{Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset, Timestamp: rec.Timestamp, Key: k, Value: v})
+			nbytes += int64(len(rec.Value))
+		}
+		last := fp.Records[len(fp.Records)-1].Offset
+		r.next[tp] = last + 1
+		r.hwm[tp] = fp.HighWatermark
+	})
+	r.recs = recs[:0]
+	if r.failErr != nil || len(recs) == 0 {
+		return
+	}
+	if err := r.task.Put(ctx, recs); err != nil {
+		r.fail(fmt.Errorf("put: %w", err))
+		return
+	}
+	clear(recs) // drop references to the fetched bytes
+	r.dirty = true
+	r.t.stats.records.Add(int64(len(recs)))
+	r.t.stats.bytes.Add(nbytes)
+	var lag int64
+	for tp, h := range r.hwm {
+		if n, ok := r.next[tp]; ok && h > n {
+			lag += h - n
+		}
+	}
+	r.t.stats.lag.Store(lag)
+}
+
+// flushCommit flushes the task and commits the offsets after the records it
+// was given, with the returned state as metadata; r.mu is held.
+func (r *sinkRunner) flushCommit(ctx context.Context) {
+	if r.failErr != nil {
+		return
+	}
+	changed := r.dirty
+	for tp, n := range r.next {
+		if c, ok := r.committed[tp]; !ok || c != n {
+			changed = true
+		}
+	}
+	if !changed {
+		return
+	}
+	state, err := r.task.Flush(ctx)
+	if err != nil {
+		r.fail(fmt.Errorf("flush: %w", err))
+		return
+	}
+	r.dirty = false
+	if err := r.commit(ctx, maps.Clone(r.next), state); err != nil {
+		// The records stay in the file; the next assignment's Open drops
+		// them again if this commit is lost for good.
+		r.t.log.Warn("commit failed; will retry at the next flush", "err", err)
+		return
+	}
+	r.state = state
+}
+
+// commit sends one OffsetCommit for the group's current generation, with
+// metadata on every partition.
+func (r *sinkRunner) commit(ctx context.Context, offsets map[topicPartition]int64, metadata string) error {
+	if len(offsets) == 0 {
+		return nil
+	}
+	member, gen := r.cl.GroupMetadata()
+	req := kmsg.NewPtrOffsetCommitRequest()
+	req.Group = r.group
+	req.MemberID = member
+	req.Generation = gen
+	byTopic := map[string]int{}
+	for tp, off := range offsets {
+		i, ok := byTopic[tp.topic]
+		if !ok {
+			t := kmsg.NewOffsetCommitRequestTopic()
+			t.Topic = tp.topic
+			req.Topics = append(req.Topics, t)
+			i = len(req.Topics) - 1
+			byTopic[tp.topic] = i
+		}
+		p := kmsg.NewOffsetCommitRequestTopicPartition()
+		p.Partition = tp.partition
+		p.Offset = off
+		p.LeaderEpoch = -1
+		md := metadata
+		p.Metadata = &md
+		req.Topics[i].Partitions = append(req.Topics[i].Partitions, p)
+	}
+	cctx, cancel := context.WithTimeout(ctx, r.w.cfg.FlushTimeout)
+	defer cancel()
+	resp, err := req.RequestWith(cctx, r.cl)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, t := range resp.Topics {
+		for _, p := range t.Partitions {
+			if err := kerr.ErrorForCode(p.ErrorCode); err != nil {
+				errs = append(errs, fmt.Errorf("%s/%d: %w", t.Topic, p.Partition, err))
+				continue
+			}
+			r.committed[topicPartition{t.Topic, p.Partition}] = offsets[topicPartition{t.Topic, p.Partition}]
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// onAssigned hands the task the states saved with the committed offsets of
+// the new partitions, and commits a starting point (with the task's current
+// state) for partitions that have none, so that a crash before the first
+// flush cannot repeat what was written before.
+func (r *sinkRunner) onAssigned(ctx context.Context, _ *kgo.Client, assigned map[string][]int32) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed || r.failErr != nil {
+		return
+	}
+	committed, err := r.adm.FetchOffsets(ctx, r.group)
+	if err != nil {
+		r.fail(fmt.Errorf("fetching committed offsets of group %s: %w", r.group, err))
+		return
+	}
+	var states []string
+	var missing []topicPartition
+	for topic, parts := range assigned {
+		for _, p := range parts {
+			tp := topicPartition{topic, p}
+			o, ok := committed.Lookup(topic, p)
+			if ok && o.Err == nil && o.At >= 0 {
+				r.next[tp] = o.At
+				r.committed[tp] = o.At
+				if o.Metadata != "" {
+					states = append(states, o.Metadata)
+				}
+				continue
+			}
+			missing = append(missing, tp)
+		}
+	}
+	state, err := r.task.Open(ctx, states)
+	if err != nil {
+		r.fail(fmt.Errorf("open: %w", err))
+		return
+	}
+	r.state = state
+	if len(missing) == 0 {
+		return
+	}
+	topics := make([]string, 0, len(missing))
+	for _, tp := range missing {
+		topics = append(topics, tp.topic)
+	}
+	var listed kadm.ListedOffsets
+	if r.resetLatest {
+		listed, err = r.adm.ListEndOffsets(ctx, topics...)
+	} else {
+		listed, err = r.adm.ListStartOffsets(ctx, topics...)
+	}
+	if err != nil {
+		r.fail(fmt.Errorf("listing offsets: %w", err))
+		return
+	}
+	start := map[topicPartition]int64{}
+	for _, tp := range missing {
+		lo, ok := listed.Lookup(tp.topic, tp.partition)
+		if !ok || lo.Err != nil {
+			r.fail(fmt.Errorf("listing offsets of %s/%d: %v", tp.topic, tp.partition, lo.Err))
+			return
+		}
+		start[tp] = lo.Offset
+		r.next[tp] = lo.Offset
+	}
+	if err := r.commit(ctx, start, state); err != nil {
+		r.t.log.Warn("committing starting offsets", "err", err)
+	}
+}
+
+func (r *sinkRunner) onRevoked(ctx context.Context, _ *kgo.Client, revoked map[string][]int32) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return
+	}
+	r.flushCommit(ctx)
+	r.forget(revoked)
+}
+
+func (r *sinkRunner) onLost(_ context.Context, _ *kgo.Client, lost map[string][]int32) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.forget(lost)
+}
+
+func (r *sinkRunner) forget(parts map[string][]int32) {
+	for topic, ps := range parts {
+		for _, p := range ps {
+			tp := topicPartition{topic, p}
+			delete(r.next, tp)
+			delete(r.committed, tp)
+			delete(r.hwm, tp)
+		}
+	}
+}

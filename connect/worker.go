@@ -1,0 +1,462 @@
+package connect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/tributary-io/tributary/config"
+	"github.com/tributary-io/tributary/connect/kafkaclient"
+)
+
+// Connector and task states, as Kafka Connect reports them.
+const (
+	StateRunning    = "RUNNING"
+	StatePaused     = "PAUSED"
+	StateFailed     = "FAILED"
+	StateUnassigned = "UNASSIGNED"
+)
+
+// Option tunes a Worker beyond what the worker file says.
+type Option func(*Worker)
+
+// WithProgressInterval sets how often each connector's progress is logged
+// (30 seconds by default).
+func WithProgressInterval(d time.Duration) Option {
+	return func(w *Worker) { w.progressEvery = d }
+}
+
+// WithVersion sets the version reported by the REST API.
+func WithVersion(v string) Option { return func(w *Worker) { w.version = v } }
+
+// Worker is a standalone Kafka Connect worker: it runs connectors and their
+// tasks against one Kafka cluster, keeps source offsets in a file and serves
+// the REST API.
+//
+// Lifecycle: NewWorker, Start, StartConnector for each connector, then
+// Close, which stops source tasks, waits for their records to be
+// acknowledged, flushes and commits sink tasks, saves the offsets and closes
+// the clients, in that order. Close is idempotent.
+type Worker struct {
+	cfg           WorkerConfig
+	reg           *Registry
+	log           *slog.Logger
+	progressEvery time.Duration
+	version       string
+
+	offsets  *OffsetStore
+	producer *kgo.Client
+	admin    *kadm.Client
+	seq      atomic.Uint64 // batch sequence numbers
+
+	topicsMu sync.Mutex // guards topics
+	topics   map[string]int32
+
+	mu         sync.Mutex // guards connectors, order
+	connectors map[string]*connectorRuntime
+	order      []string
+
+	restSrv  *http.Server
+	restLn   net.Listener
+	restDone chan struct{}
+	workerID string
+
+	bgCancel context.CancelFunc
+	bgWG     sync.WaitGroup // offset saver and progress logger
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// NewWorker builds a worker; nothing is started until Start. A worker that
+// is never started can still validate connector files.
+func NewWorker(cfg WorkerConfig, reg *Registry, log *slog.Logger, opts ...Option) (*Worker, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	w := &Worker{
+		cfg:           cfg,
+		reg:           reg,
+		log:           log,
+		progressEvery: 30 * time.Second,
+		version:       "dev",
+		topics:        map[string]int32{},
+		connectors:    map[string]*connectorRuntime{},
+	}
+	for _, o := range opts {
+		o(w)
+	}
+	return w, nil
+}
+
+func (w *Worker) clientProps(extra map[string]string) map[string]string {
+	props := map[string]string{}
+	for k, v := range extra {
+		props[k] = v
+	}
+	props["bootstrap.servers"] = strings.Join(w.cfg.BootstrapServers, ",")
+	return props
+}
+
+// Start opens the offsets file, connects the producer and starts the REST
+// API and the background savers. A failure leaves nothing running.
+func (w *Worker) Start(ctx context.Context) (err error) {
+	if len(w.cfg.BootstrapServers) == 0 {
+		return errors.New("connect: no bootstrap servers")
+	}
+	if w.cfg.ConverterDefault {
+		w.log.Info("key.converter or value.converter not set; using " + StringConverterClass)
+	}
+	if w.cfg.PluginPathIsSet {
+		w.log.Info("plugin.path is ignored: the connectors and converters are built in")
+	}
+	w.offsets, err = OpenOffsetStore(w.cfg.OffsetsFile, w.log)
+	if err != nil {
+		return err
+	}
+	res, err := kafkaclient.Options(w.clientProps(w.cfg.ProducerProps), kafkaclient.Producer)
+	if err != nil {
+		return fmt.Errorf("%s: producer.%w", w.cfg.Source, err)
+	}
+	if len(res.Ignored) > 0 {
+		w.log.Info("producer properties without effect here", "keys", strings.Join(res.Ignored, ","))
+	}
+	opts := append([]kgo.Opt{
+		kgo.WithLogger(kafkaclient.Logger(w.log)),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()),
+		kgo.ProducerLinger(0),
+		kgo.MaxBufferedRecords(20000),
+		kgo.AllowAutoTopicCreation(),
+	}, res.Opts...)
+	w.producer, err = kgo.NewClient(opts...)
+	if err != nil {
+		return fmt.Errorf("kafka client: %w", err)
+	}
+	w.admin = kadm.NewClient(w.producer)
+	defer func() {
+		if err != nil {
+			w.producer.Close()
+		}
+	}()
+	pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := w.producer.Ping(pctx); err != nil {
+		return fmt.Errorf("cannot reach the Kafka cluster at %s: %w", strings.Join(w.cfg.BootstrapServers, ","), err)
+	}
+	if w.cfg.Listener != "" {
+		ln, err := net.Listen("tcp", w.cfg.Listener)
+		if err != nil {
+			return fmt.Errorf("%s: listeners: cannot listen on %s: %w", w.cfg.Source, w.cfg.Listener, err)
+		}
+		w.restLn = ln
+		w.workerID = ln.Addr().String()
+		w.restSrv = &http.Server{Handler: w.restHandler(), ReadHeaderTimeout: 10 * time.Second}
+		w.restDone = make(chan struct{})
+		go func() { // owned by Close: ends when restSrv is shut down
+			defer close(w.restDone)
+			if err := w.restSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				w.log.Error("REST API stopped", "err", err)
+			}
+		}()
+		w.log.Info("REST API listening", "url", "http://"+w.workerID)
+	}
+	bg, bgCancel := context.WithCancel(context.Background())
+	w.bgCancel = bgCancel
+	w.bgWG.Add(2)
+	go func() { // owned by Close: bgCancel, then the final save
+		defer w.bgWG.Done()
+		w.offsets.Run(bg, w.cfg.FlushInterval)
+	}()
+	go func() { // owned by Close
+		defer w.bgWG.Done()
+		w.progressLoop(bg)
+	}()
+	return nil
+}
+
+// RESTAddr is the REST API's bound host:port ("" when it is off).
+func (w *Worker) RESTAddr() string { return w.workerID }
+
+// Offsets is the worker's offset store.
+func (w *Worker) Offsets() *OffsetStore { return w.offsets }
+
+// connectorSpec is a validated connector file.
+type connectorSpec struct {
+	name    string
+	source  string
+	plugin  *Plugin
+	vals    *config.Values
+	props   map[string]string
+	keyConv Converter
+	valConv Converter
+	topics  []string
+	regex   *regexp.Regexp
+}
+
+// ValidateConnector checks a connector file against its class's keys and
+// returns every problem found, each naming the file and key.
+func (w *Worker) ValidateConnector(props *config.Props) error {
+	_, err := w.validate(props)
+	return err
+}
+
+func (w *Worker) validate(props *config.Props) (*connectorSpec, error) {
+	cls, _ := props.Get("connector.class")
+	if strings.TrimSpace(cls) == "" {
+		return nil, &config.Error{Source: props.Source(), Key: "connector.class", Value: cls, Reason: "is missing; set it to one of " + w.reg.names()}
+	}
+	p, ok := w.reg.Lookup(cls)
+	if !ok {
+		return nil, &config.Error{Source: props.Source(), Key: "connector.class", Value: cls, Reason: "is not a known connector class; known: " + w.reg.names()}
+	}
+	vals, err := p.Def.Parse(props)
+	if err != nil {
+		return nil, err
+	}
+	spec := &connectorSpec{name: vals.String("name"), source: props.Source(), plugin: p, vals: vals, props: props.Map()}
+	var errs []error
+	conv := func(side string, wc ConverterConfig) Converter {
+		cc := wc
+		if c := vals.String(side + ".converter"); c != "" {
+			cc.Class = c
+		}
+		if raw, ok := props.Get(side + ".converter.schemas.enable"); ok {
+			switch strings.ToLower(strings.TrimSpace(raw)) {
+			case "true":
+				cc.SchemasEnable = true
+			case "false":
+				cc.SchemasEnable = false
+			default:
+				errs = append(errs, &config.Error{Source: props.Source(), Key: side + ".converter.schemas.enable", Value: raw, Reason: "is not a boolean (true or false)"})
+			}
+		}
+		c, err := NewConverter(cc.Class, cc.SchemasEnable)
+		if err != nil {
+			errs = append(errs, &config.Error{Source: props.Source(), Key: side + ".converter", Value: cc.Class, Reason: err.Error()})
+		}
+		return c
+	}
+	spec.keyConv = conv("key", w.cfg.KeyConverter)
+	spec.valConv = conv("value", w.cfg.ValueConverter)
+	if p.Type == Sink {
+		spec.topics = vals.List("topics")
+		re := vals.String("topics.regex")
+		switch {
+		case len(spec.topics) > 0 && re != "":
+			errs = append(errs, &config.Error{Source: props.Source(), Key: "topics.regex", Value: re, Reason: "is set together with topics; set only one"})
+		case len(spec.topics) == 0 && re == "":
+			errs = append(errs, &config.Error{Source: props.Source(), Key: "topics", Reason: "is missing: set topics (or topics.regex)", Value: ""})
+		case re != "":
+			rx, err := regexp.Compile(re)
+			if err != nil {
+				errs = append(errs, &config.Error{Source: props.Source(), Key: "topics.regex", Value: re, Reason: "is not a regular expression: " + err.Error()})
+			}
+			spec.regex = rx
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return spec, nil
+}
+
+// StartConnector validates a connector file, starts the connector and its
+// tasks. An error leaves nothing of it running.
+func (w *Worker) StartConnector(ctx context.Context, props *config.Props) error {
+	spec, err := w.validate(props)
+	if err != nil {
+		return err
+	}
+	w.mu.Lock()
+	if old, dup := w.connectors[spec.name]; dup {
+		w.mu.Unlock()
+		return &config.Error{Source: spec.source, Key: "name", Value: spec.name, Reason: "is already the name of the connector in " + old.spec.source}
+	}
+	c := &connectorRuntime{w: w, spec: spec, log: w.log.With("connector", spec.name)}
+	w.connectors[spec.name] = c
+	w.order = append(w.order, spec.name)
+	w.mu.Unlock()
+	if err := c.start(ctx); err != nil {
+		c.stop(context.Background())
+		w.mu.Lock()
+		delete(w.connectors, spec.name)
+		w.order = w.order[:len(w.order)-1]
+		w.mu.Unlock()
+		return err
+	}
+	return nil
+}
+
+func (w *Worker) connector(name string) *connectorRuntime {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.connectors[name]
+}
+
+func (w *Worker) connectorList() []*connectorRuntime {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := make([]*connectorRuntime, 0, len(w.order))
+	for _, n := range w.order {
+		out = append(out, w.connectors[n])
+	}
+	return out
+}
+
+// Close stops everything in order: source tasks stop polling, their records
+// are acknowledged, sink tasks flush and commit, connectors stop, offsets
+// are saved, clients close, and the REST API stops last so that status can
+// be read while stopping. It waits at most task.shutdown.graceful.timeout.ms
+// for each step that waits on the cluster.
+func (w *Worker) Close(ctx context.Context) error {
+	w.closeOnce.Do(func() { w.closeErr = w.close(ctx) })
+	return w.closeErr
+}
+
+func (w *Worker) close(ctx context.Context) error {
+	var errs []error
+	cs := w.connectorList()
+	// Sources first: stop polling, then wait for what was sent.
+	for _, c := range cs {
+		if c.spec.plugin.Type == Source {
+			c.stopTasks(ctx)
+		}
+	}
+	if w.producer != nil {
+		fctx, cancel := context.WithTimeout(ctx, w.cfg.ShutdownTimeout)
+		if err := w.producer.Flush(fctx); err != nil {
+			errs = append(errs, fmt.Errorf("records not acknowledged before shutdown: %w", err))
+		}
+		cancel()
+	}
+	for _, c := range cs {
+		if c.spec.plugin.Type == Sink {
+			c.stopTasks(ctx)
+		}
+	}
+	for _, c := range cs {
+		c.stop(ctx)
+	}
+	if w.bgCancel != nil {
+		w.bgCancel()
+		w.bgWG.Wait()
+	}
+	if w.offsets != nil {
+		if err := w.offsets.Save(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if w.producer != nil {
+		w.producer.Close()
+	}
+	if w.restSrv != nil {
+		sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		if err := w.restSrv.Shutdown(sctx); err != nil {
+			w.restSrv.Close()
+		}
+		cancel()
+		<-w.restDone
+	}
+	return errors.Join(errs...)
+}
+
+// partitions returns the partition count of topic, creating the topic when
+// it does not exist (and topic creation is on).
+func (w *Worker) partitions(ctx context.Context, topic string, c *connectorRuntime) (int32, error) {
+	w.topicsMu.Lock()
+	n, ok := w.topics[topic]
+	w.topicsMu.Unlock()
+	if ok {
+		return n, nil
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	created := false
+	for {
+		td, err := w.admin.ListTopics(ctx, topic)
+		if err == nil {
+			d, found := td[topic]
+			if found && d.Err == nil && len(d.Partitions) > 0 {
+				n = int32(len(d.Partitions))
+				w.topicsMu.Lock()
+				w.topics[topic] = n
+				w.topicsMu.Unlock()
+				return n, nil
+			}
+			if (!found || errors.Is(d.Err, kerr.UnknownTopicOrPartition)) && !created && w.cfg.TopicCreation {
+				parts, rf := int32(-1), int16(-1)
+				if c != nil {
+					parts = int32(c.spec.vals.Int("topic.creation.default.partitions"))
+					rf = int16(c.spec.vals.Int("topic.creation.default.replication.factor"))
+				}
+				resp, cerr := w.admin.CreateTopic(ctx, parts, rf, nil, topic)
+				if cerr == nil {
+					cerr = resp.Err
+				}
+				if cerr != nil && !errors.Is(cerr, kerr.TopicAlreadyExists) && (parts == -1 || rf == -1) {
+					// Older brokers need explicit numbers.
+					resp, cerr = w.admin.CreateTopic(ctx, max(parts, 1), max(rf, 1), nil, topic)
+					if cerr == nil {
+						cerr = resp.Err
+					}
+				}
+				if cerr != nil && !errors.Is(cerr, kerr.TopicAlreadyExists) {
+					return 0, fmt.Errorf("create topic %s: %w", topic, cerr)
+				}
+				if cerr == nil {
+					w.log.Info("created topic", "topic", topic)
+				}
+				created = true
+			}
+		}
+		if time.Now().After(deadline) {
+			if err == nil {
+				err = fmt.Errorf("topic %s has no partitions", topic)
+			}
+			return 0, fmt.Errorf("metadata of topic %s: %w", topic, err)
+		}
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// progressLoop logs each connector's progress every progressEvery while
+// there is traffic.
+func (w *Worker) progressLoop(ctx context.Context) {
+	t := time.NewTicker(w.progressEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			for _, c := range w.connectorList() {
+				c.logProgress(w.progressEvery)
+			}
+		}
+	}
+}
+
+func sortedKeys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
