@@ -113,8 +113,10 @@ func (t *Task) Start(_ context.Context, tc *connect.SinkTaskContext) error {
 		return &config.Error{Source: cfg.Source(), Key: "file", Value: name, Reason: err.Error()}
 	}
 	dir := filepath.Dir(abs)
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+	if st, err := os.Stat(dir); err != nil {
 		return &config.Error{Source: cfg.Source(), Key: "file", Value: name, Reason: "is in folder " + dir + ", which does not exist"}
+	} else if !st.IsDir() {
+		return &config.Error{Source: cfg.Source(), Key: "file", Value: name, Reason: "is in " + dir + ", which is not a folder"}
 	}
 	f, err := os.OpenFile(abs, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {

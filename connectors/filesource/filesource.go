@@ -100,7 +100,10 @@ func (c *Connector) Stop() error { return nil }
 // NewTask returns a task.
 func (c *Connector) NewTask() connect.SourceTask { return &Task{} }
 
-const readChunk = 256 << 10
+const (
+	readChunk = 256 << 10
+	sigSize   = 16
+)
 
 // Task tails one file.
 type Task struct {
@@ -120,6 +123,8 @@ type Task struct {
 	pos      int64  // file offset of the end of buf
 	buf      []byte // bytes read and not yet sent: buf[off:]
 	off      int
+	sig      [sigSize]byte // the last bytes read, ending at pos
+	sigLen   int
 	skipping bool // dropping the rest of a too-long line
 	waiting  bool // the file does not exist; said so once
 	recs     []connect.SourceRecord
@@ -161,8 +166,10 @@ func (t *Task) Start(ctx context.Context, tc *connect.SourceTaskContext) error {
 	t.log = t.log.With("file", t.path)
 	t.key = map[string]any{"filename": t.path}
 	dir := filepath.Dir(t.path)
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+	if st, err := os.Stat(dir); err != nil {
 		return &config.Error{Source: cfg.Source(), Key: "file", Value: t.path, Reason: "is in folder " + dir + ", which does not exist"}
+	} else if !st.IsDir() {
+		return &config.Error{Source: cfg.Source(), Key: "file", Value: t.path, Reason: "is in " + dir + ", which is not a folder"}
 	}
 	stored, hasStored, err := tc.Offset(t.key)
 	if err != nil {
@@ -305,9 +312,13 @@ func (t *Task) Poll(ctx context.Context) ([]connect.SourceRecord, error) {
 		if recs := t.emit(); len(recs) > 0 {
 			return recs, nil
 		}
-		n, err := t.fill()
+		n, trunc, err := t.fill()
 		if err != nil {
 			return nil, err
+		}
+		if trunc {
+			t.truncated(-1)
+			continue
 		}
 		if n > 0 {
 			continue
@@ -392,25 +403,46 @@ func (t *Task) record(line []byte, pos int64) connect.SourceRecord {
 }
 
 // fill reads more of the file after the unsent bytes, into a new buffer
-// (records already handed over keep pointing into the old one).
-func (t *Task) fill() (int, error) {
+// (records already handed over keep pointing into the old one). Before
+// reading it checks that the bytes just before the position are still the
+// ones read there: a file truncated and written again past the position
+// between two reads (copytruncate under a busy writer) is noticed that way.
+func (t *Task) fill() (n int, truncated bool, err error) {
 	if t.f == nil {
-		return 0, nil
+		return 0, false, nil
+	}
+	if t.sigLen > 0 {
+		var cur [sigSize]byte
+		m, _ := t.f.ReadAt(cur[:t.sigLen], t.pos-int64(t.sigLen))
+		if m != t.sigLen || cur != t.sig {
+			return 0, true, nil
+		}
 	}
 	rest := t.buf[t.off:]
 	nb := make([]byte, len(rest), len(rest)+readChunk)
 	copy(nb, rest)
-	n, err := t.f.ReadAt(nb[len(rest):cap(nb)], t.pos)
+	n, err = t.f.ReadAt(nb[len(rest):cap(nb)], t.pos)
 	if err != nil && !errors.Is(err, io.EOF) {
-		return 0, fmt.Errorf("read %s: %w", t.path, err)
+		return 0, false, fmt.Errorf("read %s: %w", t.path, err)
 	}
 	if n == 0 {
-		return 0, nil
+		return 0, false, nil
 	}
 	t.buf = nb[:len(rest)+n]
 	t.off = 0
 	t.pos += int64(n)
-	return n, nil
+	t.sig = [sigSize]byte{}
+	t.sigLen = min(sigSize, len(t.buf))
+	copy(t.sig[:], t.buf[len(t.buf)-t.sigLen:])
+	return n, false, nil
+}
+
+// truncated starts the file again from 0 after it shrank.
+func (t *Task) truncated(size int64) {
+	t.log.Warn("the file was truncated; reading it again from the start", "position", t.pos, "size", size)
+	t.pos, t.buf, t.off, t.skipping, t.sigLen = 0, nil, 0, false, 0
+	t.sig = [sigSize]byte{}
+	t.setProgress(0, size)
 }
 
 // check looks for truncation, rotation and creation at the end of the
@@ -428,9 +460,7 @@ func (t *Task) check() (bool, []connect.SourceRecord, error) {
 	t.size = fi.Size()
 	t.progMu.Unlock()
 	if fi.Size() < t.pos {
-		t.log.Warn("the file was truncated; reading it again from the start", "position", t.pos, "size", fi.Size())
-		t.pos, t.buf, t.off, t.skipping = 0, nil, 0, false
-		t.setProgress(0, fi.Size())
+		t.truncated(fi.Size())
 		return true, nil, nil
 	}
 	pfi, err := os.Stat(t.path)
@@ -446,7 +476,10 @@ func (t *Task) check() (bool, []connect.SourceRecord, error) {
 		return false, nil, nil
 	}
 	// The old file is done: one last read to its end, then switch.
-	if n, err := t.fill(); err != nil || n > 0 {
+	if n, trunc, err := t.fill(); err != nil || n > 0 || trunc {
+		if trunc {
+			t.truncated(-1)
+		}
 		return true, nil, err
 	}
 	var recs []connect.SourceRecord
@@ -455,7 +488,7 @@ func (t *Task) check() (bool, []connect.SourceRecord, error) {
 	}
 	t.log.Info("the file was rotated; reading the new one from the start", "old_position", t.pos)
 	t.f.Close()
-	t.f, t.buf, t.off, t.skipping = nil, nil, 0, false
+	t.f, t.buf, t.off, t.skipping, t.sigLen = nil, nil, 0, false, 0
 	t.open()
 	return true, recs, nil
 }
