@@ -29,6 +29,8 @@ func commands(a *app) []*cobra.Command {
 		newVersionCmd(a),
 		newConnectStandaloneCmd(a),
 		newTopicsCmd(a),
+		newConsoleProducerCmd(a),
+		newConsoleConsumerCmd(a),
 	}
 }
 
