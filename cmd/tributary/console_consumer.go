@@ -35,6 +35,7 @@ type consoleConsumerOptions struct {
 	consumerKVs       []string
 	consumerConfig    string
 	properties        []string
+	formatterProps    []string
 	formatterConfig   string
 	keyDeserializer   string
 	valueDeserializer string
@@ -72,7 +73,7 @@ print.key=true and the other print.* properties choose what is printed.`,
 			if o.valueDeserializer != "" {
 				fprops["value.deserializer"] = o.valueDeserializer
 			}
-			kv, err := parseKeyValues(o.properties)
+			kv, err := parseKeyValues(append(o.formatterProps, o.properties...))
 			if err != nil {
 				return usageError{err}
 			}
@@ -101,7 +102,7 @@ print.key=true and the other print.* properties choose what is printed.`,
 	f.StringArrayVar(&o.consumerKVs, "consumer-property", nil, "a consumer property key=value, such as fetch.max.wait.ms=100 (repeatable)")
 	f.StringVar(&o.consumerConfig, "consumer.config", "", "consumer property file; --consumer-property takes precedence")
 	f.StringArrayVar(&o.properties, "property", nil, "a formatter property key=value: print.key, print.value, print.timestamp, print.partition, print.offset, print.headers, key.separator, line.separator, headers.separator, null.literal, key.deserializer, value.deserializer (repeatable)")
-	f.StringArrayVar(&o.properties, "formatter-property", nil, "the newer name of --property")
+	f.StringArrayVar(&o.formatterProps, "formatter-property", nil, "the newer name of --property")
 	f.StringVar(&o.formatterConfig, "formatter-config", "", "property file of formatter properties; --property takes precedence")
 	f.StringVar(&o.keyDeserializer, "key-deserializer", "", "Kafka deserializer class for keys, e.g. org.apache.kafka.common.serialization.LongDeserializer")
 	f.StringVar(&o.valueDeserializer, "value-deserializer", "", "Kafka deserializer class for values")
