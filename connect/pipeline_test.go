@@ -218,3 +218,102 @@ func TestPipelineKfake(t *testing.T) {
 		t.Fatalf("offsets file:\n%s\nwant an entry starting %s", b, wantKey)
 	}
 }
+
+func TestJSONEnvelopeEndToEnd(t *testing.T) {
+	addr := startKfake(t)
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "in.log"), filepath.Join(dir, "out.txt")
+	lines := "plain line\nwith \"quotes\" and \\ and \ttab\nünïcödé\n"
+	os.WriteFile(in, []byte(lines), 0o644)
+	// Kafka's stock worker settings.
+	wp := workerProps(addr, dir,
+		"key.converter=org.apache.kafka.connect.json.JsonConverter",
+		"value.converter=org.apache.kafka.connect.json.JsonConverter",
+		"key.converter.schemas.enable=true",
+		"value.converter.schemas.enable=true")
+	startWorker(t, wp, sourceProps(dir, in, "json"), sinkProps(dir, out, "json"))
+	waitForFile(t, out, []byte(lines))
+	recs := consumeAll(t, addr, "json", 3)
+	want := []string{
+		`{"schema":{"type":"string","optional":false},"payload":"plain line"}`,
+		`{"schema":{"type":"string","optional":false},"payload":"with \"quotes\" and \\ and \ttab"}`,
+		`{"schema":{"type":"string","optional":false},"payload":"ünïcödé"}`,
+	}
+	for i, r := range recs {
+		if string(r.Value) != want[i] {
+			t.Errorf("record %d: %s\nwant %s", i, r.Value, want[i])
+		}
+		if r.Key != nil {
+			t.Errorf("record %d: key %q, want null", i, r.Key)
+		}
+		var pos string
+		for _, h := range r.Headers {
+			if h.Key == connect.HeaderPosition {
+				pos = string(h.Value)
+			}
+		}
+		if wantPos := fmt.Sprint(len(strings.Join(strings.SplitAfter(lines, "\n")[:i+1], ""))); pos != wantPos {
+			t.Errorf("record %d: position header %q, want %s", i, pos, wantPos)
+		}
+	}
+}
+
+// TestRestartMidStream stops and starts the worker while lines are being
+// appended: the sink file ends equal to the source file.
+func TestRestartMidStream(t *testing.T) {
+	addr := startKfake(t)
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "in.log"), filepath.Join(dir, "out.txt")
+	var want []byte
+	want = append(want, appendLines(t, in, 0, 2000)...)
+	for round := range 3 {
+		w := startWorker(t, workerProps(addr, dir), sourceProps(dir, in, "lines"), sinkProps(dir, out, "lines"))
+		for i := range 5 {
+			want = append(want, appendLines(t, in, 2000+round*500+i*100, 100)...)
+		}
+		if err := w.Close(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	startWorker(t, workerProps(addr, dir), sourceProps(dir, in, "lines"), sinkProps(dir, out, "lines"))
+	waitForFile(t, out, want)
+}
+
+// TestLostFlushesDoNotDuplicate rewinds both halves to what a kill -9 would
+// leave: an offsets file older than what was sent, and a sink file longer
+// than what was committed. The restarted worker neither repeats nor loses
+// a line.
+func TestLostFlushesDoNotDuplicate(t *testing.T) {
+	addr := startKfake(t)
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "in.log"), filepath.Join(dir, "out.txt")
+	offsets := filepath.Join(dir, "connect.offsets")
+	want := appendLines(t, in, 0, 1000)
+	w := startWorker(t, workerProps(addr, dir), sourceProps(dir, in, "lines"), sinkProps(dir, out, "lines"))
+	waitForFile(t, out, want)
+	w.Close(context.Background())
+	saved, err := os.ReadFile(offsets)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	w = startWorker(t, workerProps(addr, dir), sourceProps(dir, in, "lines"), sinkProps(dir, out, "lines"))
+	want = append(want, appendLines(t, in, 1000, 1000)...)
+	waitForFile(t, out, want)
+	w.Close(context.Background())
+
+	// The last offset flush "never happened", and the sink wrote lines it
+	// never committed.
+	os.WriteFile(offsets, saved, 0o644)
+	f, _ := os.OpenFile(out, os.O_WRONLY|os.O_APPEND, 0)
+	f.WriteString("written after the last commit\n")
+	f.Close()
+
+	startWorker(t, workerProps(addr, dir), sourceProps(dir, in, "lines"), sinkProps(dir, out, "lines"))
+	want = append(want, appendLines(t, in, 2000, 10)...)
+	waitForFile(t, out, want)
+	recs := consumeAll(t, addr, "lines", 2010)
+	if len(recs) != 2010 {
+		t.Fatalf("topic holds %d records, want 2010", len(recs))
+	}
+}

@@ -57,8 +57,7 @@ type sinkRunner struct {
 	t     *taskRuntime
 	w     *Worker
 	task  SinkTask
-	cl    *kgo.Client
-	adm   *kadm.Client
+	cl    *kgo.Client // set before any callback can use the task
 	group string
 
 	keyConv, valConv Converter
@@ -116,7 +115,6 @@ func newSinkRunner(t *taskRuntime, task SinkTask) (*sinkRunner, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.adm = kadm.NewClient(r.cl)
 	return r, nil
 }
 
@@ -143,7 +141,7 @@ func (r *sinkRunner) run(ctx context.Context) {
 			r.handle(ctx, fetches)
 		}
 		if r.failErr == nil && ctx.Err() == nil && !time.Now().Before(nextFlush) {
-			r.flushCommit(ctx)
+			r.flushCommit(ctx, r.cl)
 			nextFlush = time.Now().Add(interval)
 		}
 		failed := r.failErr
@@ -164,7 +162,7 @@ func (r *sinkRunner) shutdown() {
 	r.mu.Lock()
 	if r.failErr == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), r.w.cfg.ShutdownTimeout)
-		r.flushCommit(ctx)
+		r.flushCommit(ctx, r.cl)
 		cancel()
 		if r.failErr != nil {
 			r.t.log.Error("final flush and commit", "err", r.failErr)
@@ -239,7 +237,7 @@ func (r *sinkRunner) handle(ctx context.Context, fetches kgo.Fetches) {
 
 // flushCommit flushes the task and commits the offsets after the records it
 // was given, with the returned state as metadata; r.mu is held.
-func (r *sinkRunner) flushCommit(ctx context.Context) {
+func (r *sinkRunner) flushCommit(ctx context.Context, cl *kgo.Client) {
 	if r.failErr != nil {
 		return
 	}
@@ -258,7 +256,7 @@ func (r *sinkRunner) flushCommit(ctx context.Context) {
 		return
 	}
 	r.dirty = false
-	if err := r.commit(ctx, maps.Clone(r.next), state); err != nil {
+	if err := r.commit(ctx, cl, maps.Clone(r.next), state); err != nil {
 		// The records stay in the file; the next assignment's Open drops
 		// them again if this commit is lost for good.
 		r.t.log.Warn("commit failed; will retry at the next flush", "err", err)
@@ -267,65 +265,68 @@ func (r *sinkRunner) flushCommit(ctx context.Context) {
 	r.state = state
 }
 
-// commit sends one OffsetCommit for the group's current generation, with
-// metadata on every partition.
-func (r *sinkRunner) commit(ctx context.Context, offsets map[topicPartition]int64, metadata string) error {
+// commit commits offsets for the group's current generation with the
+// client's own commit (which knows topic IDs and versions), setting
+// metadata on every partition just before the request is sent.
+func (r *sinkRunner) commit(ctx context.Context, cl *kgo.Client, offsets map[topicPartition]int64, metadata string) error {
 	if len(offsets) == 0 {
 		return nil
 	}
-	member, gen := r.cl.GroupMetadata()
-	req := kmsg.NewPtrOffsetCommitRequest()
-	req.Group = r.group
-	req.MemberID = member
-	req.Generation = gen
-	byTopic := map[string]int{}
+	uncommitted := map[string]map[int32]kgo.EpochOffset{}
 	for tp, off := range offsets {
-		i, ok := byTopic[tp.topic]
-		if !ok {
-			t := kmsg.NewOffsetCommitRequestTopic()
-			t.Topic = tp.topic
-			req.Topics = append(req.Topics, t)
-			i = len(req.Topics) - 1
-			byTopic[tp.topic] = i
+		m := uncommitted[tp.topic]
+		if m == nil {
+			m = map[int32]kgo.EpochOffset{}
+			uncommitted[tp.topic] = m
 		}
-		p := kmsg.NewOffsetCommitRequestTopicPartition()
-		p.Partition = tp.partition
-		p.Offset = off
-		p.LeaderEpoch = -1
-		md := metadata
-		p.Metadata = &md
-		req.Topics[i].Partitions = append(req.Topics[i].Partitions, p)
+		m[tp.partition] = kgo.EpochOffset{Epoch: -1, Offset: off}
 	}
 	cctx, cancel := context.WithTimeout(ctx, r.w.cfg.FlushTimeout)
 	defer cancel()
-	resp, err := req.RequestWith(cctx, r.cl)
-	if err != nil {
-		return err
-	}
-	var errs []error
-	for _, t := range resp.Topics {
-		for _, p := range t.Partitions {
-			if err := kerr.ErrorForCode(p.ErrorCode); err != nil {
-				errs = append(errs, fmt.Errorf("%s/%d: %w", t.Topic, p.Partition, err))
-				continue
+	cctx = kgo.PreCommitFnContext(cctx, func(req *kmsg.OffsetCommitRequest) error {
+		for i := range req.Topics {
+			for j := range req.Topics[i].Partitions {
+				md := metadata
+				req.Topics[i].Partitions[j].Metadata = &md
 			}
-			r.committed[topicPartition{t.Topic, p.Partition}] = offsets[topicPartition{t.Topic, p.Partition}]
 		}
+		return nil
+	})
+	var errs []error
+	cl.CommitOffsetsSync(cctx, uncommitted, func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) {
+		if err != nil {
+			errs = append(errs, err)
+			return
+		}
+		for _, t := range resp.Topics {
+			for _, p := range t.Partitions {
+				if err := kerr.ErrorForCode(p.ErrorCode); err != nil {
+					errs = append(errs, fmt.Errorf("%s/%d: %w", t.Topic, p.Partition, err))
+				}
+			}
+		}
+	})
+	if len(errs) > 0 {
+		return errors.Join(errs...)
 	}
-	return errors.Join(errs...)
+	for tp, off := range offsets {
+		r.committed[tp] = off
+	}
+	return nil
 }
 
 // onAssigned hands the task the states saved with the committed offsets of
 // the new partitions, and commits a starting point (with the task's current
 // state) for partitions that have none, so that a crash before the first
 // flush cannot repeat what was written before.
-func (r *sinkRunner) onAssigned(ctx context.Context, _ *kgo.Client, assigned map[string][]int32) {
+func (r *sinkRunner) onAssigned(ctx context.Context, cl *kgo.Client, assigned map[string][]int32) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed || r.failErr != nil {
 		return
 	}
-	committed, err := r.adm.FetchOffsets(ctx, r.group)
+	adm := kadm.NewClient(cl)
+	committed, err := adm.FetchOffsets(ctx, r.group)
 	if err != nil {
 		r.fail(fmt.Errorf("fetching committed offsets of group %s: %w", r.group, err))
 		return
@@ -362,9 +363,9 @@ func (r *sinkRunner) onAssigned(ctx context.Context, _ *kgo.Client, assigned map
 	}
 	var listed kadm.ListedOffsets
 	if r.resetLatest {
-		listed, err = r.adm.ListEndOffsets(ctx, topics...)
+		listed, err = adm.ListEndOffsets(ctx, topics...)
 	} else {
-		listed, err = r.adm.ListStartOffsets(ctx, topics...)
+		listed, err = adm.ListStartOffsets(ctx, topics...)
 	}
 	if err != nil {
 		r.fail(fmt.Errorf("listing offsets: %w", err))
@@ -380,18 +381,18 @@ func (r *sinkRunner) onAssigned(ctx context.Context, _ *kgo.Client, assigned map
 		start[tp] = lo.Offset
 		r.next[tp] = lo.Offset
 	}
-	if err := r.commit(ctx, start, state); err != nil {
+	if err := r.commit(ctx, cl, start, state); err != nil {
 		r.t.log.Warn("committing starting offsets", "err", err)
 	}
 }
 
-func (r *sinkRunner) onRevoked(ctx context.Context, _ *kgo.Client, revoked map[string][]int32) {
+func (r *sinkRunner) onRevoked(ctx context.Context, cl *kgo.Client, revoked map[string][]int32) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
 		return
 	}
-	r.flushCommit(ctx)
+	r.flushCommit(ctx, cl)
 	r.forget(revoked)
 }
 
