@@ -145,6 +145,8 @@ type openOptions struct {
 	hooks *testHooks
 	newID func(prefix string) string
 	slack int64 // 0: compactSlack
+	// beforeSync runs in the writer before each fsync of a batch.
+	beforeSync func()
 }
 
 // Open loads the persisted state from cfg.Dir and starts the coordinator.
@@ -205,6 +207,7 @@ func open(cfg Config, o openOptions) (*Coordinator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("group: %w", err)
 	}
+	c.olog.beforeSync = o.beforeSync
 	c.log.Info("group coordinator loaded", "dir", cfg.Dir, "groups", len(c.groups), "records", len(recs))
 
 	c.writerDone.Add(1)

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 )
 
 // The offsets log is one append-only file, Dir/offsets.log:
@@ -278,6 +279,11 @@ type offsetLog struct {
 	// slack is how far beyond twice the live size the file may grow.
 	slack int64
 
+	// syncs counts fsyncs of appended batches; beforeSync, if set, runs
+	// before each (tests).
+	syncs      atomic.Int64
+	beforeSync func()
+
 	mu       sync.Mutex
 	cur      *batch
 	inflight *batch // being written by the writer; nil when idle
@@ -431,7 +437,11 @@ func (l *offsetLog) write(b *batch) error {
 	}
 	n, err := l.f.Write(b.buf)
 	if err == nil {
+		if l.beforeSync != nil {
+			l.beforeSync()
+		}
 		err = l.f.Sync()
+		l.syncs.Add(1)
 	}
 	if err != nil {
 		err = fmt.Errorf("append to offsets log: %w", err)
