@@ -258,7 +258,7 @@ func (w *Worker) validate(props *config.Props) (*connectorSpec, error) {
 		case len(spec.topics) > 0 && re != "":
 			errs = append(errs, &config.Error{Source: props.Source(), Key: "topics.regex", Value: re, Reason: "is set together with topics; set only one"})
 		case len(spec.topics) == 0 && re == "":
-			errs = append(errs, &config.Error{Source: props.Source(), Key: "topics", Reason: "is missing: set topics (or topics.regex)", Value: ""})
+			errs = append(errs, &config.Error{Source: props.Source(), Key: "topics", Value: "", Reason: "must be set (or topics.regex)"})
 		case re != "":
 			rx, err := regexp.Compile(re)
 			if err != nil {

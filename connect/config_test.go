@@ -1,0 +1,104 @@
+package connect_test
+
+import (
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tributary-io/tributary/config"
+	"github.com/tributary-io/tributary/connect"
+)
+
+func TestStockFilesLoad(t *testing.T) {
+	props, err := config.Load("../testdata/kafka/connect-standalone.properties")
+	if err != nil {
+		t.Fatal(err)
+	}
+	vals, err := connect.WorkerDef().Parse(props)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := connect.ParseWorkerConfig(vals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.BootstrapServers[0] != "localhost:9092" || cfg.ValueConverter.Class != connect.JSONConverterClass || !cfg.ValueConverter.SchemasEnable || cfg.FlushInterval.Milliseconds() != 10000 || cfg.Listener != "127.0.0.1:8083" {
+		t.Fatalf("%+v", cfg)
+	}
+	w, _ := connect.NewWorker(cfg, registry(t), nil)
+	for _, f := range []string{"connect-file-source", "connect-file-sink", "connect-console-source", "connect-console-sink"} {
+		p, err := config.Load("../testdata/kafka/" + f + ".properties")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.ValidateConnector(p); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	// The repository's own worker file: embedded default, no bootstrap.
+	props, _ = config.Load("../testdata/connect-standalone.properties")
+	vals, err = connect.WorkerDef().Parse(props)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg, err := connect.ParseWorkerConfig(vals); err != nil || len(cfg.BootstrapServers) != 0 {
+		t.Fatalf("%+v %v", cfg, err)
+	}
+}
+
+func TestWorkerFileErrors(t *testing.T) {
+	cases := []struct {
+		props map[string]string
+		want  []string
+	}{
+		{map[string]string{}, []string{"w.properties: offset.storage.file.filename: missing required key"}},
+		{map[string]string{"offset.storage.file.filename": "x", "offset.flush.interval.ms": "ten"}, []string{`w.properties: offset.flush.interval.ms: "ten" is not a number`}},
+		{map[string]string{"offset.storage.file.filename": "x", "value.converter": "com.example.Avro"}, []string{`w.properties: value.converter: "com.example.Avro" is not a known converter`}},
+		{map[string]string{"offset.storage.file.filename": "x", "listeners": "https://:8443"}, []string{`w.properties: listeners: "https://:8443" uses https`}},
+		{map[string]string{"offset.storage.file.filename": "x", "bootstrap.servers": "nohost"}, []string{`w.properties: bootstrap.servers: "nohost" has "nohost", which is not host:port`}},
+		{map[string]string{"offset.storage.file.filename": "x", "producer.acks": "most"}, []string{`w.properties: producer.acks: "most" is not one of`}},
+	}
+	for _, tc := range cases {
+		vals, err := connect.WorkerDef().Parse(config.FromMap("w.properties", tc.props))
+		if err == nil {
+			_, err = connect.ParseWorkerConfig(vals)
+		}
+		for _, w := range tc.want {
+			if err == nil || !strings.Contains(err.Error(), w) {
+				t.Errorf("%v: got %v, want %q", tc.props, err, w)
+			}
+		}
+	}
+}
+
+func TestConnectorFileErrors(t *testing.T) {
+	w, _ := connect.NewWorker(connect.WorkerConfig{KeyConverter: connect.ConverterConfig{Class: "StringConverter"}, ValueConverter: connect.ConverterConfig{Class: "StringConverter"}}, registry(t), nil)
+	dir := t.TempDir()
+	src := filepath.Join(dir, "c.properties")
+	cases := []struct {
+		props map[string]string
+		want  string
+	}{
+		{map[string]string{"name": "a"}, `c.properties: connector.class: "" is missing; set it to one of`},
+		{map[string]string{"name": "a", "connector.class": "Nope"}, `c.properties: connector.class: "Nope" is not a known connector class`},
+		{map[string]string{"name": "a", "connector.class": "FileStreamSource"}, "c.properties: topic: missing required key"},
+		{map[string]string{"name": "a", "connector.class": "FileStreamSource", "topic": "t", "batch.size": "-1"}, `c.properties: batch.size: "-1" must be at least 1`},
+		{map[string]string{"name": "a", "connector.class": "FileStreamSource", "topic": "t", "read.from": "middle"}, `c.properties: read.from: "middle" must be one of beginning, end`},
+		{map[string]string{"name": "a", "connector.class": "FileStreamSink"}, `c.properties: topics: "" must be set (or topics.regex)`},
+		{map[string]string{"name": "a", "connector.class": "FileStreamSink", "topics": "a", "topics.regex": "b.*"}, "c.properties: topics.regex: \"b.*\" is set together with topics"},
+		{map[string]string{"name": "a", "connector.class": "FileStreamSink", "topics.regex": "("}, "c.properties: topics.regex: \"(\" is not a regular expression"},
+		{map[string]string{"connector.class": "FileStreamSink", "topics": "a"}, "c.properties: name: missing required key"},
+		{map[string]string{"name": "a", "connector.class": "FileStreamSink", "topics": "a", "value.converter": "Avro"}, `c.properties: value.converter: "Avro" is not a known converter`},
+	}
+	for _, tc := range cases {
+		err := w.ValidateConnector(config.FromMap(src, tc.props))
+		if err == nil || !strings.Contains(err.Error(), strings.ReplaceAll(tc.want, "c.properties", src)) {
+			t.Errorf("%v:\n got %v\nwant %q", tc.props, err, tc.want)
+		}
+		var ce *config.Error
+		if err != nil && !errors.As(err, &ce) {
+			t.Errorf("%v: not a config.Error: %T", tc.props, err)
+		}
+	}
+}
