@@ -1,0 +1,168 @@
+package broker
+
+import (
+	"errors"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/tributary-io/tributary/broker/storage"
+)
+
+// Produce: v3-13
+//
+// Behavior:
+// * Each partition's records must be exactly one record batch of magic 2;
+//   it is validated (length fields, CRC-32C, record count, size against
+//   max.message.bytes, producer fields) without decompressing it, given
+//   its offsets and appended as it came.
+// * acks=-1 is answered once the batch is fsynced; concurrent produces to
+//   a partition share fsyncs. acks=1 is answered once the batch is in the
+//   page cache (or fsynced, when flush.messages is reached). acks=0 gets
+//   no response; if any partition failed, the connection is closed, as
+//   Kafka does, so the client notices. Other acks: INVALID_REQUIRED_ACKS.
+// * Idempotent batches have their sequence checked per producer id and
+//   partition: a retry of one of the producer's last five batches is
+//   answered with its original offset without writing it again; a gap is
+//   OUT_OF_ORDER_SEQUENCE_NUMBER; an older epoch INVALID_PRODUCER_EPOCH.
+// * Waiting fetches of a partition are woken by its appends.
+// * TimeoutMillis is ignored: nothing waits on other brokers.
+//
+// Not done: transactions (transactional batches are INVALID_RECORD), the
+// message set formats of magic 0 and 1 (v0-2), recompression to a topic's
+// compression.type, per-record validation of timestamps and keys, and
+// ErrorRecords.
+//
+// Version notes:
+// * v3: record batches, TransactionID
+// * v5: LogStartOffset in the response
+// * v8: ErrorMessage in the response (KIP-467)
+// * v9: flexible versions
+// * v10: CurrentLeader, NodeEndpoints (KIP-951), only sent on NOT_LEADER:
+//   never here
+// * v12: KIP-890 transaction verification: no change without transactions
+// * v13: topics by TopicID (KIP-516)
+
+func handleProduce(b *Broker, c *conn, kreq kmsg.Request) reply {
+	req := kreq.(*kmsg.ProduceRequest)
+	resp := req.ResponseKind().(*kmsg.ProduceResponse)
+	type syncItem struct {
+		p    *partition
+		upTo int64
+		rp   *kmsg.ProduceResponseTopicPartition
+	}
+	var (
+		syncs  []syncItem
+		failed bool
+		now    = time.Now()
+		acksOK = req.Acks == -1 || req.Acks == 0 || req.Acks == 1
+		topics = b.topics()
+	)
+	setErr := func(rp *kmsg.ProduceResponseTopicPartition, code int16, msg string) {
+		rp.ErrorCode = code
+		rp.BaseOffset, rp.LogStartOffset = -1, -1
+		if req.Version >= 8 && msg != "" {
+			rp.ErrorMessage = &msg
+		}
+		failed = true
+	}
+	for _, rt := range req.Topics {
+		st := kmsg.NewProduceResponseTopic()
+		st.Topic, st.TopicID = rt.Topic, rt.TopicID
+		var t *topic
+		unknown := kerr.UnknownTopicOrPartition.Code
+		if req.Version >= 13 {
+			t = topics.byID[rt.TopicID]
+			unknown = kerr.UnknownTopicID.Code
+		} else {
+			t = topics.byName[rt.Topic]
+		}
+		st.Partitions = make([]kmsg.ProduceResponseTopicPartition, len(rt.Partitions))
+		for i, in := range rt.Partitions {
+			rp := &st.Partitions[i]
+			rp.Default()
+			rp.Partition = in.Partition
+			if !acksOK {
+				setErr(rp, kerr.InvalidRequiredAcks.Code, "acks must be -1, 0 or 1")
+				continue
+			}
+			if t == nil || in.Partition < 0 || int(in.Partition) >= len(t.parts) {
+				setErr(rp, unknown, "")
+				continue
+			}
+			p := t.parts[in.Partition]
+			res, err := p.log.Append(in.Records, now)
+			if err != nil {
+				code, msg := storageError(err)
+				setErr(rp, code, msg)
+				c.log.Debug("produce refused", "topic", p.topic, "partition", p.index, "err", err)
+				continue
+			}
+			rp.BaseOffset, rp.LogAppendTime, rp.LogStartOffset = res.BaseOffset, res.LogAppendTime, res.LogStartOffset
+			if !res.Duplicate {
+				p.notify()
+			}
+			if req.Acks == -1 || res.FlushDue {
+				syncs = append(syncs, syncItem{p, res.LastOffset + 1, rp})
+			}
+		}
+		resp.Topics = append(resp.Topics, st)
+	}
+	r := reply{resp: resp}
+	if req.Acks == 0 {
+		r.none = true
+		r.closeAfter = failed
+	}
+	if len(syncs) > 0 {
+		syncOne := func(s syncItem) {
+			if err := s.p.log.Sync(s.upTo); err != nil {
+				code, msg := storageError(err)
+				s.rp.ErrorCode, s.rp.BaseOffset = code, -1
+				if req.Version >= 8 {
+					s.rp.ErrorMessage = &msg
+				}
+			}
+		}
+		r.wait = func() {
+			if len(syncs) == 1 {
+				syncOne(syncs[0])
+				return
+			}
+			var wg sync.WaitGroup
+			for _, s := range syncs {
+				wg.Add(1)
+				go func() { defer wg.Done(); syncOne(s) }()
+			}
+			wg.Wait()
+		}
+	}
+	return r
+}
+
+// storageError maps a storage error to Kafka's error code and a message
+// for the client.
+func storageError(err error) (int16, string) {
+	msg := strings.TrimPrefix(err.Error(), "storage: ")
+	switch {
+	case errors.Is(err, storage.ErrCorruptBatch):
+		return kerr.CorruptMessage.Code, msg
+	case errors.Is(err, storage.ErrInvalidRecord):
+		return kerr.InvalidRecord.Code, msg
+	case errors.Is(err, storage.ErrBatchTooLarge):
+		return kerr.MessageTooLarge.Code, msg
+	case errors.Is(err, storage.ErrOutOfOrderSequence):
+		return kerr.OutOfOrderSequenceNumber.Code, msg
+	case errors.Is(err, storage.ErrInvalidProducerEpoch):
+		return kerr.InvalidProducerEpoch.Code, msg
+	case errors.Is(err, storage.ErrOffsetOutOfRange):
+		return kerr.OffsetOutOfRange.Code, msg
+	case errors.Is(err, storage.ErrClosed):
+		return kerr.UnknownTopicOrPartition.Code, "the partition was deleted"
+	case errors.Is(err, storage.ErrStorage):
+		return kerr.KafkaStorageError.Code, msg
+	}
+	return kerr.UnknownServerError.Code, msg
+}

@@ -1,0 +1,218 @@
+package broker
+
+import (
+	"errors"
+	"math"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/tributary-io/tributary/broker/storage"
+)
+
+// Fetch: v4-18
+//
+// Behavior:
+// * Returns whole stored batches, copied from the segment file into pooled
+//   buffers without decoding them. A fetch offset inside a batch returns
+//   that whole batch (the consumer skips the records before its offset).
+//   Each partition's data comes from one segment per request.
+// * PartitionMaxBytes and MaxBytes bound the data; the first batch of the
+//   first partition with data is returned even if larger, so a consumer
+//   always progresses. Later partitions get only what fits.
+// * Long poll: if less than MinBytes is available, the request waits up to
+//   MaxWaitMillis and is answered as soon as an append to one of its
+//   partitions brings enough (or the client goes away). An error in any
+//   partition answers at once.
+// * HighWatermark and LastStableOffset are the log end offset: the single
+//   replica is the whole ISR, and there are no transactions.
+// * A fetch below the log start offset or beyond the end is
+//   OFFSET_OUT_OF_RANGE, with the log start and end offsets.
+// * Fetch sessions (KIP-227) are refused cleanly: every response carries
+//   session id 0, so clients keep sending full fetch requests. A request
+//   naming a session id gets FETCH_SESSION_ID_NOT_FOUND; a positive epoch
+//   without a session, INVALID_FETCH_SESSION_EPOCH.
+// * v9+: a CurrentLeaderEpoch above this broker's (always 0) is
+//   UNKNOWN_LEADER_EPOCH.
+//
+// Not done: preferred read replicas (always -1), diverging epochs (there
+// is one epoch), aborted transactions (none), down-conversion for v0-3.
+//
+// Version notes:
+// * v4: record batches, IsolationLevel, LastStableOffset
+// * v5: LogStartOffset
+// * v7: fetch sessions (refused, as above)
+// * v9: CurrentLeaderEpoch
+// * v11: Rack, PreferredReadReplica
+// * v12: flexible versions, LastFetchedEpoch, DivergingEpoch
+// * v13: topics by TopicID (KIP-516)
+// * v15: ReplicaState replaces ReplicaID (broker-only)
+// * v16: NodeEndpoints, only sent on NOT_LEADER: never here
+// * v17, v18: ReplicaDirectoryID, HighWatermark tags (broker-only)
+
+// fetchBufferCap bounds the buffer read for one partition; a larger
+// PartitionMaxBytes gets up to this much per request.
+const fetchBufferCap = 8 << 20
+
+func handleFetch(b *Broker, c *conn, kreq kmsg.Request) reply {
+	req := kreq.(*kmsg.FetchRequest)
+	if req.Version >= 7 && (req.SessionID != 0 || req.SessionEpoch > 0) {
+		resp := req.ResponseKind().(*kmsg.FetchResponse)
+		resp.ErrorCode = kerr.FetchSessionIDNotFound.Code
+		if req.SessionID == 0 {
+			resp.ErrorCode = kerr.InvalidFetchSessionEpoch.Code
+		}
+		return reply{resp: resp}
+	}
+	wait := time.Duration(max(req.MaxWaitMillis, 0)) * time.Millisecond
+	deadline := time.Now().Add(wait)
+	var (
+		notify  chan struct{}
+		timer   *time.Timer
+		watched []*partition
+	)
+	defer func() {
+		for _, p := range watched {
+			p.unwatch(notify)
+		}
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	for {
+		f := b.fetchOnce(req)
+		if f.bytes >= int(req.MinBytes) || f.failed || wait <= 0 || !time.Now().Before(deadline) || c.ctx.Err() != nil {
+			return reply{resp: f.resp, release: f.release}
+		}
+		f.release()
+		if notify == nil {
+			// Watch the partitions, then read once more: an append between
+			// the read and the watch must not be missed.
+			notify = make(chan struct{}, 1)
+			watched = b.fetchPartitions(req)
+			for _, p := range watched {
+				p.watch(notify)
+			}
+			timer = time.NewTimer(time.Until(deadline))
+			continue
+		}
+		select {
+		case <-notify:
+		case <-timer.C:
+		case <-c.ctx.Done():
+		}
+	}
+}
+
+type fetchResult struct {
+	resp   *kmsg.FetchResponse
+	bytes  int
+	failed bool
+	bufs   [][]byte
+}
+
+func (f *fetchResult) release() {
+	for _, b := range f.bufs {
+		putBuf(b)
+	}
+	f.bufs = nil
+}
+
+// fetchPartitions returns the existing partitions a fetch names.
+func (b *Broker) fetchPartitions(req *kmsg.FetchRequest) []*partition {
+	topics := b.topics()
+	var out []*partition
+	for _, rt := range req.Topics {
+		t := topics.byName[rt.Topic]
+		if req.Version >= 13 {
+			t = topics.byID[rt.TopicID]
+		}
+		if t == nil {
+			continue
+		}
+		for _, rp := range rt.Partitions {
+			if rp.Partition >= 0 && int(rp.Partition) < len(t.parts) {
+				out = append(out, t.parts[rp.Partition])
+			}
+		}
+	}
+	return out
+}
+
+// fetchOnce reads what is available now for every partition of req.
+func (b *Broker) fetchOnce(req *kmsg.FetchRequest) fetchResult {
+	resp := req.ResponseKind().(*kmsg.FetchResponse)
+	f := fetchResult{resp: resp}
+	remaining := math.MaxInt32
+	if req.MaxBytes > 0 {
+		remaining = int(req.MaxBytes)
+	}
+	topics := b.topics()
+	for _, rt := range req.Topics {
+		st := kmsg.NewFetchResponseTopic()
+		st.Topic, st.TopicID = rt.Topic, rt.TopicID
+		var t *topic
+		unknown := kerr.UnknownTopicOrPartition.Code
+		if req.Version >= 13 {
+			t = topics.byID[rt.TopicID]
+			unknown = kerr.UnknownTopicID.Code
+			if t != nil {
+				st.Topic = t.name
+			}
+		} else {
+			t = topics.byName[rt.Topic]
+		}
+		st.Partitions = make([]kmsg.FetchResponseTopicPartition, len(rt.Partitions))
+		for i, in := range rt.Partitions {
+			rp := &st.Partitions[i]
+			rp.Default()
+			rp.Partition = in.Partition
+			if t == nil || in.Partition < 0 || int(in.Partition) >= len(t.parts) {
+				rp.ErrorCode, f.failed = unknown, true
+				continue
+			}
+			if req.Version >= 9 && in.CurrentLeaderEpoch > 0 {
+				rp.ErrorCode, f.failed = kerr.UnknownLeaderEpoch.Code, true
+				continue
+			}
+			p := t.parts[in.Partition]
+			limit := min(int(in.PartitionMaxBytes), remaining)
+			minOne := f.bytes == 0
+			if in.FetchOffset == p.log.EndOffset() || (limit <= 0 && !minOne) {
+				// Nothing to read (the common case of a caught-up
+				// consumer), or no room left for this partition.
+				end := p.log.EndOffset()
+				rp.HighWatermark, rp.LastStableOffset, rp.LogStartOffset = end, end, p.log.StartOffset()
+				if in.FetchOffset <= end {
+					continue
+				}
+			}
+			buf := getBuf(min(max(limit, 0), fetchBufferCap) + 16<<10)
+			res, err := p.log.Read(buf, in.FetchOffset, max(limit, 0), minOne)
+			if cap(res.Buf) != cap(buf) {
+				putBuf(buf)
+			}
+			rp.HighWatermark, rp.LastStableOffset, rp.LogStartOffset = res.HighWatermark, res.HighWatermark, res.LogStartOffset
+			if err != nil {
+				putBuf(res.Buf)
+				code, _ := storageError(err)
+				if errors.Is(err, storage.ErrClosed) {
+					code = unknown
+				}
+				rp.ErrorCode, f.failed = code, true
+				continue
+			}
+			if len(res.Records) == 0 {
+				putBuf(res.Buf)
+				continue
+			}
+			rp.RecordBatches = res.Records
+			f.bufs = append(f.bufs, res.Buf)
+			f.bytes += len(res.Records)
+			remaining -= len(res.Records)
+		}
+		resp.Topics = append(resp.Topics, st)
+	}
+	return f
+}

@@ -1,0 +1,354 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tributary-io/tributary/broker/group"
+	"github.com/tributary-io/tributary/broker/storage"
+	"github.com/tributary-io/tributary/config"
+)
+
+// Broker is a single-node Kafka broker. Topic metadata is owned by metaMu:
+// every change (create, delete, alter, add partitions) happens under it
+// and publishes a new immutable topicMap that request handlers read
+// without locking. Each partition's appends are serialised by its log.
+type Broker struct {
+	cfg      Config
+	log      *slog.Logger
+	versions map[int16]apiVersion
+
+	metaMu    sync.Mutex // serialises topic metadata changes and topics.json
+	topicSnap atomic.Pointer[topicMap]
+
+	clusterID string
+	pids      *producerIDs
+	coord     *group.Coordinator
+
+	ctx    context.Context // cancelled by Close: ends connections and loops
+	cancel context.CancelFunc
+
+	listeners []*listener
+	acceptWG  sync.WaitGroup
+
+	connMu sync.Mutex // guards conns
+	conns  map[*conn]struct{}
+	connWG sync.WaitGroup
+
+	bgWG sync.WaitGroup // the maintenance loop and folder removals
+
+	state     atomic.Int32 // 0 new, 1 started, 2 closed
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// New checks cfg and returns a broker that Start will open.
+func New(cfg Config) (*Broker, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.values == nil {
+		v, err := Definitions().Parse(config.FromMap("defaults", nil))
+		if err != nil {
+			return nil, err
+		}
+		cfg.values = v
+	}
+	if cfg.topicDefaultKeys == nil {
+		cfg.topicDefaultKeys = map[string]string{}
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	b := &Broker{
+		cfg:      cfg,
+		log:      log,
+		versions: buildVersions(cfg.EmulateVersion),
+		conns:    map[*conn]struct{}{},
+	}
+	b.topicSnap.Store(&topicMap{byName: map[string]*topic{}, byID: map[[16]byte]*topic{}})
+	b.ctx, b.cancel = context.WithCancel(context.Background())
+	return b, nil
+}
+
+// Start recovers the partition logs, opens the group coordinator and
+// binds the listeners. It returns once clients can connect.
+func (b *Broker) Start(ctx context.Context) error {
+	if !b.state.CompareAndSwap(0, 1) {
+		return errors.New("broker: Start called twice or after Close")
+	}
+	if err := b.start(ctx); err != nil {
+		b.shutdown(context.Background())
+		return err
+	}
+	return nil
+}
+
+func (b *Broker) start(ctx context.Context) error {
+	clean := map[string]bool{}
+	points := map[string]map[string]int64{}
+	for _, dir := range b.cfg.LogDirs {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("log dir: %w", err)
+		}
+		_, err := os.Stat(filepath.Join(dir, cleanShutdownFile))
+		clean[dir] = err == nil
+		points[dir] = readCheckpoint(dir)
+		if !clean[dir] {
+			if ents, _ := os.ReadDir(dir); len(ents) > 0 {
+				b.log.Info("log dir was not shut down cleanly; validating recent data", "dir", dir)
+			}
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	id, err := b.loadClusterID()
+	if err != nil {
+		return err
+	}
+	b.clusterID = id
+	if err := b.loadTopics(clean, points); err != nil {
+		return err
+	}
+	// From here on the logs may change: the markers must go.
+	for _, dir := range b.cfg.LogDirs {
+		if clean[dir] {
+			if err := os.Remove(filepath.Join(dir, cleanShutdownFile)); err != nil {
+				return err
+			}
+			if err := storage.SyncDir(dir); err != nil {
+				return err
+			}
+		}
+	}
+	maxPID := int64(-1)
+	for _, t := range b.topics().byName {
+		for _, p := range t.parts {
+			maxPID = max(maxPID, p.log.MaxProducerID())
+		}
+	}
+	if b.pids, err = loadProducerIDs(b.cfg.LogDirs[0], maxPID+1); err != nil {
+		return err
+	}
+	b.coord, err = group.Open(group.Config{
+		Dir:                           filepath.Join(b.cfg.LogDirs[0], groupDir),
+		InitialRebalanceDelay:         b.cfg.GroupInitialRebalanceDelay,
+		MinSessionTimeout:             b.cfg.GroupMinSessionTimeout,
+		MaxSessionTimeout:             b.cfg.GroupMaxSessionTimeout,
+		OffsetsRetention:              b.cfg.OffsetsRetention,
+		OffsetsRetentionCheckInterval: b.cfg.OffsetsRetentionCheck,
+		MaxMetadataSize:               b.cfg.OffsetMetadataMaxBytes,
+		Topics:                        b,
+		Logger:                        b.log.With("component", "group"),
+	})
+	if err != nil {
+		return fmt.Errorf("group coordinator: %w", err)
+	}
+	if err := b.listen(ctx); err != nil {
+		return err
+	}
+	b.bgWG.Add(1)
+	go b.maintain()
+	for _, l := range b.listeners {
+		b.log.Info("listening", "listener", l.name, "addr", l.bound(), "advertised", l.advertised())
+	}
+	b.log.Info("broker started", "node_id", b.cfg.NodeID, "cluster_id", b.clusterID, "log_dirs", b.cfg.LogDirs)
+	return nil
+}
+
+// Addr is the bound host:port of the first listener.
+func (b *Broker) Addr() string {
+	if len(b.listeners) == 0 {
+		return ""
+	}
+	return b.listeners[0].bound()
+}
+
+// Close stops the broker: it stops accepting connections, closes them
+// (waiting for requests in progress until ctx ends), stops the group
+// coordinator, fsyncs and closes every log and records a clean shutdown.
+// It is idempotent.
+func (b *Broker) Close(ctx context.Context) error {
+	b.closeOnce.Do(func() {
+		b.state.Store(2)
+		b.closeErr = b.shutdown(ctx)
+	})
+	return b.closeErr
+}
+
+func (b *Broker) shutdown(ctx context.Context) error {
+	for _, l := range b.listeners {
+		l.close()
+	}
+	b.acceptWG.Wait()
+
+	// Let requests in progress finish (an acks=all produce waits for its
+	// fsync), then cut the connections.
+	b.connMu.Lock()
+	for c := range b.conns {
+		c.stopReading()
+	}
+	b.connMu.Unlock()
+	done := make(chan struct{})
+	go func() { b.connWG.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	case <-time.After(5 * time.Second):
+	}
+	b.cancel()
+	<-done
+	b.bgWG.Wait()
+
+	var errs []error
+	if b.coord != nil {
+		if err := b.coord.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("group coordinator: %w", err))
+		}
+	}
+	failed := map[string]bool{}
+	for _, t := range b.topics().byName {
+		for _, p := range t.parts {
+			if p == nil {
+				continue
+			}
+			if err := p.log.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("close %s-%d: %w", p.topic, p.index, err))
+				failed[p.logDir] = true
+			}
+		}
+	}
+	if b.state.Load() == 2 && b.clusterID != "" {
+		if err := b.writeCheckpoints(); err != nil {
+			errs = append(errs, err)
+		}
+		for _, dir := range b.cfg.LogDirs {
+			if failed[dir] {
+				continue
+			}
+			if err := storage.WriteFileAtomic(dir, cleanShutdownFile, nil); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		b.log.Info("broker stopped")
+	}
+	return errors.Join(errs...)
+}
+
+// maintain runs the background work: flush.ms and rolled-segment flushes
+// every tick, retention every log.retention.check.interval.ms, recovery
+// point checkpoints every log.flush.offset.checkpoint.interval.ms.
+func (b *Broker) maintain() {
+	defer b.bgWG.Done()
+	tick := min(time.Second, b.cfg.RetentionCheckInterval, b.cfg.CheckpointInterval)
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	lastRetain, lastCheckpoint := time.Now(), time.Now()
+	for {
+		select {
+		case <-b.ctx.Done():
+			return
+		case now := <-t.C:
+			for _, tp := range b.topics().byName {
+				for _, p := range tp.parts {
+					if err := p.log.FlushIfDue(now); err != nil {
+						b.log.Error("flush failed", "topic", p.topic, "partition", p.index, "err", err)
+					}
+				}
+			}
+			if now.Sub(lastRetain) >= b.cfg.RetentionCheckInterval {
+				lastRetain = now
+				for _, tp := range b.topics().byName {
+					for _, p := range tp.parts {
+						if _, err := p.log.Retain(now); err != nil {
+							b.log.Error("retention failed", "topic", p.topic, "partition", p.index, "err", err)
+						}
+					}
+				}
+			}
+			if now.Sub(lastCheckpoint) >= b.cfg.CheckpointInterval {
+				lastCheckpoint = now
+				if err := b.writeCheckpoints(); err != nil {
+					b.log.Error("cannot write recovery checkpoint", "err", err)
+				}
+			}
+		}
+	}
+}
+
+func (b *Broker) trackConn(c *conn, add bool) bool {
+	b.connMu.Lock()
+	defer b.connMu.Unlock()
+	if add {
+		if b.ctx.Err() != nil {
+			return false
+		}
+		b.conns[c] = struct{}{}
+		b.connWG.Add(1)
+		return true
+	}
+	delete(b.conns, c)
+	b.connWG.Done()
+	return true
+}
+
+// listen binds every listener and starts accepting.
+func (b *Broker) listen(ctx context.Context) error {
+	adv := map[string]Listener{}
+	for _, a := range b.cfg.AdvertisedListeners {
+		adv[a.Name] = a
+	}
+	for _, lc := range b.cfg.Listeners {
+		l, err := bindListener(ctx, lc, adv[lc.Name], b.log)
+		if err != nil {
+			return err
+		}
+		b.listeners = append(b.listeners, l)
+	}
+	for _, l := range b.listeners {
+		for _, nl := range l.nls {
+			b.acceptWG.Add(1)
+			go b.accept(l, nl)
+		}
+	}
+	return nil
+}
+
+func (b *Broker) accept(l *listener, nl net.Listener) {
+	defer b.acceptWG.Done()
+	var delay time.Duration
+	for {
+		nc, err := nl.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// Out of file descriptors and the like: back off and retry.
+			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+			b.log.Warn("accept failed", "listener", l.name, "err", err)
+			select {
+			case <-time.After(delay):
+				continue
+			case <-b.ctx.Done():
+				return
+			}
+		}
+		delay = 0
+		c := newConn(b, nc, l)
+		if !b.trackConn(c, true) {
+			nc.Close()
+			continue
+		}
+		go c.serve()
+	}
+}

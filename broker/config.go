@@ -1,0 +1,333 @@
+package broker
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kversion"
+
+	"github.com/tributary-io/tributary/config"
+)
+
+// Definitions returns the server.properties keys the broker reads, with
+// Kafka's names and defaults. Other keys of Kafka's broker configuration
+// are accepted and reported once as unused.
+func Definitions() *config.Def { return definitions }
+
+var definitions = config.NewDef("broker (server.properties)",
+	config.Key{Name: "node.id", Type: config.Int, Validate: config.AtLeast(0), Doc: "id of this broker in Metadata responses; broker.id is read when node.id is absent, and 1 is used when neither is set"},
+	config.Key{Name: "broker.id", Type: config.Int, Doc: "Kafka's older name for node.id"},
+	config.Key{Name: "listeners", Type: config.List, Default: "PLAINTEXT://127.0.0.1:9092", HasDefault: true, Validate: config.NonEmpty(), Doc: "NAME://host:port entries to accept clients on; an empty host or 0.0.0.0 binds every interface, localhost binds both 127.0.0.1 and ::1, port 0 picks a free port; listeners named in controller.listener.names are ignored"},
+	config.Key{Name: "advertised.listeners", Type: config.List, Doc: "NAME://host:port that Metadata returns for the listener of that name; by default the listener's own address, with an empty or 0.0.0.0 host replaced by the host name (or 127.0.0.1 if it does not resolve)"},
+	config.Key{Name: "listener.security.protocol.map", Type: config.List, Default: "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL", HasDefault: true, Doc: "listener name to security protocol; only PLAINTEXT is served"},
+	config.Key{Name: "controller.listener.names", Type: config.List, Doc: "listener names used by a KRaft controller; such listeners are not opened"},
+	config.Key{Name: "log.dirs", Type: config.List, Doc: "folders holding the partition logs (a partition lives in one of them); overrides log.dir"},
+	config.Key{Name: "log.dir", Type: config.String, Default: "/tmp/kafka-logs", HasDefault: true, Doc: "the log folder when log.dirs is not set"},
+	config.Key{Name: "num.partitions", Type: config.Int, Default: "1", HasDefault: true, Validate: config.AtLeast(1), Doc: "partitions of an automatically created topic, and of CreateTopics asking for the default"},
+	config.Key{Name: "auto.create.topics.enable", Type: config.Bool, Default: "true", HasDefault: true, Doc: "create a topic when a client asks Metadata for it and allows creation"},
+	config.Key{Name: "delete.topic.enable", Type: config.Bool, Default: "true", HasDefault: true, Doc: "allow DeleteTopics"},
+	config.Key{Name: "default.replication.factor", Type: config.Int, Default: "1", HasDefault: true, Validate: singleReplica, Doc: "replication factor of created topics; this broker is one node, so it must be 1"},
+	config.Key{Name: "log.retention.hours", Type: config.Int, Default: "168", HasDefault: true, Doc: "retention.ms of topics, in hours, when neither log.retention.minutes nor log.retention.ms is set; -1 keeps data forever"},
+	config.Key{Name: "log.retention.minutes", Type: config.Int, Doc: "retention.ms of topics, in minutes, when log.retention.ms is not set"},
+	config.Key{Name: "log.retention.ms", Type: config.Long, Validate: config.AtLeast(-1), Doc: "retention.ms of topics: whole segments whose newest record is older are deleted; -1 keeps data forever"},
+	config.Key{Name: "log.retention.bytes", Type: config.Long, Default: "-1", HasDefault: true, Validate: config.AtLeast(-1), Doc: "retention.bytes of topics: the oldest segments of a partition are deleted while the rest stays above this size; -1 for no limit"},
+	config.Key{Name: "log.segment.bytes", Type: config.Int, Default: "1073741824", HasDefault: true, Validate: config.AtLeast(14), Doc: "segment.bytes of topics: size at which a partition's segment file is rolled"},
+	config.Key{Name: "log.roll.hours", Type: config.Int, Default: "168", HasDefault: true, Validate: config.AtLeast(1), Doc: "segment.ms of topics, in hours, when log.roll.ms is not set"},
+	config.Key{Name: "log.roll.ms", Type: config.Long, Validate: config.AtLeast(1), Doc: "segment.ms of topics: a segment is rolled once it is this old"},
+	config.Key{Name: "log.retention.check.interval.ms", Type: config.Duration, Default: "300000", HasDefault: true, Validate: config.AtLeast(1), Doc: "how often retention is applied"},
+	config.Key{Name: "log.index.interval.bytes", Type: config.Int, Default: "4096", HasDefault: true, Validate: config.AtLeast(0), Doc: "index.interval.bytes of topics: log bytes between offset index entries"},
+	config.Key{Name: "log.message.timestamp.type", Type: config.String, Default: "CreateTime", HasDefault: true, Validate: config.OneOf("CreateTime", "LogAppendTime"), Doc: "message.timestamp.type of topics"},
+	config.Key{Name: "log.cleanup.policy", Type: config.List, Default: "delete", HasDefault: true, Validate: config.OneOf("delete", "compact"), Doc: "cleanup.policy of topics; compaction is not performed, and a policy without delete keeps every segment"},
+	config.Key{Name: "compression.type", Type: config.String, Default: "producer", HasDefault: true, Validate: config.OneOf("producer"), Doc: "compression.type of topics; batches are stored as producers compressed them, so only producer is accepted"},
+	config.Key{Name: "message.max.bytes", Type: config.Int, Default: "1048588", HasDefault: true, Validate: config.AtLeast(0), Doc: "max.message.bytes of topics: the largest record batch accepted"},
+	config.Key{Name: "socket.request.max.bytes", Type: config.Int, Default: "104857600", HasDefault: true, Validate: config.AtLeast(1), Doc: "the largest request frame; a connection sending a larger one is closed"},
+	config.Key{Name: "log.flush.interval.messages", Type: config.Long, Default: strconv.FormatInt(math.MaxInt64, 10), HasDefault: true, Validate: config.AtLeast(1), Doc: "flush.messages of topics: fsync a partition once this many messages are unflushed (acks=all produces are fsynced before they are answered, whatever this says)"},
+	config.Key{Name: "log.flush.interval.ms", Type: config.Long, Validate: config.AtLeast(0), Doc: "flush.ms of topics: fsync a partition whose data has been unflushed this long; unset uses log.flush.scheduler.interval.ms"},
+	config.Key{Name: "log.flush.scheduler.interval.ms", Type: config.Long, Default: strconv.FormatInt(math.MaxInt64, 10), HasDefault: true, Validate: config.AtLeast(0), Doc: "flush.ms of topics when log.flush.interval.ms is not set"},
+	config.Key{Name: "log.flush.offset.checkpoint.interval.ms", Type: config.Duration, Default: "60000", HasDefault: true, Validate: config.AtLeast(1), Doc: "how often the recovery point of every partition is recorded (the offset below which a restart after a crash need not re-validate data)"},
+	config.Key{Name: "group.initial.rebalance.delay.ms", Type: config.Duration, Default: "3000", HasDefault: true, Doc: "how long the first member of a new consumer group waits for others before the first rebalance"},
+	config.Key{Name: "group.min.session.timeout.ms", Type: config.Duration, Default: "6000", HasDefault: true, Doc: "the smallest session timeout a group member may ask for"},
+	config.Key{Name: "group.max.session.timeout.ms", Type: config.Duration, Default: "1800000", HasDefault: true, Doc: "the largest session timeout a group member may ask for"},
+	config.Key{Name: "offsets.retention.minutes", Type: config.Int, Default: "10080", HasDefault: true, Validate: config.AtLeast(1), Doc: "committed offsets of a group that has been empty this long are deleted"},
+	config.Key{Name: "offsets.retention.check.interval.ms", Type: config.Duration, Default: "600000", HasDefault: true, Validate: config.AtLeast(1), Doc: "how often expired committed offsets are looked for"},
+	config.Key{Name: "offset.metadata.max.bytes", Type: config.Int, Default: "4096", HasDefault: true, Validate: config.AtLeast(0), Doc: "the largest metadata string a committed offset may carry"},
+	config.Key{Name: "emulate.kafka.version", Type: config.String, Validate: kafkaRelease, Doc: "advertise no API version newer than this Apache Kafka release (for example 2.8 or 3.7), to test clients against an older broker; empty advertises every version implemented"},
+)
+
+func singleReplica(v any) error {
+	if n, _ := v.(int); n != 1 {
+		return errors.New("must be 1: this broker is a single node")
+	}
+	return nil
+}
+
+func kafkaRelease(v any) error {
+	s, _ := v.(string)
+	if s == "" || kversion.FromString(s) != nil {
+		return nil
+	}
+	return fmt.Errorf("is not a Kafka release this broker knows (e.g. %s)", strings.Join(kversion.VersionStrings()[:3], ", "))
+}
+
+// Listener is one NAME://host:port entry of listeners or
+// advertised.listeners.
+type Listener struct {
+	Name string
+	Host string
+	Port int
+}
+
+func (l Listener) String() string {
+	return l.Name + "://" + net.JoinHostPort(l.Host, strconv.Itoa(l.Port))
+}
+
+// ParseListener parses NAME://host:port (the host may be empty or a
+// bracketed IPv6 address).
+func ParseListener(s string) (Listener, error) {
+	name, addr, ok := strings.Cut(strings.TrimSpace(s), "://")
+	if !ok || name == "" {
+		return Listener{}, fmt.Errorf("%q is not NAME://host:port", s)
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return Listener{}, fmt.Errorf("%q is not NAME://host:port: %v", s, err)
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 0 || n > 65535 {
+		return Listener{}, fmt.Errorf("%q has port %q; want 0 to 65535", s, port)
+	}
+	return Listener{Name: strings.ToUpper(name), Host: host, Port: n}, nil
+}
+
+// Config configures a Broker. Build it with ParseConfig from
+// Definitions().Parse(props): every field then holds Kafka's default
+// unless the file says otherwise.
+type Config struct {
+	NodeID int32
+	// Listeners are the PLAINTEXT listeners to open (controller listeners
+	// already removed).
+	Listeners []Listener
+	// AdvertisedListeners override, by name, what Metadata returns.
+	AdvertisedListeners []Listener
+	LogDirs             []string
+	NumPartitions       int32
+	AutoCreateTopics    bool
+	DeleteTopicEnable   bool
+	// TopicDefaults are the broker-wide values of topic configs (Kafka's
+	// topic config names: retention.ms, segment.bytes, ...), derived from
+	// the log.* keys. Topics override them one by one.
+	TopicDefaults          map[string]string
+	SocketRequestMaxBytes  int
+	RetentionCheckInterval time.Duration
+	CheckpointInterval     time.Duration
+	// EmulateVersion caps advertised API versions to a Kafka release.
+	EmulateVersion string
+
+	GroupInitialRebalanceDelay time.Duration
+	GroupMinSessionTimeout     time.Duration
+	GroupMaxSessionTimeout     time.Duration
+	OffsetsRetention           time.Duration
+	OffsetsRetentionCheck      time.Duration
+	OffsetMetadataMaxBytes     int
+
+	Logger *slog.Logger
+
+	// values are the parsed server.properties, for DescribeConfigs.
+	values *config.Values
+	// topicDefaultKeys names, per topic config, the broker key that set
+	// its default in the file (for DescribeConfigs sources).
+	topicDefaultKeys map[string]string
+}
+
+// ParseConfig builds a Config from parsed server.properties values.
+func ParseConfig(v *config.Values) (Config, error) {
+	c := Config{
+		NodeID:                     1,
+		NumPartitions:              int32(v.Int("num.partitions")),
+		AutoCreateTopics:           v.Bool("auto.create.topics.enable"),
+		DeleteTopicEnable:          v.Bool("delete.topic.enable"),
+		SocketRequestMaxBytes:      v.Int("socket.request.max.bytes"),
+		RetentionCheckInterval:     v.Duration("log.retention.check.interval.ms"),
+		CheckpointInterval:         v.Duration("log.flush.offset.checkpoint.interval.ms"),
+		EmulateVersion:             v.String("emulate.kafka.version"),
+		GroupInitialRebalanceDelay: v.Duration("group.initial.rebalance.delay.ms"),
+		GroupMinSessionTimeout:     v.Duration("group.min.session.timeout.ms"),
+		GroupMaxSessionTimeout:     v.Duration("group.max.session.timeout.ms"),
+		OffsetsRetention:           time.Duration(v.Int("offsets.retention.minutes")) * time.Minute,
+		OffsetsRetentionCheck:      v.Duration("offsets.retention.check.interval.ms"),
+		OffsetMetadataMaxBytes:     v.Int("offset.metadata.max.bytes"),
+		values:                     v,
+	}
+	src := v.Source()
+	var errs []error
+	keyErr := func(key, value, reason string) {
+		errs = append(errs, &config.Error{Source: src, Key: key, Value: value, Reason: reason})
+	}
+	switch {
+	case v.Has("node.id"):
+		c.NodeID = int32(v.Int("node.id"))
+	case v.Has("broker.id") && v.Int("broker.id") >= 0:
+		c.NodeID = int32(v.Int("broker.id"))
+	}
+
+	protocols := map[string]string{}
+	for _, e := range v.List("listener.security.protocol.map") {
+		name, proto, ok := strings.Cut(e, ":")
+		if !ok {
+			keyErr("listener.security.protocol.map", e, "is not NAME:PROTOCOL")
+			continue
+		}
+		protocols[strings.ToUpper(strings.TrimSpace(name))] = strings.ToUpper(strings.TrimSpace(proto))
+	}
+	controllers := map[string]bool{}
+	for _, n := range v.List("controller.listener.names") {
+		controllers[strings.ToUpper(n)] = true
+	}
+	parseList := func(key string) []Listener {
+		var out []Listener
+		for _, e := range v.List(key) {
+			l, err := ParseListener(e)
+			if err != nil {
+				keyErr(key, e, "is not NAME://host:port")
+				continue
+			}
+			if controllers[l.Name] {
+				continue
+			}
+			proto := protocols[l.Name]
+			if proto == "" {
+				proto = l.Name
+			}
+			if proto != "PLAINTEXT" {
+				keyErr(key, e, fmt.Sprintf("uses security protocol %s; this broker serves PLAINTEXT only", proto))
+				continue
+			}
+			out = append(out, l)
+		}
+		return out
+	}
+	c.Listeners = parseList("listeners")
+	c.AdvertisedListeners = parseList("advertised.listeners")
+	if len(c.Listeners) == 0 && len(errs) == 0 {
+		keyErr("listeners", strings.Join(v.List("listeners"), ","), "leaves no listener to open")
+	}
+	for _, a := range c.AdvertisedListeners {
+		if ip := net.ParseIP(a.Host); ip != nil && ip.IsUnspecified() {
+			keyErr("advertised.listeners", a.String(), "advertises the unspecified address; clients cannot connect to it")
+		}
+	}
+
+	c.LogDirs = v.List("log.dirs")
+	if len(c.LogDirs) == 0 {
+		c.LogDirs = []string{v.String("log.dir")}
+	}
+
+	c.TopicDefaults, c.topicDefaultKeys = topicDefaults(v)
+	if len(errs) > 0 {
+		return Config{}, errors.Join(errs...)
+	}
+	return c, nil
+}
+
+// topicDefaults derives the broker-wide topic config values from the log.*
+// keys, with Kafka's precedence (log.retention.ms over .minutes over
+// .hours, log.roll.ms over log.roll.hours, log.flush.interval.ms over
+// log.flush.scheduler.interval.ms).
+func topicDefaults(v *config.Values) (map[string]string, map[string]string) {
+	d := map[string]string{}
+	keys := map[string]string{}
+	set := func(topicKey, brokerKey, value string) {
+		d[topicKey] = value
+		if v.IsSet(brokerKey) {
+			keys[topicKey] = brokerKey
+		}
+	}
+	ms := func(n int64, unit time.Duration) string {
+		if n < 0 {
+			return "-1"
+		}
+		return strconv.FormatInt(n*int64(unit/time.Millisecond), 10)
+	}
+	switch {
+	case v.Has("log.retention.ms"):
+		set("retention.ms", "log.retention.ms", strconv.FormatInt(v.Long("log.retention.ms"), 10))
+	case v.Has("log.retention.minutes"):
+		set("retention.ms", "log.retention.minutes", ms(int64(v.Int("log.retention.minutes")), time.Minute))
+	default:
+		set("retention.ms", "log.retention.hours", ms(int64(v.Int("log.retention.hours")), time.Hour))
+	}
+	if v.Has("log.roll.ms") {
+		set("segment.ms", "log.roll.ms", strconv.FormatInt(v.Long("log.roll.ms"), 10))
+	} else {
+		set("segment.ms", "log.roll.hours", ms(int64(v.Int("log.roll.hours")), time.Hour))
+	}
+	if v.Has("log.flush.interval.ms") {
+		set("flush.ms", "log.flush.interval.ms", strconv.FormatInt(v.Long("log.flush.interval.ms"), 10))
+	} else {
+		set("flush.ms", "log.flush.scheduler.interval.ms", strconv.FormatInt(v.Long("log.flush.scheduler.interval.ms"), 10))
+	}
+	set("retention.bytes", "log.retention.bytes", strconv.FormatInt(v.Long("log.retention.bytes"), 10))
+	set("segment.bytes", "log.segment.bytes", strconv.Itoa(v.Int("log.segment.bytes")))
+	set("index.interval.bytes", "log.index.interval.bytes", strconv.Itoa(v.Int("log.index.interval.bytes")))
+	set("flush.messages", "log.flush.interval.messages", strconv.FormatInt(v.Long("log.flush.interval.messages"), 10))
+	set("max.message.bytes", "message.max.bytes", strconv.Itoa(v.Int("message.max.bytes")))
+	set("message.timestamp.type", "log.message.timestamp.type", canonicalTimestampType(v.String("log.message.timestamp.type")))
+	set("cleanup.policy", "log.cleanup.policy", strings.ToLower(strings.Join(v.List("log.cleanup.policy"), ",")))
+	set("compression.type", "compression.type", strings.ToLower(v.String("compression.type")))
+	return d, keys
+}
+
+func canonicalTimestampType(s string) string {
+	if strings.EqualFold(s, "LogAppendTime") {
+		return "LogAppendTime"
+	}
+	return "CreateTime"
+}
+
+// Validate checks a Config built or changed in code.
+func (c Config) Validate() error {
+	var errs []error
+	if len(c.Listeners) == 0 {
+		errs = append(errs, errors.New("broker: no listeners"))
+	}
+	for _, l := range c.Listeners {
+		if l.Port < 0 || l.Port > 65535 {
+			errs = append(errs, fmt.Errorf("broker: listener %s: bad port", l))
+		}
+	}
+	if len(c.LogDirs) == 0 {
+		errs = append(errs, errors.New("broker: no log dirs"))
+	}
+	for _, d := range c.LogDirs {
+		if strings.TrimSpace(d) == "" {
+			errs = append(errs, errors.New("broker: empty log dir"))
+		}
+	}
+	if c.NodeID < 0 {
+		errs = append(errs, fmt.Errorf("broker: node id %d is negative", c.NodeID))
+	}
+	if c.NumPartitions < 1 {
+		errs = append(errs, fmt.Errorf("broker: num.partitions %d is below 1", c.NumPartitions))
+	}
+	if c.SocketRequestMaxBytes < 1 {
+		errs = append(errs, errors.New("broker: socket.request.max.bytes is below 1"))
+	}
+	if c.RetentionCheckInterval <= 0 || c.CheckpointInterval <= 0 {
+		errs = append(errs, errors.New("broker: check intervals must be positive"))
+	}
+	if c.EmulateVersion != "" && kversion.FromString(c.EmulateVersion) == nil {
+		errs = append(errs, fmt.Errorf("broker: emulate.kafka.version %q is not a known Kafka release", c.EmulateVersion))
+	}
+	for k, val := range c.TopicDefaults {
+		if err := validateTopicConfig(k, val); err != nil {
+			errs = append(errs, fmt.Errorf("broker: topic default %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,301 @@
+package broker
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kbin"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// A connection is served by three goroutines, owned by conn.serve:
+//
+//   - the reader reads size-prefixed frames, at most one ahead of the
+//     request being processed;
+//   - the processor (serve itself) decodes and handles one request at a
+//     time, in order, so a connection's requests take effect in the order
+//     sent (a long-poll fetch or a rebalance holds the next request back,
+//     as Kafka's muted channel does);
+//   - the writer encodes the replies in the same order. A reply may carry
+//     a wait (an acks=all produce waiting for its fsync), which the writer
+//     runs before encoding it; meanwhile the processor goes on with the
+//     next requests, so one connection's pipelined produces share fsyncs.
+//
+// Responses are batched into one write while more are ready.
+type conn struct {
+	b   *Broker
+	nc  net.Conn
+	lis *listener
+	log *slog.Logger
+
+	// ctx ends when the client goes away or the broker stops; handlers
+	// that block (long-poll fetches, group rebalances) watch it.
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	frames  chan []byte
+	replies chan *pending
+}
+
+// reply is a handler's answer to one request.
+type reply struct {
+	resp kmsg.Response
+	// wait, if set, runs on the writer before resp is encoded; it may
+	// fill in resp (errors found while waiting).
+	wait func()
+	// release, if set, runs once resp is encoded (returns buffers).
+	release func()
+	// none: the request gets no response (acks=0 produce).
+	none bool
+	// closeAfter: close the connection once earlier replies are written.
+	closeAfter bool
+}
+
+type pending struct {
+	reply
+	corr int32
+	key  int16
+}
+
+const (
+	readBufferSize  = 32 << 10
+	maxBatchedWrite = 1 << 20
+	// minFrameSize is a request header with an empty client id.
+	minFrameSize = 10
+)
+
+func newConn(b *Broker, nc net.Conn, l *listener) *conn {
+	ctx, cancel := context.WithCancel(b.ctx)
+	return &conn{
+		b:       b,
+		nc:      nc,
+		lis:     l,
+		log:     b.log.With("client", nc.RemoteAddr().String()),
+		ctx:     ctx,
+		cancel:  cancel,
+		frames:  make(chan []byte, 1),
+		replies: make(chan *pending, 8),
+	}
+}
+
+// stopReading makes the reader stop, so the connection ends once its
+// current request is answered.
+func (c *conn) stopReading() { c.nc.SetReadDeadline(time.Now()) }
+
+func (c *conn) serve() {
+	defer c.b.trackConn(c, false)
+	stop := context.AfterFunc(c.b.ctx, func() { c.nc.Close() })
+	defer stop()
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); c.readLoop() }()
+	go func() { defer wg.Done(); c.writeLoop() }()
+	c.processLoop()
+	close(c.replies) // the writer ends once it has answered what was handled
+	c.cancel()
+	c.stopReading()
+	wg.Wait()
+	c.nc.Close()
+	for buf := range c.frames {
+		putBuf(buf)
+	}
+}
+
+func (c *conn) readLoop() {
+	defer close(c.frames)
+	defer c.cancel()
+	r := bufio.NewReaderSize(c.nc, readBufferSize)
+	var size [4]byte
+	for {
+		if _, err := io.ReadFull(r, size[:]); err != nil {
+			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !errors.Is(err, io.ErrUnexpectedEOF) && !isTimeout(err) {
+				c.log.Debug("read failed", "err", err)
+			}
+			return
+		}
+		n := int32(binary.BigEndian.Uint32(size[:]))
+		if n < minFrameSize || int64(n) > int64(c.b.cfg.SocketRequestMaxBytes) {
+			c.log.Info("closing connection: bad request frame size", "bytes", n, "socket.request.max.bytes", c.b.cfg.SocketRequestMaxBytes)
+			return
+		}
+		buf := getBuf(int(n))
+		if _, err := io.ReadFull(r, buf); err != nil {
+			putBuf(buf)
+			c.log.Debug("read failed", "err", err)
+			return
+		}
+		select {
+		case c.frames <- buf:
+		case <-c.ctx.Done():
+			putBuf(buf)
+			return
+		}
+	}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+func (c *conn) processLoop() {
+	for {
+		select {
+		case <-c.ctx.Done():
+			return
+		case buf, ok := <-c.frames:
+			if !ok {
+				return
+			}
+			p := c.process(buf)
+			if p == nil {
+				return
+			}
+			c.replies <- p
+			if p.closeAfter {
+				return
+			}
+		}
+	}
+}
+
+// process decodes and handles one request frame. It returns nil when the
+// connection must be closed without answering (a frame that cannot be
+// decoded: an unknown API key, a version the protocol library does not
+// know, a truncated body).
+func (c *conn) process(buf []byte) (p *pending) {
+	recycle := true
+	defer func() {
+		if recycle {
+			putBuf(buf)
+		}
+	}()
+	r := kbin.Reader{Src: buf}
+	key, version, corr := r.Int16(), r.Int16(), r.Int32()
+	clientID := r.NullableString()
+	if !r.Ok() {
+		c.log.Info("closing connection: request header does not parse")
+		return nil
+	}
+	log := c.log
+	if clientID != nil {
+		log = log.With("client_id", *clientID)
+	}
+	v, served := c.b.versions[key]
+	if key == 18 && (!served || version < v.min || version > v.max) {
+		// KIP-511: answer at v0 with the versions we serve, so the
+		// client retries with one of them; the body is not read.
+		return &pending{corr: corr, key: key, reply: reply{resp: apiVersionsV0Unsupported(c.b)}}
+	}
+	req := kmsg.RequestForKey(key)
+	if req == nil {
+		log.Info("closing connection: unknown API key", "api_key", key, "version", version)
+		return nil
+	}
+	if version < 0 || version > req.MaxVersion() {
+		log.Info("closing connection: API version unknown to this broker", "api", kmsg.NameForKey(key), "version", version)
+		return nil
+	}
+	req.SetVersion(version)
+	if req.IsFlexible() {
+		kmsg.SkipTags(&r)
+	}
+	if err := req.ReadFrom(r.Src); err != nil || !r.Ok() {
+		log.Info("closing connection: request body does not parse", "api", kmsg.NameForKey(key), "version", version, "err", err)
+		return nil
+	}
+	p = &pending{corr: corr, key: key}
+	if !served || version < v.min || version > v.max {
+		msg := fmt.Sprintf("%s v%d is not supported", kmsg.NameForKey(key), version)
+		if served {
+			msg = fmt.Sprintf("%s v%d is not supported; this broker serves v%d to v%d", kmsg.NameForKey(key), version, v.min, v.max)
+		}
+		log.Debug("unsupported version", "api", kmsg.NameForKey(key), "version", version)
+		p.resp = errorResponse(req, kerr.UnsupportedVersion.Code, msg)
+		return p
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			log.Error("request handler panicked; closing connection", "api", kmsg.NameForKey(key), "version", version, "panic", r, "stack", string(debug.Stack()))
+			p = nil
+		}
+	}()
+	if v.group {
+		// The coordinator may keep byte slices of the request (member
+		// metadata, assignments): the frame is not recycled.
+		recycle = false
+		resp := c.b.coord.Handle(c.ctx, req)
+		if resp == nil {
+			resp = errorResponse(req, kerr.UnknownServerError.Code, "the group coordinator did not answer")
+		}
+		p.resp = resp
+		return p
+	}
+	p.reply = handlers[key](c.b, c, req)
+	return p
+}
+
+func (c *conn) writeLoop() {
+	out := getBuf(64 << 10)[:0]
+	defer func() { putBuf(out) }()
+	failed := false
+	flush := func() {
+		if len(out) > 0 && !failed {
+			if _, err := c.nc.Write(out); err != nil {
+				failed = true
+				c.cancel()
+			}
+		}
+		out = out[:0]
+	}
+	for p := range c.replies {
+		if p.wait != nil {
+			p.wait()
+		}
+		if !p.none && !failed {
+			out = appendResponse(out, p.corr, p.resp)
+		}
+		if p.release != nil {
+			p.release()
+		}
+		if p.closeAfter {
+			flush()
+			failed = true
+			c.cancel()
+			c.nc.Close()
+			continue
+		}
+		if len(c.replies) == 0 || len(out) >= maxBatchedWrite {
+			flush()
+			if cap(out) > 4<<20 { // do not keep a huge fetch's buffer around
+				putBuf(out)
+				out = getBuf(64 << 10)[:0]
+			}
+		}
+	}
+	flush()
+}
+
+// appendResponse frames resp: size, correlation id, header tags (flexible
+// responses other than ApiVersions, whose header is always v0), body.
+func appendResponse(out []byte, corr int32, resp kmsg.Response) []byte {
+	start := len(out)
+	out = append(out, 0, 0, 0, 0)
+	out = binary.BigEndian.AppendUint32(out, uint32(corr))
+	if resp.IsFlexible() && resp.Key() != 18 {
+		out = append(out, 0)
+	}
+	out = resp.AppendTo(out)
+	binary.BigEndian.PutUint32(out[start:], uint32(len(out)-start-4))
+	return out
+}

@@ -1,0 +1,37 @@
+// Package broker is a single-node Kafka broker: it speaks Kafka's wire
+// protocol to any Kafka client (librdkafka, the Java client, franz-go,
+// sarama, kafkajs) and keeps every topic partition durably on disk in
+// Kafka's log format (package storage). Consumer groups are coordinated by
+// package group, which the broker feeds with the group requests.
+//
+// Requests and responses are decoded and encoded with franz-go's kmsg.
+// Each Kafka API the broker serves has its own file, named by API key
+// (00_produce.go, 01_fetch.go, ...), which opens with the versions served
+// and what is and is not done; ApiVersions advertises exactly those
+// versions, merged with the group coordinator's, and a request at another
+// version is refused with UNSUPPORTED_VERSION.
+//
+// A Broker is configured from server.properties with Kafka's key names:
+//
+//	props, err := config.Load("server.properties")
+//	vals, err := broker.Definitions().Parse(props)
+//	cfg, err := broker.ParseConfig(vals)
+//	b, err := broker.New(cfg)
+//	err = b.Start(ctx)       // recovers the logs, binds the listeners
+//	addr := b.Addr()         // e.g. 127.0.0.1:9092
+//	err = b.Close(ctx)       // stops accepting, fsyncs, marks a clean shutdown
+//
+// Durability goes beyond what a single Kafka node offers: a produce with
+// acks=all is answered only once its data is fsynced (concurrent produces
+// share fsyncs), and after a crash the log is validated and truncated to
+// its last whole batch, so every acknowledged record survives kill -9.
+//
+// Tributary-specific behaviour a Kafka user might not expect:
+//   - replication factor 1 only; this broker leads every partition, with
+//     leader epoch 0;
+//   - no transactions, SASL, TLS, ACLs, quotas or log compaction;
+//   - batches are stored as produced: compression.type can only be
+//     producer;
+//   - fetch sessions are refused (clients fall back to full fetches);
+//   - emulate.kafka.version caps advertised versions to an older release.
+package broker

@@ -1,0 +1,75 @@
+// Package storage is the durable log of one topic partition, in Kafka's
+// on-disk format. It knows nothing of the network: the broker hands it the
+// record batches producers send and asks it for bytes to fetch.
+//
+// # Lifecycle
+//
+// Open loads a partition folder. If the broker was not shut down cleanly,
+// the segment holding the recovery point (the offset below which every
+// record was known to be fsynced) and all later segments are read back:
+// each batch's framing and CRC are checked, the log is truncated at the
+// first torn or corrupt batch (the warning says how many bytes went) and
+// the indexes are rebuilt. Producer state is then loaded from the newest
+// snapshot and replayed from the batch headers after it.
+//
+// Append validates one batch (Kafka's magic 2 record batch: length fields,
+// CRC-32C, record count, size against max.message.bytes, producer fields),
+// checks its producer's sequence, assigns offsets by rewriting the base
+// offset in place and writes it to the active segment. Records are never
+// decoded or decompressed on this path. Append returns once the bytes are
+// in the operating system's page cache; Sync(offset) returns once they are
+// on disk. Concurrent Sync calls share fsyncs (group commit). FlushIfDue
+// applies flush.ms and flushes rolled segments; flush.messages is reported
+// by Append (AppendResult.FlushDue) for the caller to Sync.
+//
+// Read returns whole batches, starting with the one that holds the
+// requested offset (a consumer skips the records before it), copied from
+// the segment file into a caller-supplied buffer without holding the
+// append lock. Retain removes whole segments past retention.ms or
+// retention.bytes and moves the log start offset. Close fsyncs everything,
+// writes the indexes and a producer snapshot, and closes the files; a log
+// closed this way is trusted on the next Open (the broker records that in
+// a clean-shutdown marker).
+//
+// # On-disk format
+//
+// A partition is a folder named <topic>-<partition>, holding segments named
+// by their base offset, the first offset they hold, as twenty decimal
+// digits:
+//
+//	orders-0/
+//	  00000000000000000000.log        batches 0 .. 52117
+//	  00000000000000000000.index
+//	  00000000000000000000.timeindex
+//	  00000000000000052118.log        batches 52118 .. (active segment)
+//	  00000000000000052118.index
+//	  00000000000000052118.timeindex
+//	  00000000000000052118.snapshot   producer state as of offset 52118
+//
+// A .log file is a sequence of record batches exactly as producers sent
+// them, except for the base offset (bytes 0-7) and partition leader epoch
+// (bytes 12-15), which the log assigns; both lie before the part the CRC
+// covers, so assigning them needs no CRC computation. A topic with
+// message.timestamp.type=LogAppendTime also gets the timestamp type bit and
+// max timestamp rewritten, and the CRC recomputed.
+//
+// A .index file is a sparse offset index: 8-byte entries of a 4-byte
+// offset relative to the base and the 4-byte position of the batch starting
+// at that offset, one every index.interval.bytes of log. A .timeindex file
+// has 12-byte entries: the largest timestamp so far (8 bytes) and the
+// relative offset (4 bytes) of the batch holding it. All integers are
+// big-endian. Indexes are kept in memory and written, through a temporary
+// file renamed into place, when a segment is rolled and when the log is
+// closed; they are derived data, rebuilt from the .log file whenever they
+// cannot be trusted.
+//
+// A .snapshot file holds the idempotent producers' state (epoch and last
+// five batches per producer id) as of its offset, so that retries are
+// recognised after a restart; it is written when a segment is rolled and
+// when the log is closed, through a temporary file renamed into place. The
+// two newest are kept.
+//
+// Files being written carry a .tmp suffix until renamed; leftovers are
+// removed on Open. Every creation, rename and removal is followed by an
+// fsync of the folder before the log relies on it.
+package storage

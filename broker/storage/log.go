@@ -1,0 +1,746 @@
+package storage
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Options are the per-topic settings of a log, with Kafka's topic config
+// names. They may be changed while the log is open (SetOptions).
+type Options struct {
+	// SegmentBytes is segment.bytes: a segment is rolled before it would
+	// grow past this size.
+	SegmentBytes int64
+	// SegmentTime is segment.ms: a segment is rolled when a batch arrives
+	// this long after its first one. Zero never rolls by time.
+	SegmentTime time.Duration
+	// IndexIntervalBytes is index.interval.bytes: the log bytes between
+	// two entries of the offset index.
+	IndexIntervalBytes int64
+	// Delete is whether cleanup.policy includes "delete": only then do
+	// RetentionTime and RetentionBytes remove segments.
+	Delete bool
+	// RetentionTime is retention.ms; negative keeps segments forever.
+	RetentionTime time.Duration
+	// RetentionBytes is retention.bytes; negative keeps any size.
+	RetentionBytes int64
+	// FlushMessages is flush.messages: fsync once this many messages are
+	// unflushed. Zero or negative never does.
+	FlushMessages int64
+	// FlushInterval is flush.ms: fsync when data has been unflushed this
+	// long (checked by FlushIfDue). Zero or negative never does.
+	FlushInterval time.Duration
+	// MaxMessageBytes is max.message.bytes, the largest batch accepted.
+	MaxMessageBytes int
+	// LogAppendTime is message.timestamp.type=LogAppendTime: batches are
+	// stamped with the broker's clock when appended.
+	LogAppendTime bool
+}
+
+// DefaultOptions are Kafka's defaults.
+func DefaultOptions() Options {
+	return Options{
+		SegmentBytes:       1 << 30,
+		SegmentTime:        7 * 24 * time.Hour,
+		IndexIntervalBytes: 4096,
+		Delete:             true,
+		RetentionTime:      7 * 24 * time.Hour,
+		RetentionBytes:     -1,
+		FlushMessages:      math.MaxInt64,
+		MaxMessageBytes:    1048588,
+	}
+}
+
+func (o *Options) normalize() {
+	d := DefaultOptions()
+	if o.SegmentBytes <= 0 {
+		o.SegmentBytes = d.SegmentBytes
+	}
+	if o.SegmentBytes > math.MaxInt32 {
+		o.SegmentBytes = math.MaxInt32
+	}
+	if o.IndexIntervalBytes <= 0 {
+		o.IndexIntervalBytes = d.IndexIntervalBytes
+	}
+	if o.MaxMessageBytes <= 0 {
+		o.MaxMessageBytes = d.MaxMessageBytes
+	}
+}
+
+// Config opens a Log.
+type Config struct {
+	// Dir is the partition's folder, <topic>-<partition>; created if
+	// missing.
+	Dir     string
+	Options Options
+	// Clean says the log was closed cleanly (the broker found its
+	// clean-shutdown marker): segment files and indexes are trusted as
+	// they are.
+	Clean bool
+	// RecoveryPoint is the offset below which data is known to be durable
+	// (from the broker's recovery-point checkpoint). After an unclean
+	// shutdown, the segment holding it and all later ones are re-read and
+	// validated.
+	RecoveryPoint int64
+	Logger        *slog.Logger
+}
+
+// Log is the durable log of one partition. Appends are serialised by one
+// mutex; reads work on a snapshot of the segment list taken under a
+// read lock and read the files without holding any lock.
+type Log struct {
+	dir string
+	log *slog.Logger
+
+	opts atomic.Pointer[Options]
+
+	// syncMu serialises flushes (and with them retention and Close); it
+	// is taken before mu. Segment.synced belongs to it.
+	syncMu sync.Mutex
+
+	// mu serialises writers: Append, roll, retention, Close. The fields
+	// below it belong to it.
+	mu        sync.Mutex
+	producers producers
+	unflushed int64 // messages appended since the last flush began
+	dirDirty  bool  // a file was created or removed since the last flush
+	snapshots []pendingSnapshot
+	failed    error
+
+	// rmu guards the published view: the segment list, the log start and
+	// each segment's published fields. Writers hold mu too.
+	rmu    sync.RWMutex
+	segs   []*segment
+	start  int64
+	closed bool
+
+	end           atomic.Int64 // log end offset, for lock-free reads
+	flushed       atomic.Int64 // every offset below is durable
+	lastFlush     atomic.Int64 // unix nanoseconds of the last flush
+	sealedPending atomic.Bool  // a rolled segment waits for its flush
+}
+
+type pendingSnapshot struct {
+	offset int64
+	data   []byte
+}
+
+// AppendResult describes an appended batch.
+type AppendResult struct {
+	BaseOffset, LastOffset int64
+	// LogAppendTime is the timestamp given to the batch, or -1 when the
+	// producer's timestamps are kept.
+	LogAppendTime  int64
+	LogStartOffset int64
+	// Duplicate is set when the batch repeated one of its producer's
+	// recent batches: nothing was written and the offsets are those of
+	// the earlier copy.
+	Duplicate bool
+	// FlushDue is set when flush.messages is reached: the caller should
+	// Sync before acknowledging.
+	FlushDue bool
+}
+
+// ReadResult holds whole batches read from the log.
+type ReadResult struct {
+	// Records are whole batches, a sub-slice of Buf (nil if none).
+	Records []byte
+	// Buf is the buffer read into: the one given to Read, or a larger one
+	// if it was too small. The caller may reuse it once done with Records.
+	Buf            []byte
+	HighWatermark  int64
+	LogStartOffset int64
+}
+
+// Dir is the log's folder.
+func (l *Log) Dir() string { return l.dir }
+
+// Options returns the log's current options.
+func (l *Log) Options() Options { return *l.opts.Load() }
+
+// SetOptions changes the log's options; they apply to the next append,
+// flush and retention check.
+func (l *Log) SetOptions(o Options) {
+	o.normalize()
+	l.opts.Store(&o)
+}
+
+// EndOffset is the log end offset: the offset the next record gets.
+func (l *Log) EndOffset() int64 { return l.end.Load() }
+
+// StartOffset is the log start offset, the first offset still stored.
+func (l *Log) StartOffset() int64 {
+	l.rmu.RLock()
+	defer l.rmu.RUnlock()
+	return l.start
+}
+
+// RecoveryPoint is the offset below which every record is durable.
+func (l *Log) RecoveryPoint() int64 { return l.flushed.Load() }
+
+// Size is the number of bytes in the log's segments.
+func (l *Log) Size() int64 {
+	l.rmu.RLock()
+	defer l.rmu.RUnlock()
+	var n int64
+	for _, s := range l.segs {
+		n += s.size
+	}
+	return n
+}
+
+// Segments is the number of segment files.
+func (l *Log) Segments() int {
+	l.rmu.RLock()
+	defer l.rmu.RUnlock()
+	return len(l.segs)
+}
+
+func (l *Log) active() *segment { return l.segs[len(l.segs)-1] }
+
+// Append validates batch (one record batch as a producer sent it), assigns
+// it the next offsets and writes it to the active segment. The batch's
+// bytes are modified in place (base offset, leader epoch and, for
+// LogAppendTime, the timestamp and CRC) and may be reused once Append
+// returns. Append does not wait for the data to be durable: call Sync.
+func (l *Log) Append(batch []byte, now time.Time) (AppendResult, error) {
+	opts := l.opts.Load()
+	h, err := ValidateBatch(batch, opts.MaxMessageBytes)
+	if err != nil {
+		return AppendResult{}, err
+	}
+	res := AppendResult{LogAppendTime: -1}
+	if opts.LogAppendTime {
+		res.LogAppendTime = now.UnixMilli()
+		stampLogAppendTime(batch, res.LogAppendTime)
+		h.MaxTimestamp = res.LogAppendTime
+		h.Attributes |= attrLogAppendTime
+	}
+
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return res, ErrClosed
+	}
+	if l.failed != nil {
+		return res, l.failed
+	}
+	if h.Idempotent() {
+		dup, err := l.producers.check(&h)
+		if err != nil {
+			return res, err
+		}
+		if dup != nil {
+			res.BaseOffset, res.LastOffset = dup.firstOffset, dup.lastOffset
+			if opts.LogAppendTime {
+				res.LogAppendTime = dup.maxTs
+			}
+			res.LogStartOffset = l.start
+			res.Duplicate = true
+			return res, nil
+		}
+	}
+
+	s := l.active()
+	size := int64(len(batch))
+	if s.size > 0 && (s.size+size > opts.SegmentBytes ||
+		s.size+size > math.MaxInt32 ||
+		s.next+int64(h.LastOffsetDelta)-s.base > math.MaxInt32 ||
+		(opts.SegmentTime > 0 && now.Sub(s.rollAt) >= opts.SegmentTime)) {
+		if err := l.roll(); err != nil {
+			return res, l.fail(err)
+		}
+		s = l.active()
+	}
+
+	base := s.next
+	setOffsetAndEpoch(batch, base, 0)
+	h.BaseOffset, h.LeaderEpoch = base, 0
+	if n, err := s.f.WriteAt(batch, s.size); err != nil {
+		if n > 0 {
+			s.f.Truncate(s.size)
+		}
+		return res, l.fail(fmt.Errorf("write %s: %w", s.path, err))
+	}
+	if s.size == 0 {
+		s.rollAt = now
+	}
+	l.rmu.Lock()
+	s.noteBatch(&h, s.size, opts.IndexIntervalBytes)
+	l.rmu.Unlock()
+	l.end.Store(s.next)
+	if h.Idempotent() {
+		l.producers.update(&h)
+	}
+	l.unflushed += int64(h.NumRecords)
+
+	res.BaseOffset, res.LastOffset = base, h.LastOffset()
+	res.LogStartOffset = l.start
+	res.FlushDue = opts.FlushMessages > 0 && l.unflushed >= opts.FlushMessages
+	return res, nil
+}
+
+// fail marks the log as failed after a disk error: it takes no more
+// writes. mu is held.
+func (l *Log) fail(err error) error {
+	if l.failed == nil {
+		l.failed = fmt.Errorf("%w: %s: %v", ErrStorage, l.dir, err)
+		l.log.Error("partition log failed; it takes no more writes", "err", err)
+	}
+	return l.failed
+}
+
+// roll seals the active segment and starts a new one at the log end. The
+// sealed segment's index files and a producer snapshot are written by the
+// next flush. mu is held.
+func (l *Log) roll() error {
+	old := l.active()
+	base := old.next
+	path := filepath.Join(l.dir, segmentName(base, logSuffix))
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return fmt.Errorf("roll segment: %w", err)
+	}
+	ns := &segment{base: base, path: path, f: f, next: base, maxTs: -1, maxTsOffset: -1}
+	l.rmu.Lock()
+	old.appendTimeEntry()
+	l.segs = append(l.segs, ns)
+	l.rmu.Unlock()
+	old.sealed = true
+	l.snapshots = append(l.snapshots, pendingSnapshot{offset: base, data: l.producers.encode(base)})
+	l.dirDirty = true
+	l.sealedPending.Store(true)
+	l.log.Debug("rolled segment", "base", base)
+	return nil
+}
+
+// Sync returns once every offset below upTo is durable. Concurrent callers
+// share fsyncs: while one fsync runs, later appends gather, and the next
+// fsync covers all of them.
+func (l *Log) Sync(upTo int64) error {
+	if l.flushed.Load() >= upTo {
+		return nil
+	}
+	return l.flush(upTo)
+}
+
+// Flush makes everything appended so far durable.
+func (l *Log) Flush() error { return l.flush(-1) }
+
+// FlushIfDue flushes when flush.ms has passed since the last flush with
+// data unflushed, or when a rolled segment has not been flushed yet.
+func (l *Log) FlushIfDue(now time.Time) error {
+	opts := l.opts.Load()
+	due := l.sealedPending.Load()
+	if !due && opts.FlushInterval > 0 && l.flushed.Load() < l.end.Load() {
+		due = now.Sub(time.Unix(0, l.lastFlush.Load())) >= opts.FlushInterval
+	}
+	if !due {
+		return nil
+	}
+	err := l.Flush()
+	if errors.Is(err, ErrClosed) {
+		return nil
+	}
+	return err
+}
+
+type flushItem struct {
+	s      *segment
+	sealed bool
+}
+
+func (l *Log) flush(upTo int64) error {
+	l.syncMu.Lock()
+	defer l.syncMu.Unlock()
+	if upTo >= 0 && l.flushed.Load() >= upTo {
+		return nil
+	}
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return ErrClosed
+	}
+	if l.failed != nil {
+		l.mu.Unlock()
+		return l.failed
+	}
+	end := l.active().next
+	flushed := l.flushed.Load()
+	var todo []flushItem
+	for _, s := range l.segs {
+		if s.synced || (!s.sealed && end <= flushed) {
+			continue
+		}
+		todo = append(todo, flushItem{s, s.sealed})
+	}
+	snaps := l.snapshots
+	l.snapshots = nil
+	dirDirty := l.dirDirty
+	l.dirDirty = false
+	l.unflushed = 0
+	l.sealedPending.Store(false)
+	l.mu.Unlock()
+
+	err := l.syncFiles(todo, snaps, dirDirty)
+	if err != nil {
+		l.mu.Lock()
+		err = l.fail(err)
+		l.mu.Unlock()
+		return err
+	}
+	if end > l.flushed.Load() {
+		l.flushed.Store(end)
+	}
+	l.lastFlush.Store(time.Now().UnixNano())
+	return nil
+}
+
+// syncFiles makes the given segments and snapshots durable. syncMu is
+// held; sealed segments' indexes are immutable, so no other lock is needed.
+func (l *Log) syncFiles(todo []flushItem, snaps []pendingSnapshot, dirDirty bool) error {
+	for _, it := range todo {
+		if it.sealed {
+			if err := it.s.writeIndexes(); err != nil {
+				return err
+			}
+			dirDirty = true
+		}
+		if err := datasync(it.s.f); err != nil {
+			return err
+		}
+		if it.sealed {
+			it.s.synced = true
+		}
+	}
+	for _, sn := range snaps {
+		if err := writeFileSynced(l.dir, segmentName(sn.offset, snapshotSuffix), sn.data); err != nil {
+			return err
+		}
+		dirDirty = true
+	}
+	if dirDirty {
+		if err := SyncDir(l.dir); err != nil {
+			return err
+		}
+	}
+	if len(snaps) > 0 {
+		l.pruneSnapshots(-1)
+	}
+	return nil
+}
+
+// pruneSnapshots keeps the two newest producer snapshots, and removes
+// those below the given offset (when it is not negative) unless it is the
+// newest.
+func (l *Log) pruneSnapshots(below int64) {
+	offs := l.snapshotOffsets()
+	for i, off := range offs { // newest first
+		if i >= 2 || (below >= 0 && off < below && i > 0) {
+			os.Remove(filepath.Join(l.dir, segmentName(off, snapshotSuffix)))
+		}
+	}
+}
+
+// snapshotOffsets lists the offsets of the producer snapshots, newest
+// first.
+func (l *Log) snapshotOffsets() []int64 {
+	ents, _ := os.ReadDir(l.dir)
+	var offs []int64
+	for _, e := range ents {
+		if off, ok := parseSegmentName(e.Name(), snapshotSuffix); ok {
+			offs = append(offs, off)
+		}
+	}
+	sort.Slice(offs, func(i, j int) bool { return offs[i] > offs[j] })
+	return offs
+}
+
+// RetainResult says what a retention pass removed.
+type RetainResult struct {
+	Segments       int
+	Bytes          int64
+	LogStartOffset int64
+}
+
+// Retain removes whole segments from the start of the log that are past
+// retention.ms (their largest timestamp is older) or beyond retention.bytes,
+// when cleanup.policy includes delete. If every segment goes, a new empty
+// one is rolled first, so the log end offset is kept. The log start offset
+// moves to the first remaining segment.
+func (l *Log) Retain(now time.Time) (RetainResult, error) {
+	opts := l.opts.Load()
+	if !opts.Delete || (opts.RetentionTime < 0 && opts.RetentionBytes < 0) {
+		return RetainResult{LogStartOffset: l.StartOffset()}, nil
+	}
+	l.syncMu.Lock()
+	defer l.syncMu.Unlock()
+	l.mu.Lock()
+	if l.closed || l.failed != nil {
+		l.mu.Unlock()
+		return RetainResult{}, nil
+	}
+	var total int64
+	for _, s := range l.segs {
+		total += s.size
+	}
+	cut := now.Add(-opts.RetentionTime).UnixMilli()
+	k := 0
+	var res RetainResult
+	for k < len(l.segs) {
+		s := l.segs[k]
+		if s.size == 0 {
+			break
+		}
+		byTime := opts.RetentionTime >= 0 && s.maxTs < cut
+		bySize := opts.RetentionBytes >= 0 && total-s.size >= opts.RetentionBytes
+		if !byTime && !bySize {
+			break
+		}
+		total -= s.size
+		res.Bytes += s.size
+		k++
+	}
+	if k == 0 {
+		res.LogStartOffset = l.start
+		l.mu.Unlock()
+		return res, nil
+	}
+	if k == len(l.segs) {
+		if err := l.roll(); err != nil {
+			err = l.fail(err)
+			l.mu.Unlock()
+			return res, err
+		}
+	}
+	removed := l.segs[:k]
+	l.rmu.Lock()
+	l.segs = append([]*segment(nil), l.segs[k:]...)
+	l.start = l.segs[0].base
+	l.rmu.Unlock()
+	l.producers.expire(l.start)
+	res.Segments, res.LogStartOffset = k, l.start
+	l.mu.Unlock()
+
+	for _, s := range removed {
+		s.f.Close()
+		os.Remove(s.path)
+		os.Remove(s.indexPath())
+		os.Remove(s.timeIndexPath())
+	}
+	l.pruneSnapshots(res.LogStartOffset)
+	if err := SyncDir(l.dir); err != nil {
+		return res, err
+	}
+	l.log.Info("deleted segments past retention", "segments", k, "bytes", res.Bytes, "log_start_offset", res.LogStartOffset)
+	return res, nil
+}
+
+// Close flushes the log, writes every index and a producer snapshot at the
+// log end, and closes the files, so that the next Open with Clean set
+// trusts them. It is idempotent.
+func (l *Log) Close() error {
+	l.syncMu.Lock()
+	defer l.syncMu.Unlock()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return nil
+	}
+	l.rmu.Lock()
+	l.closed = true
+	l.rmu.Unlock()
+	var err error
+	if l.failed == nil {
+		err = l.closeFlush()
+	}
+	for _, s := range l.segs {
+		if cerr := s.f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err == nil && l.failed != nil {
+		err = l.failed
+	}
+	return err
+}
+
+func (l *Log) closeFlush() error {
+	var todo []flushItem
+	for _, s := range l.segs {
+		if !s.synced {
+			todo = append(todo, flushItem{s, true}) // write every index
+		}
+	}
+	end := l.active().next
+	snaps := append(l.snapshots, pendingSnapshot{offset: end, data: l.producers.encode(end)})
+	l.snapshots = nil
+	if err := l.syncFiles(todo, snaps, true); err != nil {
+		return err
+	}
+	l.flushed.Store(end)
+	return nil
+}
+
+// Drop closes the log without flushing it, for a log about to be removed.
+func (l *Log) Drop() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return
+	}
+	l.rmu.Lock()
+	l.closed = true
+	l.rmu.Unlock()
+	for _, s := range l.segs {
+		s.f.Close()
+	}
+}
+
+// readScanSlack is read beyond the requested bytes, to cover the batches
+// between the index entry and the requested offset in the same read.
+const readScanSlack = 16 << 10
+
+// Read returns the whole batches from the one holding offset, at most
+// maxBytes of them. When minOne is set and the first batch is larger than
+// maxBytes, that one batch is returned anyway, so a consumer can always
+// progress. Reading at the log end returns no records; below the log start
+// or beyond the end, ErrOffsetOutOfRange. Reads come from one segment per
+// call. buf is used for the data if it is large enough.
+func (l *Log) Read(buf []byte, offset int64, maxBytes int, minOne bool) (ReadResult, error) {
+	for attempt := 0; ; attempt++ {
+		res, err := l.read(buf, offset, maxBytes, minOne)
+		if errors.Is(err, os.ErrClosed) && attempt < 3 {
+			continue // retention removed the segment while we read it
+		}
+		return res, err
+	}
+}
+
+func grow(buf []byte, n int64) []byte {
+	if int64(cap(buf)) >= n {
+		return buf[:n]
+	}
+	return make([]byte, n)
+}
+
+func (l *Log) read(buf []byte, offset int64, maxBytes int, minOne bool) (ReadResult, error) {
+	res := ReadResult{Buf: buf}
+	l.rmu.RLock()
+	if l.closed {
+		l.rmu.RUnlock()
+		return res, ErrClosed
+	}
+	segs := l.segs
+	res.LogStartOffset, res.HighWatermark = l.start, segs[len(segs)-1].next
+	if offset < res.LogStartOffset || offset > res.HighWatermark {
+		l.rmu.RUnlock()
+		return res, fmt.Errorf("%w: offset %d is outside [%d, %d]", ErrOffsetOutOfRange, offset, res.LogStartOffset, res.HighWatermark)
+	}
+	if offset == res.HighWatermark {
+		l.rmu.RUnlock()
+		return res, nil
+	}
+	i := sort.Search(len(segs), func(i int) bool { return segs[i].base > offset }) - 1
+	for i < len(segs)-1 && segs[i].next <= offset {
+		i++
+	}
+	s := segs[i]
+	f, base, size, index := s.f, s.base, s.size, s.index
+	l.rmu.RUnlock()
+
+	if maxBytes < 0 {
+		maxBytes = 0
+	}
+	pos := lookup(index, offset-base)
+	for pos < size {
+		want := min(size-pos, int64(maxBytes)+readScanSlack)
+		b := grow(buf, want)
+		res.Buf = b
+		n, err := f.ReadAt(b, pos)
+		if int64(n) < want {
+			if err == nil || err == io.EOF {
+				err = fmt.Errorf("%w: short read of %s at %d", ErrStorage, s.path, pos)
+			}
+			return res, err
+		}
+		// Find the batch holding offset.
+		i, found := 0, false
+		for i+BatchHeaderSize <= n {
+			h := peek(b[i:])
+			if h.length < BatchHeaderSize-logOverhead {
+				return res, fmt.Errorf("%w: bad batch length %d in %s at %d", ErrStorage, h.length, s.path, pos+int64(i))
+			}
+			if h.base+int64(h.lastDelta) >= offset {
+				found = true
+				break
+			}
+			i += int(h.length) + logOverhead
+		}
+		if !found {
+			if i == 0 {
+				return res, fmt.Errorf("%w: truncated batch in %s at %d", ErrStorage, s.path, pos)
+			}
+			pos += int64(i)
+			continue
+		}
+		// Take whole batches from there.
+		j, total := i, 0
+		for j+logOverhead <= n {
+			sz := int(int32(binary.BigEndian.Uint32(b[j+offLength:]))) + logOverhead
+			if sz < BatchHeaderSize {
+				return res, fmt.Errorf("%w: bad batch length in %s at %d", ErrStorage, s.path, pos+int64(j))
+			}
+			if j+sz > n || (total+sz > maxBytes && (total > 0 || !minOne)) {
+				break
+			}
+			total += sz
+			j += sz
+		}
+		if total > 0 {
+			res.Records = b[i:j]
+			return res, nil
+		}
+		if !minOne {
+			return res, nil
+		}
+		sz := int64(peek(b[i:]).length) + logOverhead
+		b = grow(b, sz)
+		res.Buf = b
+		if n, err := f.ReadAt(b, pos+int64(i)); int64(n) < sz {
+			if err == nil || err == io.EOF {
+				err = fmt.Errorf("%w: short read of %s at %d", ErrStorage, s.path, pos+int64(i))
+			}
+			return res, err
+		}
+		res.Records = b
+		return res, nil
+	}
+	return res, nil
+}
+
+type peeked struct {
+	base      int64
+	length    int32
+	lastDelta int32
+}
+
+// peek decodes the fields of a stored batch header that reads need; b
+// holds at least the first 27 bytes (callers ensure a whole header).
+func peek(b []byte) peeked {
+	return peeked{
+		base:      int64(uint64(b[0])<<56 | uint64(b[1])<<48 | uint64(b[2])<<40 | uint64(b[3])<<32 | uint64(b[4])<<24 | uint64(b[5])<<16 | uint64(b[6])<<8 | uint64(b[7])),
+		length:    int32(uint32(b[8])<<24 | uint32(b[9])<<16 | uint32(b[10])<<8 | uint32(b[11])),
+		lastDelta: int32(uint32(b[23])<<24 | uint32(b[24])<<16 | uint32(b[25])<<8 | uint32(b[26])),
+	}
+}

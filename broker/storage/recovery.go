@@ -1,0 +1,343 @@
+package storage
+
+import (
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+// scanWindow is the read size used when walking segment files.
+const scanWindow = 1 << 20
+
+// Open opens (creating if needed) the partition log in cfg.Dir. Unless
+// cfg.Clean is set, the segment holding cfg.RecoveryPoint and every later
+// one are read back and validated: the log is truncated at the first torn
+// or corrupt batch (later segments are removed) and their indexes are
+// rebuilt. Producer state is loaded from the newest snapshot and brought up
+// to date from the batches after it.
+func Open(cfg Config) (*Log, error) {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	l := &Log{dir: cfg.Dir, log: log, producers: producers{}}
+	l.SetOptions(cfg.Options)
+	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("open log %s: %w", cfg.Dir, err)
+	}
+	bases, err := l.listSegments()
+	if err != nil {
+		return nil, err
+	}
+	if len(bases) == 0 {
+		bases = []int64{0}
+	}
+	for _, base := range bases {
+		path := filepath.Join(cfg.Dir, segmentName(base, logSuffix))
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+		if err != nil {
+			l.closeFiles()
+			return nil, fmt.Errorf("open segment %s: %w", path, err)
+		}
+		fi, err := f.Stat()
+		if err != nil {
+			f.Close()
+			l.closeFiles()
+			return nil, fmt.Errorf("open segment %s: %w", path, err)
+		}
+		l.segs = append(l.segs, &segment{base: base, path: path, f: f, size: fi.Size(), next: base, maxTs: -1, maxTsOffset: -1})
+	}
+	if err := l.recover(cfg); err != nil {
+		l.closeFiles()
+		return nil, err
+	}
+	l.start = l.segs[0].base
+	act := l.active()
+	l.end.Store(act.next)
+	act.rollAt = time.Now()
+	for _, s := range l.segs[:len(l.segs)-1] {
+		s.sealed, s.synced = true, true
+	}
+	if err := l.loadProducers(); err != nil {
+		l.closeFiles()
+		return nil, err
+	}
+	l.flushed.Store(act.next)
+	l.lastFlush.Store(time.Now().UnixNano())
+	return l, nil
+}
+
+func (l *Log) closeFiles() {
+	for _, s := range l.segs {
+		s.f.Close()
+	}
+}
+
+// listSegments returns the base offsets of the segment files, sorted, and
+// removes leftovers: temporary files, files Kafka marks for deletion, and
+// indexes without a segment.
+func (l *Log) listSegments() ([]int64, error) {
+	ents, err := os.ReadDir(l.dir)
+	if err != nil {
+		return nil, fmt.Errorf("open log %s: %w", l.dir, err)
+	}
+	logs := map[int64]bool{}
+	for _, e := range ents {
+		if base, ok := parseSegmentName(e.Name(), logSuffix); ok && e.Type().IsRegular() {
+			logs[base] = true
+		}
+	}
+	var bases []int64
+	for _, e := range ents {
+		name := e.Name()
+		switch {
+		case strings.HasSuffix(name, tmpSuffix), strings.HasSuffix(name, ".deleted"),
+			strings.HasSuffix(name, ".cleaned"), strings.HasSuffix(name, ".swap"):
+			os.Remove(filepath.Join(l.dir, name))
+		}
+		if base, ok := parseSegmentName(name, logSuffix); ok && logs[base] {
+			bases = append(bases, base)
+		}
+		for _, suf := range []string{indexSuffix, timeIndexSuffix} {
+			if base, ok := parseSegmentName(name, suf); ok && !logs[base] {
+				os.Remove(filepath.Join(l.dir, name))
+			}
+		}
+	}
+	sort.Slice(bases, func(i, j int) bool { return bases[i] < bases[j] })
+	return bases, nil
+}
+
+// recover establishes each segment's size, next offset, largest timestamp
+// and indexes, validating what cannot be trusted.
+func (l *Log) recover(cfg Config) error {
+	from := len(l.segs)
+	if !cfg.Clean {
+		from = sort.Search(len(l.segs), func(i int) bool { return l.segs[i].base > cfg.RecoveryPoint }) - 1
+		from = max(from, 0)
+	}
+	buf := make([]byte, 64<<10)
+	for i := 0; i < from; i++ {
+		s := l.segs[i]
+		rewrite, err := s.loadTrusted(l.opts.Load().IndexIntervalBytes, buf)
+		if err != nil {
+			l.log.Warn("segment does not end with a whole batch; validating it and the rest of the log", "segment", filepath.Base(s.path), "err", err)
+			from = i
+			break
+		}
+		if rewrite && i < len(l.segs)-1 {
+			if err := s.writeIndexes(); err != nil {
+				return err
+			}
+		}
+	}
+	if from == len(l.segs) {
+		return nil
+	}
+	window := make([]byte, scanWindow)
+	expect := l.segs[from].base
+	for i := from; i < len(l.segs); i++ {
+		s := l.segs[i]
+		start := time.Now()
+		cut, reason, err := s.recoverSegment(max(expect, s.base), l.opts.Load().IndexIntervalBytes, window)
+		if err != nil {
+			return err
+		}
+		if reason != nil {
+			l.log.Warn("truncated torn or corrupt data at the end of the log", "segment", filepath.Base(s.path), "position", s.size, "bytes", cut, "reason", reason)
+			if err := s.f.Truncate(s.size); err != nil {
+				return fmt.Errorf("truncate %s: %w", s.path, err)
+			}
+			for _, later := range l.segs[i+1:] {
+				l.log.Warn("removed segment after the truncation point", "segment", filepath.Base(later.path), "bytes", later.size)
+				later.f.Close()
+				os.Remove(later.path)
+				os.Remove(later.indexPath())
+				os.Remove(later.timeIndexPath())
+			}
+			l.segs = l.segs[:i+1]
+		}
+		l.log.Debug("recovered segment", "segment", filepath.Base(s.path), "bytes", s.size, "took", time.Since(start))
+		if err := datasync(s.f); err != nil {
+			return err
+		}
+		if i < len(l.segs)-1 {
+			s.appendTimeEntry()
+			if err := s.writeIndexes(); err != nil {
+				return err
+			}
+		}
+		expect = s.next
+	}
+	return SyncDir(l.dir)
+}
+
+// loadTrusted loads a segment written by a clean shutdown (or below the
+// recovery point): its indexes from their files, then the batch headers
+// after the last index entry for the next offset and largest timestamp.
+// It reports whether the indexes grew (their files should be rewritten).
+// An error means the file does not end at a batch boundary.
+func (s *segment) loadTrusted(interval int64, buf []byte) (bool, error) {
+	s.loadIndexes()
+	n := len(s.index)
+	from := int64(0)
+	if n > 0 {
+		from = int64(s.index[n-1].pos)
+	}
+	size := s.size
+	s.size, s.bytesSinceIndex = from, 0
+	sc := newHeaderScanner(s.f, from, size, buf)
+	for {
+		h, pos, ok := sc.next()
+		if !ok {
+			break
+		}
+		s.noteBatch(&h, pos, interval)
+	}
+	if sc.err != nil {
+		return false, sc.err
+	}
+	if s.size != size {
+		return false, fmt.Errorf("%w: segment ends at %d, its file at %d", ErrCorruptBatch, s.size, size)
+	}
+	if s.size == 0 {
+		s.next = s.base
+	}
+	return len(s.index) > n, nil
+}
+
+// recoverSegment reads the whole segment, validating each batch (framing,
+// CRC, offsets not below expect) and rebuilding the indexes. At the first
+// bad batch it stops: s.size is where the good data ends, cut the bytes
+// after it, and reason what was wrong.
+func (s *segment) recoverSegment(expect, interval int64, window []byte) (cut int64, reason, err error) {
+	fileSize := s.size
+	s.size, s.next, s.maxTs, s.maxTsOffset = 0, s.base, -1, -1
+	s.index, s.tindex, s.bytesSinceIndex = s.index[:0], s.tindex[:0], 0
+	winPos, winLen := int64(-1), 0
+	fill := func(pos int64) error {
+		n, err := s.f.ReadAt(window[:min(int64(len(window)), fileSize-pos)], pos)
+		if err != nil && err != io.EOF {
+			return fmt.Errorf("read %s: %w", s.path, err)
+		}
+		winPos, winLen = pos, n
+		return nil
+	}
+	inWindow := func(pos, n int64) bool { return winPos >= 0 && pos >= winPos && pos+n <= winPos+int64(winLen) }
+	pos := int64(0)
+	for pos < fileSize {
+		if fileSize-pos < BatchHeaderSize {
+			reason = fmt.Errorf("%d bytes are shorter than a batch header", fileSize-pos)
+			break
+		}
+		if !inWindow(pos, BatchHeaderSize) {
+			if err := fill(pos); err != nil {
+				return 0, nil, err
+			}
+			if !inWindow(pos, BatchHeaderSize) {
+				reason = errors.New("short read")
+				break
+			}
+		}
+		h, _ := ParseHeader(window[pos-winPos:])
+		if err := checkFraming(&h, fileSize-pos); err != nil {
+			reason = err
+			break
+		}
+		if h.BaseOffset < expect {
+			reason = fmt.Errorf("batch at offset %d follows offset %d", h.BaseOffset, expect-1)
+			break
+		}
+		if h.LastOffsetDelta < 0 {
+			reason = fmt.Errorf("negative last offset delta %d", h.LastOffsetDelta)
+			break
+		}
+		size := h.Size()
+		var sum uint32
+		switch {
+		case inWindow(pos, size):
+			sum = crc32.Checksum(window[pos-winPos+offAttributes:pos-winPos+size], castagnoli)
+		case size <= int64(len(window)):
+			if err := fill(pos); err != nil {
+				return 0, nil, err
+			}
+			sum = crc32.Checksum(window[offAttributes:size], castagnoli)
+		default:
+			for off := pos + offAttributes; off < pos+size; {
+				n, err := s.f.ReadAt(window[:min(int64(len(window)), pos+size-off)], off)
+				if n == 0 {
+					return 0, nil, fmt.Errorf("read %s: %w", s.path, err)
+				}
+				sum = crc32.Update(sum, castagnoli, window[:n])
+				off += int64(n)
+			}
+			winPos = -1
+		}
+		if sum != h.CRC {
+			reason = fmt.Errorf("CRC-32C mismatch in the batch at offset %d", h.BaseOffset)
+			break
+		}
+		s.noteBatch(&h, pos, interval)
+		expect = h.LastOffset() + 1
+		pos += size
+	}
+	return fileSize - s.size, reason, nil
+}
+
+// loadProducers restores the producer state: the newest snapshot at or
+// below the log end, then the batches from there on. Without a snapshot,
+// the last two segments are read.
+func (l *Log) loadProducers() error {
+	end := l.active().next
+	from := l.segs[max(0, len(l.segs)-2)].base
+	for _, off := range l.snapshotOffsets() {
+		path := filepath.Join(l.dir, segmentName(off, snapshotSuffix))
+		if off > end {
+			os.Remove(path) // describes data that was truncated away
+			continue
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("read producer snapshot: %w", err)
+		}
+		ps, at, err := decodeSnapshot(data)
+		if err != nil || at != off {
+			l.log.Warn("ignoring bad producer snapshot", "file", filepath.Base(path), "err", err)
+			continue
+		}
+		l.producers, from = ps, off
+		break
+	}
+	from = max(from, l.segs[0].base)
+	buf := make([]byte, 64<<10)
+	for _, s := range l.segs {
+		if s.next <= from {
+			continue
+		}
+		pos := int64(0)
+		if from > s.base {
+			pos = lookup(s.index, from-s.base)
+		}
+		sc := newHeaderScanner(s.f, pos, s.size, buf)
+		for {
+			h, _, ok := sc.next()
+			if !ok {
+				break
+			}
+			if h.BaseOffset >= from && h.Idempotent() && h.Attributes&attrControl == 0 {
+				l.producers.update(&h)
+			}
+		}
+		if sc.err != nil {
+			return fmt.Errorf("replay producer state from %s: %w", s.path, sc.err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,512 @@
+package broker
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tributary-io/tributary/broker/storage"
+)
+
+// topic is one topic's metadata. A topic value is never changed once
+// published: altering its configs or partitions publishes a new value that
+// shares the partitions.
+type topic struct {
+	name    string
+	id      [16]byte
+	configs map[string]string // overrides of the broker defaults
+	parts   []*partition
+}
+
+// partition is one partition of a topic and its log. Fetches waiting for
+// data register a channel that the next append signals.
+type partition struct {
+	topic  string
+	index  int32
+	logDir string
+	log    *storage.Log
+
+	nwait   atomic.Int32
+	waitMu  sync.Mutex
+	waiters map[chan struct{}]struct{}
+}
+
+// watch registers ch to be signalled (without blocking) at the next append
+// or when the partition goes away.
+func (p *partition) watch(ch chan struct{}) {
+	p.waitMu.Lock()
+	if p.waiters == nil {
+		p.waiters = map[chan struct{}]struct{}{}
+	}
+	p.waiters[ch] = struct{}{}
+	p.nwait.Store(int32(len(p.waiters)))
+	p.waitMu.Unlock()
+}
+
+func (p *partition) unwatch(ch chan struct{}) {
+	p.waitMu.Lock()
+	delete(p.waiters, ch)
+	p.nwait.Store(int32(len(p.waiters)))
+	p.waitMu.Unlock()
+}
+
+// notify wakes every registered waiter.
+func (p *partition) notify() {
+	if p.nwait.Load() == 0 {
+		return
+	}
+	p.waitMu.Lock()
+	for ch := range p.waiters {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+	p.waitMu.Unlock()
+}
+
+func (p *partition) dir() string {
+	return filepath.Join(p.logDir, p.topic+"-"+strconv.Itoa(int(p.index)))
+}
+
+// topicMap is an immutable snapshot of every topic.
+type topicMap struct {
+	byName map[string]*topic
+	byID   map[[16]byte]*topic
+}
+
+func (m *topicMap) with(t *topic) *topicMap {
+	n := &topicMap{byName: maps.Clone(m.byName), byID: maps.Clone(m.byID)}
+	if old := n.byName[t.name]; old != nil {
+		delete(n.byID, old.id)
+	}
+	n.byName[t.name] = t
+	n.byID[t.id] = t
+	return n
+}
+
+func (m *topicMap) without(name string) *topicMap {
+	n := &topicMap{byName: maps.Clone(m.byName), byID: maps.Clone(m.byID)}
+	if t := n.byName[name]; t != nil {
+		delete(n.byID, t.id)
+		delete(n.byName, name)
+	}
+	return n
+}
+
+func (m *topicMap) sortedNames() []string {
+	names := slices.Collect(maps.Keys(m.byName))
+	sort.Strings(names)
+	return names
+}
+
+// topics returns the current snapshot; lock-free.
+func (b *Broker) topics() *topicMap { return b.topicSnap.Load() }
+
+// partition looks up a partition; lock-free.
+func (b *Broker) partition(topicName string, index int32) (*topic, *partition) {
+	t := b.topics().byName[topicName]
+	if t == nil {
+		return nil, nil
+	}
+	if index < 0 || int(index) >= len(t.parts) {
+		return t, nil
+	}
+	return t, t.parts[index]
+}
+
+// PartitionEnd is the log end offset of a partition (group.Topics).
+func (b *Broker) PartitionEnd(topicName string, index int32) (int64, bool) {
+	_, p := b.partition(topicName, index)
+	if p == nil {
+		return 0, false
+	}
+	return p.log.EndOffset(), true
+}
+
+const maxTopicNameLen = 249
+
+var legalTopicName = regexp.MustCompile(`^[a-zA-Z0-9._-]+$`)
+
+// validateTopicName applies Kafka's rules: 1 to 249 characters of
+// [a-zA-Z0-9._-], and not "." or "..". Such a name can never leave the log
+// folder when used as part of a path.
+func validateTopicName(name string) error {
+	switch {
+	case name == "":
+		return errors.New("topic name is empty")
+	case name == "." || name == "..":
+		return fmt.Errorf("topic name cannot be %q", name)
+	case len(name) > maxTopicNameLen:
+		return fmt.Errorf("topic name is %d characters; the limit is %d", len(name), maxTopicNameLen)
+	case !legalTopicName.MatchString(name):
+		return fmt.Errorf("topic name %q is illegal: it contains a character other than ASCII alphanumerics, '.', '_' and '-'", name)
+	}
+	return nil
+}
+
+// collides reports an existing topic that differs from name only by '.'
+// versus '_', which Kafka forbids (their metric names would clash).
+func (m *topicMap) collides(name string) string {
+	if !strings.ContainsAny(name, "._") {
+		return ""
+	}
+	norm := strings.ReplaceAll(name, ".", "_")
+	for other := range m.byName {
+		if other != name && strings.ReplaceAll(other, ".", "_") == norm {
+			return other
+		}
+	}
+	return ""
+}
+
+func newTopicID() [16]byte {
+	for {
+		var id [16]byte
+		rand.Read(id[:])
+		id[6] = id[6]&0x0f | 0x40 // version 4
+		id[8] = id[8]&0x3f | 0x80
+		if id != ([16]byte{}) {
+			return id
+		}
+	}
+}
+
+func topicIDString(id [16]byte) string { return base64.RawURLEncoding.EncodeToString(id[:]) }
+
+// Topic metadata lives in the first log dir, in topics.json:
+//
+//	{"version": 1, "topics": [{"name": "orders", "id": "<base64url>",
+//	  "partitions": 3, "configs": {"retention.ms": "3600000"}}]}
+//
+// It is replaced atomically on every change. A partition folder found in a
+// log dir without an entry there is adopted as a topic with default
+// configs, rather than ignored or deleted.
+const topicsFile = "topics.json"
+
+type topicsFileJSON struct {
+	Version int             `json:"version"`
+	Topics  []topicFileJSON `json:"topics"`
+}
+
+type topicFileJSON struct {
+	Name       string            `json:"name"`
+	ID         string            `json:"id"`
+	Partitions int               `json:"partitions"`
+	Configs    map[string]string `json:"configs,omitempty"`
+}
+
+func (b *Broker) readTopicsFile() ([]topicFileJSON, error) {
+	data, err := os.ReadFile(filepath.Join(b.cfg.LogDirs[0], topicsFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var f topicsFileJSON
+	if err := json.Unmarshal(data, &f); err != nil {
+		return nil, fmt.Errorf("%s: %w", topicsFile, err)
+	}
+	return f.Topics, nil
+}
+
+// persistTopics writes m to topics.json. metaMu is held.
+func (b *Broker) persistTopics(m *topicMap) error {
+	f := topicsFileJSON{Version: 1, Topics: []topicFileJSON{}}
+	for _, name := range m.sortedNames() {
+		t := m.byName[name]
+		f.Topics = append(f.Topics, topicFileJSON{Name: t.name, ID: topicIDString(t.id), Partitions: len(t.parts), Configs: t.configs})
+	}
+	data, err := json.MarshalIndent(f, "", "  ")
+	if err != nil {
+		return err
+	}
+	return storage.WriteFileAtomic(b.cfg.LogDirs[0], topicsFile, append(data, '\n'))
+}
+
+// partitionDirName matches a partition folder, <topic>-<partition>.
+var partitionDirName = regexp.MustCompile(`^(.+)-(0|[1-9][0-9]{0,9})$`)
+
+// deleteSuffix marks a folder of a deleted partition, renamed away before
+// it is removed; such folders are removed on start-up.
+const deleteSuffix = "-delete"
+
+// scanLogDirs finds the partition folders in every log dir.
+func (b *Broker) scanLogDirs() (map[string]map[int32]string, error) {
+	found := map[string]map[int32]string{}
+	for _, dir := range b.cfg.LogDirs {
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			return nil, fmt.Errorf("read log dir: %w", err)
+		}
+		for _, e := range ents {
+			if !e.IsDir() {
+				continue
+			}
+			name := e.Name()
+			if strings.HasSuffix(name, deleteSuffix) {
+				b.log.Info("removing the folder of a deleted partition", "dir", filepath.Join(dir, name))
+				os.RemoveAll(filepath.Join(dir, name))
+				continue
+			}
+			m := partitionDirName.FindStringSubmatch(name)
+			if m == nil || validateTopicName(m[1]) != nil {
+				continue
+			}
+			n, err := strconv.ParseInt(m[2], 10, 32)
+			if err != nil {
+				continue
+			}
+			if found[m[1]] == nil {
+				found[m[1]] = map[int32]string{}
+			}
+			if prev, dup := found[m[1]][int32(n)]; dup {
+				return nil, fmt.Errorf("partition %s is in two log dirs, %s and %s", name, prev, dir)
+			}
+			found[m[1]][int32(n)] = dir
+		}
+	}
+	return found, nil
+}
+
+// pickLogDir returns the log dir holding the fewest partitions.
+func (b *Broker) pickLogDir(extra map[string]int) string {
+	if len(b.cfg.LogDirs) == 1 {
+		return b.cfg.LogDirs[0]
+	}
+	count := map[string]int{}
+	for _, t := range b.topics().byName {
+		for _, p := range t.parts {
+			count[p.logDir]++
+		}
+	}
+	best := b.cfg.LogDirs[0]
+	for _, d := range b.cfg.LogDirs {
+		if count[d]+extra[d] < count[best]+extra[best] {
+			best = d
+		}
+	}
+	extra[best]++
+	return best
+}
+
+// openPartition opens (or creates) the log of one partition.
+func (b *Broker) openPartition(t *topic, index int32, logDir string, clean bool, recoveryPoint int64) (*partition, error) {
+	p := &partition{topic: t.name, index: index, logDir: logDir}
+	l, err := storage.Open(storage.Config{
+		Dir:           p.dir(),
+		Options:       b.logOptions(t.configs),
+		Clean:         clean,
+		RecoveryPoint: recoveryPoint,
+		Logger:        b.log.With("topic", t.name, "partition", index),
+	})
+	if err != nil {
+		return nil, err
+	}
+	p.log = l
+	return p, nil
+}
+
+// removePartitionDir renames a dropped partition's folder away and removes
+// it in the background (the removal of a large folder may take a while).
+func (b *Broker) removePartitionDir(p *partition) {
+	var suffix [8]byte
+	rand.Read(suffix[:])
+	dst := filepath.Join(p.logDir, fmt.Sprintf("%x%s", suffix, deleteSuffix))
+	if err := os.Rename(p.dir(), dst); err != nil {
+		b.log.Warn("cannot remove the folder of a deleted partition", "dir", p.dir(), "err", err)
+		return
+	}
+	storage.SyncDir(p.logDir)
+	b.bgWG.Add(1)
+	go func() { // owned by the broker: Close waits for it
+		defer b.bgWG.Done()
+		if err := os.RemoveAll(dst); err != nil {
+			b.log.Warn("cannot remove the folder of a deleted partition", "dir", dst, "err", err)
+		}
+	}()
+}
+
+// createTopic creates a topic with n partitions. metaMu is held.
+func (b *Broker) createTopic(name string, n int32, configs map[string]string) (*topic, error) {
+	t := &topic{name: name, id: newTopicID(), configs: configs}
+	extra := map[string]int{}
+	for i := range n {
+		p, err := b.openPartition(t, i, b.pickLogDir(extra), false, 0)
+		if err != nil {
+			b.dropPartitions(t.parts)
+			return nil, err
+		}
+		t.parts = append(t.parts, p)
+	}
+	next := b.topics().with(t)
+	if err := b.persistTopics(next); err != nil {
+		b.dropPartitions(t.parts)
+		return nil, err
+	}
+	b.topicSnap.Store(next)
+	b.log.Info("created topic", "topic", name, "partitions", n, "id", topicIDString(t.id))
+	return t, nil
+}
+
+func (b *Broker) dropPartitions(parts []*partition) {
+	for _, p := range parts {
+		p.log.Drop()
+		b.removePartitionDir(p)
+	}
+}
+
+// autoCreate creates a topic for Metadata, when allowed; it returns the
+// topic whether it was created now or concurrently.
+func (b *Broker) autoCreate(name string) (*topic, error) {
+	b.metaMu.Lock()
+	defer b.metaMu.Unlock()
+	if t := b.topics().byName[name]; t != nil {
+		return t, nil
+	}
+	if other := b.topics().collides(name); other != "" {
+		return nil, collisionError{name, other}
+	}
+	return b.createTopic(name, b.cfg.NumPartitions, map[string]string{})
+}
+
+// collisionError: a topic name differs from an existing one only by '.'
+// versus '_'.
+type collisionError struct{ name, other string }
+
+func (e collisionError) Error() string {
+	return fmt.Sprintf("topic '%s' collides with existing topic: %s", e.name, e.other)
+}
+
+// loadTopics opens every partition found on disk or listed in topics.json.
+func (b *Broker) loadTopics(clean map[string]bool, points map[string]map[string]int64) error {
+	listed, err := b.readTopicsFile()
+	if err != nil {
+		return err
+	}
+	found, err := b.scanLogDirs()
+	if err != nil {
+		return err
+	}
+	type want struct {
+		t     *topic
+		index int32
+		dir   string
+	}
+	var wants []want
+	m := &topicMap{byName: map[string]*topic{}, byID: map[[16]byte]*topic{}}
+	extra := map[string]int{}
+	add := func(t *topic, n int32) {
+		t.parts = make([]*partition, n)
+		for i := range n {
+			dir, ok := found[t.name][i]
+			if !ok {
+				dir = b.cfg.LogDirs[0]
+				if len(b.cfg.LogDirs) > 1 {
+					dir = b.pickLogDir(extra)
+				}
+				b.log.Warn("partition folder missing; starting it empty", "topic", t.name, "partition", i)
+			}
+			wants = append(wants, want{t, i, dir})
+		}
+		m.byName[t.name] = t
+		m.byID[t.id] = t
+	}
+	changed := false
+	for _, lt := range listed {
+		if validateTopicName(lt.Name) != nil || lt.Partitions < 1 {
+			return fmt.Errorf("%s: bad topic entry %q", topicsFile, lt.Name)
+		}
+		t := &topic{name: lt.Name, configs: lt.Configs}
+		if t.configs == nil {
+			t.configs = map[string]string{}
+		}
+		raw, err := base64.RawURLEncoding.DecodeString(lt.ID)
+		if err != nil || len(raw) != 16 {
+			t.id, changed = newTopicID(), true
+		} else {
+			copy(t.id[:], raw)
+		}
+		n := int32(lt.Partitions)
+		for idx := range found[lt.Name] {
+			if idx >= n {
+				b.log.Warn("partition folder beyond the topic's partition count; adopting it", "topic", lt.Name, "partition", idx)
+				n, changed = idx+1, true
+			}
+		}
+		add(t, n)
+	}
+	for name, parts := range found {
+		if m.byName[name] != nil {
+			continue
+		}
+		n := int32(0)
+		for idx := range parts {
+			n = max(n, idx+1)
+		}
+		b.log.Warn("adopting partition folders not listed in "+topicsFile, "topic", name, "partitions", n)
+		add(&topic{name: name, id: newTopicID(), configs: map[string]string{}}, n)
+		changed = true
+	}
+
+	// Open the logs, a few at a time: recovery reads data back.
+	var (
+		wg   sync.WaitGroup
+		sem  = make(chan struct{}, 4)
+		mu   sync.Mutex
+		errs []error
+	)
+	start := time.Now()
+	for _, w := range wants {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			key := w.t.name + " " + strconv.Itoa(int(w.index))
+			p, err := b.openPartition(w.t, w.index, w.dir, clean[w.dir], points[w.dir][key])
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, fmt.Errorf("partition %s-%d: %w", w.t.name, w.index, err))
+				return
+			}
+			w.t.parts[w.index] = p
+		}()
+	}
+	wg.Wait()
+	if len(errs) > 0 {
+		for _, t := range m.byName {
+			for _, p := range t.parts {
+				if p != nil {
+					p.log.Close()
+				}
+			}
+		}
+		return errors.Join(errs...)
+	}
+	b.topicSnap.Store(m)
+	if changed {
+		if err := b.persistTopics(m); err != nil {
+			return err
+		}
+	}
+	if len(wants) > 0 {
+		b.log.Info("loaded partition logs", "topics", len(m.byName), "partitions", len(wants), "took", time.Since(start).Round(time.Millisecond))
+	}
+	return nil
+}

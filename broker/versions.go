@@ -1,0 +1,163 @@
+package broker
+
+import (
+	"reflect"
+	"sort"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/kversion"
+
+	"github.com/tributary-io/tributary/broker/group"
+)
+
+// servedVersions are the API keys this package serves and the versions of
+// each; every one has its own file, named by key, whose opening comment
+// says what the versions mean here. The group coordinator's keys come from
+// group.APIVersions.
+var servedVersions = map[int16][2]int16{
+	0:  {3, 13}, // Produce, 00_produce.go
+	1:  {4, 18}, // Fetch, 01_fetch.go
+	2:  {0, 10}, // ListOffsets, 02_list_offsets.go
+	3:  {0, 13}, // Metadata, 03_metadata.go
+	10: {0, 5},  // FindCoordinator, 10_find_coordinator.go
+	18: {0, 5},  // ApiVersions, 18_api_versions.go
+	19: {0, 7},  // CreateTopics, 19_create_topics.go
+	20: {0, 6},  // DeleteTopics, 20_delete_topics.go
+	22: {0, 5},  // InitProducerID, 22_init_producer_id.go
+	23: {0, 4},  // OffsetForLeaderEpoch, 23_offset_for_leader_epoch.go
+	32: {0, 4},  // DescribeConfigs, 32_describe_configs.go
+	37: {0, 3},  // CreatePartitions, 37_create_partitions.go
+	44: {0, 1},  // IncrementalAlterConfigs, 44_incremental_alter_configs.go
+	60: {0, 2},  // DescribeCluster, 60_describe_cluster.go
+}
+
+// handler serves one request of its key at a version within range.
+type handler func(b *Broker, c *conn, req kmsg.Request) reply
+
+var handlers = map[int16]handler{
+	0:  handleProduce,
+	1:  handleFetch,
+	2:  handleListOffsets,
+	3:  handleMetadata,
+	10: handleFindCoordinator,
+	18: handleApiVersions,
+	19: handleCreateTopics,
+	20: handleDeleteTopics,
+	22: handleInitProducerID,
+	23: handleOffsetForLeaderEpoch,
+	32: handleDescribeConfigs,
+	37: handleCreatePartitions,
+	44: handleIncrementalAlterConfigs,
+	60: handleDescribeCluster,
+}
+
+// apiVersion is one advertised key and its version range.
+type apiVersion struct {
+	key      int16
+	min, max int16
+	group    bool // served by the group coordinator
+}
+
+// buildVersions merges this package's keys with the coordinator's and caps
+// them to the emulated Kafka release, if any. The result is what
+// ApiVersions advertises and what requests are checked against.
+func buildVersions(emulate string) map[int16]apiVersion {
+	out := map[int16]apiVersion{}
+	for k, r := range servedVersions {
+		out[k] = apiVersion{key: k, min: r[0], max: r[1]}
+	}
+	for k, r := range group.APIVersions() {
+		if _, mine := out[k]; mine || r[0] < 0 || r[1] < r[0] {
+			continue // FindCoordinator stays with the broker
+		}
+		out[k] = apiVersion{key: k, min: r[0], max: r[1], group: true}
+	}
+	if emulate == "" {
+		return out
+	}
+	vs := kversion.FromString(emulate)
+	if vs == nil {
+		return out
+	}
+	for k, v := range out {
+		capMax, ok := vs.LookupMaxKeyVersion(k)
+		if !ok || capMax < v.min {
+			delete(out, k)
+			continue
+		}
+		v.max = min(v.max, capMax)
+		out[k] = v
+	}
+	return out
+}
+
+func sortedVersions(vs map[int16]apiVersion) []apiVersion {
+	out := make([]apiVersion, 0, len(vs))
+	for _, v := range vs {
+		out = append(out, v)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].key < out[j].key })
+	return out
+}
+
+// errorResponse builds the response to req, at req's version, that refuses
+// it with code: every ErrorCode field is set, the request's topics and
+// partitions are mirrored so that each gets its error, and ErrorMessage
+// fields carry msg. It is Kafka's AbstractRequest.getErrorResponse, done
+// once for every kmsg type by walking the structures.
+func errorResponse(req kmsg.Request, code int16, msg string) kmsg.Response {
+	resp := req.ResponseKind()
+	resp.SetVersion(req.GetVersion())
+	mirror(reflect.ValueOf(req).Elem(), reflect.ValueOf(resp).Elem(), code, msg)
+	return resp
+}
+
+var (
+	int16Type     = reflect.TypeFor[int16]()
+	stringPtrType = reflect.TypeFor[*string]()
+)
+
+func mirror(src, dst reflect.Value, code int16, msg string) {
+	t := dst.Type()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() || f.Name == "Version" || f.Name == "UnknownTags" {
+			continue
+		}
+		dv := dst.Field(i)
+		switch {
+		case f.Name == "ErrorCode" && f.Type == int16Type:
+			dv.SetInt(int64(code))
+			continue
+		case f.Name == "ErrorMessage" && f.Type == stringPtrType && msg != "":
+			m := msg
+			dv.Set(reflect.ValueOf(&m))
+			continue
+		}
+		if src.Kind() != reflect.Struct {
+			continue
+		}
+		sv := src.FieldByName(f.Name)
+		if !sv.IsValid() {
+			continue
+		}
+		switch {
+		case dv.Kind() == reflect.Slice && dv.Type().Elem().Kind() == reflect.Struct &&
+			sv.Kind() == reflect.Slice && sv.Type().Elem().Kind() == reflect.Struct:
+			n := sv.Len()
+			out := reflect.MakeSlice(dv.Type(), n, n)
+			for j := range n {
+				e := out.Index(j)
+				if d := e.Addr().MethodByName("Default"); d.IsValid() {
+					d.Call(nil)
+				}
+				mirror(sv.Index(j), e, code, msg)
+			}
+			dv.Set(out)
+		case dv.Kind() == reflect.Struct && sv.Kind() == reflect.Struct:
+			mirror(sv, dv, code, msg)
+		case sv.Type() == dv.Type() && dv.Kind() != reflect.Slice:
+			dv.Set(sv)
+		}
+	}
+}
