@@ -269,5 +269,3 @@ func consumeN(t testing.TB, addr, topic string, n int) []*kgo.Record {
 	}
 	return out
 }
-
-

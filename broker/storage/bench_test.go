@@ -7,7 +7,9 @@ import (
 
 // benchBatch is 80 records of 200 bytes, about what a producer batches
 // at 16 KiB.
-func benchBatch() []byte { return makeBatch(batchSpec{n: 80, ts: time.Now().UnixMilli(), valueLen: 200}) }
+func benchBatch() []byte {
+	return makeBatch(batchSpec{n: 80, ts: time.Now().UnixMilli(), valueLen: 200})
+}
 
 func BenchmarkAppend(b *testing.B) {
 	l := openLog(b, b.TempDir(), Options{}, false, 0)
