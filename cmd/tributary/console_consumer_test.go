@@ -42,14 +42,14 @@ func committed(t testing.TB, addr, group, topic string, partitions int32) []int6
 	adm := kadm.NewClient(testClient(t, addr))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	os, err := adm.FetchOffsets(ctx, group)
+	offsets, err := adm.FetchOffsets(ctx, group)
 	if err != nil {
 		t.Fatal(err)
 	}
 	out := make([]int64, partitions)
 	for p := range partitions {
 		out[p] = -1
-		if o, ok := os.Lookup(topic, p); ok && o.Err == nil {
+		if o, ok := offsets.Lookup(topic, p); ok && o.Err == nil {
 			out[p] = o.At
 		}
 	}

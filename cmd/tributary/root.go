@@ -31,6 +31,7 @@ func commands(a *app) []*cobra.Command {
 		newTopicsCmd(a),
 		newConsoleProducerCmd(a),
 		newConsoleConsumerCmd(a),
+		newConsumerGroupsCmd(a),
 	}
 }
 
