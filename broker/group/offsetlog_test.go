@@ -89,7 +89,9 @@ func TestDecodeBadHeader(t *testing.T) {
 }
 
 func FuzzDecodeLog(f *testing.F) {
-	f.Add(encodeLog(sampleRecords()))
+	small := sampleRecords()
+	small[1].metadata = "metadata"
+	f.Add(encodeLog(small))
 	f.Add(logMagic[:])
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, data []byte) {
