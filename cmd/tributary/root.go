@@ -32,6 +32,8 @@ func commands(a *app) []*cobra.Command {
 		newConsoleProducerCmd(a),
 		newConsoleConsumerCmd(a),
 		newConsumerGroupsCmd(a),
+		newProducerPerfTestCmd(a),
+		newConsumerPerfTestCmd(a),
 	}
 }
 
