@@ -20,6 +20,7 @@ import (
 
 	"github.com/IBM/sarama"
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -47,8 +48,10 @@ func runGroupSuite(t *testing.T, gc *groupCluster) {
 	t.Run("SecondGroupReadsEverything", func(t *testing.T) { testGroupSecondGroup(t, gc) })
 	t.Run("ResumeAtCommitted", func(t *testing.T) { testGroupResume(t, gc) })
 	t.Run("CooperativeSticky", func(t *testing.T) { testGroupCooperative(t, gc) })
+	t.Run("StaticMemberRestart", func(t *testing.T) { testGroupStatic(t, gc) })
 	t.Run("RebalanceUnderLoad", func(t *testing.T) { testGroupUnderLoad(t, gc) })
 	t.Run("KcatBalanced", func(t *testing.T) { testGroupKcat(t, gc) })
+	t.Run("CommitChecks", func(t *testing.T) { testGroupCommitChecks(t, gc) })
 	if gc.restart != nil {
 		t.Run("CommitsSurviveBrokerRestart", func(t *testing.T) { testGroupBrokerRestart(t, gc) })
 	}
@@ -192,7 +195,8 @@ type groupFranzMember struct {
 type groupFranzOpts struct {
 	balancer kgo.GroupBalancer
 	session  time.Duration
-	die      bool // the member can be cut off the network
+	die      bool   // the member can be cut off the network
+	instance string // group.instance.id: a static member
 }
 
 func groupStartFranz(t testing.TB, addr, group, topic, name string, log *groupLog, o groupFranzOpts) *groupFranzMember {
@@ -245,6 +249,9 @@ func groupStartFranz(t testing.TB, addr, group, topic, name string, log *groupLo
 	}
 	if o.balancer != nil {
 		opts = append(opts, kgo.Balancers(o.balancer))
+	}
+	if o.instance != "" {
+		opts = append(opts, kgo.InstanceID(o.instance))
 	}
 	if o.die {
 		m.dialer = &groupCutDialer{}
@@ -998,4 +1005,89 @@ func TestIntegrationGroupsKfake(t *testing.T) {
 	}
 	t.Cleanup(c.Close)
 	runGroupSuite(t, &groupCluster{addr: func() string { return c.ListenAddrs()[0] }, session: 2 * time.Second})
+}
+
+// What a commit is checked against: a partition that does not exist is
+// refused with UNKNOWN_TOPIC_OR_PARTITION; an offset beyond the log end is
+// stored as given. Kafka does both, and so does kfake (which the suite also
+// runs against); a consumer starting from such an offset resets by its
+// auto.offset.reset.
+func testGroupCommitChecks(t *testing.T, gc *groupCluster) {
+	const topic, group = "grp-commit-checks", "grp-commit-checks"
+	addr := gc.addr()
+	groupCreateTopic(t, addr, topic, 1)
+	newGroupProducer(t, addr, topic).produce(1, 10)
+	adm := groupAdmin(t, addr)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+
+	var offs kadm.Offsets
+	offs.Add(kadm.Offset{Topic: topic, Partition: 0, At: 1000, LeaderEpoch: -1})
+	offs.Add(kadm.Offset{Topic: topic, Partition: 7, At: 1, LeaderEpoch: -1})
+	offs.Add(kadm.Offset{Topic: "grp-no-such-topic", Partition: 0, At: 1, LeaderEpoch: -1})
+	resp, err := adm.CommitOffsets(ctx, group, offs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := resp[topic][0].Err; err != nil {
+		t.Errorf("commit beyond the log end: %v; want it stored", err)
+	}
+	if err := resp[topic][7].Err; !errors.Is(err, kerr.UnknownTopicOrPartition) {
+		t.Errorf("commit to partition 7 of a 1-partition topic: %v", err)
+	}
+	if err := resp["grp-no-such-topic"][0].Err; !errors.Is(err, kerr.UnknownTopicOrPartition) {
+		t.Errorf("commit to a topic that does not exist: %v", err)
+	}
+	if got := groupCommitted(t, addr, group, topic); got[0] != 1000 || len(got) != 1 {
+		t.Errorf("committed %v, want partition 0 at 1000", got)
+	}
+	// The group's consumer finds 1000 out of range and starts over from
+	// the earliest offset, as its reset policy says.
+	log := &groupLog{}
+	groupStartFranz(t, addr, group, topic, "a", log, groupFranzOpts{})
+	groupWait(t, 30*time.Second, "the 10 records", func() bool { return log.distinct() >= 10 })
+}
+
+// A static member (group.instance.id) that restarts gets its partitions
+// back without a rebalance: same generation, nothing revoked from the
+// other member, and it resumes where it committed. The member restarted is
+// a follower: a restarted franz-go leader, told to skip the assignment
+// (KIP-814), computes one anyway and rejoins when it differs from the one
+// the group kept, which it did here against kfake as against this broker.
+func testGroupStatic(t *testing.T, gc *groupCluster) {
+	const topic, group = "grp-static", "grp-static"
+	addr := gc.addr()
+	groupCreateTopic(t, addr, topic, 4)
+	log := &groupLog{}
+	o := groupFranzOpts{balancer: kgo.RangeBalancer(), instance: "ia"}
+	a := groupStartFranz(t, addr, group, topic, "a", log, o)
+	groupStable(t, addr, group, 4, a) // a leads
+	o.instance = "ib"
+	b := groupStartFranz(t, addr, group, topic, "b", log, o)
+	groupStable(t, addr, group, 4, a, b)
+	p := newGroupProducer(t, addr, topic)
+	want := p.produce(4, 25)
+	groupWait(t, 30*time.Second, "first records", func() bool { return log.distinct() >= len(want) })
+	owned := b.owned()
+	_, gen := b.cl.GroupMetadata()
+	a.mu.Lock()
+	revokedBefore := len(a.revoked)
+	a.mu.Unlock()
+
+	b.stop() // a static member does not leave the group when it closes
+	b2 := groupStartFranz(t, addr, group, topic, "b", log, o)
+	groupWait(t, 30*time.Second, "the restarted member to get its partitions back", func() bool {
+		return slices.Equal(b2.owned(), owned)
+	})
+	if _, g := b2.cl.GroupMetadata(); g != gen {
+		t.Errorf("generation %d after the static restart, %d before: the group rebalanced", g, gen)
+	}
+	a.mu.Lock()
+	if len(a.revoked) != revokedBefore {
+		t.Errorf("a had partitions revoked during the static restart: %v", a.revoked[revokedBefore:])
+	}
+	a.mu.Unlock()
+	want = append(want, p.produce(4, 25)...)
+	groupWait(t, 30*time.Second, "all records", func() bool { return log.distinct() >= len(want) })
+	groupCheckExactlyOnce(t, log.snapshot(), want)
 }
