@@ -5,6 +5,7 @@ import (
 	"flag"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -139,3 +140,7 @@ func testCtx(t testing.TB, d time.Duration) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
+
+func filepathGlob(pattern string) ([]string, error) { return filepath.Glob(pattern) }
+
+func readFile(name string) ([]byte, error) { return os.ReadFile(name) }

@@ -1,0 +1,308 @@
+package broker
+
+import (
+	"encoding/binary"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+func TestCleanRestartKeepsDataAndMetadata(t *testing.T) {
+	tb := startBroker(t)
+	retention := "3600000"
+	createTopic(t, tb.addr, "kept", 2, map[string]*string{"retention.ms": &retention})
+	cl := newClient(t, tb.addr, kgo.RecordPartitioner(kgo.RoundRobinPartitioner()))
+	var values []string
+	for i := range 200 {
+		values = append(values, "v"+strconv.Itoa(i))
+	}
+	produceSync(t, cl, "kept", values...)
+	cl.Close()
+	adm := newAdmin(t, tb.addr)
+	before, err := adm.ListTopics(testCtx(t, 10*time.Second), "kept")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	tb.restart()
+	if _, err := os.Stat(filepath.Join(tb.dir, cleanShutdownFile)); err == nil {
+		t.Fatal("clean-shutdown marker left while running")
+	}
+	adm = newAdmin(t, tb.addr)
+	after, err := adm.ListTopics(testCtx(t, 10*time.Second), "kept")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, a := before["kept"], after["kept"]
+	if a.ID != b.ID || len(a.Partitions) != 2 {
+		t.Fatalf("topic after restart: id %v (was %v), %d partitions", a.ID, b.ID, len(a.Partitions))
+	}
+	rc, err := adm.DescribeTopicConfigs(testCtx(t, 10*time.Second), "kept")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := rc.On("kept", nil); err != nil {
+		t.Fatal(err)
+	} else {
+		found := false
+		for _, kv := range c.Configs {
+			if kv.Key == "retention.ms" {
+				found = kv.MaybeValue() == "3600000" && kv.Source == kmsg.ConfigSourceDynamicTopicConfig
+			}
+		}
+		if !found {
+			t.Fatal("retention.ms override lost in the restart")
+		}
+	}
+	if recs := consumeN(t, tb.addr, "kept", 200); len(recs) != 200 {
+		t.Fatalf("%d records after restart", len(recs))
+	}
+	// Producing continues at the right offsets.
+	cl = newClient(t, tb.addr)
+	r := produceSync(t, cl, "kept", "after")[0]
+	if r.Offset != 100 {
+		t.Fatalf("first record after restart at offset %d, want 100", r.Offset)
+	}
+}
+
+// TestTornTailAfterCrash simulates a crash that tore the last batch: the
+// broker is closed, the clean-shutdown marker removed (as if it never
+// stopped cleanly) and the segment's end cut in the middle of a batch.
+func TestTornTailAfterCrash(t *testing.T) {
+	tb := startBroker(t)
+	createTopic(t, tb.addr, "torn", 1, nil)
+	cl := newClient(t, tb.addr, kgo.ProducerLinger(0), kgo.MaxBufferedRecords(1))
+	for i := range 10 {
+		produceSync(t, cl, "torn", "r"+strconv.Itoa(i))
+	}
+	cl.Close()
+	tb.stop()
+	os.Remove(filepath.Join(tb.dir, cleanShutdownFile))
+	os.Remove(filepath.Join(tb.dir, checkpointFile))
+	seg := filepath.Join(tb.dir, "torn-0", "00000000000000000000.log")
+	fi, err := os.Stat(seg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each record went alone in its batch: cut 5 bytes off the last one.
+	if err := os.Truncate(seg, fi.Size()-5); err != nil {
+		t.Fatal(err)
+	}
+	tb.start()
+	ends, err := newAdmin(t, tb.addr).ListEndOffsets(testCtx(t, 10*time.Second), "torn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o, _ := ends.Lookup("torn", 0); o.Offset != 9 {
+		t.Fatalf("end offset %d after truncating the torn batch, want 9", o.Offset)
+	}
+	recs := consumeN(t, tb.addr, "torn", 9)
+	if valuesOf(recs) != "r0,r1,r2,r3,r4,r5,r6,r7,r8" {
+		t.Fatalf("served %s", valuesOf(recs))
+	}
+	// The torn bytes are gone, and the next record takes offset 9.
+	cl = newClient(t, tb.addr)
+	if r := produceSync(t, cl, "torn", "r9-again")[0]; r.Offset != 9 {
+		t.Fatalf("next record at %d", r.Offset)
+	}
+}
+
+func TestRetentionDeletesOldSegments(t *testing.T) {
+	tb := startBroker(t, "log.retention.check.interval.ms=50")
+	segBytes, retention := "1000", "200"
+	createTopic(t, tb.addr, "short", 1, map[string]*string{"segment.bytes": &segBytes, "retention.ms": &retention})
+	cl := newClient(t, tb.addr, kgo.ProducerLinger(0))
+	old := time.Now().Add(-time.Hour)
+	var recs []*kgo.Record
+	for range 50 {
+		recs = append(recs, &kgo.Record{Topic: "short", Value: make([]byte, 100), Timestamp: old})
+	}
+	for _, r := range recs {
+		if err := cl.ProduceSync(testCtx(t, 10*time.Second), r).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	adm := newAdmin(t, tb.addr)
+	deadline := time.Now().Add(20 * time.Second)
+	var start int64
+	for {
+		starts, err := adm.ListStartOffsets(testCtx(t, 5*time.Second), "short")
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, _ := starts.Lookup("short", 0)
+		if start = o.Offset; start == 50 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("log start offset %d, want 50 once every old segment is deleted", start)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	segs, _ := filepath.Glob(filepath.Join(tb.dir, "short-0", "*.log"))
+	if len(segs) != 1 {
+		t.Fatalf("%d segment files remain", len(segs))
+	}
+	// A fetch below the start offset is OFFSET_OUT_OF_RANGE.
+	c := dialRaw(t, tb.addr)
+	f := kmsg.NewPtrFetchRequest()
+	f.Version = 11
+	ft := kmsg.NewFetchRequestTopic()
+	ft.Topic = "short"
+	fp := kmsg.NewFetchRequestTopicPartition()
+	fp.FetchOffset, fp.PartitionMaxBytes = 3, 1<<20
+	ft.Partitions = append(ft.Partitions, fp)
+	f.Topics = append(f.Topics, ft)
+	fr := c.roundTrip(f).(*kmsg.FetchResponse)
+	p := fr.Topics[0].Partitions[0]
+	if p.ErrorCode != kerr.OffsetOutOfRange.Code || p.LogStartOffset != 50 || p.HighWatermark != 50 {
+		t.Fatalf("fetch below start: %s start %d hw %d", errName(p.ErrorCode), p.LogStartOffset, p.HighWatermark)
+	}
+	// New records still go in at the end.
+	if r := produceSync(t, cl, "short", "new")[0]; r.Offset != 50 {
+		t.Fatalf("new record at %d", r.Offset)
+	}
+}
+
+func TestIdempotentProducerOverTheWire(t *testing.T) {
+	tb := startBroker(t)
+	createTopic(t, tb.addr, "idem", 1, nil)
+	c := dialRaw(t, tb.addr)
+	ip := kmsg.NewPtrInitProducerIDRequest()
+	ip.Version = 4
+	ipr := c.roundTrip(ip).(*kmsg.InitProducerIDResponse)
+	if ipr.ErrorCode != 0 || ipr.ProducerID < 0 || ipr.ProducerEpoch != 0 {
+		t.Fatalf("init producer id: %+v", ipr)
+	}
+	pid := ipr.ProducerID
+	send := func(seq int32, n int, epoch int16) kmsg.ProduceResponseTopicPartition {
+		t.Helper()
+		return producePartition(t, c.roundTrip(produceRequest(9, -1, "idem", 0, testBatch(n, pid, epoch, seq, 10))))
+	}
+	var offs []int64
+	for i := range 6 {
+		p := send(int32(i*2), 2, 0)
+		if p.ErrorCode != 0 {
+			t.Fatalf("batch %d: %s", i, errName(p.ErrorCode))
+		}
+		offs = append(offs, p.BaseOffset)
+	}
+	// An exact retry of one of the last five: its original offset, and
+	// nothing written.
+	if p := send(4, 2, 0); p.ErrorCode != 0 || p.BaseOffset != offs[2] {
+		t.Fatalf("retry: %s at %d, want %d", errName(p.ErrorCode), p.BaseOffset, offs[2])
+	}
+	if p := send(14, 1, 0); p.ErrorCode != kerr.OutOfOrderSequenceNumber.Code {
+		t.Fatalf("gap: %s", errName(p.ErrorCode))
+	}
+	if p := send(0, 1, 1); p.ErrorCode != 0 {
+		t.Fatalf("new epoch: %s", errName(p.ErrorCode))
+	}
+	if p := send(12, 1, 0); p.ErrorCode != kerr.InvalidProducerEpoch.Code {
+		t.Fatalf("old epoch: %s", errName(p.ErrorCode))
+	}
+	ends, _ := newAdmin(t, tb.addr).ListEndOffsets(testCtx(t, 10*time.Second), "idem")
+	if o, _ := ends.Lookup("idem", 0); o.Offset != 13 {
+		t.Fatalf("end offset %d, want 13 (no duplicate written)", o.Offset)
+	}
+
+	// The state survives a restart, and producer ids are never reused.
+	tb.restart()
+	c = dialRaw(t, tb.addr)
+	if p := send(0, 1, 1); p.ErrorCode != 0 || p.BaseOffset != 12 {
+		t.Fatalf("retry after restart: %s at %d", errName(p.ErrorCode), p.BaseOffset)
+	}
+	if p := send(2, 1, 1); p.ErrorCode != kerr.OutOfOrderSequenceNumber.Code {
+		t.Fatalf("gap after restart: %s", errName(p.ErrorCode))
+	}
+	ipr = c.roundTrip(ip).(*kmsg.InitProducerIDResponse)
+	if ipr.ProducerID <= pid {
+		t.Fatalf("producer id %d handed out again after restart (was %d)", ipr.ProducerID, pid)
+	}
+}
+
+func TestFetchLongPollWakesOnAppend(t *testing.T) {
+	tb := startBroker(t)
+	createTopic(t, tb.addr, "poll", 1, nil)
+	c := dialRaw(t, tb.addr)
+	fetch := func(offset int64, wait time.Duration, minBytes int32) kmsg.FetchResponseTopicPartition {
+		f := kmsg.NewPtrFetchRequest()
+		f.Version, f.MaxWaitMillis, f.MinBytes, f.MaxBytes = 12, int32(wait/time.Millisecond), minBytes, 1<<20
+		ft := kmsg.NewFetchRequestTopic()
+		ft.Topic = "poll"
+		fp := kmsg.NewFetchRequestTopicPartition()
+		fp.FetchOffset, fp.PartitionMaxBytes = offset, 1<<20
+		ft.Partitions = append(ft.Partitions, fp)
+		f.Topics = append(f.Topics, ft)
+		resp := c.roundTrip(f).(*kmsg.FetchResponse)
+		if resp.SessionID != 0 {
+			t.Fatalf("session %d granted", resp.SessionID)
+		}
+		return resp.Topics[0].Partitions[0]
+	}
+	// Nothing there: the fetch waits its full max wait.
+	start := time.Now()
+	if p := fetch(0, 300*time.Millisecond, 1); len(p.RecordBatches) != 0 || p.HighWatermark != 0 || p.LogStartOffset != 0 {
+		t.Fatalf("empty partition: %+v", p)
+	}
+	if d := time.Since(start); d < 250*time.Millisecond {
+		t.Fatalf("empty fetch returned after %v, before its max wait", d)
+	}
+	// A waiting fetch returns as soon as a record is appended.
+	prod := newClient(t, tb.addr)
+	_, part := tb.b.partition("poll", 0)
+	go func() {
+		for part.nwait.Load() == 0 { // until the fetch waits
+			runtime.Gosched()
+		}
+		if err := prod.ProduceSync(testCtx(t, 10*time.Second), &kgo.Record{Topic: "poll", Value: []byte("wake")}).FirstErr(); err != nil {
+			t.Error(err)
+		}
+	}()
+	start = time.Now()
+	p := fetch(0, 20*time.Second, 1)
+	if d := time.Since(start); d > 10*time.Second {
+		t.Fatalf("fetch woke after %v", d)
+	}
+	if len(p.RecordBatches) == 0 || p.HighWatermark != 1 {
+		t.Fatalf("woken fetch: %+v", p)
+	}
+
+	// A fetch in the middle of a batch returns the whole batch.
+	cl := newClient(t, tb.addr, kgo.ProducerLinger(50*time.Millisecond))
+	produceSync(t, cl, "poll", "a", "b", "c", "d")
+	p = fetch(3, 0, 0)
+	var batch kmsg.RecordBatch
+	if err := batch.ReadFrom(p.RecordBatches); err != nil {
+		t.Fatal(err)
+	}
+	if batch.FirstOffset != 1 || batch.NumRecords != 4 {
+		t.Fatalf("fetch at 3 returned batch at %d with %d records", batch.FirstOffset, batch.NumRecords)
+	}
+	// min.bytes larger than what exists: waits, then returns what there is.
+	start = time.Now()
+	p = fetch(0, 200*time.Millisecond, 1<<20)
+	if time.Since(start) < 150*time.Millisecond || len(p.RecordBatches) == 0 {
+		t.Fatalf("min.bytes fetch: %v, %d bytes", time.Since(start), len(p.RecordBatches))
+	}
+	// Partition max bytes below a batch: the one batch comes anyway.
+	f := kmsg.NewPtrFetchRequest()
+	f.Version, f.MaxBytes = 12, 1
+	ft := kmsg.NewFetchRequestTopic()
+	ft.Topic = "poll"
+	fp := kmsg.NewFetchRequestTopicPartition()
+	fp.FetchOffset, fp.PartitionMaxBytes = 1, 1
+	ft.Partitions = append(ft.Partitions, fp)
+	f.Topics = append(f.Topics, ft)
+	rp := c.roundTrip(f).(*kmsg.FetchResponse).Topics[0].Partitions[0]
+	if n := int(binary.BigEndian.Uint32(rp.RecordBatches[8:])) + 12; n != len(rp.RecordBatches) {
+		t.Fatalf("tiny max bytes: %d bytes returned, the batch is %d", len(rp.RecordBatches), n)
+	}
+}
