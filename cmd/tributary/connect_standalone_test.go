@@ -1,0 +1,371 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// csProc is one run of the real tributary binary.
+type csProc struct {
+	cmd    *exec.Cmd
+	stderr *lockedBuffer
+	done   chan struct{}
+	err    error
+}
+
+func startCS(t testing.TB, dir string, args ...string) *csProc {
+	t.Helper()
+	p := &csProc{stderr: &lockedBuffer{}, done: make(chan struct{})}
+	p.cmd = exec.Command(tributaryBinary(t), append([]string{"connect-standalone"}, args...)...)
+	p.cmd.Dir = dir
+	p.cmd.Stderr = p.stderr
+	p.cmd.Stdout = p.stderr
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { // ends when the process does
+		p.err = p.cmd.Wait()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		p.cmd.Process.Kill()
+		<-p.done
+	})
+	return p
+}
+
+// stop sends SIGTERM and waits for the exit code.
+func (p *csProc) stop(t testing.TB) int {
+	t.Helper()
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("connect-standalone did not stop on SIGTERM:\n%s", p.stderr.String())
+	}
+	return p.cmd.ProcessState.ExitCode()
+}
+
+func (p *csProc) kill() {
+	p.cmd.Process.Signal(syscall.SIGKILL)
+	<-p.done
+}
+
+// waitExit waits for the process to end by itself.
+func (p *csProc) waitExit(t testing.TB) int {
+	t.Helper()
+	select {
+	case <-p.done:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("connect-standalone did not exit:\n%s", p.stderr.String())
+	}
+	return p.cmd.ProcessState.ExitCode()
+}
+
+// csWaitFile polls until path holds want (failing early when it grows past
+// it) or the process ends.
+func csWaitFile(t testing.TB, p *csProc, path string, want []byte) {
+	t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	var got []byte
+	for time.Now().Before(deadline) {
+		got, _ = os.ReadFile(path)
+		if bytes.Equal(got, want) {
+			return
+		}
+		if len(got) > len(want) {
+			break
+		}
+		if p != nil {
+			select {
+			case <-p.done:
+				t.Fatalf("connect-standalone exited (%v):\n%s", p.err, p.stderr.String())
+			default:
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	msg := ""
+	if p != nil {
+		msg = p.stderr.String()
+	}
+	t.Fatalf("%s: %d bytes, want %d\n%s\n%s", path, len(got), len(want), firstDiff(got, want), msg)
+}
+
+func firstDiff(got, want []byte) string {
+	g, w := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
+	for i := 0; i < len(g) && i < len(w); i++ {
+		if g[i] != w[i] {
+			return fmt.Sprintf("line %d: got %q, want %q", i+1, g[i], w[i])
+		}
+	}
+	return fmt.Sprintf("%d lines, want %d", len(g), len(w))
+}
+
+func csAppend(t testing.TB, path string, from, n int) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	for i := from; i < from+n; i++ {
+		fmt.Fprintf(&b, "%08d 10.0.0.1 - - [12/Mar/2026:14:02:11 +0000] \"GET /x HTTP/1.1\" 200 %d\n", i, i)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.Write(b.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func writeProps(t testing.TB, path string, kv ...string) string {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(strings.Join(kv, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestConnectStandaloneStockFiles runs Apache Kafka's own worker, source and
+// sink files, unmodified, against kfake: the JsonConverter envelope goes to
+// the topic and the plain lines to the sink file.
+func TestConnectStandaloneStockFiles(t *testing.T) {
+	addr := startKfake(t)
+	dir := t.TempDir()
+	stock, _ := filepath.Abs("../../testdata/kafka")
+	in := filepath.Join(dir, "test.txt")
+	want := csAppend(t, in, 0, 200)
+	p := startCS(t, dir,
+		"--override", "bootstrap.servers="+addr,
+		"--override", "offset.storage.file.filename="+filepath.Join(dir, "connect.offsets"),
+		"--override", "listeners=http://127.0.0.1:0",
+		filepath.Join(stock, "connect-standalone.properties"),
+		filepath.Join(stock, "connect-file-source.properties"),
+		filepath.Join(stock, "connect-file-sink.properties"))
+	out := filepath.Join(dir, "test.sink.txt")
+	csWaitFile(t, p, out, want)
+	want = append(want, csAppend(t, in, 200, 50)...)
+	csWaitFile(t, p, out, want)
+
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumeTopics("connect-test"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	fs := cl.PollFetches(ctx)
+	recs := fs.Records()
+	if len(recs) == 0 {
+		t.Fatal("no records in connect-test")
+	}
+	wantFirst := `{"schema":{"type":"string","optional":false},"payload":"` + strings.SplitN(string(want), "\n", 2)[0] + `"}`
+	wantFirst = strings.ReplaceAll(wantFirst, `"GET /x HTTP/1.1"`, `\"GET /x HTTP/1.1\"`)
+	if string(recs[0].Value) != wantFirst {
+		t.Fatalf("first record %s\nwant %s", recs[0].Value, wantFirst)
+	}
+
+	if code := p.stop(t); code != 0 {
+		t.Fatalf("exit %d after SIGTERM:\n%s", code, p.stderr.String())
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "connect.offsets"))
+	if err != nil || !strings.Contains(string(b), `{"key":["local-file-source",{"filename":"test.txt"}],"value":{"position":`+strconv.Itoa(len(want))) {
+		t.Fatalf("offsets file after shutdown: %s %v", b, err)
+	}
+	log := p.stderr.String()
+	for _, s := range []string{"REST API listening", "connect-standalone running", "plugin.path", "stopped"} {
+		if s == "plugin.path" {
+			continue // the stock file leaves plugin.path commented out
+		}
+		if !strings.Contains(log, s) {
+			t.Errorf("log lacks %q:\n%s", s, log)
+		}
+	}
+}
+
+// TestConnectStandaloneKill9 kills the worker with SIGKILL at random
+// moments while lines are appended, several times, against an external
+// cluster: every line reaches the sink file exactly once.
+func TestConnectStandaloneKill9(t *testing.T) {
+	addr := startKfake(t)
+	testKill9(t, addr, nil)
+}
+
+// testKill9 runs the kill -9 scenario; addr is the external cluster, or ""
+// for the embedded default (whose broker dies with the worker).
+func testKill9(t *testing.T, addr string, extraWorker []string) {
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "access.log"), filepath.Join(dir, "out.txt")
+	worker := []string{
+		"offset.storage.file.filename=" + filepath.Join(dir, "connect.offsets"),
+		"offset.flush.interval.ms=1000",
+		"listeners=http://127.0.0.1:0",
+		// The killed worker's group member is only dropped when its session
+		// times out; keep that short so each restart resumes quickly.
+		"consumer.session.timeout.ms=6000",
+		"consumer.heartbeat.interval.ms=500",
+	}
+	if addr != "" {
+		worker = append(worker, "bootstrap.servers="+addr)
+	}
+	worker = append(worker, extraWorker...)
+	wf := writeProps(t, filepath.Join(dir, "worker.properties"), worker...)
+	sf := writeProps(t, filepath.Join(dir, "source.properties"), "name=src", "connector.class=FileStreamSource", "file="+in, "topic=k9")
+	kf := writeProps(t, filepath.Join(dir, "sink.properties"), "name=sink", "connector.class=FileStreamSink", "file="+out, "topics=k9")
+
+	var mu sync.Mutex
+	var want []byte
+	next := 0
+	want = append(want, csAppend(t, in, 0, 500)...)
+	next = 500
+	stopWriting := make(chan struct{})
+	writerDone := make(chan struct{})
+	go func() { // appends 1000 lines/s until stopWriting
+		defer close(writerDone)
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stopWriting:
+				return
+			case <-tick.C:
+				mu.Lock()
+				want = append(want, csAppend(t, in, next, 10)...)
+				next += 10
+				mu.Unlock()
+			}
+		}
+	}()
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
+	kills := 4
+	for i := range kills {
+		p := startCS(t, dir, wf, sf, kf)
+		// Let it make progress: wait until the sink file grows, then a
+		// random while longer.
+		before := fileSize(out)
+		deadline := time.Now().Add(60 * time.Second)
+		for fileSize(out) <= before {
+			if time.Now().After(deadline) {
+				t.Fatalf("run %d made no progress:\n%s", i, p.stderr.String())
+			}
+			select {
+			case <-p.done:
+				t.Fatalf("run %d exited:\n%s", i, p.stderr.String())
+			default:
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		time.Sleep(time.Duration(rng.IntN(1500)) * time.Millisecond)
+		p.kill()
+	}
+	close(stopWriting)
+	<-writerDone
+	p := startCS(t, dir, wf, sf, kf)
+	mu.Lock()
+	final := append([]byte(nil), want...)
+	mu.Unlock()
+	csWaitFile(t, p, out, final)
+	if code := p.stop(t); code != 0 {
+		t.Fatalf("exit %d:\n%s", code, p.stderr.String())
+	}
+}
+
+func fileSize(path string) int64 {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
+// TestConnectStandaloneBadInput: each bad file gets a clear error naming
+// the file and the key, and exit code 1.
+func TestConnectStandaloneBadInput(t *testing.T) {
+	addr := startKfake(t)
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.log")
+	os.WriteFile(in, []byte("x\n"), 0o644)
+	offsets := filepath.Join(dir, "connect.offsets")
+	good := []string{"bootstrap.servers=" + addr, "offset.storage.file.filename=" + offsets, "listeners=http://127.0.0.1:0"}
+	wf := writeProps(t, filepath.Join(dir, "worker.properties"), good...)
+	sf := writeProps(t, filepath.Join(dir, "source.properties"), "name=src", "connector.class=FileStreamSource", "file="+in, "topic=bad")
+	kf := writeProps(t, filepath.Join(dir, "sink.properties"), "name=sink", "connector.class=FileStreamSink", "file="+filepath.Join(dir, "out.txt"), "topics=bad")
+	plain := filepath.Join(dir, "plain")
+	os.WriteFile(plain, nil, 0o644)
+
+	cases := []struct {
+		name  string
+		files func() []string
+		want  []string
+	}{
+		{"malformed worker file", func() []string {
+			return []string{writeProps(t, filepath.Join(dir, "w1.properties"), "offset.storage.file.filename=\\u00zz"), sf}
+		}, []string{"w1.properties: malformed properties"}},
+		{"bad worker key", func() []string {
+			return []string{writeProps(t, filepath.Join(dir, "w2.properties"), append(good, "offset.flush.interval.ms=soon")...), sf}
+		}, []string{`w2.properties: offset.flush.interval.ms: "soon" is not a number`}},
+		{"missing worker key", func() []string {
+			return []string{writeProps(t, filepath.Join(dir, "w3.properties"), "bootstrap.servers="+addr), sf}
+		}, []string{"w3.properties: offset.storage.file.filename: missing required key"}},
+		{"bad connector key", func() []string {
+			return []string{wf, writeProps(t, filepath.Join(dir, "c1.properties"), "name=x", "connector.class=FileStreamSource", "topic=t", "batch.size=0")}
+		}, []string{`c1.properties: batch.size: "0" must be at least 1`}},
+		{"unknown class", func() []string {
+			return []string{wf, writeProps(t, filepath.Join(dir, "c2.properties"), "name=x", "connector.class=com.example.Nope")}
+		}, []string{`c2.properties: connector.class: "com.example.Nope" is not a known connector class`}},
+		{"duplicate name", func() []string {
+			return []string{wf, sf, writeProps(t, filepath.Join(dir, "c3.properties"), "name=src", "connector.class=FileStreamSink", "topics=t")}
+		}, []string{`c3.properties: name: "src" is already the name of the connector in`}},
+		{"missing source folder", func() []string {
+			return []string{wf, writeProps(t, filepath.Join(dir, "c4.properties"), "name=x", "connector.class=FileStreamSource", "topic=t", "file="+filepath.Join(dir, "nodir", "a.log"))}
+		}, []string{"c4.properties: file: ", "which does not exist"}},
+		{"unwritable sink path", func() []string {
+			return []string{wf, writeProps(t, filepath.Join(dir, "c5.properties"), "name=x", "connector.class=FileStreamSink", "topics=t", "file="+filepath.Join(plain, "out.txt"))}
+		}, []string{"c5.properties: file: ", "which is not a folder"}},
+		{"sink path is a folder", func() []string {
+			return []string{wf, writeProps(t, filepath.Join(dir, "c6.properties"), "name=x", "connector.class=FileStreamSink", "topics=t", "file="+dir)}
+		}, []string{"c6.properties: file: ", "cannot be opened for writing"}},
+		{"non-numeric offset", func() []string {
+			os.WriteFile(offsets, []byte(`[{"key":["src",{"filename":"`+in+`"}],"value":{"position":"12x"}}]`), 0o644)
+			return []string{wf, sf, kf}
+		}, []string{"offsets file " + offsets + `: key ["src",{"filename":"` + in + `"}]: position "12x" is not a number`}},
+		{"corrupt offsets file", func() []string {
+			os.WriteFile(offsets, []byte(`[{"key":`), 0o644)
+			return []string{wf, sf, kf}
+		}, []string{"offsets file " + offsets + ": not valid JSON"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			os.Remove(offsets)
+			p := startCS(t, dir, tc.files()...)
+			code := p.waitExit(t)
+			log := p.stderr.String()
+			if code != 1 {
+				t.Fatalf("exit %d, want 1:\n%s", code, log)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(log, w) {
+					t.Errorf("output lacks %q:\n%s", w, log)
+				}
+			}
+			if !regexp.MustCompile(`(?m)^Error: `).MatchString(log) {
+				t.Errorf("no Error: line:\n%s", log)
+			}
+		})
+	}
+}
