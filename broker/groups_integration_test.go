@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -994,10 +995,10 @@ func TestIntegrationGroups(t *testing.T) {
 
 // TestIntegrationGroupsKfake runs the same suite against kfake, an
 // independent implementation of the protocol, to show the tests ask only
-// what Kafka does.
+// what Kafka does. It is a long variant: it runs with -long.
 func TestIntegrationGroupsKfake(t *testing.T) {
-	if testing.Short() {
-		t.Skip("the suite against kfake is skipped with -short")
+	if f := flag.Lookup("long"); f == nil || f.Value.String() != "true" {
+		t.Skip("the suite against kfake runs with -long")
 	}
 	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.GroupMinSessionTimeout(time.Second))
 	if err != nil {
