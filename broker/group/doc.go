@@ -32,8 +32,10 @@
 // # Committed offsets on disk
 //
 // Dir holds one file, offsets.log, and while it is rewritten offsets.log.tmp.
-// Group names are data inside records, never file names. The format is
-// described in offsetlog.go; for example a commit of offset 42 of
+// Group names are data inside records, never file names. The file is an
+// 8-byte header ("TRIBOFF" and a version byte, 1) and then records, each
+// framed by its length and CRC-32C; the format is described in
+// offsetlog.go. For example a commit of offset 42 of
 // partition 0 of topic "logs" by group "sink", with no leader epoch, no
 // metadata and no expiry, is one 57-byte record:
 //

@@ -3,10 +3,12 @@ package group
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -159,8 +161,15 @@ func open(cfg Config, o openOptions) (*Coordinator, error) {
 	if cfg.Dir == "" {
 		return nil, fmt.Errorf("group: Config.Dir is empty")
 	}
-	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
-		return nil, fmt.Errorf("group: %w", err)
+	if _, err := os.Stat(cfg.Dir); errors.Is(err, os.ErrNotExist) {
+		if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+			return nil, fmt.Errorf("group: %w", err)
+		}
+		// The new directory's entry must be durable before anything
+		// in it is acknowledged.
+		if err := syncDir(filepath.Dir(cfg.Dir)); err != nil {
+			return nil, fmt.Errorf("group: %w", err)
+		}
 	}
 	c := &Coordinator{
 		cfg:    cfg,

@@ -76,6 +76,16 @@ func TestDecodeTornTail(t *testing.T) {
 	}
 }
 
+// The record described in the package documentation.
+func TestDocExample(t *testing.T) {
+	b := appendRecord(nil, &record{kind: kindCommit, group: "sink", topic: "logs", offset: 42, leaderEpoch: -1, commitTime: 1, expireTime: -1})
+	want := "00000031"
+	payload := "01" + "0004" + "73696e6b" + "0004" + "6c6f6773" + "00000000" + "000000000000002a" + "ffffffff" + "00000000" + "0000000000000001" + "ffffffffffffffff"
+	if got := fmt.Sprintf("%x", b); len(b) != 57 || got[:8] != want || got[16:] != payload {
+		t.Errorf("record is %d bytes: %s", len(b), got)
+	}
+}
+
 func TestDecodeBadHeader(t *testing.T) {
 	_, _, err := decodeLog([]byte("NOTALOG!rest"))
 	if !errors.Is(err, ErrCorrupt) {
