@@ -72,6 +72,10 @@ type sinkRunner struct {
 	closed    bool
 	recs      []SinkRecord
 	hwm       map[topicPartition]int64
+	// baseline holds starting offsets to commit, with baselineState,
+	// before anything of those partitions is written.
+	baseline      map[topicPartition]int64
+	baselineState string
 }
 
 func newSinkRunner(t *taskRuntime, task SinkTask) (*sinkRunner, error) {
@@ -85,6 +89,7 @@ func newSinkRunner(t *taskRuntime, task SinkTask) (*sinkRunner, error) {
 		next:      map[topicPartition]int64{},
 		committed: map[topicPartition]int64{},
 		hwm:       map[topicPartition]int64{},
+		baseline:  map[topicPartition]int64{},
 	}
 	r.resetLatest = strings.EqualFold(strings.TrimSpace(w.cfg.ConsumerProps["auto.offset.reset"]), "latest")
 	opts, err := kafkaclientOptions(w, w.cfg.ConsumerProps)
@@ -187,6 +192,11 @@ func (r *sinkRunner) handle(ctx context.Context, fetches kgo.Fetches) {
 		}
 		r.t.log.Warn("fetch", "topic", topic, "partition", p, "err", err)
 	})
+	if err := r.commitBaseline(ctx); err != nil {
+		// Writing without it could repeat lines after a crash.
+		r.fail(err)
+		return
+	}
 	recs := r.recs[:0]
 	var nbytes int64
 	fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
@@ -371,19 +381,29 @@ func (r *sinkRunner) onAssigned(ctx context.Context, cl *kgo.Client, assigned ma
 		r.fail(fmt.Errorf("listing offsets: %w", err))
 		return
 	}
-	start := map[topicPartition]int64{}
 	for _, tp := range missing {
 		lo, ok := listed.Lookup(tp.topic, tp.partition)
 		if !ok || lo.Err != nil {
 			r.fail(fmt.Errorf("listing offsets of %s/%d: %v", tp.topic, tp.partition, lo.Err))
 			return
 		}
-		start[tp] = lo.Offset
+		r.baseline[tp] = lo.Offset
 		r.next[tp] = lo.Offset
 	}
-	if err := r.commit(ctx, cl, start, state); err != nil {
-		r.t.log.Warn("committing starting offsets", "err", err)
+	r.baselineState = state
+}
+
+// commitBaseline commits the starting offsets of partitions that had none,
+// before any of their records is written; r.mu is held.
+func (r *sinkRunner) commitBaseline(ctx context.Context) error {
+	if len(r.baseline) == 0 {
+		return nil
 	}
+	if err := r.commit(ctx, r.cl, r.baseline, r.baselineState); err != nil {
+		return fmt.Errorf("committing starting offsets: %w", err)
+	}
+	clear(r.baseline)
+	return nil
 }
 
 func (r *sinkRunner) onRevoked(ctx context.Context, cl *kgo.Client, revoked map[string][]int32) {
@@ -409,6 +429,7 @@ func (r *sinkRunner) forget(parts map[string][]int32) {
 			delete(r.next, tp)
 			delete(r.committed, tp)
 			delete(r.hwm, tp)
+			delete(r.baseline, tp)
 		}
 	}
 }

@@ -3,10 +3,11 @@ package main
 import (
 	"context"
 	"errors"
-	"log/slog"
+	"fmt"
 	"path/filepath"
 	"strings"
 
+	"github.com/tributary-io/tributary/broker"
 	"github.com/tributary-io/tributary/config"
 )
 
@@ -24,6 +25,10 @@ func brokerProps(worker *config.Values, offsetsFile string) *config.Props {
 	m := worker.WithPrefix("broker.")
 	if strings.TrimSpace(m["listeners"]) == "" {
 		m["listeners"] = "PLAINTEXT://127.0.0.1:9092"
+	}
+	if strings.TrimSpace(m["group.initial.rebalance.delay.ms"]) == "" {
+		// One worker is the only member: no reason to wait for others.
+		m["group.initial.rebalance.delay.ms"] = "0"
 	}
 	if strings.TrimSpace(m["log.dirs"]) == "" && strings.TrimSpace(m["log.dir"]) == "" {
 		m["log.dirs"] = filepath.Join(filepath.Dir(offsetsFile), "tributary-logs")
@@ -56,9 +61,28 @@ func prefixKeys(err error) error {
 	return errors.Join(out...)
 }
 
+// startEmbeddedBroker starts the bundled broker in this process with the
+// worker file's broker.* keys, and logs its address.
 func startEmbeddedBroker(ctx context.Context, a *app, worker *config.Values, offsetsFile string) (*embeddedBroker, error) {
-	_ = ctx
-	_ = brokerProps(worker, offsetsFile)
-	_ = slog.Default
-	return nil, errors.New("the bundled broker is not available in this build; set bootstrap.servers")
+	props := brokerProps(worker, offsetsFile)
+	vals, err := broker.Definitions().Parse(props)
+	if err != nil {
+		return nil, prefixKeys(err)
+	}
+	cfg, err := broker.ParseConfig(vals)
+	if err != nil {
+		return nil, prefixKeys(err)
+	}
+	cfg.Logger = a.log.With("component", "broker")
+	b, err := broker.New(cfg)
+	if err != nil {
+		return nil, prefixKeys(err)
+	}
+	if err := b.Start(ctx); err != nil {
+		b.Close(context.Background())
+		return nil, fmt.Errorf("bundled broker: %w", err)
+	}
+	dirs, _ := props.Get("log.dirs")
+	a.log.Info("bundled broker started; other tools can use it with --bootstrap-server "+b.Addr(), "address", b.Addr(), "log.dirs", dirs)
+	return &embeddedBroker{addr: b.Addr(), close: b.Close}, nil
 }

@@ -112,6 +112,9 @@ func runConnectStandalone(ctx context.Context, a *app, workerFile string, connec
 	if len(cfg.BootstrapServers) == 0 {
 		emb, err = startEmbeddedBroker(ctx, a, vals, cfg.OffsetsFile)
 		if err != nil {
+			if ctx.Err() != nil { // stopped while starting
+				return nil
+			}
 			return err
 		}
 		cfg.BootstrapServers = []string{emb.addr}
@@ -130,6 +133,9 @@ func runConnectStandalone(ctx context.Context, a *app, workerFile string, connec
 		err = w.Start(ctx)
 	}
 	if err != nil {
+		if ctx.Err() != nil { // stopped while starting
+			return stopBroker()
+		}
 		return errors.Join(err, stopBroker())
 	}
 	closeTimeout := 3*cfg.ShutdownTimeout + 10*time.Second
@@ -141,6 +147,9 @@ func runConnectStandalone(ctx context.Context, a *app, workerFile string, connec
 	}
 	for _, p := range connProps {
 		if err := w.StartConnector(ctx, p); err != nil {
+			if ctx.Err() != nil { // stopped while starting
+				return shutdown()
+			}
 			return errors.Join(err, shutdown())
 		}
 	}

@@ -369,3 +369,114 @@ func TestConnectStandaloneBadInput(t *testing.T) {
 		})
 	}
 }
+
+var brokerAddrRE = regexp.MustCompile(`--bootstrap-server (127\.0\.0\.1:\d+)`)
+
+// embeddedAddr waits for the bundled broker's address in the log.
+func embeddedAddr(t testing.TB, p *csProc) string {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		if m := brokerAddrRE.FindStringSubmatch(p.stderr.String()); m != nil {
+			return m[1]
+		}
+		select {
+		case <-p.done:
+			t.Fatalf("connect-standalone exited:\n%s", p.stderr.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	t.Fatalf("no broker address logged:\n%s", p.stderr.String())
+	return ""
+}
+
+// walkthroughDir copies the repository's walkthrough files, unchanged, into
+// a folder laid out like the repository.
+func walkthroughDir(t testing.TB) string {
+	t.Helper()
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "testdata", "output"), 0o755)
+	for _, f := range []string{"connect-standalone.properties", "connect-file-source.properties", "connect-file-sink.properties", "access_log_small.txt"} {
+		b, err := os.ReadFile(filepath.Join("../../testdata", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, "testdata", f), b, 0o644)
+	}
+	return dir
+}
+
+// embeddedArgs runs the walkthrough files with free ports.
+var embeddedArgs = []string{
+	"--override", "broker.listeners=PLAINTEXT://127.0.0.1:0",
+	"--override", "listeners=http://127.0.0.1:0",
+	"testdata/connect-standalone.properties",
+	"testdata/connect-file-source.properties",
+	"testdata/connect-file-sink.properties",
+}
+
+// TestConnectStandaloneWalkthrough is the seed walkthrough on the embedded
+// default: the access log arrives whole and in order in the sink file and
+// in a console consumer, and so do lines appended afterwards.
+func TestConnectStandaloneWalkthrough(t *testing.T) {
+	dir := walkthroughDir(t)
+	p := startCS(t, dir, embeddedArgs...)
+	addr := embeddedAddr(t, p)
+	in := filepath.Join(dir, "testdata", "access_log_small.txt")
+	out := filepath.Join(dir, "testdata", "output", "logout.txt")
+	want, _ := os.ReadFile(in)
+	csWaitFile(t, p, out, want)
+
+	res := runTool(t, "", "console-consumer", "--bootstrap-server", addr, "--topic", "log-test", "--from-beginning", "--max-messages", "300")
+	if res.code != 0 || res.stdout != string(want) {
+		t.Fatalf("console consumer: %s", res)
+	}
+
+	more := csAppend(t, in, 0, 25)
+	want = append(want, more...)
+	csWaitFile(t, p, out, want)
+	res = runTool(t, "", "console-consumer", "--bootstrap-server", addr, "--topic", "log-test", "--from-beginning", "--max-messages", "325")
+	if res.code != 0 || res.stdout != string(want) {
+		t.Fatalf("console consumer after appending: %s", res)
+	}
+	if code := p.stop(t); code != 0 {
+		t.Fatalf("exit %d:\n%s", code, p.stderr.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "testdata", "output", "tributary-logs")); err != nil {
+		t.Fatalf("broker data not beside the offsets file: %v", err)
+	}
+	if log := p.stderr.String(); !strings.Contains(log, "broker stopped") || strings.Index(log, "broker stopped") < strings.Index(log, "stopping:") {
+		t.Fatalf("the broker did not stop last:\n%s", log)
+	}
+}
+
+// TestConnectStandaloneRestartEmbedded stops the worker (and its broker)
+// cleanly mid-stream and starts it again, twice: nothing lost or doubled.
+func TestConnectStandaloneRestartEmbedded(t *testing.T) {
+	dir := walkthroughDir(t)
+	in := filepath.Join(dir, "testdata", "access_log_small.txt")
+	out := filepath.Join(dir, "testdata", "output", "logout.txt")
+	want, _ := os.ReadFile(in)
+	for round := range 3 {
+		p := startCS(t, dir, embeddedArgs...)
+		embeddedAddr(t, p)
+		for i := range 5 {
+			want = append(want, csAppend(t, in, round*1000+i*100, 100)...)
+		}
+		if round == 2 {
+			csWaitFile(t, p, out, want)
+		}
+		if code := p.stop(t); code != 0 {
+			t.Fatalf("round %d: exit %d:\n%s", round, code, p.stderr.String())
+		}
+	}
+	p := startCS(t, dir, embeddedArgs...)
+	csWaitFile(t, p, out, want)
+	p.stop(t)
+}
+
+// TestConnectStandaloneKill9Embedded kills the worker, and so its bundled
+// broker, at random moments while lines are appended.
+func TestConnectStandaloneKill9Embedded(t *testing.T) {
+	testKill9(t, "", []string{"broker.listeners=PLAINTEXT://127.0.0.1:0"})
+}
