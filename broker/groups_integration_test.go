@@ -43,7 +43,10 @@ type groupCluster struct {
 // other (the restart test would disturb others running alongside).
 func runGroupSuite(t *testing.T, gc *groupCluster) {
 	t.Run("SplitFranzGo", func(t *testing.T) { testGroupSplitFranz(t, gc) })
-	t.Run("SplitSarama", func(t *testing.T) { testGroupSplitSarama(t, gc) })
+	t.Run("SplitSarama", func(t *testing.T) { testGroupSplitSarama(t, gc, sarama.DefaultVersion) })
+	// sarama configured for Kafka 0.11 speaks JoinGroup v2, SyncGroup v1,
+	// OffsetCommit v3 (with a retention time), OffsetFetch v3.
+	t.Run("SplitSaramaKafka0.11", func(t *testing.T) { testGroupSplitSarama(t, gc, sarama.V0_11_0_0) })
 	t.Run("HandOverOnLeave", func(t *testing.T) { testGroupHandOver(t, gc, false) })
 	t.Run("HandOverOnSessionTimeout", func(t *testing.T) { testGroupHandOver(t, gc, true) })
 	t.Run("SecondGroupReadsEverything", func(t *testing.T) { testGroupSecondGroup(t, gc) })
@@ -457,9 +460,10 @@ func (m *groupSaramaMember) owned() []int32 {
 	return slices.Sorted(slices.Values(m.claims))
 }
 
-func groupStartSarama(t testing.TB, addr, group, topic, name string, log *groupLog) *groupSaramaMember {
+func groupStartSarama(t testing.TB, addr, group, topic, name string, log *groupLog, version sarama.KafkaVersion) *groupSaramaMember {
 	t.Helper()
 	cfg := sarama.NewConfig()
+	cfg.Version = version
 	cfg.ClientID = name
 	cfg.Consumer.Offsets.Initial = sarama.OffsetOldest
 	cfg.Consumer.Offsets.AutoCommit.Interval = 100 * time.Millisecond
@@ -490,13 +494,14 @@ func groupStartSarama(t testing.TB, addr, group, topic, name string, log *groupL
 }
 
 // Two sarama ConsumerGroup members split a 4-partition topic.
-func testGroupSplitSarama(t *testing.T, gc *groupCluster) {
-	const topic, group = "grp-split-sarama", "grp-split-sarama"
+func testGroupSplitSarama(t *testing.T, gc *groupCluster, version sarama.KafkaVersion) {
+	topic := "grp-split-sarama-" + version.String()
+	group := topic
 	addr := gc.addr()
 	groupCreateTopic(t, addr, topic, 4)
 	log := &groupLog{}
-	a := groupStartSarama(t, addr, group, topic, "sa", log)
-	b := groupStartSarama(t, addr, group, topic, "sb", log)
+	a := groupStartSarama(t, addr, group, topic, "sa", log, version)
+	b := groupStartSarama(t, addr, group, topic, "sb", log, version)
 	adm := groupAdmin(t, addr)
 	groupWait(t, 30*time.Second, "two sarama members to split the partitions", func() bool {
 		pa, pb := a.owned(), b.owned()
