@@ -480,3 +480,117 @@ func TestConnectStandaloneRestartEmbedded(t *testing.T) {
 func TestConnectStandaloneKill9Embedded(t *testing.T) {
 	testKill9(t, "", []string{"broker.listeners=PLAINTEXT://127.0.0.1:0"})
 }
+
+// TestConnectStandaloneRotationEmbedded rotates the source file every
+// second, by rename+create, delete+recreate and copytruncate in turn, while
+// 1000 lines a second are appended, through the real binary and its bundled
+// broker. Nothing arrives twice or out of order; only copytruncate may lose
+// lines, and only those written around its copy and truncation.
+func TestConnectStandaloneRotationEmbedded(t *testing.T) {
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "access.log"), filepath.Join(dir, "out.txt")
+	wf := writeProps(t, filepath.Join(dir, "worker.properties"),
+		"offset.storage.file.filename="+filepath.Join(dir, "connect.offsets"),
+		"listeners=http://127.0.0.1:0", "broker.listeners=PLAINTEXT://127.0.0.1:0")
+	sf := writeProps(t, filepath.Join(dir, "source.properties"), "name=src", "connector.class=FileStreamSource", "file="+in, "topic=rot")
+	kf := writeProps(t, filepath.Join(dir, "sink.properties"), "name=sink", "connector.class=FileStreamSink", "file="+out, "topics=rot")
+
+	f, err := os.OpenFile(in, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	next := 0
+	written := []time.Time{}
+	var windows [][2]time.Time
+	write := func(n int) {
+		mu.Lock()
+		defer mu.Unlock()
+		var b bytes.Buffer
+		for range n {
+			fmt.Fprintf(&b, "%08d rotated line\n", next)
+			next++
+			written = append(written, time.Now())
+		}
+		f.Write(b.Bytes())
+	}
+	reopen := func(remove bool, gen int) {
+		if remove {
+			os.Remove(in)
+		} else {
+			os.Rename(in, in+"."+strconv.Itoa(gen))
+		}
+		write(5) // still to the old file, as until a writer reopens
+		mu.Lock()
+		f.Close()
+		f, _ = os.OpenFile(in, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+		mu.Unlock()
+	}
+	copyTruncate := func(gen int) {
+		start := time.Now()
+		b, _ := os.ReadFile(in)
+		os.WriteFile(in+"."+strconv.Itoa(gen), b, 0o644)
+		os.Truncate(in, 0)
+		mu.Lock()
+		windows = append(windows, [2]time.Time{start, time.Now()})
+		mu.Unlock()
+	}
+
+	write(100)
+	p := startCS(t, dir, wf, sf, kf)
+	embeddedAddr(t, p)
+	tick := time.NewTicker(10 * time.Millisecond)
+	for step := 1; step <= 400; step++ {
+		<-tick.C
+		write(10)
+		if step%100 == 0 && step < 400 {
+			switch step / 100 {
+			case 1:
+				reopen(false, 1)
+			case 2:
+				reopen(true, 2)
+			case 3:
+				copyTruncate(3)
+			}
+		}
+	}
+	tick.Stop()
+	mu.Lock()
+	f.Close()
+	last := next - 1
+	mu.Unlock()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		b, _ := os.ReadFile(out)
+		if bytes.Contains(b, []byte(fmt.Sprintf("%08d ", last))) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("line %d never arrived:\n%s", last, p.stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	b, _ := os.ReadFile(out)
+	prev, missing := -1, 0
+	for _, line := range strings.Split(strings.TrimSuffix(string(b), "\n"), "\n") {
+		n, err := strconv.Atoi(line[:8])
+		if err != nil || n <= prev {
+			t.Fatalf("line %q after %d: repeated or out of order", line, prev)
+		}
+		for m := prev + 1; m < n; m++ {
+			ok := false
+			for _, w := range windows {
+				ok = ok || (!written[m].Before(w[0].Add(-250*time.Millisecond)) && !written[m].After(w[1]))
+			}
+			if !ok {
+				t.Fatalf("line %d lost outside the copytruncate window", m)
+			}
+			missing++
+		}
+		prev = n
+	}
+	t.Logf("%d lines written, %d lost to copytruncate", last+1, missing)
+	if code := p.stop(t); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+}
