@@ -142,10 +142,11 @@ func TestLocalhostListensOnBothLoopbacks(t *testing.T) {
 	}
 	port := strconv.Itoa(l.port)
 	addrs := []string{"127.0.0.1"}
-	if ips, _ := net.LookupIP("localhost"); len(ips) > 1 {
+	if ln, err := net.Listen("tcp", "[::1]:0"); err == nil { // the machine has IPv6 loopback
+		ln.Close()
 		addrs = append(addrs, "::1")
 		if len(l.nls) < 2 {
-			t.Fatalf("localhost resolves to %v but only %d address is bound", ips, len(l.nls))
+			t.Fatalf("only %d address bound for localhost", len(l.nls))
 		}
 	}
 	for _, a := range addrs {

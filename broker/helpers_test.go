@@ -3,6 +3,7 @@ package broker
 import (
 	"context"
 	"flag"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -38,6 +39,14 @@ func testLogger() *slog.Logger {
 
 func brokerConfig(t testing.TB, dir string, props ...string) Config {
 	t.Helper()
+	cfg, err := testConfig(dir, props...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+func testConfig(dir string, props ...string) (Config, error) {
 	m := map[string]string{
 		"listeners":                        "PLAINTEXT://127.0.0.1:0",
 		"log.dirs":                         dir,
@@ -46,20 +55,17 @@ func brokerConfig(t testing.TB, dir string, props ...string) Config {
 	for _, kv := range props {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok {
-			t.Fatalf("property %q is not key=value", kv)
+			return Config{}, fmt.Errorf("property %q is not key=value", kv)
 		}
 		m[k] = v
 	}
 	vals, err := Definitions().Parse(config.FromMap("test", m))
 	if err != nil {
-		t.Fatal(err)
+		return Config{}, err
 	}
 	cfg, err := ParseConfig(vals)
-	if err != nil {
-		t.Fatal(err)
-	}
 	cfg.Logger = testLogger()
-	return cfg
+	return cfg, err
 }
 
 // startBroker starts a broker with data in a new temporary folder.
@@ -144,3 +150,13 @@ func testCtx(t testing.TB, d time.Duration) context.Context {
 func filepathGlob(pattern string) ([]string, error) { return filepath.Glob(pattern) }
 
 func readFile(name string) ([]byte, error) { return os.ReadFile(name) }
+
+// TestMain stops the broker shared by fuzz inputs, if one was started.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if fuzzBroker != nil {
+		fuzzBroker.Close(context.Background())
+		os.RemoveAll(fuzzDir)
+	}
+	os.Exit(code)
+}

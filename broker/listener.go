@@ -45,20 +45,17 @@ func bindListener(ctx context.Context, lc, adv Listener, log *slog.Logger) (*lis
 	case lc.Host == "" || (ip != nil && ip.IsUnspecified()):
 		hosts = []string{""}
 	case lc.Host == "localhost":
+		// Both loopbacks, whatever this machine's resolver says: a client
+		// elsewhere in the stack (glibc, a JVM) may resolve localhost to
+		// ::1 first.
+		hosts = []string{"127.0.0.1", "::1"}
 		rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		addrs, err := net.DefaultResolver.LookupIPAddr(rctx, "localhost")
+		addrs, _ := net.DefaultResolver.LookupIPAddr(rctx, "localhost")
 		cancel()
 		for _, a := range addrs {
-			if a.IP.IsLoopback() {
+			if a.IP.IsLoopback() && !a.IP.Equal(net.IPv4(127, 0, 0, 1)) && !a.IP.Equal(net.IPv6loopback) {
 				hosts = append(hosts, a.IP.String())
 			}
-		}
-		if err != nil || len(hosts) == 0 {
-			hosts = []string{"127.0.0.1"}
-		}
-		// IPv4 first: Addr() reports it.
-		if len(hosts) > 1 && net.ParseIP(hosts[0]).To4() == nil {
-			hosts[0], hosts[1] = hosts[1], hosts[0]
 		}
 	default:
 		hosts = []string{lc.Host}
