@@ -27,8 +27,8 @@ type Topics interface {
 	PartitionEnd(topic string, partition int32) (end int64, ok bool)
 }
 
-// Config configures a Coordinator. Zero durations and sizes take Kafka's
-// defaults, except InitialRebalanceDelay, where zero means no delay.
+// Config configures a Coordinator. Zero durations take Kafka's defaults,
+// except InitialRebalanceDelay, where zero means no delay.
 type Config struct {
 	// Dir holds the coordinator's durable state; created if missing.
 	Dir string
@@ -44,7 +44,8 @@ type Config struct {
 	// OffsetsRetentionCheckInterval is offsets.retention.check.interval.ms
 	// (default 10m).
 	OffsetsRetentionCheckInterval time.Duration
-	// MaxMetadataSize is offset.metadata.max.bytes (default 4096).
+	// MaxMetadataSize is offset.metadata.max.bytes; zero allows only
+	// empty metadata, a negative value takes Kafka's default, 4096.
 	MaxMetadataSize int
 	// Topics tells which partitions exist; nil accepts every partition.
 	Topics Topics
@@ -76,7 +77,7 @@ func (cfg *Config) setDefaults() {
 	if cfg.OffsetsRetentionCheckInterval <= 0 {
 		cfg.OffsetsRetentionCheckInterval = defaultRetentionInterval
 	}
-	if cfg.MaxMetadataSize <= 0 {
+	if cfg.MaxMetadataSize < 0 {
 		cfg.MaxMetadataSize = defaultMaxMetadata
 	}
 	if cfg.InitialRebalanceDelay < 0 {

@@ -31,7 +31,7 @@ import (
 // Commands (defaults in brackets):
 //
 //	open [initial-delay=0s] [min-session=1s] [max-session=1h] [retention=168h]
-//	     [retention-check=10m] [max-metadata=4096]
+//	     [retention-check=10m] [max-metadata=4096] (zero durations: Kafka's defaults)
 //	restart                       Close and Open again on the same directory
 //	topic NAME partitions=N       a partition that exists (others do not);
 //	                              each partition's log end offset is 100
@@ -225,7 +225,7 @@ func newHarness(t *testing.T) *harness {
 		ids:    make(map[string]int),
 		reqs:   make(map[string]*running),
 	}
-	h.cfg = Config{Dir: h.dir, MinSessionTimeout: time.Second, MaxSessionTimeout: time.Hour, Topics: h.topics}
+	h.cfg = Config{Dir: h.dir, MinSessionTimeout: time.Second, MaxSessionTimeout: time.Hour, MaxMetadataSize: 4096, Topics: h.topics}
 	h.open()
 	return h
 }
@@ -505,7 +505,7 @@ func (h *harness) do(cmd string) string {
 		h.cfg.MaxSessionTimeout = a.dur("max-session", time.Hour)
 		h.cfg.OffsetsRetention = a.dur("retention", 0)
 		h.cfg.OffsetsRetentionCheckInterval = a.dur("retention-check", 0)
-		h.cfg.MaxMetadataSize = int(a.int("max-metadata", 0))
+		h.cfg.MaxMetadataSize = int(a.int("max-metadata", 4096))
 		h.open()
 		return "ok"
 	case "restart":
