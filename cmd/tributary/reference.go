@@ -3,6 +3,7 @@ package main
 import (
 	"strings"
 
+	"github.com/tributary-io/tributary/broker"
 	"github.com/tributary-io/tributary/config"
 	"github.com/tributary-io/tributary/connect"
 	"github.com/tributary-io/tributary/connectors/filesink"
@@ -17,6 +18,7 @@ func configReference() []*config.Def {
 		connect.WorkerDef(),
 		filesource.Def(),
 		filesink.Def(),
+		broker.Definitions(),
 	}
 }
 
