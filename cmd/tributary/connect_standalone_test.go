@@ -594,3 +594,41 @@ func TestConnectStandaloneRotationEmbedded(t *testing.T) {
 		t.Fatalf("exit %d", code)
 	}
 }
+
+// TestConnectStandaloneConsoleFiles runs Kafka's stock console source and
+// sink files: lines on standard input come back on standard output.
+func TestConnectStandaloneConsoleFiles(t *testing.T) {
+	addr := startKfake(t)
+	dir := t.TempDir()
+	stock, _ := filepath.Abs("../../testdata/kafka")
+	cmd := exec.Command(tributaryBinary(t), "connect-standalone",
+		"--override", "bootstrap.servers="+addr,
+		"--override", "offset.storage.file.filename="+filepath.Join(dir, "connect.offsets"),
+		"--override", "listeners=http://127.0.0.1:0",
+		filepath.Join(stock, "connect-standalone.properties"),
+		filepath.Join(stock, "connect-console-source.properties"),
+		filepath.Join(stock, "connect-console-sink.properties"))
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr lockedBuffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	io := "typed on stdin\nsecond line\n"
+	stdin.Write([]byte(io))
+	deadline := time.Now().Add(60 * time.Second)
+	for stdout.String() != io {
+		if time.Now().After(deadline) || len(stdout.String()) > len(io) {
+			t.Fatalf("stdout %q, want %q\n%s", stdout.String(), io, stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+}
