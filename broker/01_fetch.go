@@ -105,6 +105,8 @@ func handleFetch(b *Broker, c *conn, kreq kmsg.Request) reply {
 	}
 }
 
+var noRecords = []byte{}
+
 type fetchResult struct {
 	resp   *kmsg.FetchResponse
 	bytes  int
@@ -168,6 +170,8 @@ func (b *Broker) fetchOnce(req *kmsg.FetchRequest) fetchResult {
 			rp := &st.Partitions[i]
 			rp.Default()
 			rp.Partition = in.Partition
+			// Empty, not null: librdkafka refuses a null record set.
+			rp.RecordBatches = noRecords
 			if t == nil || in.Partition < 0 || int(in.Partition) >= len(t.parts) {
 				rp.ErrorCode, f.failed = unknown, true
 				continue

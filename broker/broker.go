@@ -117,6 +117,7 @@ func (b *Broker) start(ctx context.Context) error {
 		return err
 	}
 	b.clusterID = id
+	b.log.Info("broker starting", "node_id", b.cfg.NodeID, "cluster_id", b.clusterID, "log_dirs", b.cfg.LogDirs)
 	if err := b.loadTopics(clean, points); err != nil {
 		return err
 	}
@@ -162,7 +163,6 @@ func (b *Broker) start(ctx context.Context) error {
 	for _, l := range b.listeners {
 		b.log.Info("listening", "listener", l.name, "addr", l.bound(), "advertised", l.advertised())
 	}
-	b.log.Info("broker started", "node_id", b.cfg.NodeID, "cluster_id", b.clusterID, "log_dirs", b.cfg.LogDirs)
 	return nil
 }
 

@@ -251,6 +251,8 @@ func TestFetchLongPollWakesOnAppend(t *testing.T) {
 	start := time.Now()
 	if p := fetch(0, 300*time.Millisecond, 1); len(p.RecordBatches) != 0 || p.HighWatermark != 0 || p.LogStartOffset != 0 {
 		t.Fatalf("empty partition: %+v", p)
+	} else if p.RecordBatches == nil {
+		t.Fatal("no records encoded as a null record set; librdkafka refuses it")
 	}
 	if d := time.Since(start); d < 250*time.Millisecond {
 		t.Fatalf("empty fetch returned after %v, before its max wait", d)

@@ -34,6 +34,7 @@ func commands(a *app) []*cobra.Command {
 		newConsumerGroupsCmd(a),
 		newProducerPerfTestCmd(a),
 		newConsumerPerfTestCmd(a),
+		newBrokerCmd(a),
 	}
 }
 
