@@ -277,15 +277,16 @@ func (m *groupFranzMember) run(ctx context.Context) {
 	defer close(m.done)
 	for {
 		fs := m.cl.PollFetches(ctx)
-		if ctx.Err() != nil || fs.IsClientClosed() {
-			m.cl.AllowRebalance()
-			return
-		}
+		// A poll can return records even as ctx ends; they count as
+		// polled (and are committed on close), so they are consumed.
 		_, gen := m.cl.GroupMetadata()
 		fs.EachRecord(func(r *kgo.Record) {
 			m.log.add(groupRecord{member: m.name, gen: gen, partition: r.Partition, offset: r.Offset, value: string(r.Value)})
 		})
 		m.cl.AllowRebalance()
+		if ctx.Err() != nil || fs.IsClientClosed() {
+			return
+		}
 	}
 }
 
@@ -774,7 +775,14 @@ func testGroupUnderLoad(t *testing.T, gc *groupCluster) {
 	mu.Lock()
 	total := len(want)
 	mu.Unlock()
-	groupWait(t, 60*time.Second, fmt.Sprintf("all %d records", total), func() bool { return log.distinct() >= total })
+	deadline := time.Now().Add(60 * time.Second)
+	for log.distinct() < total {
+		if time.Now().After(deadline) {
+			groupDiagnose(t, addr, group, topic, log, want, members...)
+			t.Fatalf("timed out waiting for all %d records", total)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 
 	recs := log.snapshot()
 	groupCheckGenerations(t, recs)
@@ -1096,4 +1104,54 @@ func testGroupStatic(t *testing.T, gc *groupCluster) {
 	want = append(want, p.produce(4, 25)...)
 	groupWait(t, 30*time.Second, "all records", func() bool { return log.distinct() >= len(want) })
 	groupCheckExactlyOnce(t, log.snapshot(), want)
+}
+
+// groupDiagnose logs, when a test times out, which records were never
+// consumed, what each member owns and what the group looks like.
+func groupDiagnose(t testing.TB, addr, group, topic string, log *groupLog, want []string, members ...*groupFranzMember) {
+	t.Helper()
+	seen := map[string]bool{}
+	last := map[int32]groupRecord{}
+	for _, c := range log.snapshot() {
+		seen[c.value] = true
+		if l, ok := last[c.partition]; !ok || c.offset > l.offset {
+			last[c.partition] = c
+		}
+	}
+	missing := map[string][]string{}
+	for _, v := range want {
+		if !seen[v] {
+			p, _, _ := strings.Cut(v, "-")
+			missing[p] = append(missing[p], v)
+		}
+	}
+	for p, vs := range missing {
+		t.Logf("partition %s: %d records never consumed, first %s, last %s", p, len(vs), vs[0], vs[len(vs)-1])
+	}
+	for p, c := range last {
+		t.Logf("partition %d: last consumed offset %d by %s in generation %d", p, c.offset, c.member, c.gen)
+	}
+	for _, m := range members {
+		id, gen := m.cl.GroupMetadata()
+		t.Logf("member %s (%s, generation %d) owns %v", m.name, id, gen, m.owned())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	adm := groupAdmin(t, addr)
+	if dg, err := adm.DescribeGroups(ctx, group); err == nil {
+		d := dg[group]
+		t.Logf("group %s: state %s, protocol %s, %d members", group, d.State, d.Protocol, len(d.Members))
+		for _, m := range d.Members {
+			a, _ := m.Assigned.AsConsumer()
+			t.Logf("  %s (%s): %+v", m.MemberID, m.ClientID, a)
+		}
+	}
+	if offs, err := adm.FetchOffsets(ctx, group); err == nil {
+		for p, o := range offs[topic] {
+			t.Logf("committed %s/%d: %d", topic, p, o.At)
+		}
+	}
+	if ends, err := adm.ListEndOffsets(ctx, topic); err == nil {
+		ends.Each(func(o kadm.ListedOffset) { t.Logf("end %s/%d: %d", o.Topic, o.Partition, o.Offset) })
+	}
 }
