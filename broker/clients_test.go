@@ -269,3 +269,61 @@ func consumeN(t testing.TB, addr, topic string, n int) []*kgo.Record {
 	}
 	return out
 }
+
+// TestSaramaOlderProtocolVersions: older sarama sends the versions its
+// configured Kafka version implies, without asking (or asking with an old
+// ApiVersions). Each must produce and consume.
+func TestSaramaOlderProtocolVersions(t *testing.T) {
+	tb := startBroker(t)
+	for _, v := range []sarama.KafkaVersion{sarama.V0_11_0_0, sarama.V1_0_0_0, sarama.V2_1_0_0, sarama.V2_8_0_0, sarama.V3_6_0_0} {
+		t.Run(v.String(), func(t *testing.T) {
+			topic := "sarama-" + strings.ReplaceAll(v.String(), ".", "-")
+			createTopic(t, tb.addr, topic, 1, nil)
+			cfg := sarama.NewConfig()
+			cfg.Version = v
+			cfg.ApiVersionsRequest = v.IsAtLeast(sarama.V2_4_0_0)
+			cfg.Producer.Return.Successes = true
+			cfg.Producer.RequiredAcks = sarama.WaitForAll
+			prod, err := sarama.NewSyncProducer([]string{tb.addr}, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer prod.Close()
+			for i := range 5 {
+				if _, _, err := prod.SendMessage(&sarama.ProducerMessage{Topic: topic, Value: sarama.StringEncoder(strconv.Itoa(i))}); err != nil {
+					t.Fatalf("send: %v", err)
+				}
+			}
+			cons, err := sarama.NewConsumer([]string{tb.addr}, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cons.Close()
+			pc, err := cons.ConsumePartition(topic, 0, sarama.OffsetOldest)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer pc.Close()
+			for i := range 5 {
+				select {
+				case m := <-pc.Messages():
+					if string(m.Value) != strconv.Itoa(i) || m.Offset != int64(i) {
+						t.Fatalf("message %d: %q at %d", i, m.Value, m.Offset)
+					}
+				case err := <-pc.Errors():
+					t.Fatal(err)
+				case <-time.After(30 * time.Second):
+					t.Fatalf("message %d not consumed", i)
+				}
+			}
+			client, err := sarama.NewClient([]string{tb.addr}, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer client.Close()
+			if off, err := client.GetOffset(topic, 0, sarama.OffsetNewest); err != nil || off != 5 {
+				t.Fatalf("newest offset %d: %v", off, err)
+			}
+		})
+	}
+}

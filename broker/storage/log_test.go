@@ -536,3 +536,38 @@ func TestIndexFilesAreKafkaFormat(t *testing.T) {
 		t.Fatalf("time index is %d bytes", len(tidx))
 	}
 }
+
+func TestRollBySegmentTime(t *testing.T) {
+	dir := t.TempDir()
+	l := openLog(t, dir, Options{SegmentTime: time.Minute}, false, 0)
+	defer l.Close()
+	now := time.Now()
+	if _, err := l.Append(makeBatch(batchSpec{n: 1}), now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Append(makeBatch(batchSpec{n: 1}), now.Add(30*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if n := l.Segments(); n != 1 {
+		t.Fatalf("%d segments before segment.ms", n)
+	}
+	if _, err := l.Append(makeBatch(batchSpec{n: 1}), now.Add(61*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if n := l.Segments(); n != 2 {
+		t.Fatalf("%d segments after segment.ms", n)
+	}
+	// The rolled segment's indexes and a producer snapshot are written by
+	// the next background flush.
+	if err := l.FlushIfDue(now); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"00000000000000000000.index", "00000000000000000000.timeindex", "00000000000000000002.snapshot"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Errorf("after the flush of a rolled segment: %v", err)
+		}
+	}
+	if l.RecoveryPoint() != 3 {
+		t.Fatalf("recovery point %d", l.RecoveryPoint())
+	}
+}
