@@ -898,6 +898,7 @@ func testGroupKcat(t *testing.T, gc *groupCluster) {
 			t.Errorf("record %s printed %d times", v, got[v])
 		}
 	}
+	t.Logf("kcat members printed partitions %v and %v", groupKeys(byMember[0]), groupKeys(byMember[1]))
 	for p := range int32(4) {
 		if byMember[0][p] == byMember[1][p] {
 			t.Errorf("partition %d: printed by both or neither kcat (%v, %v)", p, groupKeys(byMember[0]), groupKeys(byMember[1]))
