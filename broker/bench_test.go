@@ -20,8 +20,9 @@ var benchRecords = flag.Int("bench-records", 1_000_000, "records produced and co
 
 // BenchmarkClientThroughput produces -bench-records 200-byte records with
 // franz-go (acks=all, idempotent, no compression) to a 3-partition topic,
-// then consumes them all, against this broker and against kfake, one after
-// the other in the same run. It reports records per second for each phase:
+// then consumes them all, against this broker, against kfake (in memory)
+// and against kfake writing to disk with an fsync per batch, one after the
+// other in the same run. It reports records per second for each phase:
 //
 //	go test ./broker -run '^$' -bench ClientThroughput -benchtime 1x
 func BenchmarkClientThroughput(b *testing.B) {
@@ -31,6 +32,17 @@ func BenchmarkClientThroughput(b *testing.B) {
 	})
 	b.Run("broker=kfake", func(b *testing.B) {
 		c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.AllowAutoTopicCreation(), kfake.DefaultNumPartitions(3))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+		benchThroughput(b, c.ListenAddrs()[0])
+	})
+	// kfake writing to disk with an fsync per batch: durability comparable
+	// to this broker's acks=all.
+	b.Run("broker=kfake-syncwrites", func(b *testing.B) {
+		c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.AllowAutoTopicCreation(), kfake.DefaultNumPartitions(3),
+			kfake.DataDir(b.TempDir()), kfake.SyncWrites())
 		if err != nil {
 			b.Fatal(err)
 		}
