@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"maps"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -54,11 +57,12 @@ type topicPartition struct {
 // mu serialises every call into the task between the loop and the group's
 // rebalance callbacks.
 type sinkRunner struct {
-	t     *taskRuntime
-	w     *Worker
-	task  SinkTask
-	cl    *kgo.Client // set before any callback can use the task
-	group string
+	t        *taskRuntime
+	w        *Worker
+	task     SinkTask
+	cl       *kgo.Client // set before any callback can use the task
+	group    string
+	instance string
 
 	keyConv, valConv Converter
 	resetLatest      bool
@@ -90,6 +94,7 @@ func newSinkRunner(t *taskRuntime, task SinkTask) (*sinkRunner, error) {
 		committed: map[topicPartition]int64{},
 		hwm:       map[topicPartition]int64{},
 		baseline:  map[topicPartition]int64{},
+		instance:  instanceID("connect-"+spec.name, t.id, w.cfg.OffsetsFile),
 	}
 	r.resetLatest = strings.EqualFold(strings.TrimSpace(w.cfg.ConsumerProps["auto.offset.reset"]), "latest")
 	opts, err := kafkaclientOptions(w, w.cfg.ConsumerProps)
@@ -98,6 +103,7 @@ func newSinkRunner(t *taskRuntime, task SinkTask) (*sinkRunner, error) {
 	}
 	opts = append(opts,
 		kgo.ConsumerGroup(r.group),
+		kgo.InstanceID(r.instance),
 		kgo.DisableAutoCommit(),
 		kgo.BlockRebalanceOnPoll(),
 		kgo.OnPartitionsAssigned(r.onAssigned),
@@ -121,6 +127,21 @@ func newSinkRunner(t *taskRuntime, task SinkTask) (*sinkRunner, error) {
 		return nil, err
 	}
 	return r, nil
+}
+
+// instanceID is the sink task's static group membership id (KIP-345): the
+// same for every run of this worker on this machine, so that a worker
+// restarted after a crash takes its partitions back at once instead of
+// waiting for the old member's session to time out.
+func instanceID(group string, task int, offsetsFile string) string {
+	host, _ := os.Hostname()
+	abs, err := filepath.Abs(offsetsFile)
+	if err != nil {
+		abs = offsetsFile
+	}
+	h := fnv.New64a()
+	h.Write([]byte(host + "\x00" + abs))
+	return fmt.Sprintf("%s-%d-%016x", group, task, h.Sum64())
 }
 
 func (r *sinkRunner) fail(err error) {
@@ -179,6 +200,35 @@ func (r *sinkRunner) shutdown() {
 		r.t.log.Warn("stopping task", "err", err)
 	}
 	r.cl.Close()
+	r.leave()
+}
+
+// leave removes the task's static member from the group: a static member
+// does not leave when its client closes, and would otherwise hold its
+// partitions until its session times out.
+func (r *sinkRunner) leave() {
+	req := kmsg.NewPtrLeaveGroupRequest()
+	req.Group = r.group
+	m := kmsg.NewLeaveGroupRequestMember()
+	inst := r.instance
+	m.InstanceID = &inst
+	reason := "the worker stopped"
+	m.Reason = &reason
+	req.Members = append(req.Members, m)
+	ctx, cancel := context.WithTimeout(context.Background(), r.w.cfg.FlushTimeout)
+	defer cancel()
+	resp, err := req.RequestWith(ctx, r.w.producer)
+	if err == nil {
+		err = kerr.ErrorForCode(resp.ErrorCode)
+		for _, m := range resp.Members {
+			if e := kerr.ErrorForCode(m.ErrorCode); e != nil && !errors.Is(e, kerr.UnknownMemberID) {
+				err = e
+			}
+		}
+	}
+	if err != nil {
+		r.t.log.Warn("leaving the group", "group", r.group, "err", err)
+	}
 }
 
 // handle converts and puts one poll's records; r.mu is held.
@@ -341,6 +391,10 @@ func (r *sinkRunner) onAssigned(ctx context.Context, cl *kgo.Client, assigned ma
 		r.fail(fmt.Errorf("fetching committed offsets of group %s: %w", r.group, err))
 		return
 	}
+	// Partitions still held were written since their commits: the file
+	// may then only be cut back when nothing else is held (first start, or
+	// after the whole assignment was lost).
+	holding := len(r.next) > 0
 	var states []string
 	var missing []topicPartition
 	for topic, parts := range assigned {
@@ -357,6 +411,9 @@ func (r *sinkRunner) onAssigned(ctx context.Context, cl *kgo.Client, assigned ma
 			}
 			missing = append(missing, tp)
 		}
+	}
+	if holding {
+		states = nil
 	}
 	state, err := r.task.Open(ctx, states)
 	if err != nil {

@@ -215,10 +215,6 @@ func testKill9(t *testing.T, addr string, extraWorker []string) {
 		"offset.storage.file.filename=" + filepath.Join(dir, "connect.offsets"),
 		"offset.flush.interval.ms=1000",
 		"listeners=http://127.0.0.1:0",
-		// The killed worker's group member is only dropped when its session
-		// times out; keep that short so each restart resumes quickly.
-		"consumer.session.timeout.ms=6000",
-		"consumer.heartbeat.interval.ms=500",
 	}
 	if addr != "" {
 		worker = append(worker, "bootstrap.servers="+addr)
