@@ -185,6 +185,11 @@ func (o *consoleConsumerOptions) consumerProps(f *pflag.FlagSet) (map[string]str
 	if _, set := props["isolation.level"]; f.Changed("isolation-level") || !set {
 		props["isolation.level"] = o.isolationLevel
 	}
+	if _, set := props["max.partition.fetch.bytes"]; !set {
+		// Larger fetches than Kafka's 1 MiB: franz-go has one fetch in
+		// flight per broker, and printing a long topic is a fifth faster.
+		props["max.partition.fetch.bytes"] = strconv.Itoa(4 << 20)
+	}
 	switch {
 	case partition:
 		delete(props, "group.id")

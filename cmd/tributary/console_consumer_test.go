@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -356,6 +357,60 @@ func TestConsoleConsumerUsage(t *testing.T) {
 		r := runTool(t, "", append([]string{"console-consumer"}, tt.args...)...)
 		if r.code != 2 || !strings.Contains(r.stderr, tt.want) {
 			t.Errorf("%v: want exit 2 saying %q, got %v", tt.args, tt.want, r)
+		}
+	}
+}
+
+// TestConsoleConsumerProps: the flags become Kafka consumer properties,
+// with Kafka's precedence and defaults.
+func TestConsoleConsumerProps(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "c.properties")
+	if err := os.WriteFile(file, []byte("client.id=from-file\nisolation.level=read_committed\nfetch.max.wait.ms=100\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		args []string
+		want map[string]string
+	}{
+		{[]string{"--topic", "t"}, map[string]string{"bootstrap.servers": "localhost:9092", "client.id": "console-consumer", "auto.offset.reset": "latest",
+			"isolation.level": "read_uncommitted", "enable.auto.commit": "false", "max.partition.fetch.bytes": "4194304"}},
+		{[]string{"--topic", "t", "--from-beginning", "--group", "g"}, map[string]string{"auto.offset.reset": "earliest", "group.id": "g", "enable.auto.commit": ""}},
+		{[]string{"--topic", "t", "--partition", "0"}, map[string]string{"group.id": ""}},
+		{[]string{"--topic", "t", "--isolation-level", "read_committed", "--bootstrap-server", "b:1"}, map[string]string{"isolation.level": "read_committed", "bootstrap.servers": "b:1"}},
+		{[]string{"--topic", "t", "--consumer.config", file}, map[string]string{"client.id": "from-file", "isolation.level": "read_committed", "fetch.max.wait.ms": "100"}},
+		{[]string{"--topic", "t", "--consumer.config", file, "--consumer-property", "client.id=mine", "--isolation-level", "read_uncommitted"},
+			map[string]string{"client.id": "mine", "isolation.level": "read_uncommitted"}},
+		{[]string{"--topic", "t", "--consumer-property", "max.partition.fetch.bytes=1048576", "--consumer-property", "auto.offset.reset=earliest"},
+			map[string]string{"max.partition.fetch.bytes": "1048576", "auto.offset.reset": "earliest"}},
+	}
+	for _, tt := range tests {
+		var o consoleConsumerOptions
+		cmd := newConsoleConsumerCmd(&app{})
+		cmd.RunE = func(*cobra.Command, []string) error { return nil }
+		if err := cmd.ParseFlags(tt.args); err != nil {
+			t.Fatal(err)
+		}
+		fs := cmd.Flags()
+		o.bootstrap, _ = fs.GetString("bootstrap-server")
+		o.topic, _ = fs.GetString("topic")
+		o.fromBeginning, _ = fs.GetBool("from-beginning")
+		o.group, _ = fs.GetString("group")
+		o.partition, _ = fs.GetInt32("partition")
+		o.offset, _ = fs.GetString("offset")
+		o.isolationLevel, _ = fs.GetString("isolation-level")
+		o.consumerKVs, _ = fs.GetStringArray("consumer-property")
+		o.consumerConfig, _ = fs.GetString("consumer.config")
+		props, err := o.consumerProps(fs)
+		if err != nil {
+			t.Fatalf("%v: %v", tt.args, err)
+		}
+		for k, v := range tt.want {
+			if props[k] != v {
+				t.Errorf("%v: %s = %q, want %q", tt.args, k, props[k], v)
+			}
+		}
+		if tt.want["group.id"] == "" && !fs.Changed("partition") && !strings.HasPrefix(props["group.id"], "console-consumer-") {
+			t.Errorf("%v: group %q, want an ephemeral console-consumer-N", tt.args, props["group.id"])
 		}
 	}
 }
