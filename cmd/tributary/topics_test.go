@@ -13,9 +13,6 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
-
-	"github.com/tributary-io/tributary/broker"
-	"github.com/tributary-io/tributary/config"
 )
 
 // toolCluster is a broker the client-facing suites of the command-line
@@ -36,49 +33,8 @@ type toolCluster struct {
 func toolClusters() []toolCluster {
 	return []toolCluster{
 		{name: "kfake", start: func(t testing.TB) string { return startKfake(t) }, internalTopicConfig: "kfake.is_internal=true", transactions: true},
-		{name: "bundled", start: func(t testing.TB) string { return startToolBroker(t) }, memberClientsUnknown: true},
+		{name: "bundled", start: func(t testing.TB) string { return startBroker(t) }, memberClientsUnknown: true},
 	}
-}
-
-// startToolBroker starts the bundled broker on a free port with its data in
-// a temporary folder, as Kafka's stock server.properties configures it
-// (no initial rebalance delay), and returns its address.
-func startToolBroker(t testing.TB, props ...string) string {
-	t.Helper()
-	m := map[string]string{
-		"listeners":                        "PLAINTEXT://127.0.0.1:0",
-		"log.dirs":                         t.TempDir(),
-		"group.initial.rebalance.delay.ms": "0",
-	}
-	for _, kv := range props {
-		k, v, _ := strings.Cut(kv, "=")
-		m[k] = v
-	}
-	vals, err := broker.Definitions().Parse(config.FromMap("test", m))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := broker.ParseConfig(vals)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := broker.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := b.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := b.Close(ctx); err != nil {
-			t.Errorf("close broker: %v", err)
-		}
-	})
-	return b.Addr()
 }
 
 // forEachCluster runs the suite as a subtest against every tool cluster.
