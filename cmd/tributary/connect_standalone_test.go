@@ -423,7 +423,9 @@ func TestConnectStandaloneWalkthrough(t *testing.T) {
 	want, _ := os.ReadFile(in)
 	csWaitFile(t, p, out, want)
 
-	res := runTool(t, "", "console-consumer", "--bootstrap-server", addr, "--topic", "log-test", "--from-beginning", "--max-messages", "300")
+	cctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	res := runToolCtx(t, cctx, "", "console-consumer", "--bootstrap-server", addr, "--topic", "log-test", "--from-beginning", "--max-messages", "300")
 	if res.code != 0 || res.stdout != string(want) {
 		t.Fatalf("console consumer: %s", res)
 	}
@@ -431,7 +433,7 @@ func TestConnectStandaloneWalkthrough(t *testing.T) {
 	more := csAppend(t, in, 0, 25)
 	want = append(want, more...)
 	csWaitFile(t, p, out, want)
-	res = runTool(t, "", "console-consumer", "--bootstrap-server", addr, "--topic", "log-test", "--from-beginning", "--max-messages", "325")
+	res = runToolCtx(t, cctx, "", "console-consumer", "--bootstrap-server", addr, "--topic", "log-test", "--from-beginning", "--max-messages", "325")
 	if res.code != 0 || res.stdout != string(want) {
 		t.Fatalf("console consumer after appending: %s", res)
 	}
