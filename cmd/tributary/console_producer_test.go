@@ -69,6 +69,16 @@ func TestConsoleProducerSuite(t *testing.T) {
 			}
 		})
 
+		t.Run("new topic", func(t *testing.T) {
+			// As with Kafka's defaults, producing creates a missing topic.
+			if r := produce("never-created", "first\n"); r.code != 0 {
+				t.Fatalf("%v", r)
+			}
+			if got := values(readTopic(t, addr, "never-created", 1)); got[0] != "first" {
+				t.Fatalf("%q", got)
+			}
+		})
+
 		t.Run("broker-list and CRLF", func(t *testing.T) {
 			mustCreateTopic(t, addr, "crlf", 1)
 			r := runTool(t, "a\r\n\r\nb\n", "console-producer", "--broker-list", addr, "--topic", "crlf")

@@ -108,6 +108,11 @@ func Options(props map[string]string, role Role) (Result, error) {
 		if !idem {
 			res.Opts = append(res.Opts, kgo.DisableIdempotentWrite())
 		}
+		if _, set := props["allow.auto.create.topics"]; !set {
+			// The Java producer's default: producing to a topic that does
+			// not exist creates it where the broker allows that.
+			res.Opts = append(res.Opts, kgo.AllowAutoTopicCreation())
+		}
 	}
 	return res, nil
 }
@@ -254,6 +259,15 @@ func translate(k, v string, role Role) (kgo.Opt, bool, error) {
 				return nil, true, err
 			}
 			return nil, false, nil
+		case "allow.auto.create.topics":
+			b, err := boolean(v)
+			if err != nil {
+				return nil, true, err
+			}
+			if b {
+				return kgo.AllowAutoTopicCreation(), true, nil
+			}
+			return nil, true, nil
 		}
 	}
 

@@ -2,6 +2,7 @@ package kafkaclient
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"strings"
 	"testing"
@@ -82,5 +83,44 @@ func TestReachableCancelled(t *testing.T) {
 	cancel()
 	if err := Reachable(ctx, newClient(t, "127.0.0.1:1"), time.Second); err != context.Canceled {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestProducerAutoCreatesTopics: as the Java producer, a producer asks the
+// broker to create a topic it produces to, unless
+// allow.auto.create.topics=false.
+func TestProducerAutoCreatesTopics(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.AllowAutoTopicCreation())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, tt := range []struct {
+		props map[string]string
+		ok    bool
+	}{
+		{map[string]string{}, true},
+		{map[string]string{"allow.auto.create.topics": "true"}, true},
+		{map[string]string{"allow.auto.create.topics": "false", "delivery.timeout.ms": "1000"}, false},
+	} {
+		res, err := Options(tt.props, Producer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()[0])}, res.Opts...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		topic := fmt.Sprintf("auto-%v-%d", tt.ok, len(tt.props))
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err = cl.ProduceSync(ctx, &kgo.Record{Topic: topic, Value: []byte("v")}).FirstErr()
+		cancel()
+		cl.Close()
+		if (err == nil) != tt.ok {
+			t.Errorf("%v: produce to a new topic: %v", tt.props, err)
+		}
+	}
+	if _, err := Options(map[string]string{"allow.auto.create.topics": "maybe"}, Producer); err == nil {
+		t.Error("allow.auto.create.topics=maybe accepted")
 	}
 }
