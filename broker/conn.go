@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tributary-io/tributary/broker/group"
 	"github.com/twmb/franz-go/pkg/kbin"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -234,7 +235,12 @@ func (c *conn) process(buf []byte) (p *pending) {
 		// The coordinator may keep byte slices of the request (member
 		// metadata, assignments): the frame is not recycled.
 		recycle = false
-		resp := c.b.coord.Handle(c.ctx, req)
+		cid := ""
+		if clientID != nil {
+			cid = *clientID
+		}
+		host, _, _ := net.SplitHostPort(c.nc.RemoteAddr().String())
+		resp := c.b.coord.Handle(group.WithClient(c.ctx, cid, host), req)
 		if resp == nil {
 			resp = errorResponse(req, kerr.UnknownServerError.Code, "the group coordinator did not answer")
 		}

@@ -25,15 +25,12 @@ type toolCluster struct {
 	internalTopicConfig string
 	// transactions is whether the broker serves transactional producers.
 	transactions bool
-	// memberClientsUnknown is set while the broker does not report the
-	// client id and host of group members in DescribeGroups.
-	memberClientsUnknown bool
 }
 
 func toolClusters() []toolCluster {
 	return []toolCluster{
 		{name: "kfake", start: func(t testing.TB) string { return startKfake(t) }, internalTopicConfig: "kfake.is_internal=true", transactions: true},
-		{name: "bundled", start: func(t testing.TB) string { return startBroker(t) }, memberClientsUnknown: true},
+		{name: "bundled", start: func(t testing.TB) string { return startBroker(t) }},
 	}
 }
 
