@@ -180,9 +180,10 @@ func TestBrokerCommandErrors(t *testing.T) {
 	}
 }
 
-// TestBrokerSurvivesSIGKILL produces with acks=all to the real binary,
-// kills it with SIGKILL mid-stream, restarts it on the same data and finds
-// every acknowledged record at the offset it was acknowledged with.
+// TestBrokerSurvivesSIGKILL produces with acks=all to the real binary while
+// a group commits offsets, kills it with SIGKILL mid-stream, restarts it on
+// the same data and finds every acknowledged record at the offset it was
+// acknowledged with and the group's last acknowledged commit.
 func TestBrokerSurvivesSIGKILL(t *testing.T) {
 	data := t.TempDir()
 	props := writeServerProps(t, "", "listeners=PLAINTEXT://127.0.0.1:0", "log.dirs="+data, "log.segment.bytes=200000")
@@ -204,7 +205,28 @@ func TestBrokerSurvivesSIGKILL(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var wg sync.WaitGroup
-	wg.Add(1)
+	// Simple (generation -1) commits of an ever larger offset, one at a
+	// time: after the crash the group's offset is at least the last one
+	// acknowledged and at most the last one sent.
+	var committedAcked, committedSent int64
+	commitAdm := kadm.NewClient(mustClient(t, p.addr, kgo.RequestRetries(0)))
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		for n := int64(1); ctx.Err() == nil; n++ {
+			var offs kadm.Offsets
+			offs.Add(kadm.Offset{Topic: "durable", Partition: 0, At: n, LeaderEpoch: -1})
+			mu.Lock()
+			committedSent = n
+			mu.Unlock()
+			resp, err := commitAdm.CommitOffsets(ctx, "durable-group", offs)
+			if err == nil && resp.Ok() {
+				mu.Lock()
+				committedAcked = n
+				mu.Unlock()
+			}
+		}
+	}()
 	go func() {
 		defer wg.Done()
 		for i := 0; ctx.Err() == nil; i++ {
@@ -221,9 +243,9 @@ func TestBrokerSurvivesSIGKILL(t *testing.T) {
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		mu.Lock()
-		n := len(acked)
+		n, c := len(acked), committedAcked
 		mu.Unlock()
-		if n >= 20000 {
+		if n >= 20000 && c >= 100 {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -245,7 +267,17 @@ func TestBrokerSurvivesSIGKILL(t *testing.T) {
 	if !strings.Contains(p2.log(), "not shut down cleanly") {
 		t.Errorf("restart did not notice the crash:\n%s", p2.log())
 	}
-	ends, err := kadm.NewClient(mustClient(t, p2.addr)).ListEndOffsets(brokerCtx(t, 30*time.Second), "durable")
+	adm2 := kadm.NewClient(mustClient(t, p2.addr))
+	fetched, err := adm2.FetchOffsets(brokerCtx(t, 30*time.Second), "durable-group")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o, ok := fetched.Lookup("durable", 0); !ok || o.Err != nil || o.At < committedAcked || o.At > committedSent {
+		t.Errorf("group offset after SIGKILL: %+v (found %v); acknowledged %d, sent %d", o, ok, committedAcked, committedSent)
+	} else {
+		t.Logf("group offset %d after SIGKILL: last acknowledged commit %d, last sent %d", o.At, committedAcked, committedSent)
+	}
+	ends, err := adm2.ListEndOffsets(brokerCtx(t, 30*time.Second), "durable")
 	if err != nil {
 		t.Fatal(err)
 	}
