@@ -34,6 +34,14 @@ func WorkerDef() *config.Def {
 			Doc: "Longest wait for records to be acknowledged, or for a commit, when offsets are flushed."},
 		config.Key{Name: "listeners", Type: config.List, Default: "http://127.0.0.1:8083", HasDefault: true,
 			Doc: "REST API listener, http://host:port (port 0 picks a free one)."},
+		config.Key{Name: "rest.basic.auth.user", Type: config.String,
+			Doc: "REST API: the user name that HTTP basic authentication accepts (with rest.basic.auth.password). When no user is configured, the API asks for none."},
+		config.Key{Name: "rest.basic.auth.password", Type: config.Password,
+			Doc: "REST API: the password of rest.basic.auth.user."},
+		config.Key{Name: "rest.basic.auth.credentials.file", Type: config.String,
+			Doc: "REST API: a properties file of user=password lines (the format of Kafka's PropertyFileLoginModule file); each user may authenticate. May be combined with rest.basic.auth.user."},
+		config.Key{Name: "rest.extension.classes", Type: config.List,
+			Doc: "Accepted for Kafka's org.apache.kafka.connect.rest.basic.auth.extension.BasicAuthSecurityRestExtension, which then requires the rest.basic.auth.* keys (the JAAS file is not read); other extensions are not supported."},
 		config.Key{Name: "plugin.path", Type: config.List,
 			Doc: "Accepted for compatibility; the connectors are built in."},
 		config.Key{Name: "task.shutdown.graceful.timeout.ms", Type: config.Duration, Default: "5000", HasDefault: true,
@@ -59,7 +67,11 @@ type WorkerConfig struct {
 	FlushInterval    time.Duration
 	FlushTimeout     time.Duration
 	// Listener is the REST API's host:port; empty disables the API.
-	Listener         string
+	Listener string
+	// RESTUsers holds the user names and passwords that the REST API
+	// accepts with HTTP basic authentication; empty means no
+	// authentication.
+	RESTUsers        map[string]string
 	ShutdownTimeout  time.Duration
 	TopicCreation    bool
 	PluginPathIsSet  bool
@@ -132,6 +144,7 @@ func ParseWorkerConfig(v *config.Values) (WorkerConfig, error) {
 		}
 		cfg.Listener = addr
 	}
+	cfg.RESTUsers, errs = parseRESTAuth(v, errs)
 	for _, p := range []struct {
 		prefix string
 		props  map[string]string
@@ -147,6 +160,60 @@ func ParseWorkerConfig(v *config.Values) (WorkerConfig, error) {
 		return WorkerConfig{}, errors.Join(errs...)
 	}
 	return cfg, nil
+}
+
+// BasicAuthExtensionClass is Kafka Connect's REST extension for HTTP basic
+// authentication; rest.extension.classes may name it.
+const BasicAuthExtensionClass = "org.apache.kafka.connect.rest.basic.auth.extension.BasicAuthSecurityRestExtension"
+
+// parseRESTAuth reads the REST API's basic authentication keys.
+func parseRESTAuth(v *config.Values, errs []error) (map[string]string, []error) {
+	keyErr := func(key, value, reason string) {
+		errs = append(errs, &config.Error{Source: v.Source(), Key: key, Value: value, Reason: reason})
+	}
+	users := map[string]string{}
+	user, pass := v.String("rest.basic.auth.user"), v.String("rest.basic.auth.password")
+	switch {
+	case user != "" && !v.IsSet("rest.basic.auth.password"):
+		keyErr("rest.basic.auth.password", "", "is required with rest.basic.auth.user")
+	case user == "" && v.IsSet("rest.basic.auth.password"):
+		keyErr("rest.basic.auth.user", "", "is required with rest.basic.auth.password")
+	case strings.Contains(user, ":"):
+		keyErr("rest.basic.auth.user", user, "contains ':', which basic authentication cannot carry")
+	case user != "":
+		users[user] = pass
+	}
+	if file := v.String("rest.basic.auth.credentials.file"); file != "" {
+		p, err := config.Load(file)
+		if err != nil {
+			keyErr("rest.basic.auth.credentials.file", file, "cannot be read: "+err.Error())
+		} else {
+			for _, k := range p.Keys() {
+				pw, _ := p.Get(k)
+				if k == "" || strings.Contains(k, ":") {
+					keyErr("rest.basic.auth.credentials.file", file, fmt.Sprintf("has user %q, which basic authentication cannot carry", k))
+					continue
+				}
+				users[k] = pw
+			}
+			if len(p.Keys()) == 0 {
+				keyErr("rest.basic.auth.credentials.file", file, "names no user")
+			}
+		}
+	}
+	for _, cls := range v.List("rest.extension.classes") {
+		if cls != BasicAuthExtensionClass {
+			keyErr("rest.extension.classes", cls, "is not supported; the only extension understood is "+BasicAuthExtensionClass)
+			continue
+		}
+		if len(users) == 0 && !v.IsSet("rest.basic.auth.credentials.file") {
+			keyErr("rest.extension.classes", cls, "needs rest.basic.auth.user and rest.basic.auth.password, or rest.basic.auth.credentials.file (the JAAS file is not read)")
+		}
+	}
+	if len(users) == 0 {
+		users = nil
+	}
+	return users, errs
 }
 
 // parseListener turns http://host:port into host:port.

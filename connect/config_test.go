@@ -2,6 +2,8 @@ package connect_test
 
 import (
 	"errors"
+	"maps"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -99,6 +101,59 @@ func TestConnectorFileErrors(t *testing.T) {
 		var ce *config.Error
 		if err != nil && !errors.As(err, &ce) {
 			t.Errorf("%v: not a config.Error: %T", tc.props, err)
+		}
+	}
+}
+
+func TestRESTAuthKeys(t *testing.T) {
+	dir := t.TempDir()
+	creds := filepath.Join(dir, "creds.properties")
+	os.WriteFile(creds, []byte("a=1\nb = two words\n"), 0o600)
+	empty := filepath.Join(dir, "empty.properties")
+	os.WriteFile(empty, []byte("# nobody\n"), 0o600)
+	ok := []struct {
+		props map[string]string
+		users map[string]string
+	}{
+		{map[string]string{}, nil},
+		{map[string]string{"rest.basic.auth.user": "u", "rest.basic.auth.password": "p"}, map[string]string{"u": "p"}},
+		{map[string]string{"rest.basic.auth.credentials.file": creds, "rest.extension.classes": connect.BasicAuthExtensionClass}, map[string]string{"a": "1", "b": "two words"}},
+		{map[string]string{"rest.basic.auth.user": "u", "rest.basic.auth.password": "", "rest.basic.auth.credentials.file": creds}, map[string]string{"u": "", "a": "1", "b": "two words"}},
+	}
+	for _, tc := range ok {
+		tc.props["offset.storage.file.filename"] = "x"
+		vals, err := connect.WorkerDef().Parse(config.FromMap("w.properties", tc.props))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := connect.ParseWorkerConfig(vals)
+		if err != nil || !maps.Equal(cfg.RESTUsers, tc.users) {
+			t.Errorf("%v: users %v, %v", tc.props, cfg.RESTUsers, err)
+		}
+	}
+	bad := []struct {
+		props map[string]string
+		want  string
+	}{
+		{map[string]string{"rest.basic.auth.user": "u"}, `w.properties: rest.basic.auth.password: "" is required with rest.basic.auth.user`},
+		{map[string]string{"rest.basic.auth.password": "p"}, `w.properties: rest.basic.auth.user: "" is required with rest.basic.auth.password`},
+		{map[string]string{"rest.basic.auth.user": "a:b", "rest.basic.auth.password": "p"}, `rest.basic.auth.user: "a:b" contains ':'`},
+		{map[string]string{"rest.basic.auth.credentials.file": filepath.Join(dir, "none")}, `rest.basic.auth.credentials.file: "` + filepath.Join(dir, "none") + `" cannot be read`},
+		{map[string]string{"rest.basic.auth.credentials.file": empty}, `rest.basic.auth.credentials.file: "` + empty + `" names no user`},
+		{map[string]string{"rest.extension.classes": connect.BasicAuthExtensionClass}, `rest.extension.classes: "` + connect.BasicAuthExtensionClass + `" needs rest.basic.auth.user`},
+		{map[string]string{"rest.extension.classes": "com.example.Ext"}, `rest.extension.classes: "com.example.Ext" is not supported`},
+	}
+	for _, tc := range bad {
+		tc.props["offset.storage.file.filename"] = "x"
+		vals, err := connect.WorkerDef().Parse(config.FromMap("w.properties", tc.props))
+		if err == nil {
+			_, err = connect.ParseWorkerConfig(vals)
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v:\n got %v\nwant %q", tc.props, err, tc.want)
+		}
+		if err != nil && strings.Contains(err.Error(), `"p"`) {
+			t.Errorf("password shown in %v", err)
 		}
 	}
 }

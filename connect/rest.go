@@ -2,8 +2,11 @@ package connect
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"sort"
 	"strconv"
@@ -27,6 +30,18 @@ import (
 //	POST /connectors/{name}/restart          204, or 202 with status when includeTasks
 //	GET  /connector-plugins                  connector classes
 //	PUT  /connector-plugins/{class}/config/validate
+//
+// Connector configurations come only from the files given on the command
+// line: the API does not create, change or delete connectors (POST
+// /connectors, PUT and PATCH /connectors/{name}/config, DELETE
+// /connectors/{name}, PATCH and DELETE /connectors/{name}/offsets answer
+// 405), so no request can make the worker write to a path that its files
+// do not name. Validation parses a configuration without starting
+// anything.
+//
+// When the worker file configures users (rest.basic.auth.*), every request
+// must carry one of them with HTTP basic authentication; others get 401
+// with a WWW-Authenticate challenge.
 func (w *Worker) restHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", w.getRoot)
@@ -42,10 +57,64 @@ func (w *Worker) restHandler() http.Handler {
 	mux.HandleFunc("POST /connectors/{name}/restart", w.withConnector(w.postRestart))
 	mux.HandleFunc("GET /connector-plugins", w.getPlugins)
 	mux.HandleFunc("PUT /connector-plugins/{class}/config/validate", w.putValidate)
+	for _, pat := range []string{
+		"POST /connectors", "PUT /connectors/{name}/config", "PATCH /connectors/{name}/config",
+		"DELETE /connectors/{name}", "PUT /connectors/{name}/stop",
+		"PATCH /connectors/{name}/offsets", "DELETE /connectors/{name}/offsets",
+	} {
+		mux.HandleFunc(pat, readOnly)
+	}
 	mux.HandleFunc("/", func(rw http.ResponseWriter, r *http.Request) {
 		writeError(rw, http.StatusNotFound, "HTTP 404 Not Found")
 	})
-	return mux
+	if len(w.cfg.RESTUsers) == 0 {
+		if host, _, err := net.SplitHostPort(w.cfg.Listener); err == nil && !isLoopback(host) {
+			w.log.Warn("the REST API listens beyond this machine without authentication; set rest.basic.auth.user and rest.basic.auth.password", "listener", w.cfg.Listener)
+		}
+		return mux
+	}
+	return basicAuth(w.cfg.RESTUsers, mux)
+}
+
+func readOnly(rw http.ResponseWriter, r *http.Request) {
+	writeError(rw, http.StatusMethodNotAllowed, "this worker takes connector configurations and offsets only from the files on its command line; "+r.Method+" "+r.URL.Path+" is not served")
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// basicAuth lets through requests that carry one of users with HTTP basic
+// authentication. Passwords are compared in constant time, and every user
+// name costs the same comparison, so that timing tells nothing.
+func basicAuth(users map[string]string, next http.Handler) http.Handler {
+	hashes := make(map[string][32]byte, len(users))
+	for u, p := range users {
+		hashes[u] = sha256.Sum256([]byte(p))
+	}
+	var nobody [32]byte
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		user, pass, ok := r.BasicAuth()
+		want, known := hashes[user]
+		if !known {
+			want = nobody
+		}
+		got := sha256.Sum256([]byte(pass))
+		if !ok || subtle.ConstantTimeCompare(got[:], want[:]) != 1 || !known {
+			rw.Header().Set("WWW-Authenticate", `Basic realm="Kafka Connect", charset="UTF-8"`)
+			msg := "authentication required"
+			if ok {
+				msg = "wrong user name or password"
+			}
+			writeError(rw, http.StatusUnauthorized, msg)
+			return
+		}
+		next.ServeHTTP(rw, r)
+	})
 }
 
 type restError struct {

@@ -3,12 +3,16 @@ package connect_test
 import (
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tributary-io/tributary/config"
+	"github.com/tributary-io/tributary/connect"
 )
 
 func httpDo(t *testing.T, method, url, body string) (int, []byte) {
@@ -236,5 +240,153 @@ func TestREST(t *testing.T) {
 	}
 	if v.Name != "org.apache.kafka.connect.file.FileStreamSourceConnector" || v.ErrorCount != 2 || len(errs["topic"]) != 1 || !strings.Contains(errs["batch.size"][0], "is not a number") {
 		t.Errorf("validate: %s", b)
+	}
+}
+
+func httpDoAuth(t *testing.T, method, url, body, user, pass string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if user != "" || pass != "" {
+		req.SetBasicAuth(user, pass)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, b
+}
+
+// TestRESTBasicAuth: with users configured (one in the worker file, more in
+// a credentials file), every path asks for them; 401 carries a challenge.
+func TestRESTBasicAuth(t *testing.T) {
+	addr := startKfake(t)
+	dir := t.TempDir()
+	creds := filepath.Join(dir, "credentials.properties")
+	os.WriteFile(creds, []byte("alice=wonder land\nbob=builder\n"), 0o600)
+	in, out := filepath.Join(dir, "in.log"), filepath.Join(dir, "out.txt")
+	want := appendLines(t, in, 0, 10)
+	w := startWorker(t, workerProps(addr, dir,
+		"rest.basic.auth.user=admin", "rest.basic.auth.password=s3cret",
+		"rest.basic.auth.credentials.file="+creds,
+		"rest.extension.classes="+connect.BasicAuthExtensionClass),
+		sourceProps(dir, in, "auth"), sinkProps(dir, out, "auth"))
+	waitForFile(t, out, want)
+	base := "http://" + w.RESTAddr()
+	for _, path := range []string{"/", "/connectors", "/connectors/src/status", "/connectors/nope", "/connector-plugins", "/no/such/path"} {
+		for _, c := range []struct{ user, pass string }{{"", ""}, {"admin", "wrong"}, {"eve", "s3cret"}, {"admin", ""}, {"alice", "s3cret"}} {
+			resp, b := httpDoAuth(t, "GET", base+path, "", c.user, c.pass)
+			if resp.StatusCode != 401 || !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Basic realm=") || !strings.Contains(string(b), `"error_code":401`) {
+				t.Errorf("GET %s as %q/%q: %d %q %s", path, c.user, c.pass, resp.StatusCode, resp.Header.Get("WWW-Authenticate"), b)
+			}
+		}
+	}
+	for _, c := range []struct{ user, pass string }{{"admin", "s3cret"}, {"alice", "wonder land"}, {"bob", "builder"}} {
+		resp, b := httpDoAuth(t, "GET", base+"/connectors", "", c.user, c.pass)
+		if resp.StatusCode != 200 || string(b) != "[\"sink\",\"src\"]\n" {
+			t.Errorf("GET /connectors as %s: %d %s", c.user, resp.StatusCode, b)
+		}
+	}
+	// Writes are refused before anything happens.
+	resp, _ := httpDoAuth(t, "PUT", base+"/connectors/src/pause", "", "", "")
+	if resp.StatusCode != 401 {
+		t.Fatalf("unauthenticated pause: %d", resp.StatusCode)
+	}
+	var st status
+	resp, b := httpDoAuth(t, "GET", base+"/connectors/src/status", "", "bob", "builder")
+	json.Unmarshal(b, &st)
+	if resp.StatusCode != 200 || st.Connector.State != "RUNNING" {
+		t.Fatalf("status after refused pause: %d %s", resp.StatusCode, b)
+	}
+}
+
+// TestRESTWritesNoFiles: the API cannot create or reconfigure a connector,
+// so a caller cannot point a sink at a path of its choosing; validation
+// parses without writing anything.
+func TestRESTWritesNoFiles(t *testing.T) {
+	addr := startKfake(t)
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "in.log"), filepath.Join(dir, "out.txt")
+	want := appendLines(t, in, 0, 10)
+	w := startWorker(t, workerProps(addr, dir), sourceProps(dir, in, "ro"), sinkProps(dir, out, "ro"))
+	waitForFile(t, out, want)
+	base := "http://" + w.RESTAddr()
+	evil := filepath.Join(dir, "elsewhere", "evil.txt")
+	os.Mkdir(filepath.Dir(evil), 0o755)
+	sinkJSON := `{"connector.class":"FileStreamSink","topics":"ro","file":"` + evil + `"}`
+	cases := []struct{ method, path, body string }{
+		{"POST", "/connectors", `{"name":"evil","config":` + sinkJSON + `}`},
+		{"PUT", "/connectors/evil/config", sinkJSON},
+		{"PUT", "/connectors/sink/config", sinkJSON},
+		{"PATCH", "/connectors/sink/config", `{"file":"` + evil + `"}`},
+		{"DELETE", "/connectors/sink", ""},
+		{"PUT", "/connectors/sink/stop", ""},
+		{"PATCH", "/connectors/src/offsets", `{"offsets":[]}`},
+		{"DELETE", "/connectors/src/offsets", ""},
+	}
+	for _, c := range cases {
+		code, b := httpDo(t, c.method, base+c.path, c.body)
+		if code != 405 || !strings.Contains(string(b), "only from the files on its command line") {
+			t.Errorf("%s %s: %d %s", c.method, c.path, code, b)
+		}
+	}
+	code, b := httpDo(t, "PUT", base+"/connector-plugins/FileStreamSink/config/validate", `{"name":"evil","topics":"ro","file":"`+evil+`"}`)
+	if code != 200 || !strings.Contains(string(b), `"error_count":0`) {
+		t.Errorf("validate: %d %s", code, b)
+	}
+	var cfg map[string]string
+	getJSON(t, base+"/connectors/sink/config", &cfg)
+	if cfg["file"] != out {
+		t.Errorf("sink config changed: %v", cfg)
+	}
+	var names []string
+	getJSON(t, base+"/connectors", &names)
+	if strings.Join(names, ",") != "sink,src" {
+		t.Errorf("connectors: %v", names)
+	}
+	want = append(want, appendLines(t, in, 10, 5)...)
+	waitForFile(t, out, want)
+	if _, err := os.Stat(evil); err == nil {
+		t.Fatalf("%s was created", evil)
+	}
+	if ents, _ := os.ReadDir(filepath.Dir(evil)); len(ents) != 0 {
+		t.Fatalf("files appeared in %s: %v", filepath.Dir(evil), ents)
+	}
+}
+
+// TestRESTListenerLoopback: the REST API listens on 127.0.0.1 unless told
+// otherwise, and localhost binds loopback only.
+func TestRESTListenerLoopback(t *testing.T) {
+	vals, err := connect.WorkerDef().Parse(config.FromMap("w.properties", map[string]string{"offset.storage.file.filename": "x"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := connect.ParseWorkerConfig(vals)
+	if err != nil || cfg.Listener != "127.0.0.1:8083" || cfg.RESTUsers != nil {
+		t.Fatalf("default listener %q, users %v, %v", cfg.Listener, cfg.RESTUsers, err)
+	}
+	addr := startKfake(t)
+	dir := t.TempDir()
+	w := startWorker(t, workerProps(addr, dir, "listeners=http://localhost:0"))
+	host, port, _ := net.SplitHostPort(w.RESTAddr())
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		t.Fatalf("REST API bound to %s", w.RESTAddr())
+	}
+	// Not reachable on another address of this machine.
+	addrs, _ := net.InterfaceAddrs()
+	for _, a := range addrs {
+		ipn, ok := a.(*net.IPNet)
+		if !ok || ipn.IP.IsLoopback() || ipn.IP.To4() == nil {
+			continue
+		}
+		c, err := net.DialTimeout("tcp", net.JoinHostPort(ipn.IP.String(), port), time.Second)
+		if err == nil {
+			c.Close()
+			t.Errorf("REST API reachable on %s", ipn.IP)
+		}
 	}
 }
