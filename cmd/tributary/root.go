@@ -65,6 +65,7 @@ against any Kafka cluster: bootstrap.servers is the only switch.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.PersistentFlags().StringVar(&a.logFormat, "log-format", "text", "log format on stderr: text or json")
 	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	addPprofFlag(root, a)
 	root.CompletionOptions.DisableDefaultCmd = true
 	for _, c := range commands(a) {
 		root.AddCommand(c)
