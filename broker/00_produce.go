@@ -161,7 +161,7 @@ func storageError(err error) (int16, string) {
 		return kerr.OffsetOutOfRange.Code, msg
 	case errors.Is(err, storage.ErrClosed):
 		return kerr.UnknownTopicOrPartition.Code, "the partition was deleted"
-	case errors.Is(err, storage.ErrStorage):
+	case errors.Is(err, storage.ErrStorage), errors.Is(err, storage.ErrNoSpace):
 		return kerr.KafkaStorageError.Code, msg
 	}
 	return kerr.UnknownServerError.Code, msg

@@ -1,11 +1,16 @@
 package broker
 
 import (
+	"bytes"
 	"encoding/binary"
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -306,5 +311,127 @@ func TestFetchLongPollWakesOnAppend(t *testing.T) {
 	rp := c.roundTrip(f).(*kmsg.FetchResponse).Topics[0].Partitions[0]
 	if n := int(binary.BigEndian.Uint32(rp.RecordBatches[8:])) + 12; n != len(rp.RecordBatches) {
 		t.Fatalf("tiny max bytes: %d bytes returned, the batch is %d", len(rp.RecordBatches), n)
+	}
+}
+
+// mountTmpfs mounts a tmpfs of the given size on a new folder, or skips
+// the test where that is not allowed (it needs root on Linux).
+func mountTmpfs(t *testing.T, size string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if runtime.GOOS != "linux" {
+		t.Skip("needs a Linux tmpfs")
+	}
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs (needs root): %v: %s", err, bytes.TrimSpace(out))
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
+			t.Errorf("umount %s: %v: %s", dir, err, out)
+		}
+	})
+	return dir
+}
+
+// fillDisk writes a file in dir until the disk is full and returns its
+// path.
+func fillDisk(t *testing.T, dir string) string {
+	t.Helper()
+	path := filepath.Join(dir, "filler")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	chunk := make([]byte, 64<<10)
+	for {
+		if _, err := f.Write(chunk); err != nil {
+			if !errors.Is(err, syscall.ENOSPC) {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	for len(chunk) > 1 { // the last bytes too
+		if _, err := f.Write(chunk); err != nil {
+			chunk = chunk[:len(chunk)/2]
+		}
+	}
+	return path
+}
+
+// TestDiskFull runs the broker on a small tmpfs and fills it: a produce
+// gets KAFKA_STORAGE_ERROR and leaves no trace, what was acknowledged
+// before stays, producing resumes once space is freed, and the log is
+// whole after a restart that re-validates it.
+func TestDiskFull(t *testing.T) {
+	dir := mountTmpfs(t, "8m")
+	tb := startBrokerIn(t, dir)
+	createTopic(t, tb.addr, "full", 1, nil)
+	c := dialRaw(t, tb.addr)
+	var acked []int64
+	produce := func() kmsg.ProduceResponseTopicPartition {
+		t.Helper()
+		p := producePartition(t, c.roundTrip(produceRequest(9, -1, "full", 0, testBatch(20, -1, 0, 0, 200))))
+		if p.ErrorCode == 0 {
+			acked = append(acked, p.BaseOffset)
+		}
+		return p
+	}
+	for range 10 {
+		if p := produce(); p.ErrorCode != 0 {
+			t.Fatalf("produce: %s", errName(p.ErrorCode))
+		}
+	}
+	seg := filepath.Join(dir, "full-0", "00000000000000000000.log")
+	filler := fillDisk(t, dir)
+	before, err := os.Stat(seg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		p := produce()
+		if p.ErrorCode != kerr.KafkaStorageError.Code || p.ErrorMessage == nil || !strings.Contains(*p.ErrorMessage, "no space left on device") {
+			msg := ""
+			if p.ErrorMessage != nil {
+				msg = *p.ErrorMessage
+			}
+			t.Fatalf("produce on a full disk: %s %q, want KAFKA_STORAGE_ERROR saying the disk is full", errName(p.ErrorCode), msg)
+		}
+	}
+	if after, _ := os.Stat(seg); after.Size() != before.Size() {
+		t.Fatalf("segment went from %d to %d bytes on refused produces", before.Size(), after.Size())
+	}
+	// Reads go on while the disk is full.
+	if recs := consumeN(t, tb.addr, "full", len(acked)*20); len(recs) != len(acked)*20 {
+		t.Fatalf("consumed %d records on a full disk", len(recs))
+	}
+
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	next := acked[len(acked)-1] + 20
+	if p := produce(); p.ErrorCode != 0 || p.BaseOffset != next {
+		t.Fatalf("produce once space is freed: %s at %d, want offset %d", errName(p.ErrorCode), p.BaseOffset, next)
+	}
+
+	// Restart as after a crash: no clean-shutdown marker, no checkpoint,
+	// so the whole log is validated.
+	tb.stop()
+	os.Remove(filepath.Join(dir, cleanShutdownFile))
+	os.Remove(filepath.Join(dir, checkpointFile))
+	tb.start()
+	recs := consumeN(t, tb.addr, "full", len(acked)*20)
+	for i, off := range acked {
+		if r := recs[i*20]; r.Offset != off {
+			t.Fatalf("batch %d at offset %d after restart, acknowledged at %d", i, r.Offset, off)
+		}
+	}
+	ends, err := newAdmin(t, tb.addr).ListEndOffsets(testCtx(t, 10*time.Second), "full")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o, _ := ends.Lookup("full", 0); o.Offset != next+20 {
+		t.Fatalf("end offset %d after restart, want %d", o.Offset, next+20)
 	}
 }

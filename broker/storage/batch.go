@@ -73,6 +73,10 @@ var (
 	// ErrStorage: the disk failed under the log; it takes no more writes.
 	// Kafka's KAFKA_STORAGE_ERROR.
 	ErrStorage = errors.New("storage: disk error")
+	// ErrNoSpace: the disk is full. The append was refused and left no
+	// trace; appends succeed again once space is freed. Kafka's
+	// KAFKA_STORAGE_ERROR (which producers retry).
+	ErrNoSpace = errors.New("storage: no space left on device")
 )
 
 // BatchHeader is the fixed-size head of a record batch.

@@ -93,14 +93,29 @@ type Config struct {
 	// validated.
 	RecoveryPoint int64
 	Logger        *slog.Logger
+
+	// fault, when set (by tests), is asked before each write of the log's
+	// files; an error it returns is the write's error, after the first
+	// partial bytes of the data were written (a torn write).
+	fault func(op faultOp, path string, size int) (partial int, err error)
 }
+
+// faultOp names a write that a fault hook may fail.
+type faultOp int
+
+const (
+	faultAppend faultOp = iota // a batch written to the active segment
+	faultCreate                // a new segment file
+	faultMeta                  // an index or producer snapshot file
+)
 
 // Log is the durable log of one partition. Appends are serialised by one
 // mutex; reads work on a snapshot of the segment list taken under a
 // read lock and read the files without holding any lock.
 type Log struct {
-	dir string
-	log *slog.Logger
+	dir   string
+	log   *slog.Logger
+	fault func(op faultOp, path string, size int) (int, error)
 
 	opts atomic.Pointer[Options]
 
@@ -128,6 +143,7 @@ type Log struct {
 	flushed       atomic.Int64 // every offset below is durable
 	lastFlush     atomic.Int64 // unix nanoseconds of the last flush
 	sealedPending atomic.Bool  // a rolled segment waits for its flush
+	noSpace       atomic.Bool  // the last write failed for want of space
 }
 
 type pendingSnapshot struct {
@@ -258,7 +274,7 @@ func (l *Log) Append(batch []byte, now time.Time) (AppendResult, error) {
 		s.next+int64(h.LastOffsetDelta)-s.base > math.MaxInt32 ||
 		(opts.SegmentTime > 0 && now.Sub(s.rollAt) >= opts.SegmentTime)) {
 		if err := l.roll(); err != nil {
-			return res, l.fail(err)
+			return res, l.writeFailed(err)
 		}
 		s = l.active()
 	}
@@ -266,11 +282,18 @@ func (l *Log) Append(batch []byte, now time.Time) (AppendResult, error) {
 	base := s.next
 	setOffsetAndEpoch(batch, base, 0)
 	h.BaseOffset, h.LeaderEpoch = base, 0
-	if n, err := s.f.WriteAt(batch, s.size); err != nil {
-		if n > 0 {
-			s.f.Truncate(s.size)
+	if err := l.writeAt(s, batch); err != nil {
+		err = fmt.Errorf("write %s: %w", s.path, err)
+		// Cut off whatever part was written (even a write that reports
+		// none may have grown the file), so that the file ends with a
+		// whole batch and a later append continues from there.
+		if terr := s.f.Truncate(s.size); terr != nil {
+			return res, l.fail(fmt.Errorf("%w; then truncate: %w", err, terr))
 		}
-		return res, l.fail(fmt.Errorf("write %s: %w", s.path, err))
+		return res, l.writeFailed(err)
+	}
+	if l.noSpace.Load() && l.noSpace.CompareAndSwap(true, false) {
+		l.log.Info("disk has space again: appends resumed")
 	}
 	if s.size == 0 {
 		s.rollAt = now
@@ -290,6 +313,46 @@ func (l *Log) Append(batch []byte, now time.Time) (AppendResult, error) {
 	return res, nil
 }
 
+// writeAt writes batch at the end of segment s.
+func (l *Log) writeAt(s *segment, batch []byte) error {
+	if l.fault != nil {
+		if partial, err := l.fault(faultAppend, s.path, len(batch)); err != nil {
+			s.f.WriteAt(batch[:min(max(partial, 0), len(batch))], s.size)
+			return err
+		}
+	}
+	_, err := s.f.WriteAt(batch, s.size)
+	return err
+}
+
+// writeMetaFile writes an index or snapshot file through a temporary file.
+func (l *Log) writeMetaFile(name string, data []byte) error {
+	if l.fault != nil {
+		if _, err := l.fault(faultMeta, filepath.Join(l.dir, name), len(data)); err != nil {
+			return fmt.Errorf("write %s: %w", filepath.Join(l.dir, name), err)
+		}
+	}
+	return writeFileSynced(l.dir, name, data)
+}
+
+// writeFailed handles an error of a write that left the log whole: when
+// the disk is full the append is refused (ErrNoSpace) and later appends
+// are tried again; any other error fails the log. mu is held.
+func (l *Log) writeFailed(err error) error {
+	if isNoSpace(err) {
+		l.noSpaceWarn(err)
+		return fmt.Errorf("%w: %w", ErrNoSpace, err)
+	}
+	return l.fail(err)
+}
+
+// noSpaceWarn logs a full disk once until a write succeeds again.
+func (l *Log) noSpaceWarn(err error) {
+	if l.noSpace.CompareAndSwap(false, true) {
+		l.log.Warn("disk full: appends are refused until space is freed", "err", err)
+	}
+}
+
 // fail marks the log as failed after a disk error: it takes no more
 // writes. mu is held.
 func (l *Log) fail(err error) error {
@@ -307,9 +370,14 @@ func (l *Log) roll() error {
 	old := l.active()
 	base := old.next
 	path := filepath.Join(l.dir, segmentName(base, logSuffix))
+	if l.fault != nil {
+		if _, err := l.fault(faultCreate, path, 0); err != nil {
+			return fmt.Errorf("roll segment %s: %w", path, err)
+		}
+	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
-		return fmt.Errorf("roll segment: %w", err)
+		return fmt.Errorf("roll segment %s: %w", path, err)
 	}
 	ns := &segment{base: base, path: path, f: f, next: base, maxTs: -1, maxTsOffset: -1}
 	l.rmu.Lock()
@@ -392,8 +460,7 @@ func (l *Log) flush(upTo int64) error {
 	l.sealedPending.Store(false)
 	l.mu.Unlock()
 
-	err := l.syncFiles(todo, snaps, dirDirty)
-	if err != nil {
+	if err := l.syncData(todo, dirDirty); err != nil {
 		l.mu.Lock()
 		err = l.fail(err)
 		l.mu.Unlock()
@@ -403,41 +470,79 @@ func (l *Log) flush(upTo int64) error {
 		l.flushed.Store(end)
 	}
 	l.lastFlush.Store(time.Now().UnixNano())
+	if err := l.syncMeta(todo, snaps); err != nil {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if !isNoSpace(err) {
+			return l.fail(err)
+		}
+		// The data is durable; the indexes and snapshots, which are
+		// derived from it, are written by a later flush.
+		l.snapshots = append(snaps, l.snapshots...)
+		l.sealedPending.Store(true)
+		l.noSpaceWarn(err)
+	}
 	return nil
 }
 
-// syncFiles makes the given segments and snapshots durable. syncMu is
-// held; sealed segments' indexes are immutable, so no other lock is needed.
-func (l *Log) syncFiles(todo []flushItem, snaps []pendingSnapshot, dirDirty bool) error {
+// syncData makes the given segments' data durable, and the folder's
+// entries when a file was created or removed. syncMu is held.
+func (l *Log) syncData(todo []flushItem, dirDirty bool) error {
 	for _, it := range todo {
-		if it.sealed {
-			if err := it.s.writeIndexes(); err != nil {
-				return err
-			}
-			dirDirty = true
-		}
 		if err := datasync(it.s.f); err != nil {
 			return err
 		}
-		if it.sealed {
-			it.s.synced = true
-		}
-	}
-	for _, sn := range snaps {
-		if err := writeFileSynced(l.dir, segmentName(sn.offset, snapshotSuffix), sn.data); err != nil {
-			return err
-		}
-		dirDirty = true
 	}
 	if dirDirty {
+		return SyncDir(l.dir)
+	}
+	return nil
+}
+
+// syncMeta writes the index files of the sealed segments in todo and the
+// producer snapshots, each through a temporary file, and fsyncs the
+// folder. syncMu is held; sealed segments' indexes are immutable, so no
+// other lock is needed.
+func (l *Log) syncMeta(todo []flushItem, snaps []pendingSnapshot) error {
+	dirty := false
+	for _, it := range todo {
+		if !it.sealed {
+			continue
+		}
+		if err := l.writeIndexes(it.s); err != nil {
+			return err
+		}
+		dirty = true
+	}
+	for _, sn := range snaps {
+		if err := l.writeMetaFile(segmentName(sn.offset, snapshotSuffix), sn.data); err != nil {
+			return err
+		}
+		dirty = true
+	}
+	if dirty {
 		if err := SyncDir(l.dir); err != nil {
 			return err
+		}
+	}
+	for _, it := range todo {
+		if it.sealed {
+			it.s.synced = true
 		}
 	}
 	if len(snaps) > 0 {
 		l.pruneSnapshots(-1)
 	}
 	return nil
+}
+
+// writeIndexes replaces the segment's index files with its in-memory
+// indexes. The caller fsyncs the folder.
+func (l *Log) writeIndexes(s *segment) error {
+	if err := l.writeMetaFile(filepath.Base(s.indexPath()), encodeIndex(s.index)); err != nil {
+		return err
+	}
+	return l.writeMetaFile(filepath.Base(s.timeIndexPath()), encodeTimeIndex(s.tindex))
 }
 
 // pruneSnapshots keeps the two newest producer snapshots, and removes
@@ -518,7 +623,7 @@ func (l *Log) Retain(now time.Time) (RetainResult, error) {
 	}
 	if k == len(l.segs) {
 		if err := l.roll(); err != nil {
-			err = l.fail(err)
+			err = l.writeFailed(err)
 			l.mu.Unlock()
 			return res, err
 		}
@@ -585,11 +690,11 @@ func (l *Log) closeFlush() error {
 	end := l.active().next
 	snaps := append(l.snapshots, pendingSnapshot{offset: end, data: l.producers.encode(end)})
 	l.snapshots = nil
-	if err := l.syncFiles(todo, snaps, true); err != nil {
+	if err := l.syncData(todo, true); err != nil {
 		return err
 	}
 	l.flushed.Store(end)
-	return nil
+	return l.syncMeta(todo, snaps)
 }
 
 // Drop closes the log without flushing it, for a log about to be removed.

@@ -27,7 +27,7 @@ func Open(cfg Config) (*Log, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	l := &Log{dir: cfg.Dir, log: log, producers: producers{}}
+	l := &Log{dir: cfg.Dir, log: log, producers: producers{}, fault: cfg.fault}
 	l.SetOptions(cfg.Options)
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("open log %s: %w", cfg.Dir, err)
@@ -133,7 +133,7 @@ func (l *Log) recover(cfg Config) error {
 			break
 		}
 		if rewrite && i < len(l.segs)-1 {
-			if err := s.writeIndexes(); err != nil {
+			if err := l.recoveredIndexes(s); err != nil {
 				return err
 			}
 		}
@@ -170,13 +170,25 @@ func (l *Log) recover(cfg Config) error {
 		}
 		if i < len(l.segs)-1 {
 			s.appendTimeEntry()
-			if err := s.writeIndexes(); err != nil {
+			if err := l.recoveredIndexes(s); err != nil {
 				return err
 			}
 		}
 		expect = s.next
 	}
 	return SyncDir(l.dir)
+}
+
+// recoveredIndexes writes the index files of a sealed segment whose
+// indexes were rebuilt. On a full disk it goes without: they are rebuilt
+// again on the next start.
+func (l *Log) recoveredIndexes(s *segment) error {
+	err := l.writeIndexes(s)
+	if err != nil && isNoSpace(err) {
+		l.log.Warn("disk full: index files not rewritten", "segment", filepath.Base(s.path), "err", err)
+		return nil
+	}
+	return err
 }
 
 // loadTrusted loads a segment written by a clean shutdown (or below the

@@ -175,17 +175,6 @@ func (s *segment) loadIndexes() {
 	}
 }
 
-// writeIndexes replaces the segment's index files with its in-memory
-// indexes (write to a temporary name, fsync, rename). The caller fsyncs
-// the directory.
-func (s *segment) writeIndexes() error {
-	dir := filepath.Dir(s.path)
-	if err := writeFileSynced(dir, filepath.Base(s.indexPath()), encodeIndex(s.index)); err != nil {
-		return err
-	}
-	return writeFileSynced(dir, filepath.Base(s.timeIndexPath()), encodeTimeIndex(s.tindex))
-}
-
 // headerScanner walks the batch headers of a segment file from a position
 // without reading the records, through a window that is refilled as the
 // walk moves on: small batches share one read, large ones cost one read

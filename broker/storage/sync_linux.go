@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"errors"
 	"os"
 	"syscall"
 )
@@ -27,4 +28,10 @@ func datasync(f *os.File) error {
 		return &os.PathError{Op: "fdatasync", Path: f.Name(), Err: serr}
 	}
 	return nil
+}
+
+// isNoSpace reports whether err says the disk (or the user's quota) is
+// full.
+func isNoSpace(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
 }
