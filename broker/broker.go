@@ -30,8 +30,10 @@ type Broker struct {
 	topicSnap atomic.Pointer[topicMap]
 
 	clusterID string
-	pids      *producerIDs
-	coord     *group.Coordinator
+	// foldCase: some log dir's file system ignores case in names.
+	foldCase bool
+	pids     *producerIDs
+	coord    *group.Coordinator
 
 	ctx    context.Context // cancelled by Close: ends connections and loops
 	cancel context.CancelFunc
@@ -39,9 +41,22 @@ type Broker struct {
 	listeners []*listener
 	acceptWG  sync.WaitGroup
 
-	connMu sync.Mutex // guards conns
+	connMu sync.Mutex // guards conns, connCount, perIP, connFreed
 	conns  map[*conn]struct{}
-	connWG sync.WaitGroup
+	// connCount counts open connections and accepts reserved for
+	// max.connections; perIP counts open connections by client address.
+	connCount int
+	perIP     map[string]int
+	// connFreed, when a listener waits for a slot, is closed (and
+	// replaced) as a connection ends.
+	connFreed chan struct{}
+	// perIPLimit is max.connections.per.ip.overrides with host names
+	// resolved.
+	perIPLimit map[string]int
+	connWG     sync.WaitGroup
+	// stopAccept is closed when Close starts: listeners waiting for a
+	// connection slot give up.
+	stopAccept chan struct{}
 
 	bgWG sync.WaitGroup // the maintenance loop and folder removals
 
@@ -70,10 +85,12 @@ func New(cfg Config) (*Broker, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	b := &Broker{
-		cfg:      cfg,
-		log:      log,
-		versions: buildVersions(cfg.EmulateVersion),
-		conns:    map[*conn]struct{}{},
+		cfg:        cfg,
+		log:        log,
+		versions:   buildVersions(cfg.EmulateVersion),
+		conns:      map[*conn]struct{}{},
+		perIP:      map[string]int{},
+		stopAccept: make(chan struct{}),
 	}
 	b.topicSnap.Store(&topicMap{byName: map[string]*topic{}, byID: map[[16]byte]*topic{}})
 	b.ctx, b.cancel = context.WithCancel(context.Background())
@@ -103,6 +120,11 @@ func (b *Broker) start(ctx context.Context) error {
 		_, err := os.Stat(filepath.Join(dir, cleanShutdownFile))
 		clean[dir] = err == nil
 		points[dir] = readCheckpoint(dir)
+		fold, err := caseInsensitive(dir)
+		if err != nil {
+			return err
+		}
+		b.foldCase = b.foldCase || fold || b.cfg.assumeCaseInsensitive
 		if !clean[dir] {
 			if ents, _ := os.ReadDir(dir); len(ents) > 0 {
 				b.log.Info("log dir was not shut down cleanly; validating recent data", "dir", dir)
@@ -155,6 +177,9 @@ func (b *Broker) start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("group coordinator: %w", err)
 	}
+	if err := b.resolveIPLimits(ctx); err != nil {
+		return err
+	}
 	if err := b.listen(ctx); err != nil {
 		return err
 	}
@@ -187,6 +212,11 @@ func (b *Broker) Close(ctx context.Context) error {
 }
 
 func (b *Broker) shutdown(ctx context.Context) error {
+	select {
+	case <-b.stopAccept:
+	default:
+		close(b.stopAccept)
+	}
 	for _, l := range b.listeners {
 		l.close()
 	}
@@ -286,20 +316,98 @@ func (b *Broker) maintain() {
 	}
 }
 
-func (b *Broker) trackConn(c *conn, add bool) bool {
+// trackConn adds (add) or removes a connection whose slot was reserved by
+// reserveSlot. Adding fails once the broker is closing or when the
+// client's address is at its max.connections.per.ip; the slot is then
+// released.
+func (b *Broker) trackConn(c *conn, add bool) error {
 	b.connMu.Lock()
 	defer b.connMu.Unlock()
 	if add {
 		if b.ctx.Err() != nil {
-			return false
+			b.releaseSlotLocked()
+			return errors.New("the broker is closing")
 		}
+		if limit := b.ipLimit(c.ip); limit >= 0 && b.perIP[c.ip] >= limit {
+			b.releaseSlotLocked()
+			return fmt.Errorf("%d connections from %s is max.connections.per.ip", limit, c.ip)
+		}
+		b.perIP[c.ip]++
 		b.conns[c] = struct{}{}
 		b.connWG.Add(1)
-		return true
+		return nil
 	}
 	delete(b.conns, c)
+	if b.perIP[c.ip]--; b.perIP[c.ip] <= 0 {
+		delete(b.perIP, c.ip)
+	}
+	b.releaseSlotLocked()
 	b.connWG.Done()
-	return true
+	return nil
+}
+
+// ipLimit is the connection limit of one address; -1 is none.
+func (b *Broker) ipLimit(ip string) int {
+	if n, ok := b.perIPLimit[ip]; ok {
+		return n
+	}
+	if b.cfg.MaxConnectionsPerIP > 0 {
+		return b.cfg.MaxConnectionsPerIP
+	}
+	return -1
+}
+
+// reserveSlot waits until the broker holds fewer than max.connections and
+// takes a slot. It returns false once Close has begun.
+func (b *Broker) reserveSlot() bool {
+	for {
+		b.connMu.Lock()
+		if b.cfg.MaxConnections <= 0 || b.connCount < b.cfg.MaxConnections {
+			b.connCount++
+			b.connMu.Unlock()
+			return true
+		}
+		if b.connFreed == nil {
+			b.connFreed = make(chan struct{})
+		}
+		freed := b.connFreed
+		b.connMu.Unlock()
+		select {
+		case <-freed:
+		case <-b.stopAccept:
+			return false
+		}
+	}
+}
+
+func (b *Broker) releaseSlotLocked() {
+	b.connCount--
+	if b.connFreed != nil {
+		close(b.connFreed)
+		b.connFreed = nil
+	}
+}
+
+// resolveIPLimits turns max.connections.per.ip.overrides into limits by
+// address; a host name counts for every address it resolves to.
+func (b *Broker) resolveIPLimits(ctx context.Context) error {
+	b.perIPLimit = map[string]int{}
+	for host, n := range b.cfg.MaxConnectionsPerIPOverrides {
+		if ip := net.ParseIP(host); ip != nil {
+			b.perIPLimit[ip.String()] = n
+			continue
+		}
+		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		addrs, err := net.DefaultResolver.LookupIPAddr(rctx, host)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("max.connections.per.ip.overrides: %s: %w", host, err)
+		}
+		for _, a := range addrs {
+			b.perIPLimit[a.IP.String()] = n
+		}
+	}
+	return nil
 }
 
 // listen binds every listener and starts accepting.
@@ -328,8 +436,14 @@ func (b *Broker) accept(l *listener, nl net.Listener) {
 	defer b.acceptWG.Done()
 	var delay time.Duration
 	for {
+		if !b.reserveSlot() {
+			return
+		}
 		nc, err := nl.Accept()
 		if err != nil {
+			b.connMu.Lock()
+			b.releaseSlotLocked()
+			b.connMu.Unlock()
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
@@ -345,7 +459,8 @@ func (b *Broker) accept(l *listener, nl net.Listener) {
 		}
 		delay = 0
 		c := newConn(b, nc, l)
-		if !b.trackConn(c, true) {
+		if err := b.trackConn(c, true); err != nil {
+			c.log.Info("closing connection: "+err.Error(), "listener", l.name)
 			nc.Close()
 			continue
 		}

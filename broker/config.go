@@ -46,7 +46,11 @@ var definitions = config.NewDef("broker (server.properties)",
 	config.Key{Name: "log.cleanup.policy", Type: config.List, Default: "delete", HasDefault: true, Validate: config.OneOf("delete", "compact"), Doc: "cleanup.policy of topics; compaction is not performed, and a policy without delete keeps every segment"},
 	config.Key{Name: "compression.type", Type: config.String, Default: "producer", HasDefault: true, Validate: config.OneOf("producer"), Doc: "compression.type of topics; batches are stored as producers compressed them, so only producer is accepted"},
 	config.Key{Name: "message.max.bytes", Type: config.Int, Default: "1048588", HasDefault: true, Validate: config.AtLeast(0), Doc: "max.message.bytes of topics: the largest record batch accepted"},
-	config.Key{Name: "socket.request.max.bytes", Type: config.Int, Default: "104857600", HasDefault: true, Validate: config.AtLeast(1), Doc: "the largest request frame; a connection sending a larger one is closed"},
+	config.Key{Name: "socket.request.max.bytes", Type: config.Int, Default: "104857600", HasDefault: true, Validate: config.AtLeast(minFrameSize), Doc: "the largest request frame; a connection announcing a larger one is closed before anything is allocated for it, and a frame's buffer grows only as its bytes arrive"},
+	config.Key{Name: "max.connections", Type: config.Int, Default: "2147483647", HasDefault: true, Validate: config.AtLeast(1), Doc: "connections open at once, over every listener; while the broker is at the limit, new connections wait (unaccepted) until one closes"},
+	config.Key{Name: "max.connections.per.ip", Type: config.Int, Default: "2147483647", HasDefault: true, Validate: config.AtLeast(1), Doc: "connections open at once from one IP address; a connection beyond it is closed as soon as it is accepted"},
+	config.Key{Name: "max.connections.per.ip.overrides", Type: config.List, Doc: "host:count or ip:count entries that replace max.connections.per.ip for those addresses (host names are resolved when the broker starts)"},
+	config.Key{Name: "connections.max.idle.ms", Type: config.Long, Default: "600000", HasDefault: true, Doc: "a connection with no request started and no response written for this long is closed; a request frame must also arrive whole within this time, and a client that does not read its responses is cut after this long; -1 never closes idle connections"},
 	config.Key{Name: "log.flush.interval.messages", Type: config.Long, Default: strconv.FormatInt(math.MaxInt64, 10), HasDefault: true, Validate: config.AtLeast(1), Doc: "flush.messages of topics: fsync a partition once this many messages are unflushed (acks=all produces are fsynced before they are answered, whatever this says)"},
 	config.Key{Name: "log.flush.interval.ms", Type: config.Long, Validate: config.AtLeast(0), Doc: "flush.ms of topics: fsync a partition whose data has been unflushed this long; unset uses log.flush.scheduler.interval.ms"},
 	config.Key{Name: "log.flush.scheduler.interval.ms", Type: config.Long, Default: strconv.FormatInt(math.MaxInt64, 10), HasDefault: true, Validate: config.AtLeast(0), Doc: "flush.ms of topics when log.flush.interval.ms is not set"},
@@ -122,8 +126,19 @@ type Config struct {
 	// TopicDefaults are the broker-wide values of topic configs (Kafka's
 	// topic config names: retention.ms, segment.bytes, ...), derived from
 	// the log.* keys. Topics override them one by one.
-	TopicDefaults          map[string]string
-	SocketRequestMaxBytes  int
+	TopicDefaults         map[string]string
+	SocketRequestMaxBytes int
+	// MaxConnections bounds the connections open at once (0: no limit).
+	MaxConnections int
+	// MaxConnectionsPerIP bounds the connections open at once from one
+	// address (0: no limit); MaxConnectionsPerIPOverrides replace it for
+	// the hosts or addresses named.
+	MaxConnectionsPerIP          int
+	MaxConnectionsPerIPOverrides map[string]int
+	// ConnectionsMaxIdle closes a connection idle this long; it also
+	// bounds how long a request frame may take to arrive and a response
+	// to be taken by the client. 0 or less: never.
+	ConnectionsMaxIdle     time.Duration
 	RetentionCheckInterval time.Duration
 	CheckpointInterval     time.Duration
 	// EmulateVersion caps advertised API versions to a Kafka release.
@@ -137,6 +152,10 @@ type Config struct {
 	OffsetMetadataMaxBytes     int
 
 	Logger *slog.Logger
+
+	// assumeCaseInsensitive treats the log dirs as ignoring case (tests
+	// on case-sensitive file systems).
+	assumeCaseInsensitive bool
 
 	// values are the parsed server.properties, for DescribeConfigs.
 	values *config.Values
@@ -153,6 +172,9 @@ func ParseConfig(v *config.Values) (Config, error) {
 		AutoCreateTopics:           v.Bool("auto.create.topics.enable"),
 		DeleteTopicEnable:          v.Bool("delete.topic.enable"),
 		SocketRequestMaxBytes:      v.Int("socket.request.max.bytes"),
+		MaxConnections:             v.Int("max.connections"),
+		MaxConnectionsPerIP:        v.Int("max.connections.per.ip"),
+		ConnectionsMaxIdle:         time.Duration(v.Long("connections.max.idle.ms")) * time.Millisecond,
 		RetentionCheckInterval:     v.Duration("log.retention.check.interval.ms"),
 		CheckpointInterval:         v.Duration("log.flush.offset.checkpoint.interval.ms"),
 		EmulateVersion:             v.String("emulate.kafka.version"),
@@ -221,6 +243,20 @@ func ParseConfig(v *config.Values) (Config, error) {
 		if ip := net.ParseIP(a.Host); ip != nil && ip.IsUnspecified() {
 			keyErr("advertised.listeners", a.String(), "advertises the unspecified address; clients cannot connect to it")
 		}
+	}
+
+	for _, e := range v.List("max.connections.per.ip.overrides") {
+		i := strings.LastIndexByte(e, ':')
+		host := strings.Trim(strings.TrimSpace(e[:max(i, 0)]), "[]")
+		n, err := strconv.Atoi(strings.TrimSpace(e[i+1:]))
+		if i < 0 || host == "" || err != nil || n < 0 {
+			keyErr("max.connections.per.ip.overrides", e, "is not host:count with a count of 0 or more")
+			continue
+		}
+		if c.MaxConnectionsPerIPOverrides == nil {
+			c.MaxConnectionsPerIPOverrides = map[string]int{}
+		}
+		c.MaxConnectionsPerIPOverrides[host] = n
 	}
 
 	c.LogDirs = v.List("log.dirs")
@@ -315,8 +351,11 @@ func (c Config) Validate() error {
 	if c.NumPartitions < 1 {
 		errs = append(errs, fmt.Errorf("broker: num.partitions %d is below 1", c.NumPartitions))
 	}
-	if c.SocketRequestMaxBytes < 1 {
-		errs = append(errs, errors.New("broker: socket.request.max.bytes is below 1"))
+	if c.SocketRequestMaxBytes < minFrameSize {
+		errs = append(errs, fmt.Errorf("broker: socket.request.max.bytes is below %d", minFrameSize))
+	}
+	if c.MaxConnections < 0 || c.MaxConnectionsPerIP < 0 {
+		errs = append(errs, errors.New("broker: max.connections and max.connections.per.ip cannot be negative"))
 	}
 	if c.RetentionCheckInterval <= 0 || c.CheckpointInterval <= 0 {
 		errs = append(errs, errors.New("broker: check intervals must be positive"))

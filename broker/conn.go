@@ -11,6 +11,7 @@ import (
 	"net"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tributary-io/tributary/broker/group"
@@ -22,12 +23,22 @@ import (
 // A connection is served by three goroutines, owned by conn.serve:
 //
 //   - the reader reads size-prefixed frames, at most one ahead of the
-//     request being processed;
+//     request being processed. A frame's size is checked against
+//     socket.request.max.bytes before anything is allocated, and its
+//     buffer grows only as bytes arrive, so a client announcing a large
+//     frame and sending little costs little. A frame must arrive whole
+//     within connections.max.idle.ms, and a connection with no request in
+//     progress and none arriving for that long is closed;
 //   - the processor (serve itself) decodes and handles one request at a
 //     time, in order, so a connection's requests take effect in the order
 //     sent (a long-poll fetch or a rebalance holds the next request back,
 //     as Kafka's muted channel does);
-//   - the writer encodes the replies in the same order. A reply may carry
+//   - the writer encodes the replies in the same order; a write that
+//     makes no progress for connections.max.idle.ms (a client that does
+//     not read) ends the connection. At most a few replies wait for the
+//     writer: the processor, then the reader, stop when they are queued,
+//     so a client that never reads holds a bounded amount of memory until
+//     it is cut. A reply may carry
 //     a wait (an acks=all produce waiting for its fsync), which the writer
 //     runs before encoding it; meanwhile the processor goes on with the
 //     next requests, so one connection's pipelined produces share fsyncs.
@@ -46,6 +57,14 @@ type conn struct {
 
 	frames  chan []byte
 	replies chan *pending
+
+	// inflight counts requests read and not yet answered: a connection
+	// is not idle while one is in progress.
+	inflight atomic.Int32
+	// stopping is set when the reader must stop at its next frame.
+	stopping atomic.Bool
+	// ip is the client's address, counted against max.connections.per.ip.
+	ip string
 }
 
 // reply is a handler's answer to one request.
@@ -60,6 +79,9 @@ type reply struct {
 	none bool
 	// closeAfter: close the connection once earlier replies are written.
 	closeAfter bool
+	// raw, if set, is written as a size-prefixed frame instead of resp
+	// (SASL tokens after a v0 SaslHandshake carry no Kafka header).
+	raw []byte
 }
 
 type pending struct {
@@ -69,15 +91,23 @@ type pending struct {
 }
 
 const (
-	readBufferSize  = 32 << 10
+	readBufferSize  = 8 << 10
 	maxBatchedWrite = 1 << 20
+	// initialFrameBuffer is the most allocated for a frame before its
+	// bytes arrive; larger frames grow their buffer fourfold as they come.
+	initialFrameBuffer = 16 << 10
 	// minFrameSize is a request header with an empty client id.
 	minFrameSize = 10
 )
 
 func newConn(b *Broker, nc net.Conn, l *listener) *conn {
 	ctx, cancel := context.WithCancel(b.ctx)
+	ip := nc.RemoteAddr().String()
+	if host, _, err := net.SplitHostPort(ip); err == nil {
+		ip = host
+	}
 	return &conn{
+		ip:      ip,
 		b:       b,
 		nc:      nc,
 		lis:     l,
@@ -91,7 +121,10 @@ func newConn(b *Broker, nc net.Conn, l *listener) *conn {
 
 // stopReading makes the reader stop, so the connection ends once its
 // current request is answered.
-func (c *conn) stopReading() { c.nc.SetReadDeadline(time.Now()) }
+func (c *conn) stopReading() {
+	c.stopping.Store(true)
+	c.nc.SetReadDeadline(time.Now())
+}
 
 func (c *conn) serve() {
 	defer c.b.trackConn(c, false)
@@ -116,31 +149,77 @@ func (c *conn) readLoop() {
 	defer close(c.frames)
 	defer c.cancel()
 	r := bufio.NewReaderSize(c.nc, readBufferSize)
+	idle := c.b.cfg.ConnectionsMaxIdle
 	var size [4]byte
 	for {
-		if _, err := io.ReadFull(r, size[:]); err != nil {
-			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !errors.Is(err, io.ErrUnexpectedEOF) && !isTimeout(err) {
+		if idle > 0 {
+			c.nc.SetReadDeadline(time.Now().Add(idle))
+		}
+		if c.stopping.Load() {
+			return
+		}
+		got, err := io.ReadFull(r, size[:])
+		if err != nil {
+			switch {
+			case c.stopping.Load():
+			case isTimeout(err) && got == 0 && c.inflight.Load() > 0:
+				continue // a long request in progress: not idle
+			case isTimeout(err) && got == 0:
+				c.log.Debug("closing idle connection", "connections.max.idle.ms", idle.Milliseconds(), "inflight", c.inflight.Load())
+			case isTimeout(err):
+				c.log.Info("closing connection: request frame not received whole within connections.max.idle.ms", "connections.max.idle.ms", idle.Milliseconds())
+			case !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !errors.Is(err, io.ErrUnexpectedEOF):
 				c.log.Debug("read failed", "err", err)
 			}
 			return
 		}
 		n := int32(binary.BigEndian.Uint32(size[:]))
 		if n < minFrameSize || int64(n) > int64(c.b.cfg.SocketRequestMaxBytes) {
-			c.log.Info("closing connection: bad request frame size", "bytes", n, "socket.request.max.bytes", c.b.cfg.SocketRequestMaxBytes)
+			c.log.Info("closing connection: request frame size out of range", "bytes", n, "socket.request.max.bytes", c.b.cfg.SocketRequestMaxBytes)
 			return
 		}
-		buf := getBuf(int(n))
-		if _, err := io.ReadFull(r, buf); err != nil {
-			putBuf(buf)
-			c.log.Debug("read failed", "err", err)
+		buf, err := readBody(r, int(n))
+		if err != nil {
+			switch {
+			case c.stopping.Load():
+			case isTimeout(err):
+				c.log.Info("closing connection: request frame not received whole within connections.max.idle.ms", "bytes", n, "connections.max.idle.ms", idle.Milliseconds())
+			default:
+				c.log.Debug("read failed", "err", err)
+			}
 			return
 		}
+		c.inflight.Add(1)
 		select {
 		case c.frames <- buf:
 		case <-c.ctx.Done():
 			putBuf(buf)
 			return
 		}
+	}
+}
+
+// readBody reads an n-byte frame body into a pooled buffer. The buffer
+// starts at what is already buffered (or initialFrameBuffer) and grows
+// fourfold as bytes arrive, so memory follows the bytes received rather
+// than the size announced.
+func readBody(r *bufio.Reader, n int) ([]byte, error) {
+	buf := getBuf(min(n, max(r.Buffered(), initialFrameBuffer)))
+	got := 0
+	for {
+		m, err := io.ReadFull(r, buf[got:])
+		got += m
+		if err != nil {
+			putBuf(buf)
+			return nil, err
+		}
+		if got == n {
+			return buf, nil
+		}
+		next := getBuf(min(n, 4*len(buf)))
+		copy(next, buf[:got])
+		putBuf(buf)
+		buf = next
 	}
 }
 
@@ -252,12 +331,25 @@ func (c *conn) process(buf []byte) (p *pending) {
 }
 
 func (c *conn) writeLoop() {
-	out := getBuf(64 << 10)[:0]
-	defer func() { putBuf(out) }()
+	// out is taken from the pool only while replies are being written:
+	// an idle connection holds no write buffer.
+	var out []byte
+	defer func() {
+		if out != nil {
+			putBuf(out)
+		}
+	}()
+	idle := c.b.cfg.ConnectionsMaxIdle
 	failed := false
 	flush := func() {
 		if len(out) > 0 && !failed {
+			if idle > 0 {
+				c.nc.SetWriteDeadline(time.Now().Add(idle))
+			}
 			if _, err := c.nc.Write(out); err != nil {
+				if isTimeout(err) {
+					c.log.Info("closing connection: the client has not read its responses for connections.max.idle.ms", "connections.max.idle.ms", idle.Milliseconds())
+				}
 				failed = true
 				c.cancel()
 			}
@@ -269,7 +361,15 @@ func (c *conn) writeLoop() {
 			p.wait()
 		}
 		if !p.none && !failed {
-			out = appendResponse(out, p.corr, p.resp)
+			if out == nil {
+				out = getBuf(64 << 10)[:0]
+			}
+			if p.raw != nil {
+				out = binary.BigEndian.AppendUint32(out, uint32(len(p.raw)))
+				out = append(out, p.raw...)
+			} else {
+				out = appendResponse(out, p.corr, p.resp)
+			}
 		}
 		if p.release != nil {
 			p.release()
@@ -281,11 +381,12 @@ func (c *conn) writeLoop() {
 			c.nc.Close()
 			continue
 		}
-		if len(c.replies) == 0 || len(out) >= maxBatchedWrite {
+		c.inflight.Add(-1)
+		if out != nil && (len(c.replies) == 0 || len(out) >= maxBatchedWrite) {
 			flush()
-			if cap(out) > 4<<20 { // do not keep a huge fetch's buffer around
+			if len(c.replies) == 0 || cap(out) > 4<<20 {
 				putBuf(out)
-				out = getBuf(64 << 10)[:0]
+				out = nil
 			}
 		}
 	}

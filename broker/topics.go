@@ -86,10 +86,13 @@ func (p *partition) dir() string {
 type topicMap struct {
 	byName map[string]*topic
 	byID   map[[16]byte]*topic
+	// foldCase: a log dir's file system ignores case, so names that
+	// differ only in case would share folders.
+	foldCase bool
 }
 
 func (m *topicMap) with(t *topic) *topicMap {
-	n := &topicMap{byName: maps.Clone(m.byName), byID: maps.Clone(m.byID)}
+	n := &topicMap{byName: maps.Clone(m.byName), byID: maps.Clone(m.byID), foldCase: m.foldCase}
 	if old := n.byName[t.name]; old != nil {
 		delete(n.byID, old.id)
 	}
@@ -99,7 +102,7 @@ func (m *topicMap) with(t *topic) *topicMap {
 }
 
 func (m *topicMap) without(name string) *topicMap {
-	n := &topicMap{byName: maps.Clone(m.byName), byID: maps.Clone(m.byID)}
+	n := &topicMap{byName: maps.Clone(m.byName), byID: maps.Clone(m.byID), foldCase: m.foldCase}
 	if t := n.byName[name]; t != nil {
 		delete(n.byID, t.id)
 		delete(n.byName, name)
@@ -159,18 +162,44 @@ func validateTopicName(name string) error {
 }
 
 // collides reports an existing topic that differs from name only by '.'
-// versus '_', which Kafka forbids (their metric names would clash).
+// versus '_', which Kafka forbids (their metric names would clash), or,
+// when a log dir's file system ignores case, only by case (their folders
+// would be one).
 func (m *topicMap) collides(name string) string {
-	if !strings.ContainsAny(name, "._") {
+	if !m.foldCase && !strings.ContainsAny(name, "._") {
 		return ""
 	}
-	norm := strings.ReplaceAll(name, ".", "_")
+	norm := m.normalize(name)
 	for other := range m.byName {
-		if other != name && strings.ReplaceAll(other, ".", "_") == norm {
+		if other != name && m.normalize(other) == norm {
 			return other
 		}
 	}
 	return ""
+}
+
+func (m *topicMap) normalize(name string) string {
+	name = strings.ReplaceAll(name, ".", "_")
+	if m.foldCase {
+		name = strings.ToLower(name)
+	}
+	return name
+}
+
+// caseInsensitive reports whether dir's file system ignores case in
+// names, by creating a file and looking it up in another case.
+func caseInsensitive(dir string) (bool, error) {
+	var r [6]byte
+	rand.Read(r[:])
+	name := fmt.Sprintf(".Case-Probe-%x", r)
+	f, err := os.OpenFile(filepath.Join(dir, name), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	if err != nil {
+		return false, fmt.Errorf("probe the log dir's file system: %w", err)
+	}
+	f.Close()
+	defer os.Remove(filepath.Join(dir, name))
+	_, err = os.Stat(filepath.Join(dir, strings.ToLower(name)))
+	return err == nil, nil
 }
 
 func newTopicID() [16]byte {
@@ -389,6 +418,10 @@ func (b *Broker) autoCreate(name string) (*topic, error) {
 type collisionError struct{ name, other string }
 
 func (e collisionError) Error() string {
+	if strings.EqualFold(strings.ReplaceAll(e.name, ".", "_"), strings.ReplaceAll(e.other, ".", "_")) &&
+		strings.ReplaceAll(e.name, ".", "_") != strings.ReplaceAll(e.other, ".", "_") {
+		return fmt.Sprintf("topic '%s' collides with existing topic: %s (the log directory's file system ignores case, so their partition folders would be the same)", e.name, e.other)
+	}
 	return fmt.Sprintf("topic '%s' collides with existing topic: %s", e.name, e.other)
 }
 
@@ -408,7 +441,7 @@ func (b *Broker) loadTopics(clean map[string]bool, points map[string]map[string]
 		dir   string
 	}
 	var wants []want
-	m := &topicMap{byName: map[string]*topic{}, byID: map[[16]byte]*topic{}}
+	m := &topicMap{byName: map[string]*topic{}, byID: map[[16]byte]*topic{}, foldCase: b.foldCase}
 	extra := map[string]int{}
 	add := func(t *topic, n int32) {
 		t.parts = make([]*partition, n)
