@@ -15,7 +15,8 @@ import (
 //
 // Behavior:
 // * Returns whole stored batches, copied from the segment file into pooled
-//   buffers without decoding them. A fetch offset inside a batch returns
+//   buffers without decoding them; the response is encoded into a write
+//   buffer sized for it up front. A fetch offset inside a batch returns
 //   that whole batch (the consumer skips the records before its offset).
 //   Each partition's data comes from one segment per request.
 // * PartitionMaxBytes and MaxBytes bound the data; the first batch of the
@@ -83,7 +84,7 @@ func handleFetch(b *Broker, c *conn, kreq kmsg.Request) reply {
 	for {
 		f := b.fetchOnce(req)
 		if f.bytes >= int(req.MinBytes) || f.failed || wait <= 0 || !time.Now().Before(deadline) || c.ctx.Err() != nil {
-			return reply{resp: f.resp, release: f.release}
+			return reply{resp: sizedFetchResponse{f.resp, f.bytes, f.parts}, release: f.release}
 		}
 		f.release()
 		if notify == nil {
@@ -107,9 +108,32 @@ func handleFetch(b *Broker, c *conn, kreq kmsg.Request) reply {
 
 var noRecords = []byte{}
 
+// sizedFetchResponse is a FetchResponse that makes room for itself in the
+// write buffer once, taken from the buffer pool, before it is encoded:
+// appending megabytes of records to a small buffer would otherwise grow
+// (and copy) it several times per response.
+type sizedFetchResponse struct {
+	*kmsg.FetchResponse
+	records, partitions int
+}
+
+func (r sizedFetchResponse) AppendTo(dst []byte) []byte {
+	need := r.records + 128*r.partitions + 256
+	for _, t := range r.Topics {
+		need += len(t.Topic) + 32
+	}
+	if cap(dst)-len(dst) < need {
+		grown := getBuf(len(dst) + need)[:len(dst)]
+		copy(grown, dst)
+		dst = grown
+	}
+	return r.FetchResponse.AppendTo(dst)
+}
+
 type fetchResult struct {
 	resp   *kmsg.FetchResponse
 	bytes  int
+	parts  int
 	failed bool
 	bufs   [][]byte
 }
@@ -166,6 +190,7 @@ func (b *Broker) fetchOnce(req *kmsg.FetchRequest) fetchResult {
 			t = topics.byName[rt.Topic]
 		}
 		st.Partitions = make([]kmsg.FetchResponseTopicPartition, len(rt.Partitions))
+		f.parts += len(rt.Partitions)
 		for i, in := range rt.Partitions {
 			rp := &st.Partitions[i]
 			rp.Default()

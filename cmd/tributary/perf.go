@@ -154,6 +154,10 @@ func runProducerPerf(ctx context.Context, a *app, o producerPerfOptions, props m
 	defer cl.Close()
 
 	rng := rand.New(rand.NewPCG(0, 0))
+	var pool []byte
+	if payloads == nil && !o.payloadMonotonic {
+		pool = randomLetters(rng, o.recordSize+payloadPoolSlack)
+	}
 	start := time.Now()
 	stats := newProduceStats(a.stdout, o.numRecords, start)
 	thr := throttler{target: o.throughput, start: start}
@@ -170,10 +174,11 @@ func runProducerPerf(ctx context.Context, a *app, o producerPerfOptions, props m
 		case o.payloadMonotonic:
 			payload = strconv.AppendInt(nil, i, 10)
 		default:
-			payload = make([]byte, o.recordSize)
-			for j := range payload {
-				payload[j] = byte('A' + rng.IntN(26))
-			}
+			// A window of the random pool at a random place: records
+			// differ without generating each one (the client does not
+			// change values it is given).
+			off := rng.IntN(payloadPoolSlack + 1)
+			payload = pool[off : off+o.recordSize : off+o.recordSize]
 		}
 		sent := time.Now()
 		cl.Produce(context.Background(), &kgo.Record{Value: payload}, func(r *kgo.Record, err error) {
@@ -204,6 +209,25 @@ func runProducerPerf(ctx context.Context, a *app, o producerPerfOptions, props m
 		return fmt.Errorf("%d records not sent, the first because: %w", failed, firstErr)
 	}
 	return nil
+}
+
+// payloadPoolSlack is how much longer than a record the pool of random
+// letters that --record-size payloads are cut from is.
+const payloadPoolSlack = 64 << 10
+
+// randomLetters returns n random capital letters, as Kafka's
+// ProducerPerformance fills its payloads.
+func randomLetters(rng *rand.Rand, n int) []byte {
+	b := make([]byte, n)
+	for i := 0; i < n; {
+		r := rng.Uint64()
+		for k := 0; k < 8 && i < n; k++ {
+			b[i] = 'A' + byte((r&0xff)%26)
+			r >>= 8
+			i++
+		}
+	}
+	return b
 }
 
 type consumerPerfOptions struct {
