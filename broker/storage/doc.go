@@ -8,8 +8,12 @@
 // the segment holding the recovery point (the offset below which every
 // record was known to be fsynced) and all later segments are read back:
 // each batch's framing and CRC are checked, the log is truncated at the
-// first torn or corrupt batch (the warning says how many bytes went) and
-// the indexes are rebuilt. Producer state is then loaded from the newest
+// first torn or corrupt batch (the warning says how many bytes went), and
+// at a segment that does not start where the one before it ends, so that
+// the log is always a prefix of what was written; the indexes are
+// rebuilt. Segments below the recovery point are trusted, as in Kafka:
+// their index files are loaded and only the headers after the last index
+// entry are read. Producer state is then loaded from the newest
 // snapshot and replayed from the batch headers after it.
 //
 // Append validates one batch (Kafka's magic 2 record batch: length fields,
@@ -18,7 +22,13 @@
 // offset in place and writes it to the active segment. Records are never
 // decoded or decompressed on this path. Append returns once the bytes are
 // in the operating system's page cache; Sync(offset) returns once they are
-// on disk. Concurrent Sync calls share fsyncs (group commit). FlushIfDue
+// on disk. Concurrent Sync calls share fsyncs (group commit). When the
+// disk is full, Append fails with ErrNoSpace, cuts off whatever part of
+// the batch was written and leaves the log as it was; appends succeed
+// again once there is space. A flush fsyncs the segments' data before it
+// writes index files and producer snapshots, so a full disk delays those
+// (they are derived data) but not the acknowledgement. Any other write or
+// fsync error fails the log (ErrStorage) until it is reopened. FlushIfDue
 // applies flush.ms and flushes rolled segments; flush.messages is reported
 // by Append (AppendResult.FlushDue) for the caller to Sync.
 //

@@ -142,11 +142,17 @@ func (l *Log) recover(cfg Config) error {
 		return nil
 	}
 	window := make([]byte, scanWindow)
-	expect := l.segs[from].base
 	for i := from; i < len(l.segs); i++ {
 		s := l.segs[i]
+		if i > 0 && l.segs[i-1].next != s.base {
+			// The previous segment lost its tail: the log keeps only what
+			// precedes the hole, as it would after a torn write.
+			l.log.Warn("segment does not follow on from the one before; the log is cut there", "segment", filepath.Base(s.path), "expected_base", l.segs[i-1].next)
+			l.removeFrom(i)
+			break
+		}
 		start := time.Now()
-		cut, reason, err := s.recoverSegment(max(expect, s.base), l.opts.Load().IndexIntervalBytes, window)
+		cut, reason, err := s.recoverSegment(s.base, l.opts.Load().IndexIntervalBytes, window)
 		if err != nil {
 			return err
 		}
@@ -155,14 +161,7 @@ func (l *Log) recover(cfg Config) error {
 			if err := s.f.Truncate(s.size); err != nil {
 				return fmt.Errorf("truncate %s: %w", s.path, err)
 			}
-			for _, later := range l.segs[i+1:] {
-				l.log.Warn("removed segment after the truncation point", "segment", filepath.Base(later.path), "bytes", later.size)
-				later.f.Close()
-				os.Remove(later.path)
-				os.Remove(later.indexPath())
-				os.Remove(later.timeIndexPath())
-			}
-			l.segs = l.segs[:i+1]
+			l.removeFrom(i + 1)
 		}
 		l.log.Debug("recovered segment", "segment", filepath.Base(s.path), "bytes", s.size, "took", time.Since(start))
 		if err := datasync(s.f); err != nil {
@@ -174,9 +173,21 @@ func (l *Log) recover(cfg Config) error {
 				return err
 			}
 		}
-		expect = s.next
 	}
 	return SyncDir(l.dir)
+}
+
+// removeFrom deletes the segments from index i on, found after the point
+// where recovery cut the log.
+func (l *Log) removeFrom(i int) {
+	for _, later := range l.segs[i:] {
+		l.log.Warn("removed segment after the truncation point", "segment", filepath.Base(later.path), "bytes", later.size)
+		later.f.Close()
+		os.Remove(later.path)
+		os.Remove(later.indexPath())
+		os.Remove(later.timeIndexPath())
+	}
+	l.segs = l.segs[:i]
 }
 
 // recoveredIndexes writes the index files of a sealed segment whose
