@@ -165,6 +165,15 @@ type SourceTaskContext struct {
 	lastProduced func(ctx context.Context, topic string, p *SourcePartition) (int64, bool, error)
 }
 
+// WithLookups returns a copy of c whose Offset and LastProduced answer with
+// the given functions (either may be nil), for running a task outside a
+// Worker.
+func (c *SourceTaskContext) WithLookups(offsets func(partition map[string]any) (SourceOffset, bool, error), lastProduced func(ctx context.Context, topic string, p *SourcePartition) (int64, bool, error)) *SourceTaskContext {
+	cc := *c
+	cc.offsets, cc.lastProduced = offsets, lastProduced
+	return &cc
+}
+
 // Offset returns the stored offset of a source partition. An offset that
 // does not have Kafka's shape is an error naming the offsets file and key.
 func (c *SourceTaskContext) Offset(partition map[string]any) (SourceOffset, bool, error) {

@@ -5,6 +5,13 @@
 // so a record shows in the file as soon as its batch is handled; Flush also
 // fsyncs. The file is opened in append mode and created if missing.
 //
+// A full disk (ENOSPC, EDQUOT) or a file system that turned read-only
+// (EROFS) does not fail the task: the error is logged, naming the file, and
+// the write is retried with backoff until it succeeds, so the worker stops
+// consuming and commits nothing past what is written (back-pressure); once
+// space is freed the pipeline continues where it stopped. Other write
+// errors fail the task.
+//
 // No duplicates, even after a kill -9: the state returned by Flush, saved by
 // the worker beside the committed offsets, is the file's name and size at
 // that point. When partitions are assigned the task is given the saved
@@ -14,7 +21,6 @@
 package filesink
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -25,6 +31,7 @@ import (
 	"path/filepath"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/tributary-io/tributary/config"
 	"github.com/tributary-io/tributary/connect"
@@ -85,16 +92,30 @@ type state struct {
 // Task appends records to one file.
 type Task struct {
 	log  *slog.Logger
-	path string // absolute; "" for standard output
+	path string   // absolute; "" for standard output
+	out  *os.File // f, or standard output
 	f    *os.File
-	w    *bufio.Writer
-	size int64 // bytes in the file, buffered ones included
+	buf  []byte // records not yet written out
+	size int64  // bytes in the file, buffered ones included
+	open bool
 
 	mu sync.Mutex // Stop may come from another goroutine than Put
 }
 
-var newline = []byte{'\n'}
 var null = []byte("null")
+
+// bufSize is how much is gathered before it is written out within a batch.
+const bufSize = 1 << 20
+
+// write is how the task writes to its file; tests replace it to simulate
+// a full disk.
+var write = func(f *os.File, b []byte) (int, error) { return f.Write(b) }
+
+// Backoff between retries of a write that failed for lack of space.
+const (
+	retryMin = 50 * time.Millisecond
+	retryMax = 5 * time.Second
+)
 
 // Start opens the file for appending.
 func (t *Task) Start(_ context.Context, tc *connect.SinkTaskContext) error {
@@ -105,7 +126,7 @@ func (t *Task) Start(_ context.Context, tc *connect.SinkTaskContext) error {
 	cfg := tc.Config
 	name := cfg.String("file")
 	if name == "" {
-		t.w = bufio.NewWriterSize(os.Stdout, 64<<10)
+		t.out, t.open = os.Stdout, true
 		return nil
 	}
 	abs, err := filepath.Abs(name)
@@ -135,8 +156,7 @@ func (t *Task) Start(_ context.Context, tc *connect.SinkTaskContext) error {
 		f.Close()
 		return &config.Error{Source: cfg.Source(), Key: "file", Value: name, Reason: "is not a regular file"}
 	}
-	t.path, t.f, t.size = abs, f, fi.Size()
-	t.w = bufio.NewWriterSize(f, 1<<20)
+	t.path, t.f, t.out, t.size, t.open = abs, f, f, fi.Size(), true
 	t.log = t.log.With("file", abs)
 	return nil
 }
@@ -159,7 +179,7 @@ func (t *Task) Open(_ context.Context, states []string) (string, error) {
 	}
 	if best >= 0 {
 		// Whatever is still buffered was not committed either.
-		t.w.Reset(t.f)
+		t.buf = t.buf[:0]
 		fi, err := t.f.Stat()
 		if err != nil {
 			return "", fmt.Errorf("stat %s: %w", t.path, err)
@@ -190,10 +210,10 @@ func (t *Task) stateLocked() string {
 }
 
 // Put appends the records and writes them out.
-func (t *Task) Put(_ context.Context, records []connect.SinkRecord) error {
+func (t *Task) Put(ctx context.Context, records []connect.SinkRecord) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.w == nil {
+	if !t.open {
 		return errors.New("the task is stopped")
 	}
 	for i := range records {
@@ -201,14 +221,56 @@ func (t *Task) Put(_ context.Context, records []connect.SinkRecord) error {
 		if v == nil {
 			v = null
 		}
-		t.w.Write(v)
-		t.w.Write(newline)
+		t.buf = append(t.buf, v...)
+		t.buf = append(t.buf, '\n')
 		t.size += int64(len(v)) + 1
+		if len(t.buf) >= bufSize {
+			if err := t.writeOut(ctx); err != nil {
+				return err
+			}
+		}
 	}
-	if err := t.w.Flush(); err != nil {
-		return t.writeErr(err)
+	return t.writeOut(ctx)
+}
+
+// writeOut writes the buffer to the file. A full disk or a read-only file
+// system is waited out (see the package comment) until ctx is done.
+func (t *Task) writeOut(ctx context.Context) error {
+	wait := retryMin
+	var waiting error
+	for len(t.buf) > 0 {
+		n, err := write(t.out, t.buf)
+		t.buf = t.buf[:copy(t.buf, t.buf[n:])]
+		if err == nil {
+			continue
+		}
+		if !retriable(err) {
+			return t.writeErr(err)
+		}
+		if waiting == nil || err.Error() != waiting.Error() {
+			t.log.Error("cannot write the sink file; waiting and retrying, nothing is committed past what is written", "err", t.writeErr(err), "pending_bytes", len(t.buf))
+		}
+		waiting = err
+		select {
+		case <-ctx.Done():
+			return t.writeErr(err)
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, retryMax)
+	}
+	if waiting != nil {
+		t.log.Info("writing to the sink file again")
+	}
+	if cap(t.buf) > 4*bufSize {
+		t.buf = nil
 	}
 	return nil
+}
+
+// retriable reports whether a write error may go away without a restart:
+// a full disk or quota, or a file system remounted read-only.
+func retriable(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) || errors.Is(err, syscall.EROFS)
 }
 
 func (t *Task) writeErr(err error) error {
@@ -219,14 +281,14 @@ func (t *Task) writeErr(err error) error {
 }
 
 // Flush writes out and fsyncs the file, and returns its name and size.
-func (t *Task) Flush(context.Context) (string, error) {
+func (t *Task) Flush(ctx context.Context) (string, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.w == nil {
+	if !t.open {
 		return "", errors.New("the task is stopped")
 	}
-	if err := t.w.Flush(); err != nil {
-		return "", t.writeErr(err)
+	if err := t.writeOut(ctx); err != nil {
+		return "", err
 	}
 	if t.f == nil {
 		return "", nil
@@ -237,15 +299,18 @@ func (t *Task) Flush(context.Context) (string, error) {
 	return t.stateLocked(), nil
 }
 
-// Stop writes out what is buffered and closes the file.
+// Stop writes out what is buffered (without waiting for space) and closes
+// the file.
 func (t *Task) Stop() error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.w == nil {
+	if !t.open {
 		return nil
 	}
-	err := t.w.Flush()
-	t.w = nil
+	t.open = false
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err := t.writeOut(ctx)
 	if t.f != nil {
 		if cerr := t.f.Close(); err == nil {
 			err = cerr

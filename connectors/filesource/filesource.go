@@ -20,7 +20,17 @@
 //   - a file that does not exist yet: the task waits for it and says so once.
 //
 // A file's identity is its device and inode, compared with the path's on
-// every change event and check.
+// every change event and check. The records carry that identity with a
+// fingerprint of the file's first line, so that a file truncated and
+// written again (copytruncate) is told apart from what it held before even
+// when the truncation happened while the worker was not running.
+//
+// On start the task resumes after the last line of the file found in the
+// topic, else at the stored offset. When the stored offset names another
+// file than the one now at the path (it was rotated while the worker was
+// down) and that file is still in the folder under another name, the task
+// first reads it to its end from the stored position, then the file at the
+// path from its start.
 package filesource
 
 import (
@@ -28,12 +38,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
+	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -118,15 +132,17 @@ type Task struct {
 
 	// Read state, used by Poll only.
 	f        *os.File
-	id       string
-	sp       *connect.SourcePartition
-	pos      int64  // file offset of the end of buf
-	buf      []byte // bytes read and not yet sent: buf[off:]
+	id       string                   // device and inode of f
+	sp       *connect.SourcePartition // nil until the first line is known
+	pos      int64                    // file offset of the end of buf
+	buf      []byte                   // bytes read and not yet sent: buf[off:]
 	off      int
 	sig      [sigSize]byte // the last bytes read, ending at pos
 	sigLen   int
-	skipping bool // dropping the rest of a too-long line
-	waiting  bool // the file does not exist; said so once
+	skipping bool      // dropping the rest of a too-long line
+	waiting  bool      // the file cannot be opened; said so once
+	problem  string    // the last problem logged about the path
+	queue    []rotated // rotated files to finish, in order, before the path
 	recs     []connect.SourceRecord
 
 	stdin *stdinReader
@@ -175,16 +191,10 @@ func (t *Task) Start(ctx context.Context, tc *connect.SourceTaskContext) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.Open(t.path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		t.log.Info("waiting for the file to be created")
-		t.waiting = true
-	case err != nil:
-		return &config.Error{Source: cfg.Source(), Key: "file", Value: t.path, Reason: "cannot be read: " + err.Error()}
-	default:
-		fi, err := f.Stat()
-		if err != nil {
+	f, err := openFile(t.path)
+	var fi os.FileInfo
+	if err == nil {
+		if fi, err = f.Stat(); err != nil {
 			f.Close()
 			return fmt.Errorf("stat %s: %w", t.path, err)
 		}
@@ -192,20 +202,49 @@ func (t *Task) Start(ctx context.Context, tc *connect.SourceTaskContext) error {
 			f.Close()
 			return &config.Error{Source: cfg.Source(), Key: "file", Value: t.path, Reason: "is a folder, not a file"}
 		}
+	}
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if hasStored {
+			if ok, err := t.resumeRotated(ctx, tc, stored, ""); err != nil || ok {
+				if err == nil {
+					t.startWatcher(dir)
+				}
+				return err
+			}
+		}
+		t.waiting = true
+		t.note(err)
+	case err != nil:
+		return &config.Error{Source: cfg.Source(), Key: "file", Value: t.path, Reason: "cannot be read: " + err.Error()}
+	default:
 		t.f, t.id = f, identityOf(fi)
-		t.sp = connect.NewSourcePartition(t.key, t.id)
-		pos, found, err := tc.LastProduced(ctx, t.topic, t.sp)
-		if err != nil {
-			f.Close()
-			return err
+		var pos int64
+		found := false
+		if id, ok := t.fullIdentity(f, t.id); ok {
+			t.sp = connect.NewSourcePartition(t.key, id)
+			if pos, found, err = tc.LastProduced(ctx, t.topic, t.sp); err != nil {
+				f.Close()
+				return err
+			}
 		}
 		switch {
 		case found:
 			t.log.Info("resuming after the last line found in the topic", "position", pos)
-		case hasStored && (stored.Identity == "" || stored.Identity == t.id):
+		case hasStored && t.sameIncarnation(stored.Identity):
 			pos = stored.Position
 			t.log.Info("resuming at the stored position", "position", pos)
 		case hasStored:
+			ok, err := t.resumeRotated(ctx, tc, stored, t.id)
+			if err != nil {
+				f.Close()
+				return err
+			}
+			if ok {
+				f.Close() // opened again from its start once the rotated file is done
+				t.startWatcher(dir)
+				return nil
+			}
 			pos = 0
 			t.log.Info("the file was replaced since the stored position was saved; reading it from the start")
 		case cfg.String("read.from") == "end":
@@ -217,11 +256,180 @@ func (t *Task) Start(ctx context.Context, tc *connect.SourceTaskContext) error {
 		if pos > fi.Size() {
 			t.log.Warn("the file is shorter than the position to resume at; it was truncated, reading it from the start", "position", pos, "size", fi.Size())
 			pos = 0
+			t.sp = nil
 		}
 		t.pos = pos
 		t.setProgress(pos, fi.Size())
 	}
 	t.startWatcher(dir)
+	return nil
+}
+
+// rotated is a renamed file found on start that still has lines to read.
+type rotated struct {
+	name string
+	f    *os.File
+	id   string
+	sp   *connect.SourcePartition
+	pos  int64
+}
+
+// fpMax is how many bytes of a file's first line its fingerprint covers.
+const fpMax = 256
+
+// fullIdentity returns a file's identity: its device and inode, and a
+// fingerprint of its first line (at most fpMax bytes). It is not known
+// (false) until the file holds a newline or fpMax bytes; no record can have
+// been read from it before, unless max.line.bytes is below fpMax (records
+// then carry the device and inode alone).
+func (t *Task) fullIdentity(f *os.File, base string) (string, bool) {
+	var b [fpMax]byte
+	n, _ := f.ReadAt(b[:], 0)
+	k := bytes.IndexByte(b[:n], '\n') + 1
+	if k == 0 {
+		if n < fpMax {
+			return "", false
+		}
+		k = n
+	}
+	h := fnv.New64a()
+	h.Write(b[:k])
+	return base + ":" + strconv.FormatUint(h.Sum64(), 16), true
+}
+
+// sameIncarnation reports whether a stored identity is that of the file
+// open now. Offsets written by Kafka Connect carry none, and older ones
+// only the device and inode: those are taken as matching.
+func (t *Task) sameIncarnation(stored string) bool {
+	if stored == "" || stored == t.id {
+		return true
+	}
+	// A stored fingerprint that differs, or that the file no longer holds
+	// a first line for: the file was truncated, or is another one with the
+	// same inode.
+	return t.sp != nil && stored == t.sp.Identity()
+}
+
+// resumeRotated looks in the file's folder for the file (device and inode)
+// that the stored offset was taken from, renamed since (rotated while the
+// worker was down), skipping the one at the path (skipID). When it is
+// there, the task reads it to its end first, from the last position found
+// in the topic for it, else the stored one (or its start when it was
+// truncated since), and switches to the path afterwards.
+func (t *Task) resumeRotated(ctx context.Context, tc *connect.SourceTaskContext, stored connect.SourceOffset, skipID string) (bool, error) {
+	if stored.Identity == "" {
+		return false, nil
+	}
+	dir := filepath.Dir(t.path)
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return false, nil
+	}
+	for i, e := range ents {
+		if i >= 10000 || ctx.Err() != nil {
+			break
+		}
+		if !e.Type().IsRegular() {
+			continue
+		}
+		name := filepath.Join(dir, e.Name())
+		fi, err := os.Stat(name)
+		if err != nil {
+			continue
+		}
+		base := identityOf(fi)
+		if base == "" || base == skipID || (stored.Identity != base && !strings.HasPrefix(stored.Identity, base+":")) {
+			continue
+		}
+		f, err := os.Open(name)
+		if err != nil {
+			continue
+		}
+		id, ok := t.fullIdentity(f, base)
+		if !ok {
+			id = base
+		}
+		sp := connect.NewSourcePartition(t.key, id)
+		pos, found, err := tc.LastProduced(ctx, t.topic, sp)
+		if err != nil {
+			f.Close()
+			return false, err
+		}
+		switch {
+		case found:
+		case stored.Identity == id || stored.Identity == base:
+			pos = stored.Position
+		default:
+			pos = 0 // truncated and written again since the offset was stored
+		}
+		if fi.Size() < pos {
+			pos = fi.Size()
+		}
+		t.f, t.id, t.sp, t.pos = f, base, sp, pos
+		if !ok {
+			t.sp = nil
+		}
+		t.setProgress(pos, fi.Size())
+		t.log.Info("the file was rotated while the worker was stopped; finishing the rotated file before reading the new one", "rotated", name, "position", pos)
+		return true, t.findSuccessors(ctx, tc, ents, name, fi.ModTime(), base, skipID)
+	}
+	return false, nil
+}
+
+// findSuccessors queues the files of the folder written after the rotated
+// file being finished (whose offset may have been stored before the task
+// moved on to later files) that the topic shows were being read and are
+// not read to their end. Files never read at all are not found this way.
+func (t *Task) findSuccessors(ctx context.Context, tc *connect.SourceTaskContext, ents []os.DirEntry, current string, since time.Time, skip ...string) error {
+	var found []rotated
+	var mtimes []time.Time
+	for i, e := range ents {
+		if i >= 10000 || ctx.Err() != nil {
+			break
+		}
+		name := filepath.Join(filepath.Dir(t.path), e.Name())
+		if !e.Type().IsRegular() || name == current || name == t.path {
+			continue
+		}
+		fi, err := os.Stat(name)
+		if err != nil || fi.ModTime().Before(since) {
+			continue
+		}
+		base := identityOf(fi)
+		if base == "" || slices.Contains(skip, base) {
+			continue
+		}
+		f, err := os.Open(name)
+		if err != nil {
+			continue
+		}
+		id, ok := t.fullIdentity(f, base)
+		if !ok {
+			f.Close()
+			continue
+		}
+		sp := connect.NewSourcePartition(t.key, id)
+		pos, seen, err := tc.LastProduced(ctx, t.topic, sp)
+		if err != nil {
+			f.Close()
+			return err
+		}
+		if !seen || pos >= fi.Size() {
+			f.Close()
+			continue
+		}
+		found = append(found, rotated{name: name, f: f, id: base, sp: sp, pos: pos})
+		mtimes = append(mtimes, fi.ModTime())
+	}
+	idx := make([]int, len(found))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return mtimes[idx[a]].Before(mtimes[idx[b]]) })
+	for _, i := range idx {
+		t.queue = append(t.queue, found[i])
+		t.log.Info("a later rotated file was not read to its end; it is read next", "rotated", found[i].name, "position", found[i].pos)
+	}
 	return nil
 }
 
@@ -293,6 +501,9 @@ func (t *Task) Stop() error {
 		if t.f != nil {
 			t.f.Close()
 		}
+		for _, r := range t.queue {
+			r.f.Close()
+		}
 	})
 	return nil
 }
@@ -349,6 +560,13 @@ func (t *Task) Poll(ctx context.Context) ([]connect.SourceRecord, error) {
 func (t *Task) emit() []connect.SourceRecord {
 	if t.f == nil && t.buf == nil {
 		return nil
+	}
+	if t.sp == nil && t.f != nil && t.off < len(t.buf) {
+		id, ok := t.fullIdentity(t.f, t.id)
+		if !ok {
+			id = t.id
+		}
+		t.sp = connect.NewSourcePartition(t.key, id)
 	}
 	recs := t.recs[:0]
 	base := t.pos - int64(len(t.buf)) // file offset of buf[0]
@@ -442,6 +660,7 @@ func (t *Task) truncated(size int64) {
 	t.log.Warn("the file was truncated; reading it again from the start", "position", t.pos, "size", size)
 	t.pos, t.buf, t.off, t.skipping, t.sigLen = 0, nil, 0, false, 0
 	t.sig = [sigSize]byte{}
+	t.sp = nil // new content: a new first line
 	t.setProgress(0, size)
 }
 
@@ -463,18 +682,25 @@ func (t *Task) check() (bool, []connect.SourceRecord, error) {
 		t.truncated(fi.Size())
 		return true, nil, nil
 	}
-	pfi, err := os.Stat(t.path)
-	if err != nil {
-		return false, nil, nil // renamed or deleted, not yet recreated: keep the old file
+	if len(t.queue) == 0 {
+		pfi, err := os.Stat(t.path)
+		if err != nil {
+			// Renamed or deleted, not yet recreated: keep the old file.
+			if !errors.Is(err, fs.ErrNotExist) || deleted(fi) {
+				t.note(err)
+			}
+			return false, nil, nil
+		}
+		if identityOf(pfi) == t.id && !deleted(fi) {
+			return false, nil, nil
+		}
+		if pfi.Size() == 0 && !deleted(fi) {
+			// A new, empty file beside the renamed one: the writer may
+			// still be writing to the old one.
+			return false, nil, nil
+		}
 	}
-	if identityOf(pfi) == t.id && !deleted(fi) {
-		return false, nil, nil
-	}
-	if pfi.Size() == 0 && !deleted(fi) {
-		// A new, empty file beside the renamed one: the writer may still
-		// be writing to the old one.
-		return false, nil, nil
-	}
+	// Otherwise a later file was written already: this one is done.
 	// The old file is done: one last read to its end, then switch.
 	if n, trunc, err := t.fill(); err != nil || n > 0 || trunc {
 		if trunc {
@@ -486,36 +712,92 @@ func (t *Task) check() (bool, []connect.SourceRecord, error) {
 	if rest := t.buf[t.off:]; len(rest) > 0 && !t.skipping {
 		recs = append(recs, t.record(rest[:len(rest):len(rest)], t.pos))
 	}
-	t.log.Info("the file was rotated; reading the new one from the start", "old_position", t.pos)
 	t.f.Close()
 	t.f, t.buf, t.off, t.skipping, t.sigLen = nil, nil, 0, false, 0
+	if len(t.queue) > 0 {
+		next := t.queue[0]
+		t.queue = t.queue[1:]
+		t.log.Info("finished a rotated file; reading the next one", "rotated", next.name, "position", next.pos)
+		t.f, t.id, t.sp, t.pos = next.f, next.id, next.sp, next.pos
+		if fi, err := next.f.Stat(); err == nil {
+			t.setProgress(next.pos, fi.Size())
+		}
+		return true, recs, nil
+	}
+	t.log.Info("the file was rotated; reading the new one from the start", "old_position", t.pos)
 	t.open()
 	return true, recs, nil
 }
 
+// openFile opens the file; tests replace it to simulate permissions that
+// do not bite as root.
+var openFile = os.Open
+
 // open opens the file at the path from its start, when it exists.
 func (t *Task) open() bool {
-	f, err := os.Open(t.path)
-	if err != nil {
-		if !t.waiting {
-			t.log.Info("waiting for the file to be created")
-			t.waiting = true
+	f, err := openFile(t.path)
+	var fi os.FileInfo
+	if err == nil {
+		fi, err = f.Stat()
+		if err == nil && fi.IsDir() {
+			err = errIsFolder
 		}
-		return false
+		if err != nil {
+			f.Close()
+		}
 	}
-	fi, err := f.Stat()
-	if err != nil || fi.IsDir() {
-		f.Close()
+	if err != nil {
+		t.waiting = true
+		t.note(err)
 		return false
 	}
 	if t.waiting {
 		t.log.Info("the file exists now; reading it")
 		t.waiting = false
+		if t.watcher != nil {
+			// The folder may have been removed and made again.
+			t.watcher.Add(filepath.Dir(t.path))
+		}
 	}
+	t.problem = ""
 	t.f, t.id, t.pos = f, identityOf(fi), 0
-	t.sp = connect.NewSourcePartition(t.key, t.id)
+	t.sp = nil
 	t.setProgress(0, fi.Size())
 	return true
+}
+
+var errIsFolder = errors.New("is a folder, not a file")
+
+// note logs, once until it changes, why the file cannot be opened or
+// looked at; the task keeps trying.
+func (t *Task) note(err error) {
+	var msg string
+	var args []any
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		dir := filepath.Dir(t.path)
+		if _, derr := os.Stat(dir); derr != nil {
+			msg = "the file's folder " + dir + " does not exist; waiting for it and the file to be created"
+		} else {
+			msg = "waiting for the file to be created"
+		}
+	case errors.Is(err, errIsFolder):
+		msg = t.path + " is a folder, not a file; waiting for a file there"
+	case errors.Is(err, fs.ErrPermission):
+		msg = "cannot open " + t.path + ": permission denied; retrying until it can be read"
+	default:
+		msg = "cannot open the file; retrying"
+		args = append(args, "err", err)
+	}
+	if msg == t.problem {
+		return
+	}
+	t.problem = msg
+	if msg == "waiting for the file to be created" {
+		t.log.Info(msg)
+		return
+	}
+	t.log.Warn(msg, args...)
 }
 
 // stdinReader reads standard input in a goroutine, since a read from it

@@ -1,0 +1,259 @@
+package filesource
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tributary-io/tributary/config"
+	"github.com/tributary-io/tributary/connect"
+)
+
+// produced stands for what a worker keeps between runs: the last position
+// sent per file identity (as found in the topic) and the stored offset
+// (which may be older).
+type produced struct {
+	last   map[string]int64
+	stored *connect.SourceOffset
+}
+
+func (p *produced) note(recs []connect.SourceRecord) {
+	for _, r := range recs {
+		p.last[r.Source.Identity()] = r.Position
+	}
+}
+
+func (p *produced) store(r connect.SourceRecord) {
+	p.stored = &connect.SourceOffset{Position: r.Position, Identity: r.Source.Identity()}
+}
+
+// startRun starts a task as a worker run would, with p's positions.
+func startRun(t *testing.T, p *produced, kv ...string) *Task {
+	t.Helper()
+	m := map[string]string{"name": "src", "connector.class": "FileStreamSource", "topic": "t", "poll.interval.ms": "20"}
+	for _, s := range kv {
+		k, v, _ := strings.Cut(s, "=")
+		m[k] = v
+	}
+	vals, err := Def().Parse(config.FromMap("source.properties", m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc := (&connect.SourceTaskContext{Connector: "src", Config: vals}).WithLookups(
+		func(map[string]any) (connect.SourceOffset, bool, error) {
+			if p.stored == nil {
+				return connect.SourceOffset{}, false, nil
+			}
+			return *p.stored, true, nil
+		},
+		func(_ context.Context, _ string, sp *connect.SourcePartition) (int64, bool, error) {
+			pos, ok := p.last[sp.Identity()]
+			return pos, ok, nil
+		})
+	task := &Task{}
+	if err := task.Start(context.Background(), tc); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { task.Stop() })
+	return task
+}
+
+func collectRun(t *testing.T, task *Task, p *produced, n int) []string {
+	t.Helper()
+	recs := collect(t, task, n)
+	p.note(recs)
+	return values(recs)
+}
+
+// TestRenamedWhileStopped: the file is rotated by rename while no task
+// runs, and lines were appended to it before; the next run reads the
+// rotated file's rest, then the new file, even when the stored offset is
+// older than what was sent.
+func TestRenamedWhileStopped(t *testing.T) {
+	for _, stale := range []bool{false, true} {
+		t.Run(fmt.Sprintf("stale=%v", stale), func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "a.log")
+			write(t, path, "a1\na2\n")
+			p := &produced{last: map[string]int64{}}
+			task := startRun(t, p, "file="+path)
+			recs := collect(t, task, 2)
+			p.note(recs)
+			p.store(recs[map[bool]int{false: 1, true: 0}[stale]])
+			task.Stop()
+
+			write(t, path, "a3\n")
+			os.Rename(path, path+".1")
+			write(t, path, "b1\n")
+			task = startRun(t, p, "file="+path)
+			got := collectRun(t, task, p, 2)
+			if fmt.Sprint(got) != "[a3 b1]" {
+				t.Fatalf("got %q, want [a3 b1]", got)
+			}
+			none(t, task)
+			write(t, path, "b2\n")
+			if got := collectRun(t, task, p, 1); fmt.Sprint(got) != "[b2]" {
+				t.Fatalf("got %q", got)
+			}
+		})
+	}
+}
+
+// TestRenamedNotRecreatedWhileStopped: the file was renamed away and the
+// new one does not exist yet when the task starts.
+func TestRenamedNotRecreatedWhileStopped(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "a.log")
+	write(t, path, "a1\n")
+	p := &produced{last: map[string]int64{}}
+	task := startRun(t, p, "file="+path)
+	recs := collect(t, task, 1)
+	p.note(recs)
+	p.store(recs[0])
+	task.Stop()
+
+	write(t, path, "a2\n")
+	os.Rename(path, path+".1")
+	task = startRun(t, p, "file="+path)
+	if got := collectRun(t, task, p, 1); fmt.Sprint(got) != "[a2]" {
+		t.Fatalf("got %q", got)
+	}
+	write(t, path, "b1\n")
+	if got := collectRun(t, task, p, 1); fmt.Sprint(got) != "[b1]" {
+		t.Fatalf("got %q", got)
+	}
+}
+
+// TestCopyTruncateWhileStopped: the file is truncated in place while no
+// task runs and written past the old position again; the next run reads
+// it from the start instead of resuming in the middle of the new content.
+func TestCopyTruncateWhileStopped(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "a.log")
+	write(t, path, "a1\na2\n")
+	p := &produced{last: map[string]int64{}}
+	task := startRun(t, p, "file="+path)
+	recs := collect(t, task, 2)
+	p.note(recs)
+	p.store(recs[1])
+	task.Stop()
+
+	b, _ := os.ReadFile(path)
+	os.WriteFile(path+".1", b, 0o644)
+	os.Truncate(path, 0)
+	write(t, path, "b1\nb2\nb3\n")
+	task = startRun(t, p, "file="+path)
+	if got := collectRun(t, task, p, 3); fmt.Sprint(got) != "[b1 b2 b3]" {
+		t.Fatalf("got %q", got)
+	}
+	none(t, task)
+}
+
+// TestResumeAfterRestart: a plain restart resumes after the last line sent,
+// with Kafka Connect's offsets (no identity) too.
+func TestResumeAfterRestart(t *testing.T) {
+	for _, kafka := range []bool{false, true} {
+		t.Run(fmt.Sprintf("kafka=%v", kafka), func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "a.log")
+			write(t, path, "a1\na2\n")
+			p := &produced{last: map[string]int64{}}
+			task := startRun(t, p, "file="+path)
+			recs := collect(t, task, 2)
+			p.note(recs)
+			p.store(recs[1])
+			task.Stop()
+			if kafka {
+				p.last = map[string]int64{}
+				p.stored.Identity = ""
+			}
+			write(t, path, "a3\n")
+			task = startRun(t, p, "file="+path)
+			if got := collectRun(t, task, p, 1); fmt.Sprint(got) != "[a3]" {
+				t.Fatalf("got %q", got)
+			}
+			none(t, task)
+		})
+	}
+}
+
+// TestIdentityAfterTruncation: lines read after an in-place truncation
+// carry another identity than those before it.
+func TestIdentityAfterTruncation(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "a.log")
+	write(t, path, "a1\n")
+	task := startTask(t, "file="+path)
+	before := collect(t, task, 1)[0].Source.Identity()
+	os.Truncate(path, 0)
+	write(t, path, "b1\nb2\n")
+	recs := collect(t, task, 2)
+	if after := recs[0].Source.Identity(); after == before || !strings.HasPrefix(after, strings.Join(strings.Split(before, ":")[:2], ":")+":") {
+		t.Fatalf("identity %q before, %q after", before, after)
+	}
+}
+
+// TestTruncatedThenRenamedWhileStopped: the stored offset predates an
+// in-place truncation that the task followed; then the file is renamed
+// while no task runs. The next run finds the renamed file by its inode and
+// resumes it after the last line sent from its new content.
+func TestTruncatedThenRenamedWhileStopped(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "a.log")
+	write(t, path, "a1\na2\n")
+	p := &produced{last: map[string]int64{}}
+	task := startRun(t, p, "file="+path)
+	recs := collect(t, task, 2)
+	p.note(recs)
+	p.store(recs[1])
+	os.Truncate(path, 0)
+	write(t, path, "b1\nb2\n")
+	if got := collectRun(t, task, p, 2); fmt.Sprint(got) != "[b1 b2]" {
+		t.Fatalf("got %q", got)
+	}
+	task.Stop()
+
+	write(t, path, "b3\n")
+	os.Rename(path, path+".1")
+	write(t, path, "c1\n")
+	task = startRun(t, p, "file="+path)
+	if got := collectRun(t, task, p, 2); fmt.Sprint(got) != "[b3 c1]" {
+		t.Fatalf("got %q, want [b3 c1]", got)
+	}
+	none(t, task)
+}
+
+// TestStaleOffsetTwoRotations: the stored offset names a file the task had
+// finished and left for the next one, which was then renamed while no task
+// ran. The next run finds that later file through the topic and reads its
+// rest before the file now at the path.
+func TestStaleOffsetTwoRotations(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "a.log")
+	write(t, path, "a1\n")
+	p := &produced{last: map[string]int64{}}
+	task := startRun(t, p, "file="+path)
+	recs := collect(t, task, 1)
+	p.note(recs)
+	p.store(recs[0])
+	os.Rename(path, path+".1")
+	write(t, path, "b1\n")
+	if got := collectRun(t, task, p, 1); fmt.Sprint(got) != "[b1]" {
+		t.Fatalf("got %q", got)
+	}
+	task.Stop()
+
+	write(t, path, "b2\n")
+	os.Rename(path, path+".2")
+	b, _ := os.ReadFile(path + ".2")
+	os.WriteFile(path+".2.copy", b, 0o644) // a copy: never read, not to be read
+	write(t, path, "c1\n")
+	task = startRun(t, p, "file="+path)
+	if got := collectRun(t, task, p, 2); fmt.Sprint(got) != "[b2 c1]" {
+		t.Fatalf("got %q, want [b2 c1]", got)
+	}
+	none(t, task)
+}
