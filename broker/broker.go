@@ -2,6 +2,7 @@ package broker
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -458,6 +459,9 @@ func (b *Broker) accept(l *listener, nl net.Listener) {
 			}
 		}
 		delay = 0
+		if l.tls != nil {
+			nc = tls.Server(nc, l.tls)
+		}
 		c := newConn(b, nc, l)
 		if err := b.trackConn(c, true); err != nil {
 			c.log.Info("closing connection: "+err.Error(), "listener", l.name)

@@ -1,11 +1,13 @@
 package broker
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -25,7 +27,21 @@ var definitions = config.NewDef("broker (server.properties)",
 	config.Key{Name: "broker.id", Type: config.Int, Doc: "Kafka's older name for node.id"},
 	config.Key{Name: "listeners", Type: config.List, Default: "PLAINTEXT://127.0.0.1:9092", HasDefault: true, Validate: config.NonEmpty(), Doc: "NAME://host:port entries to accept clients on; an empty host or 0.0.0.0 binds every interface, localhost binds both 127.0.0.1 and ::1, port 0 picks a free port; listeners named in controller.listener.names are ignored"},
 	config.Key{Name: "advertised.listeners", Type: config.List, Doc: "NAME://host:port that Metadata returns for the listener of that name; by default the listener's own address, with an empty or 0.0.0.0 host replaced by the host name (or 127.0.0.1 if it does not resolve)"},
-	config.Key{Name: "listener.security.protocol.map", Type: config.List, Default: "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL", HasDefault: true, Doc: "listener name to security protocol; only PLAINTEXT is served"},
+	config.Key{Name: "listener.security.protocol.map", Type: config.List, Default: "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL", HasDefault: true, Doc: "listener name to security protocol: PLAINTEXT, SSL (TLS), SASL_PLAINTEXT (SASL authentication) or SASL_SSL (both); a listener named after a protocol needs no entry"},
+	config.Key{Name: "ssl.keystore.type", Type: config.String, Default: "JKS", HasDefault: true, Doc: "format of the key store; only PEM is read (a JKS or PKCS12 file is refused with how to convert it), whatever this says, when the file or the inline values are PEM; listener.name.<listener>.ssl.* overrides every ssl.* key for one listener"},
+	config.Key{Name: "ssl.keystore.location", Type: config.String, Doc: "PEM file holding the private key (unencrypted) and the certificate chain of SSL and SASL_SSL listeners"},
+	config.Key{Name: "ssl.keystore.password", Type: config.Password, Doc: "password of a JKS or PKCS12 key store; not used for PEM"},
+	config.Key{Name: "ssl.key.password", Type: config.Password, Doc: "password of an encrypted private key; encrypted keys are refused, so it has no use here"},
+	config.Key{Name: "ssl.keystore.certificate.chain", Type: config.Password, Doc: "the certificate chain in PEM, inline (ssl.keystore.type=PEM), instead of ssl.keystore.location"},
+	config.Key{Name: "ssl.keystore.key", Type: config.Password, Doc: "the private key in PEM (unencrypted), inline, with ssl.keystore.certificate.chain"},
+	config.Key{Name: "ssl.truststore.type", Type: config.String, Default: "JKS", HasDefault: true, Doc: "format of the trust store; only PEM is read"},
+	config.Key{Name: "ssl.truststore.location", Type: config.String, Doc: "PEM file of the certificate authorities that client certificates must chain to (ssl.client.auth)"},
+	config.Key{Name: "ssl.truststore.password", Type: config.Password, Doc: "password of a JKS or PKCS12 trust store; not used for PEM"},
+	config.Key{Name: "ssl.truststore.certificates", Type: config.Password, Doc: "trusted certificates in PEM, inline, instead of ssl.truststore.location"},
+	config.Key{Name: "ssl.client.auth", Type: config.String, Default: "none", HasDefault: true, Validate: config.OneOf("none", "requested", "required"), Doc: "client certificates on SSL listeners: none, requested (verified when given) or required"},
+	config.Key{Name: "ssl.enabled.protocols", Type: config.List, Default: "TLSv1.2,TLSv1.3", HasDefault: true, Validate: config.OneOf("TLSv1.2", "TLSv1.3"), Doc: "TLS versions accepted"},
+	config.Key{Name: "sasl.enabled.mechanisms", Type: config.List, Default: "GSSAPI", HasDefault: true, Doc: "SASL mechanisms of SASL_PLAINTEXT and SASL_SSL listeners (listener.name.<listener>.sasl.enabled.mechanisms for one listener): PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 are served; Kafka's default, GSSAPI (Kerberos), is not, so a SASL listener must set this. The users of each come from listener.name.<listener>.<mechanism>.sasl.jaas.config, with Kafka's PlainLoginModule options user_NAME=\"password\"; SCRAM takes the same user_NAME options with ScramLoginModule (Kafka keeps SCRAM users in its metadata instead)"},
+	config.Key{Name: "connection.failed.authentication.delay.ms", Type: config.Int, Default: "100", HasDefault: true, Validate: config.AtLeast(0), Doc: "how long a connection that failed SASL authentication waits before it is told and closed"},
 	config.Key{Name: "controller.listener.names", Type: config.List, Doc: "listener names used by a KRaft controller; such listeners are not opened"},
 	config.Key{Name: "log.dirs", Type: config.List, Doc: "folders holding the partition logs (a partition lives in one of them); overrides log.dir"},
 	config.Key{Name: "log.dir", Type: config.String, Default: "/tmp/kafka-logs", HasDefault: true, Doc: "the log folder when log.dirs is not set"},
@@ -85,6 +101,13 @@ type Listener struct {
 	Name string
 	Host string
 	Port int
+	// SecurityProtocol is PLAINTEXT (also when empty), SSL,
+	// SASL_PLAINTEXT or SASL_SSL.
+	SecurityProtocol string
+	// TLS serves SSL and SASL_SSL listeners.
+	TLS *tls.Config
+	// SASL authenticates clients of SASL_PLAINTEXT and SASL_SSL listeners.
+	SASL *SASL
 }
 
 func (l Listener) String() string {
@@ -128,6 +151,8 @@ type Config struct {
 	// the log.* keys. Topics override them one by one.
 	TopicDefaults         map[string]string
 	SocketRequestMaxBytes int
+	// FailedAuthenticationDelay is connection.failed.authentication.delay.ms.
+	FailedAuthenticationDelay time.Duration
 	// MaxConnections bounds the connections open at once (0: no limit).
 	MaxConnections int
 	// MaxConnectionsPerIP bounds the connections open at once from one
@@ -173,6 +198,7 @@ func ParseConfig(v *config.Values) (Config, error) {
 		DeleteTopicEnable:          v.Bool("delete.topic.enable"),
 		SocketRequestMaxBytes:      v.Int("socket.request.max.bytes"),
 		MaxConnections:             v.Int("max.connections"),
+		FailedAuthenticationDelay:  time.Duration(v.Int("connection.failed.authentication.delay.ms")) * time.Millisecond,
 		MaxConnectionsPerIP:        v.Int("max.connections.per.ip"),
 		ConnectionsMaxIdle:         time.Duration(v.Long("connections.max.idle.ms")) * time.Millisecond,
 		RetentionCheckInterval:     v.Duration("log.retention.check.interval.ms"),
@@ -226,16 +252,22 @@ func ParseConfig(v *config.Values) (Config, error) {
 			if proto == "" {
 				proto = l.Name
 			}
-			if proto != "PLAINTEXT" {
-				keyErr(key, e, fmt.Sprintf("uses security protocol %s; this broker serves PLAINTEXT only", proto))
+			switch proto {
+			case "PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL":
+			default:
+				keyErr(key, e, fmt.Sprintf("uses security protocol %s; PLAINTEXT, SSL, SASL_PLAINTEXT and SASL_SSL are served (listener.security.protocol.map names the protocol of each listener)", proto))
 				continue
 			}
+			l.SecurityProtocol = proto
 			out = append(out, l)
 		}
 		return out
 	}
 	c.Listeners = parseList("listeners")
 	c.AdvertisedListeners = parseList("advertised.listeners")
+	for i, l := range c.Listeners {
+		c.Listeners[i] = listenerSecurity(v, l, keyErr)
+	}
 	if len(c.Listeners) == 0 && len(errs) == 0 {
 		keyErr("listeners", strings.Join(v.List("listeners"), ","), "leaves no listener to open")
 	}
@@ -336,6 +368,21 @@ func (c Config) Validate() error {
 		if l.Port < 0 || l.Port > 65535 {
 			errs = append(errs, fmt.Errorf("broker: listener %s: bad port", l))
 		}
+		switch l.SecurityProtocol {
+		case "", "PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL":
+		default:
+			errs = append(errs, fmt.Errorf("broker: listener %s: unknown security protocol %s", l, l.SecurityProtocol))
+		}
+		if strings.HasSuffix(l.SecurityProtocol, "SSL") && l.TLS == nil {
+			errs = append(errs, fmt.Errorf("broker: listener %s: %s without a TLS configuration", l, l.SecurityProtocol))
+		}
+		if strings.HasPrefix(l.SecurityProtocol, "SASL") {
+			if l.SASL == nil {
+				errs = append(errs, fmt.Errorf("broker: listener %s: %s without a SASL configuration", l, l.SecurityProtocol))
+			} else if err := l.SASL.validate(l.Name); err != nil {
+				errs = append(errs, fmt.Errorf("broker: %w", err))
+			}
+		}
 	}
 	if len(c.LogDirs) == 0 {
 		errs = append(errs, errors.New("broker: no log dirs"))
@@ -369,4 +416,106 @@ func (c Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// listenerKey is the per-listener form of a key:
+// listener.name.<listener, lower case>.<key>.
+func listenerKey(l Listener, key string) string {
+	return "listener.name." + strings.ToLower(l.Name) + "." + key
+}
+
+// listenerSecurity fills in the TLS and SASL configuration of an SSL,
+// SASL_PLAINTEXT or SASL_SSL listener from the ssl.* and sasl.* keys, each
+// overridable for the listener as listener.name.<listener>.<key>.
+func listenerSecurity(v *config.Values, l Listener, keyErr func(key, value, reason string)) Listener {
+	str := func(key string) (string, string) {
+		if s, ok := v.Props().Get(listenerKey(l, key)); ok {
+			return strings.TrimSpace(s), listenerKey(l, key)
+		}
+		return v.String(key), key
+	}
+	list := func(key string) ([]string, string) {
+		s, ok := v.Props().Get(listenerKey(l, key))
+		if !ok {
+			return v.List(key), key
+		}
+		var out []string
+		for _, e := range strings.Split(s, ",") {
+			if e = strings.TrimSpace(e); e != "" {
+				out = append(out, e)
+			}
+		}
+		return out, listenerKey(l, key)
+	}
+	if strings.HasSuffix(l.SecurityProtocol, "SSL") {
+		var s tlsSettings
+		s.keystoreType, _ = str("ssl.keystore.type")
+		s.keystoreLocation, _ = str("ssl.keystore.location")
+		s.keystoreChain, _ = str("ssl.keystore.certificate.chain")
+		s.keystoreKey, _ = str("ssl.keystore.key")
+		s.truststoreType, _ = str("ssl.truststore.type")
+		s.truststoreLocation, _ = str("ssl.truststore.location")
+		s.truststoreCerts, _ = str("ssl.truststore.certificates")
+		s.clientAuth, _ = str("ssl.client.auth")
+		s.protocols, _ = list("ssl.enabled.protocols")
+		cfg, err := buildTLS(s)
+		if err != nil {
+			keyErr("listeners", l.String(), err.Error())
+		}
+		l.TLS = cfg
+	}
+	if strings.HasPrefix(l.SecurityProtocol, "SASL") {
+		mechs, key := list("sasl.enabled.mechanisms")
+		sasl := &SASL{Users: map[string]map[string]string{}}
+		for _, m := range mechs {
+			m = strings.ToUpper(m)
+			if !slices.Contains(supportedMechanisms, m) {
+				keyErr(key, strings.Join(mechs, ","), fmt.Sprintf("enables %s on listener %s, which this broker does not serve; enable %s", m, l.Name, strings.Join(supportedMechanisms, ", ")))
+				continue
+			}
+			jaasKey := "listener.name." + strings.ToLower(l.Name) + "." + strings.ToLower(m) + ".sasl.jaas.config"
+			jaas, ok := v.Props().Get(jaasKey)
+			if !ok {
+				keyErr(jaasKey, "", fmt.Sprintf("is required for %s on listener %s (its users, as user_NAME=\"password\" options)", m, l.Name))
+				continue
+			}
+			users, err := jaasUsers(m, jaas)
+			if err != nil {
+				keyErr(jaasKey, "(secret)", err.Error())
+				continue
+			}
+			sasl.Mechanisms = append(sasl.Mechanisms, m)
+			sasl.Users[m] = users
+		}
+		if len(mechs) == 0 {
+			keyErr(key, "", fmt.Sprintf("enables no mechanism for SASL listener %s", l.Name))
+		}
+		l.SASL = sasl
+	}
+	return l
+}
+
+// UnusedKeys lists the keys of a server.properties that the broker does
+// not read: those Definitions does not define, less the per-listener
+// forms (listener.name.<listener>.ssl.*, .sasl.enabled.mechanisms,
+// .<mechanism>.sasl.jaas.config) of listeners that are opened.
+func UnusedKeys(v *config.Values, c Config) []string {
+	var out []string
+	for _, k := range v.Unknown() {
+		used := false
+		for _, l := range c.Listeners {
+			rest, ok := strings.CutPrefix(k, "listener.name."+strings.ToLower(l.Name)+".")
+			if !ok {
+				continue
+			}
+			_, defined := Definitions().Lookup(rest)
+			mech, _, _ := strings.Cut(rest, ".sasl.jaas.config")
+			used = defined && (strings.HasPrefix(rest, "ssl.") || strings.HasPrefix(rest, "sasl.")) ||
+				strings.HasSuffix(rest, ".sasl.jaas.config") && slices.Contains(supportedMechanisms, strings.ToUpper(mech))
+		}
+		if !used {
+			out = append(out, k)
+		}
+	}
+	return out
 }

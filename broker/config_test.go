@@ -87,7 +87,11 @@ func TestKafkaStockFilesStartTheBroker(t *testing.T) {
 
 func TestConfigErrors(t *testing.T) {
 	for _, tt := range []struct{ props, want string }{
-		{"listeners=SSL://:9093", "uses security protocol SSL"},
+		{"listeners=SSL://:9093", "an SSL listener needs a key and certificate"},
+		{"listeners=TLS://:9093", "uses security protocol TLS"},
+		{"max.connections.per.ip.overrides=nocount", "is not host:count"},
+		{"max.connections=0", "at least 1"},
+		{"socket.request.max.bytes=5", "at least 10"},
 		{"listeners=PLAINTEXT://127.0.0.1:9092\nadvertised.listeners=PLAINTEXT://0.0.0.0:9092", "unspecified address"},
 		{"listeners=nonsense", "not NAME://host:port"},
 		{"default.replication.factor=3", "must be 1"},

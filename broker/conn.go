@@ -3,6 +3,7 @@ package broker
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -65,6 +66,14 @@ type conn struct {
 	stopping atomic.Bool
 	// ip is the client's address, counted against max.connections.per.ip.
 	ip string
+
+	// SASL state, used by the processor only: the exchange in progress
+	// (after SaslHandshake), whether its tokens are bare frames (v0
+	// handshake), and whether the client has authenticated.
+	saslMech string
+	saslExch saslExchange
+	saslRaw  bool
+	authed   bool
 }
 
 // reply is a handler's answer to one request.
@@ -98,6 +107,9 @@ const (
 	initialFrameBuffer = 16 << 10
 	// minFrameSize is a request header with an empty client id.
 	minFrameSize = 10
+	// tlsHandshakeTimeout bounds a TLS handshake (connections.max.idle.ms
+	// if shorter).
+	tlsHandshakeTimeout = 10 * time.Second
 )
 
 func newConn(b *Broker, nc net.Conn, l *listener) *conn {
@@ -130,6 +142,20 @@ func (c *conn) serve() {
 	defer c.b.trackConn(c, false)
 	stop := context.AfterFunc(c.b.ctx, func() { c.nc.Close() })
 	defer stop()
+	if tc, ok := c.nc.(*tls.Conn); ok {
+		timeout := tlsHandshakeTimeout
+		if idle := c.b.cfg.ConnectionsMaxIdle; idle > 0 {
+			timeout = min(timeout, idle)
+		}
+		tc.SetDeadline(time.Now().Add(timeout))
+		if err := tc.HandshakeContext(c.ctx); err != nil {
+			c.log.Info("closing connection: TLS handshake failed", "err", err)
+			c.cancel()
+			c.nc.Close()
+			return
+		}
+		tc.SetDeadline(time.Time{})
+	}
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() { defer wg.Done(); c.readLoop() }()
@@ -173,8 +199,11 @@ func (c *conn) readLoop() {
 			}
 			return
 		}
+		// Frames shorter than a request header are let through: bare SASL
+		// tokens (after a v0 SaslHandshake) may be; the processor closes
+		// the connection on any other.
 		n := int32(binary.BigEndian.Uint32(size[:]))
-		if n < minFrameSize || int64(n) > int64(c.b.cfg.SocketRequestMaxBytes) {
+		if n < 0 || int64(n) > int64(c.b.cfg.SocketRequestMaxBytes) {
 			c.log.Info("closing connection: request frame size out of range", "bytes", n, "socket.request.max.bytes", c.b.cfg.SocketRequestMaxBytes)
 			return
 		}
@@ -260,12 +289,27 @@ func (c *conn) process(buf []byte) (p *pending) {
 			putBuf(buf)
 		}
 	}()
+	if c.saslRaw {
+		return c.saslRawToken(buf)
+	}
 	r := kbin.Reader{Src: buf}
 	key, version, corr := r.Int16(), r.Int16(), r.Int32()
 	clientID := r.NullableString()
 	if !r.Ok() {
 		c.log.Info("closing connection: request header does not parse")
 		return nil
+	}
+	if c.lis.sasl != nil && !c.authed {
+		// Before authentication: ApiVersions and SaslHandshake, then
+		// only SaslAuthenticate. Anything else is not even decoded.
+		allowed := key == 18 || key == 17
+		if c.saslExch != nil {
+			allowed = key == 36
+		}
+		if !allowed {
+			c.log.Info("closing connection: request before SASL authentication", "api", kmsg.NameForKey(key), "version", version)
+			return nil
+		}
 	}
 	log := c.log
 	if clientID != nil {

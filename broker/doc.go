@@ -21,6 +21,16 @@
 //	addr := b.Addr()         // e.g. 127.0.0.1:9092
 //	err = b.Close(ctx)       // stops accepting, fsyncs, marks a clean shutdown
 //
+// Hostile clients are bounded: a request frame larger than
+// socket.request.max.bytes closes its connection before anything is
+// allocated, a frame's buffer grows only as its bytes arrive, a frame
+// must arrive whole and responses must be read within
+// connections.max.idle.ms, and max.connections / max.connections.per.ip
+// cap the connections. Topic names follow Kafka's rules (and may not
+// differ only in case from an existing topic when a log dir's file system
+// ignores case), so a name can never leave the log dir; group ids are
+// stored inside the offsets log, never used as paths.
+//
 // Durability goes beyond what a single Kafka node offers: a produce with
 // acks=all is answered only once its data is fsynced (concurrent produces
 // share fsyncs), and after a crash the log is validated and truncated to
@@ -29,7 +39,10 @@
 // Tributary-specific behaviour a Kafka user might not expect:
 //   - replication factor 1 only; this broker leads every partition, with
 //     leader epoch 0;
-//   - no transactions, SASL, TLS, ACLs, quotas or log compaction;
+//   - no transactions, ACLs, quotas or log compaction; listeners may use
+//     TLS (PEM keys only) and SASL (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512,
+//     with users from JAAS user_NAME="password" options, for SCRAM too),
+//     but an authenticated client may do anything;
 //   - batches are stored as produced: compression.type can only be
 //     producer;
 //   - fetch sessions are refused (clients fall back to full fetches);

@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"log/slog"
@@ -118,3 +119,57 @@ func fuzzSeeds() []kmsg.Request {
 type nopConn struct{ net.Conn }
 
 func (nopConn) RemoteAddr() net.Addr { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1} }
+
+// FuzzSASLExchange feeds arbitrary tokens to the SASL mechanisms, as a
+// client before authentication may send them: nothing may panic, and
+// nothing but the right credentials may authenticate.
+func FuzzSASLExchange(f *testing.F) {
+	f.Add("PLAIN", []byte("\x00alice\x00alice-secret"), []byte(nil))
+	f.Add("PLAIN", []byte("alice\x00alice\x00wrong"), []byte(nil))
+	f.Add("SCRAM-SHA-256", []byte("n,,n=alice,r=abcdef"), []byte("c=biws,r=abcdef,p=AAAA"))
+	f.Add("SCRAM-SHA-512", []byte("y,a=bob,n=bob,r=x,ext=1"), []byte("c=eSxhPWJvYiw=,r=x,p="))
+	f.Add("SCRAM-SHA-256", []byte("p=tls-unique,,n=a,r=b"), []byte(""))
+	f.Add("SCRAM-SHA-256", []byte("n,,n=a=2Cb=3D,r=b,tokenauth=true"), []byte(""))
+	srv, err := newSASLServer(&SASL{
+		Mechanisms: supportedMechanisms,
+		Users: map[string]map[string]string{
+			MechanismPlain:       {"alice": "alice-secret"},
+			MechanismScramSHA256: {"alice": "alice-secret"},
+			MechanismScramSHA512: {"bob": "bob-secret"},
+		},
+	})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, mech string, first, second []byte) {
+		x := srv.start(mech)
+		if x == nil {
+			return
+		}
+		_, done, err := x.step(first)
+		if err != nil || done {
+			if done && (mech != MechanismPlain || string(first[bytes.IndexByte(first, 0)+1:]) != "alice\x00alice-secret") {
+				t.Fatalf("PLAIN authenticated %q", first)
+			}
+			return
+		}
+		if _, done, err = x.step(second); done && err == nil {
+			t.Fatalf("%s authenticated without the password: %q %q", mech, first, second)
+		}
+	})
+}
+
+// FuzzJAAS parses arbitrary sasl.jaas.config values.
+func FuzzJAAS(f *testing.F) {
+	f.Add(`org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="admin-secret" user_alice="alice-secret";`)
+	f.Add(`ScramLoginModule required user_a="b \"c\" \\ d" user_e=f;`)
+	f.Add(`X optional a=;`)
+	f.Fuzz(func(t *testing.T, s string) {
+		e, err := parseJAAS(s)
+		if err == nil && (e.module == "" || e.options == nil) {
+			t.Fatalf("%q parsed to %+v", s, e)
+		}
+		jaasUsers(MechanismPlain, s)
+		jaasUsers(MechanismScramSHA256, s)
+	})
+}

@@ -2,6 +2,7 @@ package broker
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
@@ -14,7 +15,11 @@ import (
 // localhost, which is both 127.0.0.1 and ::1) and the address Metadata
 // advertises for it.
 type listener struct {
-	name    string
+	name string
+	// tls is set on SSL and SASL_SSL listeners, sasl on SASL_PLAINTEXT
+	// and SASL_SSL ones.
+	tls     *tls.Config
+	sasl    *saslServer
 	nls     []net.Listener
 	port    int
 	advHost string
@@ -38,7 +43,14 @@ func (l *listener) close() {
 // it resolves to, on one port, so that clients resolving it to ::1 first
 // connect as well as those resolving it to 127.0.0.1.
 func bindListener(ctx context.Context, lc, adv Listener, log *slog.Logger) (*listener, error) {
-	l := &listener{name: lc.Name}
+	l := &listener{name: lc.Name, tls: lc.TLS}
+	if lc.SASL != nil {
+		s, err := newSASLServer(lc.SASL)
+		if err != nil {
+			return nil, fmt.Errorf("listener %s: %w", lc, err)
+		}
+		l.sasl = s
+	}
 	var lcfg net.ListenConfig
 	var hosts []string
 	switch ip := net.ParseIP(lc.Host); {

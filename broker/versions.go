@@ -20,12 +20,14 @@ var servedVersions = map[int16][2]int16{
 	2:  {0, 10}, // ListOffsets, 02_list_offsets.go
 	3:  {0, 13}, // Metadata, 03_metadata.go
 	10: {0, 5},  // FindCoordinator, 10_find_coordinator.go
+	17: {0, 1},  // SaslHandshake, 17_sasl_handshake.go
 	18: {0, 5},  // ApiVersions, 18_api_versions.go
 	19: {0, 7},  // CreateTopics, 19_create_topics.go
 	20: {0, 6},  // DeleteTopics, 20_delete_topics.go
 	22: {0, 5},  // InitProducerID, 22_init_producer_id.go
 	23: {0, 4},  // OffsetForLeaderEpoch, 23_offset_for_leader_epoch.go
 	32: {0, 4},  // DescribeConfigs, 32_describe_configs.go
+	36: {0, 2},  // SaslAuthenticate, 36_sasl_authenticate.go
 	37: {0, 3},  // CreatePartitions, 37_create_partitions.go
 	44: {0, 1},  // IncrementalAlterConfigs, 44_incremental_alter_configs.go
 	60: {0, 2},  // DescribeCluster, 60_describe_cluster.go
@@ -40,12 +42,14 @@ var handlers = map[int16]handler{
 	2:  handleListOffsets,
 	3:  handleMetadata,
 	10: handleFindCoordinator,
+	17: handleSaslHandshake,
 	18: handleApiVersions,
 	19: handleCreateTopics,
 	20: handleDeleteTopics,
 	22: handleInitProducerID,
 	23: handleOffsetForLeaderEpoch,
 	32: handleDescribeConfigs,
+	36: handleSaslAuthenticate,
 	37: handleCreatePartitions,
 	44: handleIncrementalAlterConfigs,
 	60: handleDescribeCluster,

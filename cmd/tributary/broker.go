@@ -43,7 +43,7 @@ keeps its data in /tmp/kafka-logs.`,
 			if err != nil {
 				return err
 			}
-			if unknown := vals.Unknown(); len(unknown) > 0 {
+			if unknown := broker.UnusedKeys(vals, cfg); len(unknown) > 0 {
 				a.log.Info("server.properties keys this broker does not use", "file", vals.Source(), "keys", strings.Join(unknown, ","))
 			}
 			cfg.Logger = a.log

@@ -171,7 +171,9 @@ func TestBrokerCommandErrors(t *testing.T) {
 		{[]string{"broker", "a", "b"}, 2, "accepts at most 1 arg"},
 		{[]string{"broker", "/no/such/server.properties"}, 1, "/no/such/server.properties: file does not exist"},
 		{[]string{"broker", writeServerProps(t, "", "num.partitions=zero", "listeners=TLS://x:1")}, 1, `num.partitions: "zero" is not a number`},
-		{[]string{"broker", writeServerProps(t, "", "listeners=SSL://127.0.0.1:0")}, 1, "uses security protocol SSL"},
+		{[]string{"broker", writeServerProps(t, "", "listeners=SSL://127.0.0.1:0")}, 1, "an SSL listener needs a key and certificate"},
+		{[]string{"broker", writeServerProps(t, "", "listeners=SASL_PLAINTEXT://127.0.0.1:0")}, 1, "enables GSSAPI on listener SASL_PLAINTEXT"},
+		{[]string{"broker", writeServerProps(t, "", "listeners=TLS://127.0.0.1:0")}, 1, "uses security protocol TLS"},
 	} {
 		code, _, stderr := runArgs(t, tt.args...)
 		if code != tt.code || !strings.Contains(stderr, tt.want) {
