@@ -69,6 +69,9 @@ func Options(props map[string]string, role Role) (Result, error) {
 		v := strings.TrimSpace(props[k])
 		opt, known, err := translate(k, v, role)
 		if err != nil {
+			if secretKey(k) {
+				return Result{}, fmt.Errorf("%s: %w", k, err)
+			}
 			return Result{}, fmt.Errorf("%s: %q %w", k, v, err)
 		}
 		switch k {
@@ -95,6 +98,15 @@ func Options(props map[string]string, role Role) (Result, error) {
 			res.Ignored = append(res.Ignored, k)
 		}
 	}
+	// The security keys work together; what is missing is an error only
+	// in a full client configuration (one naming bootstrap.servers), not
+	// when keys are checked one at a time.
+	_, full := props["bootstrap.servers"]
+	sec, err := securityOpts(props, full)
+	if err != nil {
+		return Result{}, err
+	}
+	res.Opts = append(res.Opts, sec...)
 	if role == Producer {
 		// As in the Java client: idempotence needs acks=all; when only acks
 		// is given, idempotence is turned off rather than refused.
@@ -175,14 +187,9 @@ func translate(k, v string, role Role) (kgo.Opt, bool, error) {
 			return nil, true, err
 		}
 		return nil, false, nil
-	case "security.protocol":
-		switch strings.ToUpper(v) {
-		case "PLAINTEXT":
-			return nil, true, nil
-		case "SSL", "SASL_PLAINTEXT", "SASL_SSL":
-			return nil, true, fmt.Errorf("is not supported by this client configuration; use PLAINTEXT")
-		}
-		return nil, true, fmt.Errorf("is not one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL")
+	}
+	if securityKeys[k] {
+		return nil, true, checkSecurityKey(k, v)
 	}
 
 	if role == Producer {
