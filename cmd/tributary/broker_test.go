@@ -4,8 +4,17 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"math/big"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -454,5 +463,117 @@ func TestClientsAgainstBrokerBinary(t *testing.T) {
 
 	if code := p.stop(syscall.SIGTERM); code != 0 {
 		t.Fatalf("exit %d", code)
+	}
+}
+
+// testTLSFiles makes a CA and a broker certificate for 127.0.0.1 and
+// localhost, written as PEM files: the broker's key store (key and
+// chain) and the CA as a trust store.
+func testTLSFiles(t *testing.T) (keystore, truststore string) {
+	t.Helper()
+	now := time.Now()
+	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour), IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, _ := x509.ParseCertificate(caDER)
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "broker"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour), KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, DNSNames: []string{"localhost"}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, _ := x509.MarshalPKCS8PrivateKey(key)
+	dir := t.TempDir()
+	keystore, truststore = filepath.Join(dir, "broker.pem"), filepath.Join(dir, "ca.pem")
+	ks := append(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})...)
+	if err := os.WriteFile(keystore, ks, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(truststore, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return keystore, truststore
+}
+
+// TestBrokerCommandTLS runs `tributary broker` with an SSL listener and a
+// PLAINTEXT one beside it.
+func TestBrokerCommandTLS(t *testing.T) {
+	keystore, truststore := testTLSFiles(t)
+	props := writeServerProps(t, "", "listeners=SSL://127.0.0.1:0,PLAINTEXT://127.0.0.1:0",
+		"log.dirs="+t.TempDir(), "ssl.keystore.type=PEM", "ssl.keystore.location="+keystore,
+		"ssl.client.auth=none", "listener.name.ssl.ssl.enabled.protocols=TLSv1.3")
+	p := runBroker(t, props)
+	if strings.Contains(p.log(), "does not use") && strings.Contains(p.log(), "listener.name.ssl") {
+		t.Fatalf("per-listener key reported unused:\n%s", p.log())
+	}
+	pool := x509.NewCertPool()
+	data, _ := os.ReadFile(truststore)
+	pool.AppendCertsFromPEM(data)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(p.addr), kgo.AllowAutoTopicCreation(), kgo.DialTLSConfig(&tls.Config{RootCAs: pool}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if err := cl.ProduceSync(brokerCtx(t, 30*time.Second), &kgo.Record{Topic: "tls", Value: []byte("x")}).FirstErr(); err != nil {
+		t.Fatalf("produce over TLS: %v\n%s", err, p.log())
+	}
+	// TLS 1.2 is refused on that listener.
+	if _, err := tls.Dial("tcp", p.addr, &tls.Config{RootCAs: pool, MaxVersion: tls.VersionTLS12}); err == nil {
+		t.Fatal("TLS 1.2 accepted with ssl.enabled.protocols=TLSv1.3")
+	}
+	if code := p.stop(syscall.SIGTERM); code != 0 {
+		t.Fatalf("exit %d\n%s", code, p.log())
+	}
+}
+
+// TestToolsAgainstSecuredBroker runs topics, console-producer,
+// console-consumer and consumer-groups against a SASL_SSL broker with
+// their property files (--command-config, --producer.config,
+// --consumer.config), and checks that the wrong password is refused.
+func TestToolsAgainstSecuredBroker(t *testing.T) {
+	keystore, truststore := testTLSFiles(t)
+	addr := startBroker(t, "listeners=SASL_SSL://127.0.0.1:0",
+		"ssl.keystore.type=PEM", "ssl.keystore.location="+keystore,
+		"sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-512",
+		`listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_alice="alice-secret";`,
+		`listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required user_bob="bob-secret";`)
+	client := func(mech, module, user, pass string) string {
+		return writeServerProps(t, "", "security.protocol=SASL_SSL", "sasl.mechanism="+mech,
+			"sasl.jaas.config=org.apache.kafka.common.security."+module+` required username="`+user+`" password="`+pass+`";`,
+			"ssl.truststore.type=PEM", "ssl.truststore.location="+truststore)
+	}
+	plainProps := client("PLAIN", "plain.PlainLoginModule", "alice", "alice-secret")
+	scramProps := client("SCRAM-SHA-512", "scram.ScramLoginModule", "bob", "bob-secret")
+
+	if r := runTool(t, "", "topics", "--bootstrap-server", addr, "--command-config", plainProps, "--create", "--topic", "secure", "--partitions", "1", "--replication-factor", "1"); r.code != 0 {
+		t.Fatalf("topics --create: %v", r)
+	}
+	if r := runTool(t, "", "topics", "--bootstrap-server", addr, "--command-config", scramProps, "--list"); r.code != 0 || !strings.Contains(r.stdout, "secure") {
+		t.Fatalf("topics --list: %v", r)
+	}
+	if r := runTool(t, "one\ntwo\n", "console-producer", "--bootstrap-server", addr, "--topic", "secure", "--producer.config", scramProps); r.code != 0 {
+		t.Fatalf("console-producer: %v", r)
+	}
+	r := runTool(t, "", "console-consumer", "--bootstrap-server", addr, "--topic", "secure", "--from-beginning",
+		"--max-messages", "2", "--group", "secure-g", "--consumer.config", plainProps)
+	if r.code != 0 || r.stdout != "one\ntwo\n" {
+		t.Fatalf("console-consumer: %v", r)
+	}
+	if r := runTool(t, "", "consumer-groups", "--bootstrap-server", addr, "--command-config", scramProps, "--describe", "--group", "secure-g"); r.code != 0 || !strings.Contains(r.stdout, "secure") {
+		t.Fatalf("consumer-groups --describe: %v", r)
+	}
+	// The wrong password, and no SASL at all, are refused.
+	bad := client("PLAIN", "plain.PlainLoginModule", "alice", "wrong")
+	if r := runTool(t, "", "topics", "--bootstrap-server", addr, "--command-config", bad, "--list"); r.code == 0 || strings.Contains(r.stderr, "wrong") || !strings.Contains(r.stderr, "SASL_AUTHENTICATION_FAILED") {
+		t.Fatalf("wrong password: %v", r)
+	}
+	if r := runTool(t, "", "topics", "--bootstrap-server", addr, "--list"); r.code == 0 {
+		t.Fatalf("no credentials: %v", r)
 	}
 }
