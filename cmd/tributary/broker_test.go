@@ -577,3 +577,53 @@ func TestToolsAgainstSecuredBroker(t *testing.T) {
 		t.Fatalf("no credentials: %v", r)
 	}
 }
+
+// TestWorkerAgainstSecuredBroker runs connect-standalone against a
+// SASL_SSL broker with the client settings under producer. and consumer.,
+// as Kafka Connect takes them.
+func TestWorkerAgainstSecuredBroker(t *testing.T) {
+	keystore, truststore := testTLSFiles(t)
+	addr := startBroker(t, "listeners=SASL_SSL://127.0.0.1:0",
+		"ssl.keystore.type=PEM", "ssl.keystore.location="+keystore,
+		"sasl.enabled.mechanisms=SCRAM-SHA-256",
+		`listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required user_connect="connect-secret";`)
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "in.txt"), filepath.Join(dir, "out.txt")
+	if err := os.WriteFile(in, []byte("alpha\nbeta\ngamma\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	worker := []string{"bootstrap.servers=" + addr, "offset.storage.file.filename=" + filepath.Join(dir, "offsets"), "listeners=http://127.0.0.1:0"}
+	for _, p := range []string{"producer.", "consumer.", "admin."} {
+		worker = append(worker, p+"security.protocol=SASL_SSL", p+"sasl.mechanism=SCRAM-SHA-256",
+			p+`sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="connect" password="connect-secret";`,
+			p+"ssl.truststore.location="+truststore)
+	}
+	wf := writeProps(t, filepath.Join(dir, "worker.properties"), worker...)
+	sf := writeProps(t, filepath.Join(dir, "source.properties"), "name=src", "connector.class=FileStreamSource", "file="+in, "topic=secure-lines")
+	kf := writeProps(t, filepath.Join(dir, "sink.properties"), "name=sink", "connector.class=FileStreamSink", "file="+out, "topics=secure-lines")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan toolResult, 1)
+	go func() { done <- runToolCtx(t, ctx, "", "connect-standalone", wf, sf, kf) }()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		data, _ := os.ReadFile(out)
+		if string(data) == "alpha\nbeta\ngamma\n" {
+			break
+		}
+		select {
+		case r := <-done:
+			cancel()
+			t.Fatalf("connect-standalone exited: %v", r)
+		default:
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("sink file %q after 60s; worker: %v", data, <-done)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if r := <-done; r.code != 0 {
+		t.Fatalf("connect-standalone: %v", r)
+	}
+}
