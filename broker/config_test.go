@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"math"
 	"net"
 	"strconv"
 	"strings"
@@ -161,5 +162,28 @@ func TestLocalhostListensOnBothLoopbacks(t *testing.T) {
 		if resp.Brokers[0].Host != "localhost" || int(resp.Brokers[0].Port) != l.port {
 			t.Fatalf("via %s: broker %+v", a, resp.Brokers[0])
 		}
+	}
+}
+
+func TestListenersDefaultToLoopback(t *testing.T) {
+	vals, err := Definitions().Parse(config.FromMap("defaults", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := ParseConfig(vals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Listeners) != 1 || cfg.Listeners[0].Host != "127.0.0.1" || cfg.Listeners[0].SecurityProtocol != "PLAINTEXT" {
+		t.Fatalf("default listeners %+v", cfg.Listeners)
+	}
+	// A listener with port 0 on the default host binds the loopback only.
+	tb := startBroker(t)
+	host, _, _ := strings.Cut(tb.addr, ":")
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		t.Fatalf("bound %s", tb.addr)
+	}
+	if cfg.MaxConnections != math.MaxInt32 || cfg.MaxConnectionsPerIP != math.MaxInt32 || cfg.ConnectionsMaxIdle != 10*time.Minute || cfg.SocketRequestMaxBytes != 104857600 {
+		t.Fatalf("limits %d %d %v %d", cfg.MaxConnections, cfg.MaxConnectionsPerIP, cfg.ConnectionsMaxIdle, cfg.SocketRequestMaxBytes)
 	}
 }

@@ -28,7 +28,10 @@ func startFuzzBroker() *Broker {
 		if err != nil {
 			panic(err)
 		}
-		cfg, err := testConfig(dir, "message.max.bytes=100000")
+		// listeners[0] is PLAINTEXT, listeners[1] SASL_PLAINTEXT.
+		cfg, err := testConfig(dir, append(saslProps("SASL_PLAINTEXT"), "message.max.bytes=100000",
+			"listeners=PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0",
+			"connection.failed.authentication.delay.ms=0")...)
 		if err != nil {
 			panic(err)
 		}
@@ -171,5 +174,52 @@ func FuzzJAAS(f *testing.F) {
 		}
 		jaasUsers(MechanismPlain, s)
 		jaasUsers(MechanismScramSHA256, s)
+	})
+}
+
+// FuzzUnauthenticated feeds two arbitrary frames to a connection of a
+// SASL listener. Unless they authenticate (with alice's password), only
+// ApiVersions, SaslHandshake and SaslAuthenticate may be answered: no
+// other request is handled.
+func FuzzUnauthenticated(f *testing.F) {
+	hs := kmsg.NewPtrSASLHandshakeRequest()
+	hs.Version, hs.Mechanism = 1, "PLAIN"
+	hs0 := kmsg.NewPtrSASLHandshakeRequest()
+	hs0.Mechanism = "SCRAM-SHA-256"
+	auth := kmsg.NewPtrSASLAuthenticateRequest()
+	auth.Version, auth.SASLAuthBytes = 2, []byte("\x00alice\x00guess")
+	md := kmsg.NewPtrMetadataRequest()
+	md.Version, md.AllowAutoTopicCreation = 9, true
+	name := "unauth"
+	md.Topics = []kmsg.MetadataRequestTopic{{Topic: &name}}
+	frame := func(r kmsg.Request) []byte { return formatter.AppendRequest(nil, r, 1)[4:] }
+	f.Add(frame(hs), frame(auth))
+	f.Add(frame(hs0), []byte("n,,n=alice,r=nonce"))
+	f.Add(frame(md), frame(md))
+	f.Add(frame(hs), frame(md))
+	f.Add(frame(produceRequest(9, 1, "unauth", 0, testBatch(1, -1, 0, 0, 5))), []byte{})
+	f.Fuzz(func(t *testing.T, first, second []byte) {
+		b := startFuzzBroker()
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		defer cancel()
+		c := &conn{b: b, nc: nopConn{}, lis: b.listeners[1], log: slog.New(slog.DiscardHandler), ctx: ctx, cancel: cancel}
+		for _, fr := range [][]byte{first, second} {
+			wasAuthed, wasRaw := c.authed, c.saslRaw
+			buf := getBuf(len(fr))
+			copy(buf, fr)
+			p := c.process(buf)
+			if p == nil {
+				return // closed
+			}
+			if !wasAuthed && !wasRaw && p.key != 17 && p.key != 18 && p.key != 36 {
+				t.Fatalf("%s answered before authentication", kmsg.NameForKey(p.key))
+			}
+			if p.wait != nil {
+				p.wait()
+			}
+			if p.closeAfter {
+				return
+			}
+		}
 	})
 }
