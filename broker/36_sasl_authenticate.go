@@ -55,8 +55,7 @@ func (c *conn) saslStep(token []byte) ([]byte, error) {
 	}
 	if done {
 		c.authed = true
-		c.log = c.log.With("user", c.saslExch.user())
-		c.log.Debug("SASL authentication succeeded", "mechanism", c.saslMech)
+		c.log.Debug("SASL authentication succeeded", "mechanism", c.saslMech, "user", c.saslExch.user())
 	}
 	return out, nil
 }

@@ -191,7 +191,7 @@ func (c *conn) readLoop() {
 			case isTimeout(err) && got == 0 && c.inflight.Load() > 0:
 				continue // a long request in progress: not idle
 			case isTimeout(err) && got == 0:
-				c.log.Debug("closing idle connection", "connections.max.idle.ms", idle.Milliseconds(), "inflight", c.inflight.Load())
+				c.log.Debug("closing idle connection", "connections.max.idle.ms", idle.Milliseconds())
 			case isTimeout(err):
 				c.log.Info("closing connection: request frame not received whole within connections.max.idle.ms", "connections.max.idle.ms", idle.Milliseconds())
 			case !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !errors.Is(err, io.ErrUnexpectedEOF):
