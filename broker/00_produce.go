@@ -19,8 +19,9 @@ import (
 //   it is validated (length fields, CRC-32C, record count, size against
 //   max.message.bytes, producer fields) without decompressing it, given
 //   its offsets and appended as it came.
-// * acks=-1 is answered once the batch is fsynced; concurrent produces to
-//   a partition share fsyncs. acks=1 is answered once the batch is in the
+// * acks=-1 is answered once the batch is fsynced; the fsync starts as soon
+//   as the batch is appended, and concurrent produces to a partition share
+//   fsyncs. acks=1 is answered once the batch is in the
 //   page cache (or fsynced, when flush.messages is reached). acks=0 gets
 //   no response; if any partition failed, the connection is closed, as
 //   Kafka does, so the client notices. Other acks: INVALID_REQUIRED_ACKS.
@@ -117,27 +118,25 @@ func handleProduce(b *Broker, c *conn, kreq kmsg.Request) reply {
 		r.closeAfter = failed
 	}
 	if len(syncs) > 0 {
-		syncOne := func(s syncItem) {
-			if err := s.p.log.Sync(s.upTo); err != nil {
-				code, msg := storageError(err)
-				s.rp.ErrorCode, s.rp.BaseOffset = code, -1
-				if req.Version >= 8 {
-					s.rp.ErrorMessage = &msg
+		// The fsyncs start now, while the connection's writer may still
+		// wait for those of earlier requests: each partition's log flushes
+		// as soon as it can, and the flushes that follow cover whatever
+		// was appended meanwhile.
+		var wg sync.WaitGroup
+		for _, s := range syncs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := s.p.log.Sync(s.upTo); err != nil {
+					code, msg := storageError(err)
+					s.rp.ErrorCode, s.rp.BaseOffset = code, -1
+					if req.Version >= 8 {
+						s.rp.ErrorMessage = &msg
+					}
 				}
-			}
+			}()
 		}
-		r.wait = func() {
-			if len(syncs) == 1 {
-				syncOne(syncs[0])
-				return
-			}
-			var wg sync.WaitGroup
-			for _, s := range syncs {
-				wg.Add(1)
-				go func() { defer wg.Done(); syncOne(s) }()
-			}
-			wg.Wait()
-		}
+		r.wait = wg.Wait
 	}
 	return r
 }

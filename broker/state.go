@@ -86,15 +86,20 @@ func readCheckpoint(dir string) map[string]int64 {
 	return out
 }
 
-// writeCheckpoints records every partition's recovery point.
+// writeCheckpoints records every partition's recovery point, after each
+// log has written the index of its active segment up to it (so that
+// recovery after a crash validates only what follows).
 func (b *Broker) writeCheckpoints() error {
 	lines := map[string][]string{}
+	var errs []error
 	for _, t := range b.topics().byName {
 		for _, p := range t.parts {
+			if err := p.log.CheckpointIndex(); err != nil {
+				errs = append(errs, fmt.Errorf("%s-%d: %w", p.topic, p.index, err))
+			}
 			lines[p.logDir] = append(lines[p.logDir], fmt.Sprintf("%s %d %d", p.topic, p.index, p.log.RecoveryPoint()))
 		}
 	}
-	var errs []error
 	for _, dir := range b.cfg.LogDirs {
 		var buf bytes.Buffer
 		fmt.Fprintf(&buf, "0\n%d\n", len(lines[dir]))

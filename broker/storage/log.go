@@ -571,6 +571,61 @@ func (l *Log) snapshotOffsets() []int64 {
 	return offs
 }
 
+// CheckpointIndex writes the active segment's index files as of the
+// recovery point (the entries of batches that start below it), so that
+// recovery after a crash starts validating at the last of them instead of
+// at the start of the segment, and a producer snapshot at the log end. The
+// broker calls it before it records the recovery point. A full disk is
+// reported but does not fail the log.
+func (l *Log) CheckpointIndex() error {
+	l.syncMu.Lock()
+	defer l.syncMu.Unlock()
+	l.mu.Lock()
+	if l.closed || l.failed != nil {
+		l.mu.Unlock()
+		return nil
+	}
+	s := l.active()
+	below := l.flushed.Load() - s.base
+	n := sort.Search(len(s.index), func(i int) bool { return int64(s.index[i].rel) >= below })
+	m := sort.Search(len(s.tindex), func(i int) bool { return int64(s.tindex[i].rel) >= below })
+	index, tindex := encodeIndex(s.index[:n]), encodeTimeIndex(s.tindex[:m])
+	end := s.next
+	var snap []byte
+	if end > s.base {
+		snap = l.producers.encode(end)
+	}
+	l.mu.Unlock()
+	if n == 0 && snap == nil {
+		return nil
+	}
+	// Flushes of sealed segments hold syncMu too, so a segment rolled
+	// meanwhile gets its complete index files after these.
+	if n > 0 {
+		if err := l.writeMetaFile(filepath.Base(s.indexPath()), index); err != nil {
+			return err
+		}
+		if err := l.writeMetaFile(filepath.Base(s.timeIndexPath()), tindex); err != nil {
+			return err
+		}
+	}
+	// A producer snapshot at the log end spares recovery the replay of
+	// the segment's batch headers. (Should the log lose its end in a
+	// crash, the snapshot is dropped on open.)
+	if snap != nil {
+		if err := l.writeMetaFile(segmentName(end, snapshotSuffix), snap); err != nil {
+			return err
+		}
+	}
+	if err := SyncDir(l.dir); err != nil {
+		return err
+	}
+	if snap != nil {
+		l.pruneSnapshots(-1)
+	}
+	return nil
+}
+
 // RetainResult says what a retention pass removed.
 type RetainResult struct {
 	Segments       int

@@ -142,6 +142,7 @@ func (l *Log) recover(cfg Config) error {
 		return nil
 	}
 	window := make([]byte, scanWindow)
+	from0 := from
 	for i := from; i < len(l.segs); i++ {
 		s := l.segs[i]
 		if i > 0 && l.segs[i-1].next != s.base {
@@ -152,7 +153,11 @@ func (l *Log) recover(cfg Config) error {
 			break
 		}
 		start := time.Now()
-		cut, reason, err := s.recoverSegment(s.base, l.opts.Load().IndexIntervalBytes, window)
+		from := int64(0)
+		if i == from0 && cfg.RecoveryPoint > s.base {
+			from = s.resumePoint(cfg.RecoveryPoint)
+		}
+		cut, reason, err := s.recoverSegment(from, l.opts.Load().IndexIntervalBytes, window)
 		if err != nil {
 			return err
 		}
@@ -162,6 +167,13 @@ func (l *Log) recover(cfg Config) error {
 				return fmt.Errorf("truncate %s: %w", s.path, err)
 			}
 			l.removeFrom(i + 1)
+			if i == len(l.segs)-1 {
+				// Index files left by a checkpoint must not describe
+				// what was cut.
+				if err := l.recoveredIndexes(s); err != nil {
+					return err
+				}
+			}
 		}
 		l.log.Debug("recovered segment", "segment", filepath.Base(s.path), "bytes", s.size, "took", time.Since(start))
 		if err := datasync(s.f); err != nil {
@@ -236,14 +248,67 @@ func (s *segment) loadTrusted(interval int64, buf []byte) (bool, error) {
 	return len(s.index) > n, nil
 }
 
-// recoverSegment reads the whole segment, validating each batch (framing,
-// CRC, offsets not below expect) and rebuilding the indexes. At the first
-// bad batch it stops: s.size is where the good data ends, cut the bytes
-// after it, and reason what was wrong.
-func (s *segment) recoverSegment(expect, interval int64, window []byte) (cut int64, reason, err error) {
+// resumePoint finds where validation of the segment holding the recovery
+// point rp may start: the position of the last batch starting below rp
+// that the segment's index file (written by CheckpointIndex) records,
+// once the batch header there is confirmed. The data before it is below
+// the recovery point: durable, and trusted as whole segments below it
+// are. s.index and s.tindex are left holding the entries before that
+// batch, and s.maxTs the largest timestamp they record. It returns 0,
+// with empty indexes, when there is no usable entry.
+func (s *segment) resumePoint(rp int64) int64 {
+	s.loadIndexes()
+	k := sort.Search(len(s.index), func(i int) bool { return s.base+int64(s.index[i].rel) >= rp }) - 1
+	if k >= 0 && s.batchAt(s.index[k]) {
+		e := s.index[k]
+		s.index = s.index[:k]
+		t := sort.Search(len(s.tindex), func(i int) bool { return s.tindex[i].rel >= e.rel })
+		s.tindex = s.tindex[:t]
+		s.maxTs, s.maxTsOffset = -1, -1
+		if t > 0 {
+			s.maxTs, s.maxTsOffset = s.tindex[t-1].ts, s.base+int64(s.tindex[t-1].rel)
+		}
+		return int64(e.pos)
+	}
+	s.index, s.tindex = s.index[:0], s.tindex[:0]
+	s.maxTs, s.maxTsOffset = -1, -1
+	return 0
+}
+
+// batchAt reports whether a whole batch header starting at the index
+// entry's offset lies at its position.
+func (s *segment) batchAt(e indexEntry) bool {
+	var hb [BatchHeaderSize]byte
+	if n, _ := s.f.ReadAt(hb[:], int64(e.pos)); n < BatchHeaderSize {
+		return false
+	}
+	h, _ := ParseHeader(hb[:])
+	return checkFraming(&h, s.size-int64(e.pos)) == nil && h.BaseOffset == s.base+int64(e.rel)
+}
+
+// recoverSegment reads the segment from position from (0, or a batch
+// boundary found by resumePoint), validating each batch (framing, CRC,
+// offsets following on) and rebuilding the indexes. At the first bad
+// batch it stops: s.size is where the good data ends, cut the bytes after
+// it, and reason what was wrong.
+func (s *segment) recoverSegment(from, interval int64, window []byte) (cut int64, reason, err error) {
 	fileSize := s.size
-	s.size, s.next, s.maxTs, s.maxTsOffset = 0, s.base, -1, -1
-	s.index, s.tindex, s.bytesSinceIndex = s.index[:0], s.tindex[:0], 0
+	expect := s.base
+	if from == 0 {
+		s.maxTs, s.maxTsOffset = -1, -1
+		s.index, s.tindex = s.index[:0], s.tindex[:0]
+	} else {
+		var hb [BatchHeaderSize]byte
+		if _, err := s.f.ReadAt(hb[:], from); err != nil {
+			return 0, nil, fmt.Errorf("read %s: %w", s.path, err)
+		}
+		h, _ := ParseHeader(hb[:])
+		expect = h.BaseOffset
+	}
+	s.size, s.next, s.bytesSinceIndex = from, expect, 0
+	if from > 0 {
+		s.bytesSinceIndex = interval // the entry resumePoint started from
+	}
 	winPos, winLen := int64(-1), 0
 	fill := func(pos int64) error {
 		n, err := s.f.ReadAt(window[:min(int64(len(window)), fileSize-pos)], pos)
@@ -254,7 +319,7 @@ func (s *segment) recoverSegment(expect, interval int64, window []byte) (cut int
 		return nil
 	}
 	inWindow := func(pos, n int64) bool { return winPos >= 0 && pos >= winPos && pos+n <= winPos+int64(winLen) }
-	pos := int64(0)
+	pos := from
 	for pos < fileSize {
 		if fileSize-pos < BatchHeaderSize {
 			reason = fmt.Errorf("%d bytes are shorter than a batch header", fileSize-pos)

@@ -105,7 +105,9 @@ func (w *warnCounter) WithGroup(string) slog.Handler                { return w }
 // mode bit 0 chooses the recovery point: 0 validates every segment, 1 only
 // the last one (the others are trusted, as below a recovery point; their
 // .log files are then left alone and only their index files are cut
-// short, as a crash while writing them would).
+// short, as a crash while writing them would). Bit 1 puts the recovery
+// point in the middle of the last segment, whose first half is then
+// trusted too.
 func FuzzRecover(f *testing.F) {
 	f.Add(uint8(0), []byte{})
 	f.Add(uint8(0), []byte{0, 1, 0, 30, 0xff})            // flip a byte of the first segment
@@ -115,6 +117,8 @@ func FuzzRecover(f *testing.F) {
 	f.Add(uint8(1), []byte{3, 0, 0, 12, 0, 1, 2, 0, 0})   // cut a trusted index short, truncate the last segment
 	f.Add(uint8(0), []byte{0, 0, 0, 3, 0x10})             // a base offset: outside the CRC
 	f.Add(uint8(0), []byte{0, 1, 0, 0, 0, 1, 0, 0, 0, 0}) // empty the middle segment
+	f.Add(uint8(2), []byte{0, 0, 0, 40, 0x04})            // resume in the last segment, damage after
+	f.Add(uint8(2), []byte{3, 255, 0, 8, 0})              // resume, its index cut short
 	f.Fuzz(func(t *testing.T, mode uint8, ops []byte) {
 		fx, err := fixtureOnce()
 		if err != nil {
@@ -128,9 +132,34 @@ func FuzzRecover(f *testing.F) {
 		if mode&1 == 1 {
 			trustedSegs = len(fx.segs) - 1
 		}
+		// With mode bit 1 the recovery point is the middle batch of the
+		// last segment: the data before it is trusted (recovery starts at
+		// the last index entry below it), so only the bytes from that
+		// batch on are damaged, and its index files only cut short.
+		rp, trustedBytes := int64(0), 0
+		if mode&2 == 2 {
+			trustedSegs = len(fx.segs) - 1
+			var last []fixtureBatch
+			for _, b := range fx.batches {
+				if b.seg == len(fx.segs)-1 {
+					last = append(last, b)
+				}
+			}
+			mid := last[len(last)/2]
+			rp, trustedBytes = mid.base, int(mid.pos)
+		} else if trustedSegs > 0 {
+			rp, _ = parseSegmentName(fx.segs[trustedSegs], logSuffix)
+		}
 		logName := func(sel byte) string {
 			validated := fx.segs[trustedSegs:]
 			return validated[int(sel)%len(validated)]
+		}
+		// logPos maps a position into the validated part of a segment.
+		logPos := func(name string, pos int) int {
+			if name != fx.segs[len(fx.segs)-1] || trustedBytes == 0 {
+				return pos
+			}
+			return trustedBytes + pos%(len(fx.files[name])-trustedBytes+1)
 		}
 		indexName := func(sel byte, ts bool) string {
 			base, _ := parseSegmentName(fx.segs[int(sel)%len(fx.segs)], logSuffix)
@@ -147,17 +176,19 @@ func FuzzRecover(f *testing.F) {
 			case 0: // flip bits in a segment
 				name := logName(sel)
 				if d := files[name]; len(d) > 0 && val != 0 {
-					d[pos%len(d)] ^= val
+					if p := logPos(name, pos); p < len(d) {
+						d[p] ^= val
+					}
 				}
 			case 1: // truncate a segment
 				name := logName(sel)
-				if d := files[name]; pos < len(d) {
-					files[name] = d[:pos]
+				if d := files[name]; logPos(name, pos) < len(d) {
+					files[name] = d[:logPos(name, pos)]
 				}
 			case 2, 3: // flip bits in or truncate an index
 				name := indexName(sel, val&1 == 1)
 				d := files[name]
-				if trustedSegs > 0 && int(sel)%len(fx.segs) < trustedSegs || kind == 3 {
+				if int(sel)%len(fx.segs) < trustedSegs || trustedBytes > 0 || kind == 3 {
 					if pos < len(d) {
 						files[name] = d[:pos]
 					}
@@ -172,10 +203,6 @@ func FuzzRecover(f *testing.F) {
 			if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
 				t.Fatal(err)
 			}
-		}
-		rp := int64(0)
-		if trustedSegs > 0 {
-			rp, _ = parseSegmentName(fx.segs[trustedSegs], logSuffix)
 		}
 		warns := &warnCounter{}
 		l, err := Open(Config{Dir: dir, Options: fx.opts, RecoveryPoint: rp, Logger: slog.New(warns)})

@@ -2,6 +2,8 @@ package storage
 
 import (
 	"flag"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -28,9 +30,11 @@ func buildLog(tb testing.TB, l *Log, size int64) int64 {
 
 // TestRecoveryTime1GiB measures how long a partition with a 1 GiB log (in
 // one segment, as segment.bytes defaults to 1 GiB) takes to open after a
-// crash: with a recent recovery point checkpoint (everything acknowledged
-// with acks=all was fsynced), and with none (every byte re-validated).
-// It runs with -long:
+// crash: with the recovery point and the index checkpointed at the log end
+// (the broker does both every log.flush.offset.checkpoint.interval.ms),
+// with the recovery point but no index file (the whole segment holding it
+// is validated, as Kafka does), and with no recovery point. It runs with
+// -long:
 //
 //	go test ./broker/storage -run RecoveryTime1GiB -long -v
 func TestRecoveryTime1GiB(t *testing.T) {
@@ -40,24 +44,43 @@ func TestRecoveryTime1GiB(t *testing.T) {
 	dir := t.TempDir()
 	l := openLog(t, dir, Options{}, false, 0)
 	start := time.Now()
-	end := buildLog(t, l, 1<<30)
+	end := buildLog(t, l, 1<<30-16<<20)
+	if err := l.CheckpointIndex(); err != nil {
+		t.Fatal(err)
+	}
+	// A crash some time after the checkpoint: more data, no index for it.
+	more := buildLog(t, l, 16<<20) - end
+	end += more
 	size := l.Size()
+	if l.Segments() != 1 {
+		t.Fatalf("%d segments", l.Segments())
+	}
 	t.Logf("wrote %d MiB (%d records) in %v", size>>20, end, time.Since(start))
-	l.Drop() // a crash: no index files, no producer snapshot
+	l.Drop()
+	index, _ := os.ReadFile(filepath.Join(dir, segmentName(0, indexSuffix)))
 
 	for _, c := range []struct {
-		name string
-		rp   int64
+		name    string
+		rp      int64
+		noIndex bool
 	}{
-		{"recovery point at the log end", end},
-		{"recovery point halfway", end / 2},
-		{"no recovery point", 0},
+		{"recovery point and index checkpointed 16 MiB before the end", end - more, false},
+		{"recovery point 16 MiB before the end, no index file", end - more, true},
+		{"no recovery point", 0, true},
 	} {
+		if c.noIndex {
+			os.Remove(filepath.Join(dir, segmentName(0, indexSuffix)))
+		} else if err := os.WriteFile(filepath.Join(dir, segmentName(0, indexSuffix)), index, 0o644); err != nil {
+			t.Fatal(err)
+		}
 		start := time.Now()
 		l := openLog(t, dir, Options{}, false, c.rp)
 		took := time.Since(start)
 		if l.EndOffset() != end || l.Size() != size {
 			t.Fatalf("%s: recovered end %d size %d, want %d and %d", c.name, l.EndOffset(), l.Size(), end, size)
+		}
+		if got := readAll(t, l, end-more-1); len(got) == 0 {
+			t.Fatalf("%s: nothing read back", c.name)
 		}
 		t.Logf("%s: opened in %v", c.name, took)
 		l.Drop()
