@@ -13,7 +13,12 @@
 // the log is always a prefix of what was written; the indexes are
 // rebuilt. Segments below the recovery point are trusted, as in Kafka:
 // their index files are loaded and only the headers after the last index
-// entry are read. Producer state is then loaded from the newest
+// entry are read. Within the segment holding the recovery point,
+// validation starts at the last batch below it that the segment's index
+// file records (CheckpointIndex writes the active segment's index up to
+// the recovery point, and a producer snapshot, whenever the broker
+// records recovery points), so a crash costs a re-read of what was
+// written since the last checkpoint, not of the whole segment. Producer state is then loaded from the newest
 // snapshot and replayed from the batch headers after it.
 //
 // Append validates one batch (Kafka's magic 2 record batch: length fields,
@@ -69,15 +74,16 @@
 // has 12-byte entries: the largest timestamp so far (8 bytes) and the
 // relative offset (4 bytes) of the batch holding it. All integers are
 // big-endian. Indexes are kept in memory and written, through a temporary
-// file renamed into place, when a segment is rolled and when the log is
-// closed; they are derived data, rebuilt from the .log file whenever they
-// cannot be trusted.
+// file renamed into place, when a segment is rolled, when the log is
+// closed and (the active segment's, up to the recovery point) at each
+// checkpoint; they are derived data, rebuilt from the .log file whenever
+// they cannot be trusted.
 //
 // A .snapshot file holds the idempotent producers' state (epoch and last
 // five batches per producer id) as of its offset, so that retries are
-// recognised after a restart; it is written when a segment is rolled and
-// when the log is closed, through a temporary file renamed into place. The
-// two newest are kept.
+// recognised after a restart; it is written when a segment is rolled, at
+// each checkpoint and when the log is closed, through a temporary file
+// renamed into place. The two newest are kept.
 //
 // Files being written carry a .tmp suffix until renamed; leftovers are
 // removed on Open. Every creation, rename and removal is followed by an
