@@ -317,3 +317,72 @@ func TestLostFlushesDoNotDuplicate(t *testing.T) {
 		t.Fatalf("topic holds %d records, want 2010", len(recs))
 	}
 }
+
+// TestPipelineReusedBatches sends many more batches than the source keeps
+// for reuse, with the JSON converter (whose bytes live in the batch's
+// arena): every record in the topic carries its own value and position, and
+// the sink file is the source file.
+func TestPipelineReusedBatches(t *testing.T) {
+	addr := startKfake(t)
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "in.log"), filepath.Join(dir, "out.txt")
+	const n = 20000
+	want := appendLines(t, in, 0, n)
+	startWorker(t, workerProps(addr, dir, "value.converter=org.apache.kafka.connect.json.JsonConverter"),
+		sourceProps(dir, in, "reuse", "batch.size=100"), sinkProps(dir, out, "reuse"))
+	waitForFile(t, out, want)
+	recs := consumeAll(t, addr, "reuse", n)
+	var pos int
+	for i, r := range recs[:n] {
+		line := fmt.Sprintf("line %06d the quick brown fox", i)
+		pos += len(line) + 1
+		if got, wantV := string(r.Value), `{"schema":{"type":"string","optional":false},"payload":"`+line+`"}`; got != wantV {
+			t.Fatalf("record %d: value %s, want %s", i, got, wantV)
+		}
+		var hp string
+		for _, h := range r.Headers {
+			if h.Key == connect.HeaderPosition {
+				hp = string(h.Value)
+			}
+		}
+		if hp != fmt.Sprint(pos) {
+			t.Fatalf("record %d: position header %q, want %d", i, hp, pos)
+		}
+	}
+}
+
+// BenchmarkPipeline measures the worker's source and sink loops together
+// against kfake (in this process, so its allocations count too): each
+// iteration appends 5000 lines and waits until the sink file has them.
+func BenchmarkPipeline(b *testing.B) {
+	addr := startKfake(b)
+	dir := b.TempDir()
+	in, out := filepath.Join(dir, "in.log"), filepath.Join(dir, "out.txt")
+	appendLines(b, in, 0, 1)
+	startWorker(b, workerProps(addr, dir, "offset.flush.interval.ms=10000"), sourceProps(dir, in, "bench"), sinkProps(dir, out, "bench"))
+	waitFor(b, 30*time.Second, "the first line", func() bool { return fileSize(out) > 0 })
+	size := fileSize(out)
+	const lines = 5000
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		data := appendLines(b, in, 1+i*lines, lines)
+		size += int64(len(data))
+		b.SetBytes(int64(len(data)))
+		deadline := time.Now().Add(60 * time.Second)
+		for fileSize(out) < size {
+			if time.Now().After(deadline) {
+				b.Fatalf("sink file has %d bytes, want %d", fileSize(out), size)
+			}
+			time.Sleep(100 * time.Microsecond)
+		}
+	}
+}
+
+func fileSize(path string) int64 {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}

@@ -106,6 +106,7 @@ func newSinkRunner(t *taskRuntime, task SinkTask) (*sinkRunner, error) {
 		kgo.InstanceID(r.instance),
 		kgo.DisableAutoCommit(),
 		kgo.BlockRebalanceOnPoll(),
+		kgo.WithPools(&fetchPool{}),
 		kgo.OnPartitionsAssigned(r.onAssigned),
 		kgo.OnPartitionsRevoked(r.onRevoked),
 		kgo.OnPartitionsLost(r.onLost),
@@ -283,6 +284,7 @@ func (r *sinkRunner) handle(ctx context.Context, fetches kgo.Fetches) {
 		return
 	}
 	clear(recs) // drop references to the fetched bytes
+	fetches.EachRecord(func(rec *kgo.Record) { rec.Recycle() })
 	r.dirty = true
 	r.t.stats.records.Add(int64(len(recs)))
 	r.t.stats.bytes.Add(nbytes)
@@ -489,4 +491,43 @@ func (r *sinkRunner) forget(parts map[string][]int32) {
 			delete(r.baseline, tp)
 		}
 	}
+}
+
+// fetchPool lends the sink's consumer the record slices and decompression
+// buffers of batches already written, instead of new ones for every fetch.
+// Records go back with Recycle once Put has returned. It is a sync.Pool, so
+// an idle worker lets go of them at the next collections.
+type fetchPool struct {
+	recs sync.Pool // *[]kgo.Record
+	bufs sync.Pool // *[]byte
+}
+
+// GetRecords implements kgo.PoolRecords.
+func (p *fetchPool) GetRecords(n int) []kgo.Record {
+	if s, ok := p.recs.Get().(*[]kgo.Record); ok && cap(*s) >= n {
+		return (*s)[:0]
+	}
+	return make([]kgo.Record, 0, roundPow2(n))
+}
+
+// PutRecords implements kgo.PoolRecords.
+func (p *fetchPool) PutRecords(s []kgo.Record) { p.recs.Put(&s) }
+
+// GetDecompressBytes implements kgo.PoolDecompressBytes.
+func (p *fetchPool) GetDecompressBytes(compressed []byte, _ kgo.CompressionCodecType) []byte {
+	if b, ok := p.bufs.Get().(*[]byte); ok && cap(*b) >= 2*len(compressed) {
+		return (*b)[:0]
+	}
+	return make([]byte, 0, roundPow2(4*len(compressed)))
+}
+
+// PutDecompressBytes implements kgo.PoolDecompressBytes.
+func (p *fetchPool) PutDecompressBytes(b []byte) { p.bufs.Put(&b) }
+
+func roundPow2(n int) int {
+	c := 64
+	for c < n {
+		c <<= 1
+	}
+	return c
 }

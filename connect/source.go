@@ -35,7 +35,14 @@ type sourceRunner struct {
 
 	lastTopic string
 	lastParts int32
+
+	freeMu sync.Mutex // guards free
+	free   []*sourceBatch
 }
+
+// maxFreeBatches bounds the acknowledged batches kept for reuse: about what
+// the producer's buffer holds at the default batch.size.
+const maxFreeBatches = 6
 
 func newSourceRunner(t *taskRuntime, task SourceTask) *sourceRunner {
 	r := &sourceRunner{t: t, w: t.c.w, task: task, keyConv: t.c.spec.keyConv, valConv: t.c.spec.valConv}
@@ -114,16 +121,65 @@ func (r *sourceRunner) finish() {
 
 // sourceBatch is the records of one poll on their way to the cluster. Its
 // slabs hold every record, header and converted byte, so a batch costs a
-// handful of allocations however many records it has.
+// handful of allocations however many records it has; once the cluster has
+// answered for all of them the batch is kept for reuse.
 type sourceBatch struct {
 	r       *sourceRunner
 	seq     uint64
 	krecs   []kgo.Record
 	hdrs    []kgo.RecordHeader
+	arena   []byte
 	pending atomic.Int64
 	failed  atomic.Bool
 	offsets []batchOffset
 	bytes   int64
+}
+
+// newBatch returns an empty batch for n records with room for arenaSize
+// bytes, reusing an acknowledged one when there is one.
+func (r *sourceRunner) newBatch(n, arenaSize int) *sourceBatch {
+	var b *sourceBatch
+	r.freeMu.Lock()
+	if k := len(r.free); k > 0 {
+		b = r.free[k-1]
+		r.free[k-1] = nil
+		r.free = r.free[:k-1]
+	}
+	r.freeMu.Unlock()
+	if b == nil {
+		b = &sourceBatch{r: r}
+	}
+	b.seq = r.w.seq.Add(1)
+	if cap(b.krecs) < n {
+		b.krecs = make([]kgo.Record, n)
+	} else {
+		b.krecs = b.krecs[:n]
+	}
+	if cap(b.hdrs) < 2*n {
+		b.hdrs = make([]kgo.RecordHeader, 0, 2*n)
+	}
+	if cap(b.arena) < arenaSize {
+		b.arena = make([]byte, 0, arenaSize)
+	}
+	return b
+}
+
+// release keeps an acknowledged batch for reuse: the client has let go of
+// its records once their promises were called.
+func (b *sourceBatch) release() {
+	clear(b.krecs)
+	clear(b.hdrs[:cap(b.hdrs)])
+	b.hdrs = b.hdrs[:0]
+	b.arena = b.arena[:0]
+	b.offsets = b.offsets[:0]
+	b.bytes = 0
+	b.failed.Store(false)
+	r := b.r
+	r.freeMu.Lock()
+	if len(r.free) < maxFreeBatches {
+		r.free = append(r.free, b)
+	}
+	r.freeMu.Unlock()
 }
 
 type batchOffset struct {
@@ -148,19 +204,18 @@ func (r *sourceRunner) partitionOf(topic string, sp *SourcePartition) (int32, er
 
 func (r *sourceRunner) send(recs []SourceRecord) error {
 	n := len(recs)
-	b := &sourceBatch{r: r, seq: r.w.seq.Add(1)}
-	b.krecs = make([]kgo.Record, n)
-	b.hdrs = make([]kgo.RecordHeader, 0, 2*n)
-	size := 0
-	for i := range recs {
-		size += len(recs[i].Value)
-	}
 	arenaSize := 20 * n
 	if !r.passValue {
+		size := 0
+		for i := range recs {
+			size += len(recs[i].Value)
+		}
 		arenaSize += size + 64*n
 	}
-	arena := make([]byte, 0, arenaSize)
+	b := r.newBatch(n, arenaSize)
+	arena := b.arena
 	var last *SourcePartition
+	cur := -1 // index in b.offsets of last
 	for i := range recs {
 		rec := &recs[i]
 		kr := &b.krecs[i]
@@ -189,13 +244,14 @@ func (r *sourceRunner) send(recs []SourceRecord) error {
 				kgo.RecordHeader{Key: HeaderPosition, Value: arena[start:len(arena):len(arena)]})
 			kr.Headers = b.hdrs[h : h+2 : h+2]
 			if sp != last {
-				b.noteOffset(r.t.c.spec.name, sp)
+				cur = b.noteOffset(r.t.c.spec.name, sp)
 				last = sp
 			}
-			b.offsets[b.find(sp)].off = SourceOffset{Position: rec.Position, Identity: string(sp.identity)}
+			b.offsets[cur].off.Position = rec.Position
 		}
 		b.bytes += int64(len(rec.Value))
 	}
+	b.arena = arena
 	r.t.stats.records.Add(int64(n))
 	r.t.stats.bytes.Add(b.bytes)
 	b.pending.Store(int64(n))
@@ -216,13 +272,16 @@ func (b *sourceBatch) find(sp *SourcePartition) int {
 	return -1
 }
 
-func (b *sourceBatch) noteOffset(connector string, sp *SourcePartition) {
-	if b.find(sp) >= 0 {
-		return
+// noteOffset returns the index of sp's entry in b.offsets, adding it when
+// it is new.
+func (b *sourceBatch) noteOffset(connector string, sp *SourcePartition) int {
+	if i := b.find(sp); i >= 0 {
+		return i
 	}
 	// Another generation of the same partition key (a rotated file) shares
 	// the stored entry; the later one in the batch wins when both are here.
-	b.offsets = append(b.offsets, batchOffset{key: offsetKey(connector, sp.keyJSON), sp: sp})
+	b.offsets = append(b.offsets, batchOffset{key: offsetKey(connector, sp.keyJSON), sp: sp, off: SourceOffset{Identity: string(sp.identity)}})
+	return len(b.offsets) - 1
 }
 
 func (b *sourceBatch) promise(_ *kgo.Record, err error) {
@@ -240,6 +299,7 @@ func (b *sourceBatch) promise(_ *kgo.Record, err error) {
 		}
 		r.t.stats.acked.Add(int64(len(b.krecs)))
 	}
+	b.release()
 	r.inflight.Done()
 }
 

@@ -138,7 +138,10 @@ func (w *Worker) Start(ctx context.Context) (err error) {
 		kgo.WithLogger(kafkaclient.Logger(w.log)),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()),
 		kgo.ProducerLinger(0),
-		kgo.MaxBufferedRecords(20000),
+		// Five batches of the file source's default size: enough to keep
+		// the producer's requests full while earlier ones are fsynced, and
+		// a bound on the memory held by records not yet acknowledged.
+		kgo.MaxBufferedRecords(10000),
 		kgo.AllowAutoTopicCreation(),
 	}, res.Opts...)
 	w.producer, err = kgo.NewClient(opts...)

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 
 	"github.com/tributary-io/tributary/broker"
@@ -61,9 +64,29 @@ func prefixKeys(err error) error {
 	return errors.Join(out...)
 }
 
+// embeddedMemoryLimit is the Go runtime's soft memory limit for a worker
+// with the bundled broker when GOMEMLIMIT is not set. The live heap of a
+// worker draining a file is some 20-30 MiB; without a limit, collections
+// that fall behind a fast producer on a busy machine let the heap run to
+// three or four times that. The limit makes them catch up instead. It is
+// soft: a process that needs more gets it, at the cost of more collection.
+const embeddedMemoryLimit = 72 << 20
+
+// setMemoryLimit applies embeddedMemoryLimit unless the user chose a limit
+// with GOMEMLIMIT, and says so.
+func setMemoryLimit(log *slog.Logger) {
+	if v, set := os.LookupEnv("GOMEMLIMIT"); set {
+		log.Debug("Go memory limit from GOMEMLIMIT", "GOMEMLIMIT", v)
+		return
+	}
+	debug.SetMemoryLimit(embeddedMemoryLimit)
+	log.Info(fmt.Sprintf("GOMEMLIMIT not set: Go soft memory limit %d MiB for the worker and its bundled broker (set GOMEMLIMIT to change it, e.g. GOMEMLIMIT=off)", embeddedMemoryLimit>>20))
+}
+
 // startEmbeddedBroker starts the bundled broker in this process with the
 // worker file's broker.* keys, and logs its address.
 func startEmbeddedBroker(ctx context.Context, a *app, worker *config.Values, offsetsFile string) (*embeddedBroker, error) {
+	setMemoryLimit(a.log)
 	props := brokerProps(worker, offsetsFile)
 	vals, err := broker.Definitions().Parse(props)
 	if err != nil {
