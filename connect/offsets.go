@@ -33,9 +33,15 @@ import (
 // A file written by Kafka Connect itself (a Java-serialized HashMap of the
 // same JSON keys and values) is read too; it is replaced by the JSON form on
 // the first save.
+//
+// A new offset, and one whose identity changes (a source moved on to
+// another file after a rotation), is saved at once rather than at the next
+// tick: a source that starts again from an offset that names a file it left
+// long ago, or from none, cannot tell which files it read since.
 type OffsetStore struct {
 	path string
 	log  *slog.Logger
+	kick chan struct{} // a save is due now
 
 	mu      sync.Mutex // guards the fields below
 	entries map[string]*offsetEntry
@@ -44,9 +50,10 @@ type OffsetStore struct {
 }
 
 type offsetEntry struct {
-	key   json.RawMessage // canonical JSON of [connector, partition]
-	value json.RawMessage // nil: deleted
-	seq   uint64          // order of the batch that set value
+	key      json.RawMessage // canonical JSON of [connector, partition]
+	value    json.RawMessage // nil: deleted
+	seq      uint64          // order of the batch that set value
+	identity string          // of the stream the value refers to
 }
 
 // OpenOffsetStore reads the offsets file at path. A missing or empty file
@@ -56,7 +63,7 @@ func OpenOffsetStore(path string, log *slog.Logger) (*OffsetStore, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &OffsetStore{path: path, log: log, entries: map[string]*offsetEntry{}}
+	s := &OffsetStore{path: path, log: log, entries: map[string]*offsetEntry{}, kick: make(chan struct{}, 1)}
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		dir := filepath.Dir(path)
@@ -149,7 +156,11 @@ func (s *OffsetStore) add(key, value []byte) error {
 		}
 		value = append([]byte(nil), bytes.TrimSpace(value)...)
 	}
-	s.entries[string(ck)] = &offsetEntry{key: ck, value: value}
+	e := &offsetEntry{key: ck, value: value}
+	if off, err := parseSourceOffset(value); value != nil && err == nil {
+		e.identity = off.Identity
+	}
+	s.entries[string(ck)] = e
 	return nil
 }
 
@@ -256,11 +267,19 @@ func (s *OffsetStore) set(key string, off SourceOffset, seq uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e := s.entries[key]
+	first := e == nil || e.value == nil
 	if e == nil {
 		e = &offsetEntry{key: json.RawMessage(key)}
 		s.entries[key] = e
 	} else if seq <= e.seq && e.seq != 0 {
 		return
+	}
+	if first || e.identity != off.Identity {
+		e.identity = off.Identity
+		select {
+		case s.kick <- struct{}{}:
+		default:
+		}
 	}
 	v := make([]byte, 0, 48+len(off.Identity))
 	v = append(v, `{"position":`...)
@@ -319,7 +338,8 @@ func (s *OffsetStore) Save() error {
 	return nil
 }
 
-// Run saves the offsets every interval until ctx is done, then once more.
+// Run saves the offsets every interval, and when an offset is new or its
+// identity changes, until ctx is done, then once more.
 func (s *OffsetStore) Run(ctx context.Context, interval time.Duration) {
 	if interval <= 0 {
 		interval = time.Minute
@@ -334,9 +354,10 @@ func (s *OffsetStore) Run(ctx context.Context, interval time.Duration) {
 			}
 			return
 		case <-t.C:
-			if err := s.Save(); err != nil {
-				s.log.Error("saving offsets", "err", err)
-			}
+		case <-s.kick:
+		}
+		if err := s.Save(); err != nil {
+			s.log.Error("saving offsets", "err", err)
 		}
 	}
 }

@@ -118,3 +118,39 @@ func TestOffsetStoreSaveAndOrder(t *testing.T) {
 		t.Fatalf("temporary files left: %v", ents)
 	}
 }
+
+// TestOffsetStoreSavesOnNewIdentity: an offset that moves to another file
+// is saved at once, not at the next tick.
+func TestOffsetStoreSavesOnNewIdentity(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "connect.offsets")
+	os.WriteFile(p, []byte(`[{"key":["c",{"filename":"f"}],"value":{"position":5,"identity":"1:2:ab"}}]`), 0o644)
+	s, err := OpenOffsetStore(p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); s.Run(ctx, time.Hour) }()
+	defer func() { cancel(); <-done }()
+	key := offsetKey("c", []byte(`{"filename":"f"}`))
+	s.set(key, SourceOffset{Position: 9, Identity: "1:2:ab"}, 1)
+	s.set(key, SourceOffset{Position: 3, Identity: "1:3:cd"}, 2)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		b, _ := os.ReadFile(p)
+		if strings.Contains(string(b), `{"position":3,"identity":"1:3:cd"}`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not saved on a new identity:\n%s", b)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// The same identity waits for the tick.
+	s.set(key, SourceOffset{Position: 7, Identity: "1:3:cd"}, 3)
+	select {
+	case <-s.kick:
+		t.Fatal("a save was asked for without a new identity")
+	default:
+	}
+}

@@ -635,6 +635,13 @@ func (t *Task) fill() (n int, truncated bool, err error) {
 		if m != t.sigLen || cur != t.sig {
 			return 0, true, nil
 		}
+		// The last bytes may match by chance (lines alike): the first
+		// line must match too.
+		if t.sp != nil && t.sp.Identity() != t.id {
+			if id, ok := t.fullIdentity(t.f, t.id); !ok || id != t.sp.Identity() {
+				return 0, true, nil
+			}
+		}
 	}
 	rest := t.buf[t.off:]
 	nb := make([]byte, len(rest), len(rest)+readChunk)

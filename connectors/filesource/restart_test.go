@@ -257,3 +257,24 @@ func TestStaleOffsetTwoRotations(t *testing.T) {
 	}
 	none(t, task)
 }
+
+// TestTruncationWithSameTail: the file is truncated and written again past
+// the position before the task looks, and the bytes before the position
+// happen to be the same; the first line tells the new content apart.
+func TestTruncationWithSameTail(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "a.log")
+	a := "a1 " + strings.Repeat("x", 20) + "\n"
+	b := "b1\n" + "b2" + strings.Repeat("x", 18) + "\n"
+	if len(a) != len(b) || a[len(a)-16:] != b[len(b)-16:] {
+		t.Fatal("bad test data")
+	}
+	write(t, path, a)
+	task := startTask(t, "file="+path)
+	collect(t, task, 1)
+	os.Truncate(path, 0)
+	write(t, path, b+"b3\n")
+	if got := values(collect(t, task, 3)); fmt.Sprint(got) != "[b1 b2"+strings.Repeat("x", 18)+" b3]" {
+		t.Fatalf("got %q", got)
+	}
+}
