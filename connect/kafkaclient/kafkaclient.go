@@ -7,6 +7,11 @@
 // translated (or rejected with an error naming the key and value); keys that
 // have no meaning for franz-go, such as key.serializer, are accepted and
 // returned as ignored so the caller can say so once.
+//
+// security.protocol, sasl.mechanism, sasl.jaas.config and the ssl.* keys
+// reach TLS and SASL (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512) brokers; see
+// security.go. A missing credential is an error only in a full client
+// configuration, one naming bootstrap.servers.
 package kafkaclient
 
 import (
