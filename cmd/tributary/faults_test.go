@@ -230,7 +230,8 @@ func TestFaultSinkReadOnly(t *testing.T) {
 }
 
 // TestFaultSourceFile: under a running worker the source file's folder is
-// removed, then the file is replaced by a folder. Each time the worker
+// removed, then the file is replaced by a folder, then (not as root) by a
+// file that cannot be read. Each time the worker
 // logs what is wrong, naming the path, keeps running, and delivers the
 // lines of the file that comes back; nothing is lost or doubled.
 func TestFaultSourceFile(t *testing.T) {
@@ -259,6 +260,18 @@ func TestFaultSourceFile(t *testing.T) {
 	os.Remove(in)
 	want = append(want, csAppend(t, in, 350, 100)...)
 	csWaitFile(t, p, out, want)
+
+	// A new file that cannot be read (permissions do not bite as root;
+	// connectors/filesource TestPermissionDenied covers it with a hook).
+	if os.Getuid() != 0 {
+		os.Rename(in, in+".2")
+		want = append(want, csAppend(t, in, 450, 20)...)
+		os.Chmod(in, 0)
+		waitLog(t, p, "cannot open "+in+": permission denied")
+		os.Chmod(in, 0o644)
+		want = append(want, csAppend(t, in, 470, 20)...)
+		csWaitFile(t, p, out, want)
+	}
 
 	if code := p.stop(t); code != 0 {
 		t.Fatalf("exit %d:\n%s", code, p.stderr.String())
