@@ -64,23 +64,34 @@ func prefixKeys(err error) error {
 	return errors.Join(out...)
 }
 
-// embeddedMemoryLimit is the Go runtime's soft memory limit for a worker
-// with the bundled broker when GOMEMLIMIT is not set. The live heap of a
-// worker draining a file is some 20-30 MiB; without a limit, collections
+// The Go runtime's garbage collector settings for a worker with the
+// bundled broker, when GOMEMLIMIT and GOGC are not set. The live heap of a
+// worker draining a file is some 20-30 MiB. Without a limit, collections
 // that fall behind a fast producer on a busy machine let the heap run to
-// three or four times that. The limit makes them catch up instead. It is
-// soft: a process that needs more gets it, at the cost of more collection.
-const embeddedMemoryLimit = 72 << 20
+// three or four times that; the soft limit makes them catch up instead (a
+// process that needs more still gets it, at the cost of more collection).
+// Under the limit, collecting at three times the live heap rather than two
+// saves about a tenth of a drain's CPU.
+const (
+	embeddedMemoryLimit = 72 << 20
+	embeddedGCPercent   = 200
+)
 
-// setMemoryLimit applies embeddedMemoryLimit unless the user chose a limit
-// with GOMEMLIMIT, and says so.
+// setMemoryLimit applies the settings above for what the user did not set
+// with GOMEMLIMIT and GOGC, and says so.
 func setMemoryLimit(log *slog.Logger) {
-	if v, set := os.LookupEnv("GOMEMLIMIT"); set {
-		log.Debug("Go memory limit from GOMEMLIMIT", "GOMEMLIMIT", v)
-		return
+	var set []string
+	if _, ok := os.LookupEnv("GOMEMLIMIT"); !ok {
+		debug.SetMemoryLimit(embeddedMemoryLimit)
+		set = append(set, fmt.Sprintf("soft memory limit %d MiB", embeddedMemoryLimit>>20))
 	}
-	debug.SetMemoryLimit(embeddedMemoryLimit)
-	log.Info(fmt.Sprintf("GOMEMLIMIT not set: Go soft memory limit %d MiB for the worker and its bundled broker (set GOMEMLIMIT to change it, e.g. GOMEMLIMIT=off)", embeddedMemoryLimit>>20))
+	if _, ok := os.LookupEnv("GOGC"); !ok {
+		debug.SetGCPercent(embeddedGCPercent)
+		set = append(set, fmt.Sprintf("GC at %d%% heap growth", embeddedGCPercent))
+	}
+	if len(set) > 0 {
+		log.Info("Go runtime for the worker and its bundled broker: " + strings.Join(set, ", ") + " (GOMEMLIMIT and GOGC override them)")
+	}
 }
 
 // startEmbeddedBroker starts the bundled broker in this process with the
