@@ -146,13 +146,13 @@ func (b *bench) runAll(ctx context.Context) {
 	if drErr != nil {
 		b.fail("drain", drErr)
 	} else {
-		b.logf("drain: %v, peak RSS %s", dr.dur.Round(time.Millisecond), mib(dr.peak))
+		b.logf("drain: %v, peak RSS %s, CPU %v", dr.dur.Round(time.Millisecond), mib(dr.peak), dr.cpu.Round(time.Millisecond))
 	}
-	var kcatTime time.Duration
+	var kcatTime, kcatCPU time.Duration
 	var kcatErr error
 	if b.kcat != "" {
 		b.logf("kcat pipeline")
-		kcatTime, kcatErr = b.kcatPipeline(ctx, src)
+		kcatTime, kcatCPU, kcatErr = b.kcatPipeline(ctx, src)
 		if kcatErr != nil {
 			b.fail("kcat pipeline", kcatErr)
 		}
@@ -174,6 +174,18 @@ func (b *bench) runAll(ctx context.Context) {
 		if drErr == nil && kcatErr == nil {
 			x := dr.dur.Seconds() / kcatTime.Seconds()
 			r.ratio, r.met = ratio(x), yes(x < 1)
+		}
+	}
+	b.table.add(r)
+	r = row{figure: linesName + "-line drain, CPU time (user + system) vs the kcat pipeline's", target: "—", met: "—"}
+	r.result = cell(dr.cpu, drErr, secs)
+	switch {
+	case b.kcat == "":
+		r.baseline = "kcat not installed"
+	default:
+		r.baseline = "kcat -P, kcat -C and broker " + cell(kcatCPU, kcatErr, secs)
+		if drErr == nil && kcatErr == nil {
+			r.ratio = ratio(dr.cpu.Seconds() / kcatCPU.Seconds())
 		}
 	}
 	b.table.add(r)
@@ -285,7 +297,8 @@ func (b *bench) cat(ctx context.Context, src string) (time.Duration, error) {
 
 type drainResult struct {
 	dur  time.Duration
-	peak int64 // VmHWM of the worker
+	peak int64         // VmHWM of the worker
+	cpu  time.Duration // user and system time of the worker
 }
 
 // workerFiles writes a worker file for the bundled broker on a free port
@@ -347,6 +360,9 @@ func (b *bench) drain(ctx context.Context, src, name string) (drainResult, error
 	if res.peak, err = procStatus(p.pid(), "VmHWM"); err != nil {
 		return res, err
 	}
+	if res.cpu, err = procCPU(p.pid()); err != nil {
+		return res, err
+	}
 	if err := p.stop(time.Minute); err != nil {
 		return res, err
 	}
@@ -386,6 +402,13 @@ func (b *bench) startBroker(ctx context.Context, dir string) (*proc, string, err
 // runTool runs a command to completion, its standard output into out (nil:
 // kept and returned).
 func runTool(ctx context.Context, out io.Writer, name string, args ...string) (string, error) {
+	s, _, err := runToolCPU(ctx, out, name, args...)
+	return s, err
+}
+
+// runToolCPU is runTool that also returns the CPU time (user and system)
+// the command used.
+func runToolCPU(ctx context.Context, out io.Writer, name string, args ...string) (string, time.Duration, error) {
 	cmd := exec.CommandContext(ctx, name, args...)
 	var buf lockedBuffer
 	var errb lockedBuffer
@@ -395,49 +418,61 @@ func runTool(ctx context.Context, out io.Writer, name string, args ...string) (s
 	}
 	cmd.Stderr = &errb
 	if err := cmd.Run(); err != nil {
-		return buf.String(), fmt.Errorf("%s %s: %w\n%s", filepath.Base(name), strings.Join(args, " "), err, tail(errb.String(), 2000))
+		return buf.String(), 0, fmt.Errorf("%s %s: %w\n%s", filepath.Base(name), strings.Join(args, " "), err, tail(errb.String(), 2000))
 	}
-	return buf.String(), nil
+	return buf.String(), cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), nil
 }
 
 // kcatPipeline times `kcat -P -l src` into a fresh `tributary broker` and
 // then `kcat -C -e > dst` of the same topic.
-func (b *bench) kcatPipeline(ctx context.Context, src string) (time.Duration, error) {
+func (b *bench) kcatPipeline(ctx context.Context, src string) (time.Duration, time.Duration, error) {
 	dir, err := b.dir("kcat")
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer b.removeDir(dir)
 	p, addr, err := b.startBroker(ctx, dir)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer p.stop(time.Minute)
 	if _, err := runTool(ctx, nil, b.bin, "topics", "--bootstrap-server", addr, "--create", "--topic", "access-log", "--partitions", "1", "--replication-factor", "1"); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	dst := filepath.Join(dir, "kcat.out")
 	out, err := os.Create(dst)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer out.Close()
-	t0 := time.Now()
-	if _, err := runTool(ctx, nil, b.kcat, "-P", "-b", addr, "-t", "access-log", "-l", src); err != nil {
-		return 0, err
+	brokerCPU0, err := procCPU(p.pid())
+	if err != nil {
+		return 0, 0, err
 	}
-	if _, err := runTool(ctx, out, b.kcat, "-C", "-b", addr, "-t", "access-log", "-o", "beginning", "-e", "-q"); err != nil {
-		return 0, err
+	t0 := time.Now()
+	_, pCPU, err := runToolCPU(ctx, nil, b.kcat, "-P", "-b", addr, "-t", "access-log", "-l", src)
+	if err != nil {
+		return 0, 0, err
+	}
+	_, cCPU, err := runToolCPU(ctx, out, b.kcat, "-C", "-b", addr, "-t", "access-log", "-o", "beginning", "-e", "-q")
+	if err != nil {
+		return 0, 0, err
 	}
 	d := time.Since(t0)
+	brokerCPU, err := procCPU(p.pid())
+	if err != nil {
+		return 0, 0, err
+	}
+	cpu := pCPU + cCPU + brokerCPU - brokerCPU0
 	if err := out.Close(); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	if err := sameFile(src, dst); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	b.logf("kcat pipeline: %v", d.Round(time.Millisecond))
-	return d, nil
+	b.logf("kcat pipeline: %v, CPU %v (kcat -P %v, kcat -C %v, broker %v)", d.Round(time.Millisecond), cpu.Round(time.Millisecond),
+		pCPU.Round(time.Millisecond), cCPU.Round(time.Millisecond), (brokerCPU - brokerCPU0).Round(time.Millisecond))
+	return d, cpu, nil
 }
 
 // idleAndLatency starts a worker on an empty source file, waits for its RSS

@@ -50,6 +50,7 @@ func TestQuick(t *testing.T) {
 	}{
 		{"20,000-line drain, file → topic → file", true, false},
 		{"20,000-line drain vs the kcat pipeline", true, true},
+		{"20,000-line drain, CPU time (user + system) vs the kcat pipeline's", true, true},
 		{"append → sink latency at 1,000 lines/s", false, false},
 		{"append → sink latency at 50,000 lines/s", false, false},
 		{"broker produce, 20,000 × 200 B, acks=all", true, false},
