@@ -120,8 +120,9 @@ type Log struct {
 	opts atomic.Pointer[Options]
 
 	// syncMu serialises flushes (and with them retention and Close); it
-	// is taken before mu. Segment.synced belongs to it.
-	syncMu sync.Mutex
+	// is taken before mu. Segment.synced and checkpointed belong to it.
+	syncMu       sync.Mutex
+	checkpointed int64 // the log end at the last CheckpointIndex that wrote files
 
 	// mu serialises writers: Append, roll, retention, Close. The fields
 	// below it belong to it.
@@ -586,6 +587,10 @@ func (l *Log) CheckpointIndex() error {
 		return nil
 	}
 	s := l.active()
+	if s.next == l.checkpointed {
+		l.mu.Unlock()
+		return nil // nothing appended since the last checkpoint
+	}
 	below := l.flushed.Load() - s.base
 	n := sort.Search(len(s.index), func(i int) bool { return int64(s.index[i].rel) >= below })
 	m := sort.Search(len(s.tindex), func(i int) bool { return int64(s.tindex[i].rel) >= below })
@@ -623,6 +628,7 @@ func (l *Log) CheckpointIndex() error {
 	if snap != nil {
 		l.pruneSnapshots(-1)
 	}
+	l.checkpointed = end
 	return nil
 }
 
