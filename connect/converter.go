@@ -112,7 +112,7 @@ func (c jsonConverter) ToConnect(b []byte) ([]byte, error) {
 		}
 		return jsonToConnect(payload)
 	}
-	if s, ok := plainJSONString(bytes.TrimSpace(b)); ok {
+	if s, ok := plainJSONString(trimJSONSpace(b)); ok {
 		return s, nil
 	}
 	return jsonToConnect(b)
@@ -130,13 +130,21 @@ func plainJSONString(p []byte) ([]byte, bool) {
 			return nil, false
 		}
 	}
-	return s, true
+	// Invalid UTF-8 takes the general path, which replaces each bad byte.
+	return s, utf8.Valid(s)
+}
+
+// trimJSONSpace cuts JSON's whitespace (space, tab, CR, LF) from both ends;
+// other spaces, such as a vertical tab or U+00A0, are not JSON's and stay,
+// for the parser to refuse.
+func trimJSONSpace(b []byte) []byte {
+	return bytes.Trim(b, " \t\r\n")
 }
 
 // jsonToConnect converts one JSON value: a string to its content, null to
 // nil, anything else to its compact JSON text.
 func jsonToConnect(raw []byte) ([]byte, error) {
-	raw = bytes.TrimSpace(raw)
+	raw = trimJSONSpace(raw)
 	if len(raw) == 0 {
 		return nil, errors.New("converting bytes to JSON: empty payload")
 	}

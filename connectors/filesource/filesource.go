@@ -569,6 +569,12 @@ func (t *Task) emit() []connect.SourceRecord {
 		t.sp = connect.NewSourcePartition(t.key, id)
 	}
 	recs := t.recs[:0]
+	if recs == nil && t.off < len(t.buf) {
+		// Sized once for the complete lines buffered (counting newlines
+		// is far cheaper than growing the slice by doubling).
+		n := bytes.Count(t.buf[t.off:], []byte{'\n'})
+		recs = make([]connect.SourceRecord, 0, min(t.batch, n+1))
+	}
 	base := t.pos - int64(len(t.buf)) // file offset of buf[0]
 	for len(recs) < t.batch && t.off < len(t.buf) {
 		rest := t.buf[t.off:]
