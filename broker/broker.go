@@ -173,7 +173,7 @@ func (b *Broker) start(ctx context.Context) error {
 		OffsetsRetentionCheckInterval: b.cfg.OffsetsRetentionCheck,
 		MaxMetadataSize:               b.cfg.OffsetMetadataMaxBytes,
 		Topics:                        b,
-		Logger:                        b.log.With("component", "group"),
+		Logger:                        b.log.With("module", "group"),
 	})
 	if err != nil {
 		return fmt.Errorf("group coordinator: %w", err)
