@@ -7,9 +7,11 @@
 // Open loads a partition folder. If the broker was not shut down cleanly,
 // the segment holding the recovery point (the offset below which every
 // record was known to be fsynced) and all later segments are read back:
-// each batch's framing and CRC are checked, the log is truncated at the
-// first torn or corrupt batch (the warning says how many bytes went), and
-// at a segment that does not start where the one before it ends, so that
+// each batch's framing and CRC are checked, and that its base offset
+// follows on from the batch before (the log has no gaps). The log is
+// truncated at the first torn or corrupt batch (the warning says how many
+// bytes went), and at a segment that does not start where the one before
+// it ends, so that
 // the log is always a prefix of what was written; the indexes are
 // rebuilt. Segments below the recovery point are trusted, as in Kafka:
 // their index files are loaded and only the headers after the last index
