@@ -11,9 +11,8 @@
 // follows on from the batch before (the log has no gaps). The log is
 // truncated at the first torn or corrupt batch (the warning says how many
 // bytes went), and at a segment that does not start where the one before
-// it ends, so that
-// the log is always a prefix of what was written; the indexes are
-// rebuilt. Segments below the recovery point are trusted, as in Kafka:
+// it ends, so that the log is always a prefix of what was written; the
+// indexes are rebuilt. Segments below the recovery point are trusted, as in Kafka:
 // their index files are loaded and only the headers after the last index
 // entry are read. Within the segment holding the recovery point,
 // validation starts at the last batch below it that the segment's index
