@@ -19,10 +19,10 @@ import (
 //   it is validated (length fields, CRC-32C, record count, size against
 //   max.message.bytes, producer fields) without decompressing it, given
 //   its offsets and appended as it came.
-// * acks=-1 is answered once the batch is fsynced; the fsync starts as soon
-//   as the batch is appended, and concurrent produces to a partition share
-//   fsyncs. acks=1 is answered once the batch is in the
-//   page cache (or fsynced, when flush.messages is reached). acks=0 gets
+// * acks=-1 and acks=1 are answered once the batch is written to the log
+//   file (the page cache), as in Kafka; when flush.messages is reached the
+//   answer waits for an fsync, which starts as soon as the batch is
+//   appended (concurrent produces to a partition share fsyncs). acks=0 gets
 //   no response; if any partition failed, the connection is closed, as
 //   Kafka does, so the client notices. Other acks: INVALID_REQUIRED_ACKS.
 // * Idempotent batches have their sequence checked per producer id and
@@ -106,7 +106,7 @@ func handleProduce(b *Broker, c *conn, kreq kmsg.Request) reply {
 			if !res.Duplicate {
 				p.notify()
 			}
-			if req.Acks == -1 || res.FlushDue {
+			if res.FlushDue {
 				syncs = append(syncs, syncItem{p, res.LastOffset + 1, rp})
 			}
 		}

@@ -31,10 +31,14 @@
 // ignores case), so a name can never leave the log dir; group ids are
 // stored inside the offsets log, never used as paths.
 //
-// Durability goes beyond what a single Kafka node offers: a produce with
-// acks=all is answered only once its data is fsynced (concurrent produces
-// share fsyncs), and after a crash the log is validated and truncated to
-// its last whole batch, so every acknowledged record survives kill -9.
+// Durability follows Kafka's flush policy: a produce with acks=1 or
+// acks=all is answered once its batch is written to the partition's log
+// file, so every acknowledged record survives kill -9 of the broker; it is
+// fsynced when flush.messages or flush.ms asks for it (concurrent produces
+// share fsyncs, and such a produce is answered only after its fsync), when
+// a segment rolls and at shutdown. log.flush.interval.messages=1 makes
+// every acknowledged record survive a power loss too. After a crash the log
+// is validated and truncated to its last whole batch.
 //
 // Tributary-specific behaviour a Kafka user might not expect:
 //   - replication factor 1 only; this broker leads every partition, with

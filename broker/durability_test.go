@@ -465,7 +465,8 @@ func copyDir(t *testing.T, src, dst string) {
 // the index the broker wrote with it, and finds every record, including
 // those appended after the checkpoint and a torn batch at the end.
 func TestCrashRecoveryFromCheckpoint(t *testing.T) {
-	tb := startBroker(t, "log.flush.offset.checkpoint.interval.ms=50")
+	// Every produce is fsynced, so the recovery point follows the end.
+	tb := startBroker(t, "log.flush.offset.checkpoint.interval.ms=50", "log.flush.interval.messages=1")
 	createTopic(t, tb.addr, "ckpt", 1, nil)
 	c := dialRaw(t, tb.addr)
 	produce := func(n int) {
