@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/tributary-io/tributary/config"
 )
 
 var (
@@ -168,8 +170,8 @@ func FuzzJAAS(f *testing.F) {
 	f.Add(`ScramLoginModule required user_a="b \"c\" \\ d" user_e=f;`)
 	f.Add(`X optional a=;`)
 	f.Fuzz(func(t *testing.T, s string) {
-		e, err := parseJAAS(s)
-		if err == nil && (e.module == "" || e.options == nil) {
+		e, err := config.ParseJAAS(s)
+		if err == nil && (e.Module == "" || e.Options == nil) {
 			t.Fatalf("%q parsed to %+v", s, e)
 		}
 		jaasUsers(MechanismPlain, s)

@@ -15,6 +15,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/tributary-io/tributary/config"
 )
 
 // SASL authentication on SASL_PLAINTEXT and SASL_SSL listeners.
@@ -348,99 +350,22 @@ func (s *scramExchange) clientFinal(msg string) ([]byte, bool, error) {
 	return []byte("v=" + base64.StdEncoding.EncodeToString(serverSig)), true, nil
 }
 
-// JAAS configuration, as Kafka reads sasl.jaas.config:
-//
-//	org.apache.kafka.common.security.plain.PlainLoginModule required
-//	    username="admin" password="admin-secret" user_alice="alice-secret";
-//
-// One login module entry: a class name, a control flag, options as
-// key=value (values quoted with "..." may hold spaces, \" and \\), and a
-// closing semicolon.
-type jaasEntry struct {
-	module  string
-	flag    string
-	options map[string]string
-}
-
-func parseJAAS(s string) (jaasEntry, error) {
-	var e jaasEntry
-	toks, err := jaasTokens(s)
-	if err != nil {
-		return e, err
-	}
-	if len(toks) < 3 || toks[len(toks)-1] != ";" {
-		return e, errors.New("is not a JAAS entry (LoginModule flag key=\"value\" ... ;)")
-	}
-	e.module, e.flag = toks[0], toks[1]
-	switch e.flag {
-	case "required", "requisite", "sufficient", "optional":
-	default:
-		return e, fmt.Errorf("has control flag %q; want required, requisite, sufficient or optional", e.flag)
-	}
-	e.options = map[string]string{}
-	rest := toks[2 : len(toks)-1]
-	for i := 0; i < len(rest); i += 3 {
-		if i+2 >= len(rest) || rest[i+1] != "=" {
-			return e, fmt.Errorf("has option %q without a value", rest[i])
-		}
-		e.options[rest[i]] = rest[i+2]
-	}
-	return e, nil
-}
-
-// jaasTokens splits a JAAS entry into words, "=", ";" and quoted values.
-func jaasTokens(s string) ([]string, error) {
-	var toks []string
-	for i := 0; i < len(s); {
-		c := s[i]
-		switch {
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
-			i++
-		case c == '=' || c == ';':
-			toks = append(toks, string(c))
-			i++
-		case c == '"':
-			var b strings.Builder
-			i++
-			for ; i < len(s) && s[i] != '"'; i++ {
-				if s[i] == '\\' && i+1 < len(s) {
-					i++
-				}
-				b.WriteByte(s[i])
-			}
-			if i >= len(s) {
-				return nil, errors.New("has an unterminated quoted value")
-			}
-			i++
-			toks = append(toks, b.String())
-		default:
-			j := i
-			for j < len(s) && !strings.ContainsRune(" \t\r\n=;\"", rune(s[j])) {
-				j++
-			}
-			toks = append(toks, s[i:j])
-			i = j
-		}
-	}
-	return toks, nil
-}
-
 // jaasUsers reads the user_NAME="password" options of a broker's JAAS
 // entry for mech, checking that the login module fits the mechanism.
 func jaasUsers(mech, jaas string) (map[string]string, error) {
-	e, err := parseJAAS(jaas)
+	e, err := config.ParseJAAS(jaas)
 	if err != nil {
 		return nil, err
 	}
-	module := e.module[strings.LastIndexByte(e.module, '.')+1:]
+	module := e.Module[strings.LastIndexByte(e.Module, '.')+1:]
 	switch {
 	case mech == MechanismPlain && module != "PlainLoginModule":
-		return nil, fmt.Errorf("uses %s; PLAIN takes org.apache.kafka.common.security.plain.PlainLoginModule", e.module)
+		return nil, fmt.Errorf("uses %s; PLAIN takes org.apache.kafka.common.security.plain.PlainLoginModule", e.Module)
 	case mech != MechanismPlain && module != "ScramLoginModule":
-		return nil, fmt.Errorf("uses %s; %s takes org.apache.kafka.common.security.scram.ScramLoginModule", e.module, mech)
+		return nil, fmt.Errorf("uses %s; %s takes org.apache.kafka.common.security.scram.ScramLoginModule", e.Module, mech)
 	}
 	users := map[string]string{}
-	for k, v := range e.options {
+	for k, v := range e.Options {
 		if name, ok := strings.CutPrefix(k, "user_"); ok && name != "" {
 			users[name] = v
 		}

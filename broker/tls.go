@@ -1,14 +1,13 @@
 package broker
 
 import (
-	"bytes"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
+
+	"github.com/tributary-io/tributary/config"
 )
 
 // TLS on SSL and SASL_SSL listeners.
@@ -48,7 +47,7 @@ func buildTLS(s tlsSettings) (*tls.Config, error) {
 		}
 		certPEM, keyPEM = []byte(s.keystoreChain), []byte(s.keystoreKey)
 	case s.keystoreLocation != "":
-		data, err := readStore("ssl.keystore.location", s.keystoreLocation, s.keystoreType)
+		data, err := config.ReadPEMFile("ssl.keystore.location", s.keystoreLocation)
 		if err != nil {
 			return nil, err
 		}
@@ -56,7 +55,7 @@ func buildTLS(s tlsSettings) (*tls.Config, error) {
 	default:
 		return nil, errors.New("an SSL listener needs a key and certificate: set ssl.keystore.location (a PEM file with both) or ssl.keystore.certificate.chain and ssl.keystore.key")
 	}
-	if encryptedKey(keyPEM) {
+	if config.EncryptedPEMKey(keyPEM) {
 		return nil, errors.New("ssl.keystore.key: the private key is encrypted; give an unencrypted PEM key (openssl pkcs8 -topk8 -nocrypt)")
 	}
 	cert, err := tls.X509KeyPair(certPEM, keyPEM)
@@ -70,7 +69,7 @@ func buildTLS(s tlsSettings) (*tls.Config, error) {
 	case s.truststoreCerts != "":
 		trust = []byte(s.truststoreCerts)
 	case s.truststoreLocation != "":
-		if trust, err = readStore("ssl.truststore.location", s.truststoreLocation, s.truststoreType); err != nil {
+		if trust, err = config.ReadPEMFile("ssl.truststore.location", s.truststoreLocation); err != nil {
 			return nil, err
 		}
 	}
@@ -113,33 +112,4 @@ func buildTLS(s tlsSettings) (*tls.Config, error) {
 		}
 	}
 	return cfg, nil
-}
-
-// readStore reads a PEM key or trust store file.
-func readStore(key, path, storeType string) ([]byte, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", key, err)
-	}
-	if !bytes.Contains(data, []byte("-----BEGIN ")) {
-		t := storeType
-		if t == "" || strings.EqualFold(t, "PEM") {
-			t = "binary"
-		}
-		return nil, fmt.Errorf("%s: %s is a %s store, not PEM; this broker reads PEM only: convert it (keytool -importkeystore -deststoretype PKCS12, then openssl pkcs12 -nodes) and set the type to PEM", key, path, t)
-	}
-	return data, nil
-}
-
-func encryptedKey(data []byte) bool {
-	for {
-		var b *pem.Block
-		b, data = pem.Decode(data)
-		if b == nil {
-			return false
-		}
-		if b.Type == "ENCRYPTED PRIVATE KEY" || b.Headers["Proc-Type"] == "4,ENCRYPTED" {
-			return true
-		}
-	}
 }

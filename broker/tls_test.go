@@ -226,7 +226,7 @@ func TestTLSConfigErrors(t *testing.T) {
 		want  string
 	}{
 		{[]string{"listeners=SSL://127.0.0.1:0"}, "needs a key and certificate"},
-		{[]string{"listeners=SSL://127.0.0.1:0", "ssl.keystore.location=" + jks}, "JKS store, not PEM"},
+		{[]string{"listeners=SSL://127.0.0.1:0", "ssl.keystore.location=" + jks}, "is not PEM"},
 		{[]string{"listeners=SSL://127.0.0.1:0", "ssl.keystore.location=" + enc}, "encrypted"},
 		{[]string{"listeners=SSL://127.0.0.1:0", "ssl.keystore.location=" + filepath.Join(dir, "missing.pem")}, "no such file"},
 		{[]string{"listeners=SSL://127.0.0.1:0", "ssl.keystore.certificate.chain=" + string(pki.serverCert)}, "must be set together"},

@@ -1,19 +1,18 @@
 package kafkaclient
 
 import (
-	"bytes"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sasl"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
+
+	"github.com/tributary-io/tributary/config"
 )
 
 // Security settings, with the Java client's names:
@@ -113,7 +112,7 @@ func clientTLS(props map[string]string) (*tls.Config, error) {
 		trust = []byte(get("ssl.truststore.certificates"))
 	case get("ssl.truststore.location") != "":
 		var err error
-		if trust, err = readPEMStore("ssl.truststore.location", get("ssl.truststore.location")); err != nil {
+		if trust, err = config.ReadPEMFile("ssl.truststore.location", get("ssl.truststore.location")); err != nil {
 			return nil, err
 		}
 	}
@@ -131,14 +130,14 @@ func clientTLS(props map[string]string) (*tls.Config, error) {
 			return nil, errors.New("ssl.keystore.certificate.chain and ssl.keystore.key must be set together")
 		}
 	case get("ssl.keystore.location") != "":
-		data, err := readPEMStore("ssl.keystore.location", get("ssl.keystore.location"))
+		data, err := config.ReadPEMFile("ssl.keystore.location", get("ssl.keystore.location"))
 		if err != nil {
 			return nil, err
 		}
 		certPEM, keyPEM = data, data
 	}
 	if certPEM != nil {
-		if encryptedPEMKey(keyPEM) {
+		if config.EncryptedPEMKey(keyPEM) {
 			return nil, errors.New("ssl.keystore: the private key is encrypted; give an unencrypted PEM key (openssl pkcs8 -topk8 -nocrypt)")
 		}
 		cert, err := tls.X509KeyPair(certPEM, keyPEM)
@@ -167,30 +166,6 @@ func clientTLS(props map[string]string) (*tls.Config, error) {
 	return cfg, nil
 }
 
-func readPEMStore(key, path string) ([]byte, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", key, err)
-	}
-	if !bytes.Contains(data, []byte("-----BEGIN ")) {
-		return nil, fmt.Errorf("%s: %s is not PEM; only PEM stores are read: convert a JKS or PKCS12 store (keytool -importkeystore -deststoretype PKCS12, then openssl pkcs12 -nodes)", key, path)
-	}
-	return data, nil
-}
-
-func encryptedPEMKey(data []byte) bool {
-	for {
-		var b *pem.Block
-		b, data = pem.Decode(data)
-		if b == nil {
-			return false
-		}
-		if b.Type == "ENCRYPTED PRIVATE KEY" || b.Headers["Proc-Type"] == "4,ENCRYPTED" {
-			return true
-		}
-	}
-}
-
 func saslMechanism(get func(string) string, full bool) (sasl.Mechanism, error) {
 	mech := strings.ToUpper(get("sasl.mechanism"))
 	if mech == "" {
@@ -211,7 +186,7 @@ func saslMechanism(get func(string) string, full bool) (sasl.Mechanism, error) {
 		}
 		return nil, fmt.Errorf("sasl.jaas.config is required for %s (org.apache.kafka.common.security.%s required username=\"...\" password=\"...\";)", mech, map[bool]string{true: "plain.PlainLoginModule", false: "scram.ScramLoginModule"}[mech == "PLAIN"])
 	}
-	module, opts, err := parseJAAS(jaas)
+	e, err := config.ParseJAAS(jaas)
 	if err != nil {
 		return nil, fmt.Errorf("sasl.jaas.config: %w", err)
 	}
@@ -219,10 +194,10 @@ func saslMechanism(get func(string) string, full bool) (sasl.Mechanism, error) {
 	if mech == "PLAIN" {
 		want = "PlainLoginModule"
 	}
-	if module[strings.LastIndexByte(module, '.')+1:] != want {
-		return nil, fmt.Errorf("sasl.jaas.config: uses %s; sasl.mechanism %s takes %s", module, mech, want)
+	if e.Module[strings.LastIndexByte(e.Module, '.')+1:] != want {
+		return nil, fmt.Errorf("sasl.jaas.config: uses %s; sasl.mechanism %s takes %s", e.Module, mech, want)
 	}
-	user, pass := opts["username"], opts["password"]
+	user, pass := e.Options["username"], e.Options["password"]
 	if user == "" {
 		return nil, errors.New(`sasl.jaas.config: has no username="..." option`)
 	}
@@ -233,57 +208,4 @@ func saslMechanism(get func(string) string, full bool) (sasl.Mechanism, error) {
 		return scram.Auth{User: user, Pass: pass}.AsSha256Mechanism(), nil
 	}
 	return scram.Auth{User: user, Pass: pass}.AsSha512Mechanism(), nil
-}
-
-// parseJAAS reads one JAAS login module entry: a class name, a control
-// flag, key=value options (values may be "quoted", with \" and \\) and a
-// closing semicolon.
-func parseJAAS(s string) (module string, opts map[string]string, err error) {
-	var toks []string
-	for i := 0; i < len(s); {
-		switch c := s[i]; {
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
-			i++
-		case c == '=' || c == ';':
-			toks = append(toks, string(c))
-			i++
-		case c == '"':
-			var b strings.Builder
-			for i++; i < len(s) && s[i] != '"'; i++ {
-				if s[i] == '\\' && i+1 < len(s) {
-					i++
-				}
-				b.WriteByte(s[i])
-			}
-			if i >= len(s) {
-				return "", nil, errors.New("has an unterminated quoted value")
-			}
-			i++
-			toks = append(toks, b.String())
-		default:
-			j := i
-			for j < len(s) && !strings.ContainsRune(" \t\r\n=;\"", rune(s[j])) {
-				j++
-			}
-			toks = append(toks, s[i:j])
-			i = j
-		}
-	}
-	if len(toks) < 3 || toks[len(toks)-1] != ";" {
-		return "", nil, errors.New(`is not a JAAS entry (LoginModule required username="..." password="...";)`)
-	}
-	switch toks[1] {
-	case "required", "requisite", "sufficient", "optional":
-	default:
-		return "", nil, fmt.Errorf("has control flag %q; want required", toks[1])
-	}
-	opts = map[string]string{}
-	rest := toks[2 : len(toks)-1]
-	for i := 0; i < len(rest); i += 3 {
-		if i+2 >= len(rest) || rest[i+1] != "=" {
-			return "", nil, fmt.Errorf("has option %q without a value", rest[i])
-		}
-		opts[rest[i]] = rest[i+2]
-	}
-	return toks[0], opts, nil
 }
