@@ -137,9 +137,93 @@ func Options(props map[string]string, role Role) (Result, error) {
 // translate returns the option for one key, whether the key is known, or an
 // error that completes the sentence `key: "value" ...`.
 func translate(k, v string, role Role) (kgo.Opt, bool, error) {
-	switch k {
-	// Common to all clients.
-	case "bootstrap.servers":
+	if securityKeys[k] {
+		return nil, true, checkSecurityKey(k, v)
+	}
+	t, ok := commonKeys[k]
+	if !ok {
+		switch role {
+		case Producer:
+			t, ok = producerKeys[k]
+		case Consumer:
+			t, ok = consumerKeys[k]
+		}
+	}
+	if !ok {
+		return nil, false, nil
+	}
+	opt, err := t.opt(v)
+	return opt, !t.ignored, err
+}
+
+// A key translates one property's value into a kgo option (nil when the
+// value asks for franz-go's default) or an error that completes the
+// sentence `key: "value" ...`. An ignored key is checked but has no effect
+// on a franz-go client.
+type key struct {
+	opt     func(v string) (kgo.Opt, error)
+	ignored bool
+}
+
+// msKey is a key whose value is milliseconds.
+func msKey[O kgo.Opt](f func(time.Duration) O) key {
+	return key{opt: func(v string) (kgo.Opt, error) {
+		d, err := millis(v)
+		if err != nil {
+			return nil, err
+		}
+		return f(d), nil
+	}}
+}
+
+// bytesKey is a key whose value is a positive 32-bit count.
+func bytesKey[O kgo.Opt](f func(int32) O) key {
+	return key{opt: func(v string) (kgo.Opt, error) {
+		n, err := positive(v)
+		if err != nil {
+			return nil, err
+		}
+		return f(int32(n)), nil
+	}}
+}
+
+// boolKey is a boolean key whose true or false value sets an option (nil
+// for franz-go's default).
+func boolKey(ifTrue, ifFalse kgo.Opt) key {
+	return key{opt: func(v string) (kgo.Opt, error) {
+		b, err := boolean(v)
+		if err != nil {
+			return nil, err
+		}
+		if b {
+			return ifTrue, nil
+		}
+		return ifFalse, nil
+	}}
+}
+
+// stringKey is a key whose value is taken as it is.
+func stringKey[O kgo.Opt](f func(string) O) key {
+	return key{opt: func(v string) (kgo.Opt, error) { return f(v), nil }}
+}
+
+// checkedKey is a key that has no effect here but whose value is checked.
+func checkedKey[T any](check func(string) (T, error)) key {
+	return key{ignored: true, opt: func(v string) (kgo.Opt, error) {
+		_, err := check(v)
+		return nil, err
+	}}
+}
+
+// validKey is a key handled by Options itself, checked here.
+func validKey[T any](check func(string) (T, error)) key {
+	k := checkedKey(check)
+	k.ignored = false
+	return k
+}
+
+var commonKeys = map[string]key{
+	"bootstrap.servers": {opt: func(v string) (kgo.Opt, error) {
 		var hosts []string
 		for _, h := range strings.Split(v, ",") {
 			if h = strings.TrimSpace(h); h != "" {
@@ -147,264 +231,115 @@ func translate(k, v string, role Role) (kgo.Opt, bool, error) {
 			}
 		}
 		if len(hosts) == 0 {
-			return nil, true, fmt.Errorf("names no broker")
+			return nil, fmt.Errorf("names no broker")
 		}
 		for _, h := range hosts {
 			if !strings.Contains(h, ":") {
-				return nil, true, fmt.Errorf("has %q, which lacks a port (host:port)", h)
+				return nil, fmt.Errorf("has %q, which lacks a port (host:port)", h)
 			}
 		}
-		return kgo.SeedBrokers(hosts...), true, nil
-	case "client.id":
-		return kgo.ClientID(v), true, nil
-	case "request.timeout.ms":
-		d, err := millis(v)
-		if err != nil {
-			return nil, true, err
-		}
-		return kgo.RequestTimeoutOverhead(d), true, nil
-	case "retry.backoff.ms":
-		d, err := millis(v)
-		if err != nil {
-			return nil, true, err
-		}
-		return kgo.RetryBackoffFn(func(int) time.Duration { return d }), true, nil
-	case "metadata.max.age.ms":
-		d, err := millis(v)
-		if err != nil {
-			return nil, true, err
-		}
-		return kgo.MetadataMaxAge(d), true, nil
-	case "connections.max.idle.ms":
-		d, err := millis(v)
-		if err != nil {
-			return nil, true, err
-		}
-		return kgo.ConnIdleTimeout(d), true, nil
-	case "socket.connection.setup.timeout.ms":
-		d, err := millis(v)
-		if err != nil {
-			return nil, true, err
-		}
-		return kgo.DialTimeout(d), true, nil
-	case "reconnect.backoff.ms", "reconnect.backoff.max.ms", "retry.backoff.max.ms":
-		if _, err := millis(v); err != nil {
-			return nil, true, err
-		}
-		return nil, false, nil
-	}
-	if securityKeys[k] {
-		return nil, true, checkSecurityKey(k, v)
-	}
+		return kgo.SeedBrokers(hosts...), nil
+	}},
+	"client.id":          stringKey(kgo.ClientID),
+	"request.timeout.ms": msKey(kgo.RequestTimeoutOverhead),
+	"retry.backoff.ms": msKey(func(d time.Duration) kgo.Opt {
+		return kgo.RetryBackoffFn(func(int) time.Duration { return d })
+	}),
+	"metadata.max.age.ms":                msKey(kgo.MetadataMaxAge),
+	"connections.max.idle.ms":            msKey(kgo.ConnIdleTimeout),
+	"socket.connection.setup.timeout.ms": msKey(kgo.DialTimeout),
+	"reconnect.backoff.ms":               checkedKey(millis),
+	"reconnect.backoff.max.ms":           checkedKey(millis),
+	"retry.backoff.max.ms":               checkedKey(millis),
+}
 
-	if role == Producer {
-		switch k {
-		case "acks":
-			switch v {
-			case "all", "-1", "0", "1":
-				return nil, true, nil
-			}
-			return nil, true, fmt.Errorf("is not one of all, -1, 0, 1")
-		case "enable.idempotence":
-			if _, err := boolean(v); err != nil {
-				return nil, true, err
-			}
-			return nil, true, nil
-		case "linger.ms":
-			d, err := millis(v)
-			if err != nil {
-				return nil, true, err
-			}
-			return kgo.ProducerLinger(d), true, nil
-		case "batch.size":
-			n, err := positive(v)
-			if err != nil {
-				return nil, true, err
-			}
-			return kgo.ProducerBatchMaxBytes(int32(n)), true, nil
-		case "max.request.size":
-			n, err := positive(v)
-			if err != nil {
-				return nil, true, err
-			}
-			return kgo.BrokerMaxWriteBytes(int32(n)), true, nil
-		case "buffer.memory":
-			n, err := positive(v)
-			if err != nil {
-				return nil, true, err
-			}
-			return kgo.MaxBufferedBytes(int(n)), true, nil
-		case "compression.type":
-			c, err := Compression(v)
-			if err != nil {
-				return nil, true, err
-			}
-			return kgo.ProducerBatchCompression(c), true, nil
-		case "delivery.timeout.ms":
-			d, err := millis(v)
-			if err != nil {
-				return nil, true, err
-			}
-			return kgo.RecordDeliveryTimeout(d), true, nil
-		case "retries":
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 0 {
-				return nil, true, fmt.Errorf("is not a number of 0 or more")
-			}
-			return kgo.RecordRetries(n), true, nil
-		case "max.in.flight.requests.per.connection":
-			n, err := positive(v)
-			if err != nil {
-				return nil, true, err
-			}
-			return kgo.MaxProduceRequestsInflightPerBroker(int(n)), true, nil
-		case "transactional.id":
-			return kgo.TransactionalID(v), true, nil
-		case "transaction.timeout.ms":
-			d, err := millis(v)
-			if err != nil {
-				return nil, true, err
-			}
-			return kgo.TransactionTimeout(d), true, nil
-		case "max.block.ms":
-			if _, err := millis(v); err != nil {
-				return nil, true, err
-			}
-			return nil, false, nil
-		case "allow.auto.create.topics":
-			b, err := boolean(v)
-			if err != nil {
-				return nil, true, err
-			}
-			if b {
-				return kgo.AllowAutoTopicCreation(), true, nil
-			}
-			return nil, true, nil
+var producerKeys = map[string]key{
+	"acks": validKey(func(v string) (string, error) {
+		switch v {
+		case "all", "-1", "0", "1":
+			return v, nil
 		}
-	}
+		return "", fmt.Errorf("is not one of all, -1, 0, 1")
+	}),
+	"enable.idempotence": validKey(boolean),
+	"linger.ms":          msKey(kgo.ProducerLinger),
+	"batch.size":         bytesKey(kgo.ProducerBatchMaxBytes),
+	"max.request.size":   bytesKey(kgo.BrokerMaxWriteBytes),
+	"buffer.memory":      bytesKey(func(n int32) kgo.Opt { return kgo.MaxBufferedBytes(int(n)) }),
+	"compression.type": {opt: func(v string) (kgo.Opt, error) {
+		c, err := Compression(v)
+		if err != nil {
+			return nil, err
+		}
+		return kgo.ProducerBatchCompression(c), nil
+	}},
+	"delivery.timeout.ms": msKey(kgo.RecordDeliveryTimeout),
+	"retries": {opt: func(v string) (kgo.Opt, error) {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("is not a number of 0 or more")
+		}
+		return kgo.RecordRetries(n), nil
+	}},
+	"max.in.flight.requests.per.connection": bytesKey(func(n int32) kgo.Opt { return kgo.MaxProduceRequestsInflightPerBroker(int(n)) }),
+	"transactional.id":                      stringKey(kgo.TransactionalID),
+	"transaction.timeout.ms":                msKey(kgo.TransactionTimeout),
+	"max.block.ms":                          checkedKey(millis),
+	"allow.auto.create.topics":              boolKey(kgo.AllowAutoTopicCreation(), nil),
+}
 
-	if role == Consumer {
-		switch k {
-		case "group.id":
-			if v == "" {
-				return nil, true, nil
-			}
-			return kgo.ConsumerGroup(v), true, nil
-		case "group.instance.id":
-			return kgo.InstanceID(v), true, nil
-		case "auto.offset.reset":
-			switch strings.ToLower(v) {
-			case "earliest":
-				return kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), true, nil
-			case "latest":
-				return kgo.ConsumeResetOffset(kgo.NewOffset().AtEnd()), true, nil
-			case "none":
-				return kgo.ConsumeResetOffset(kgo.NoResetOffset()), true, nil
-			}
-			return nil, true, fmt.Errorf("is not one of earliest, latest, none")
-		case "enable.auto.commit":
-			b, err := boolean(v)
-			if err != nil {
-				return nil, true, err
-			}
-			if !b {
-				return kgo.DisableAutoCommit(), true, nil
-			}
-			return nil, true, nil
-		case "auto.commit.interval.ms":
-			d, err := millis(v)
-			if err != nil {
-				return nil, true, err
-			}
-			return kgo.AutoCommitInterval(d), true, nil
-		case "session.timeout.ms":
-			d, err := millis(v)
-			if err != nil {
-				return nil, true, err
-			}
-			return kgo.SessionTimeout(d), true, nil
-		case "heartbeat.interval.ms":
-			d, err := millis(v)
-			if err != nil {
-				return nil, true, err
-			}
-			return kgo.HeartbeatInterval(d), true, nil
-		case "max.poll.interval.ms":
-			d, err := millis(v)
-			if err != nil {
-				return nil, true, err
-			}
-			return kgo.RebalanceTimeout(d), true, nil
-		case "fetch.min.bytes":
-			n, err := positive(v)
-			if err != nil {
-				return nil, true, err
-			}
-			return kgo.FetchMinBytes(int32(n)), true, nil
-		case "fetch.max.bytes":
-			n, err := positive(v)
-			if err != nil {
-				return nil, true, err
-			}
-			return kgo.FetchMaxBytes(int32(n)), true, nil
-		case "fetch.max.wait.ms":
-			d, err := millis(v)
-			if err != nil {
-				return nil, true, err
-			}
-			return kgo.FetchMaxWait(d), true, nil
-		case "max.partition.fetch.bytes":
-			n, err := positive(v)
-			if err != nil {
-				return nil, true, err
-			}
-			return kgo.FetchMaxPartitionBytes(int32(n)), true, nil
-		case "isolation.level":
-			switch strings.ToLower(v) {
-			case "read_uncommitted":
-				return kgo.FetchIsolationLevel(kgo.ReadUncommitted()), true, nil
-			case "read_committed":
-				return kgo.FetchIsolationLevel(kgo.ReadCommitted()), true, nil
-			}
-			return nil, true, fmt.Errorf("is not one of read_committed, read_uncommitted")
-		case "partition.assignment.strategy":
-			var bs []kgo.GroupBalancer
-			for _, name := range strings.Split(v, ",") {
-				b, err := balancer(strings.TrimSpace(name))
-				if err != nil {
-					return nil, true, err
-				}
-				bs = append(bs, b)
-			}
-			return kgo.Balancers(bs...), true, nil
-		case "client.rack":
-			return kgo.Rack(v), true, nil
-		case "check.crcs":
-			b, err := boolean(v)
-			if err != nil {
-				return nil, true, err
-			}
-			if !b {
-				return kgo.DisableFetchCRCValidation(), true, nil
-			}
-			return nil, true, nil
-		case "allow.auto.create.topics":
-			b, err := boolean(v)
-			if err != nil {
-				return nil, true, err
-			}
-			if b {
-				return kgo.AllowAutoTopicCreation(), true, nil
-			}
-			return nil, true, nil
-		case "max.poll.records":
-			if _, err := positive(v); err != nil {
-				return nil, true, err
-			}
-			return nil, false, nil
+var consumerKeys = map[string]key{
+	"group.id": {opt: func(v string) (kgo.Opt, error) {
+		if v == "" {
+			return nil, nil
 		}
-	}
-	return nil, false, nil
+		return kgo.ConsumerGroup(v), nil
+	}},
+	"group.instance.id": stringKey(kgo.InstanceID),
+	"auto.offset.reset": {opt: func(v string) (kgo.Opt, error) {
+		switch strings.ToLower(v) {
+		case "earliest":
+			return kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), nil
+		case "latest":
+			return kgo.ConsumeResetOffset(kgo.NewOffset().AtEnd()), nil
+		case "none":
+			return kgo.ConsumeResetOffset(kgo.NoResetOffset()), nil
+		}
+		return nil, fmt.Errorf("is not one of earliest, latest, none")
+	}},
+	"enable.auto.commit":        boolKey(nil, kgo.DisableAutoCommit()),
+	"auto.commit.interval.ms":   msKey(kgo.AutoCommitInterval),
+	"session.timeout.ms":        msKey(kgo.SessionTimeout),
+	"heartbeat.interval.ms":     msKey(kgo.HeartbeatInterval),
+	"max.poll.interval.ms":      msKey(kgo.RebalanceTimeout),
+	"fetch.min.bytes":           bytesKey(kgo.FetchMinBytes),
+	"fetch.max.bytes":           bytesKey(kgo.FetchMaxBytes),
+	"fetch.max.wait.ms":         msKey(kgo.FetchMaxWait),
+	"max.partition.fetch.bytes": bytesKey(kgo.FetchMaxPartitionBytes),
+	"isolation.level": {opt: func(v string) (kgo.Opt, error) {
+		switch strings.ToLower(v) {
+		case "read_uncommitted":
+			return kgo.FetchIsolationLevel(kgo.ReadUncommitted()), nil
+		case "read_committed":
+			return kgo.FetchIsolationLevel(kgo.ReadCommitted()), nil
+		}
+		return nil, fmt.Errorf("is not one of read_committed, read_uncommitted")
+	}},
+	"partition.assignment.strategy": {opt: func(v string) (kgo.Opt, error) {
+		var bs []kgo.GroupBalancer
+		for _, name := range strings.Split(v, ",") {
+			b, err := balancer(strings.TrimSpace(name))
+			if err != nil {
+				return nil, err
+			}
+			bs = append(bs, b)
+		}
+		return kgo.Balancers(bs...), nil
+	}},
+	"client.rack":              stringKey(kgo.Rack),
+	"check.crcs":               boolKey(nil, kgo.DisableFetchCRCValidation()),
+	"allow.auto.create.topics": boolKey(kgo.AllowAutoTopicCreation(), nil),
+	"max.poll.records":         checkedKey(positive),
 }
 
 // Compression parses Kafka's compression names (compression.type and the
