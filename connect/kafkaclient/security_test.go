@@ -2,15 +2,8 @@ package kafkaclient
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
@@ -21,44 +14,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/tributary-io/tributary/config/pemtest"
 )
-
-// testCerts is a CA and a server certificate for the given names.
-type testCerts struct {
-	caPEM, certPEM, keyPEM []byte
-	server                 tls.Certificate
-}
-
-func newTestCerts(t *testing.T, ips []net.IP, dns []string) testCerts {
-	t.Helper()
-	now := time.Now()
-	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour), IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, _ := x509.ParseCertificate(caDER)
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "broker"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour), KeyUsage: x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}, IPAddresses: ips, DNSNames: dns}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, _ := x509.MarshalPKCS8PrivateKey(key)
-	c := testCerts{
-		caPEM:   pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
-		certPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		keyPEM:  pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}),
-	}
-	if c.server, err = tls.X509KeyPair(c.certPEM, c.keyPEM); err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
 
 // ping sends one Metadata request through a client built from props.
 func ping(t *testing.T, props map[string]string) error {
@@ -79,12 +37,12 @@ func ping(t *testing.T, props map[string]string) error {
 }
 
 func TestSecurityAgainstKfake(t *testing.T) {
-	certs := newTestCerts(t, []net.IP{net.IPv4(127, 0, 0, 1)}, []string{"localhost"})
+	certs := pemtest.New(t, []net.IP{net.IPv4(127, 0, 0, 1)}, "localhost")
 	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.EnableSASL(),
 		kfake.Superuser("PLAIN", "alice", "alice-secret"),
 		kfake.Superuser("SCRAM-SHA-256", "alice", "alice-secret"),
 		kfake.Superuser("SCRAM-SHA-512", "bob", "bob-secret"),
-		kfake.TLS(&tls.Config{Certificates: []tls.Certificate{certs.server}}))
+		kfake.TLS(&tls.Config{Certificates: []tls.Certificate{certs.ServerPair}}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +50,7 @@ func TestSecurityAgainstKfake(t *testing.T) {
 	addr := c.ListenAddrs()[0]
 	dir := t.TempDir()
 	ca := filepath.Join(dir, "ca.pem")
-	os.WriteFile(ca, certs.caPEM, 0o644)
+	os.WriteFile(ca, certs.CAPEM, 0o644)
 	base := func(kv ...string) map[string]string {
 		m := map[string]string{"bootstrap.servers": addr, "security.protocol": "SASL_SSL", "ssl.truststore.location": ca}
 		for i := 0; i < len(kv); i += 2 {
@@ -114,7 +72,7 @@ func TestSecurityAgainstKfake(t *testing.T) {
 		{"PLAIN", base("sasl.mechanism", "PLAIN", "sasl.jaas.config", plainJAAS("alice", "alice-secret")), nil},
 		{"SCRAM-SHA-256", base("sasl.mechanism", "SCRAM-SHA-256", "sasl.jaas.config", scramJAAS("alice", "alice-secret")), nil},
 		{"SCRAM-SHA-512", base("sasl.mechanism", "SCRAM-SHA-512", "sasl.jaas.config", scramJAAS("bob", "bob-secret")), nil},
-		{"inline trust store", base("ssl.truststore.location", "", "ssl.truststore.certificates", string(certs.caPEM), "sasl.mechanism", "PLAIN", "sasl.jaas.config", plainJAAS("alice", "alice-secret")), nil},
+		{"inline trust store", base("ssl.truststore.location", "", "ssl.truststore.certificates", string(certs.CAPEM), "sasl.mechanism", "PLAIN", "sasl.jaas.config", plainJAAS("alice", "alice-secret")), nil},
 		// kfake cuts the connection rather than answering: any error.
 		{"wrong password", base("sasl.mechanism", "SCRAM-SHA-256", "sasl.jaas.config", scramJAAS("alice", "nope")), errAny},
 	} {
@@ -137,13 +95,13 @@ var errAny = errors.New("any error")
 
 func TestEndpointIdentification(t *testing.T) {
 	// The certificate names another host than the one dialled.
-	certs := newTestCerts(t, nil, []string{"broker.example"})
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.TLS(&tls.Config{Certificates: []tls.Certificate{certs.server}}))
+	certs := pemtest.New(t, nil, "broker.example")
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.TLS(&tls.Config{Certificates: []tls.Certificate{certs.ServerPair}}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	props := map[string]string{"bootstrap.servers": c.ListenAddrs()[0], "security.protocol": "SSL", "ssl.truststore.certificates": string(certs.caPEM)}
+	props := map[string]string{"bootstrap.servers": c.ListenAddrs()[0], "security.protocol": "SSL", "ssl.truststore.certificates": string(certs.CAPEM)}
 	if err := ping(t, props); err == nil || !strings.Contains(err.Error(), "certificate") {
 		t.Fatalf("host name mismatch: %v", err)
 	}
@@ -152,32 +110,30 @@ func TestEndpointIdentification(t *testing.T) {
 		t.Fatalf("host name check disabled: %v", err)
 	}
 	// The chain is still verified.
-	other := newTestCerts(t, nil, []string{"broker.example"})
-	props["ssl.truststore.certificates"] = string(other.caPEM)
+	other := pemtest.New(t, nil, "broker.example")
+	props["ssl.truststore.certificates"] = string(other.CAPEM)
 	if err := ping(t, props); err == nil {
 		t.Fatal("an untrusted chain was accepted with the host name check disabled")
 	}
 }
 
 func TestClientCertificate(t *testing.T) {
-	certs := newTestCerts(t, []net.IP{net.IPv4(127, 0, 0, 1)}, nil)
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(certs.caPEM)
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.TLS(&tls.Config{Certificates: []tls.Certificate{certs.server}, ClientCAs: pool, ClientAuth: tls.RequireAndVerifyClientCert}))
+	certs := pemtest.New(t, []net.IP{net.IPv4(127, 0, 0, 1)})
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.TLS(&tls.Config{Certificates: []tls.Certificate{certs.ServerPair}, ClientCAs: certs.CAPool, ClientAuth: tls.RequireAndVerifyClientCert}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
 	dir := t.TempDir()
 	keystore := filepath.Join(dir, "client.pem")
-	os.WriteFile(keystore, append(append([]byte{}, certs.keyPEM...), certs.certPEM...), 0o600)
-	props := map[string]string{"bootstrap.servers": c.ListenAddrs()[0], "security.protocol": "SSL", "ssl.truststore.certificates": string(certs.caPEM)}
+	os.WriteFile(keystore, append(append([]byte{}, certs.ClientKey...), certs.ClientCert...), 0o600)
+	props := map[string]string{"bootstrap.servers": c.ListenAddrs()[0], "security.protocol": "SSL", "ssl.truststore.certificates": string(certs.CAPEM)}
 	props["ssl.keystore.location"] = keystore
 	if err := ping(t, props); err != nil {
 		t.Fatalf("keystore by location: %v", err)
 	}
 	delete(props, "ssl.keystore.location")
-	props["ssl.keystore.type"], props["ssl.keystore.certificate.chain"], props["ssl.keystore.key"] = "PEM", string(certs.certPEM), string(certs.keyPEM)
+	props["ssl.keystore.type"], props["ssl.keystore.certificate.chain"], props["ssl.keystore.key"] = "PEM", string(certs.ClientCert), string(certs.ClientKey)
 	if err := ping(t, props); err != nil {
 		t.Fatalf("inline keystore: %v", err)
 	}
