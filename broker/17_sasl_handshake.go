@@ -32,20 +32,11 @@ func handleSaslHandshake(b *Broker, c *conn, kreq kmsg.Request) reply {
 	}
 	resp.SupportedMechanisms = s.mechanisms
 	exch := s.start(req.Mechanism)
-	if exch == nil || !contains(s.mechanisms, req.Mechanism) {
+	if exch == nil {
 		c.log.Info("closing connection: SASL mechanism not enabled", "mechanism", req.Mechanism, "enabled", s.mechanisms)
 		resp.ErrorCode = kerr.UnsupportedSaslMechanism.Code
 		return reply{resp: resp, closeAfter: true}
 	}
 	c.saslMech, c.saslExch, c.saslRaw = req.Mechanism, exch, req.Version == 0
 	return reply{resp: resp}
-}
-
-func contains(list []string, s string) bool {
-	for _, e := range list {
-		if e == s {
-			return true
-		}
-	}
-	return false
 }

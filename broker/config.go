@@ -473,7 +473,7 @@ func listenerSecurity(v *config.Values, l Listener, keyErr func(key, value, reas
 				keyErr(key, strings.Join(mechs, ","), fmt.Sprintf("enables %s on listener %s, which this broker does not serve; enable %s", m, l.Name, strings.Join(supportedMechanisms, ", ")))
 				continue
 			}
-			jaasKey := "listener.name." + strings.ToLower(l.Name) + "." + strings.ToLower(m) + ".sasl.jaas.config"
+			jaasKey := listenerKey(l, strings.ToLower(m)+".sasl.jaas.config")
 			jaas, ok := v.Props().Get(jaasKey)
 			if !ok {
 				keyErr(jaasKey, "", fmt.Sprintf("is required for %s on listener %s (its users, as user_NAME=\"password\" options)", m, l.Name))
@@ -504,7 +504,7 @@ func UnusedKeys(v *config.Values, c Config) []string {
 	for _, k := range v.Unknown() {
 		used := false
 		for _, l := range c.Listeners {
-			rest, ok := strings.CutPrefix(k, "listener.name."+strings.ToLower(l.Name)+".")
+			rest, ok := strings.CutPrefix(k, listenerKey(l, ""))
 			if !ok {
 				continue
 			}

@@ -362,8 +362,7 @@ func (c *conn) process(buf []byte) (p *pending) {
 		if clientID != nil {
 			cid = *clientID
 		}
-		host, _, _ := net.SplitHostPort(c.nc.RemoteAddr().String())
-		resp := c.b.coord.Handle(group.WithClient(c.ctx, cid, host), req)
+		resp := c.b.coord.Handle(group.WithClient(c.ctx, cid, c.ip), req)
 		if resp == nil {
 			resp = errorResponse(req, kerr.UnknownServerError.Code, "the group coordinator did not answer")
 		}

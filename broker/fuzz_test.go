@@ -74,7 +74,7 @@ func FuzzRequest(f *testing.F) {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 		defer cancel()
-		c := &conn{b: b, nc: nopConn{}, lis: b.listeners[0], log: slog.New(slog.DiscardHandler), ctx: ctx, cancel: cancel}
+		c := &conn{b: b, nc: nopConn{}, ip: "127.0.0.1", lis: b.listeners[0], log: slog.New(slog.DiscardHandler), ctx: ctx, cancel: cancel}
 		buf := getBuf(len(frame))
 		copy(buf, frame)
 		p := c.process(buf)
@@ -204,7 +204,7 @@ func FuzzUnauthenticated(f *testing.F) {
 		b := startFuzzBroker()
 		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 		defer cancel()
-		c := &conn{b: b, nc: nopConn{}, lis: b.listeners[1], log: slog.New(slog.DiscardHandler), ctx: ctx, cancel: cancel}
+		c := &conn{b: b, nc: nopConn{}, ip: "127.0.0.1", lis: b.listeners[1], log: slog.New(slog.DiscardHandler), ctx: ctx, cancel: cancel}
 		for _, fr := range [][]byte{first, second} {
 			wasAuthed, wasRaw := c.authed, c.saslRaw
 			buf := getBuf(len(fr))

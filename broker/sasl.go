@@ -145,8 +145,12 @@ type saslExchange interface {
 	user() string
 }
 
-// start begins an exchange with an enabled mechanism.
+// start begins an exchange with an enabled mechanism; nil if mech is not
+// enabled.
 func (s *saslServer) start(mech string) saslExchange {
+	if !slices.Contains(s.mechanisms, mech) {
+		return nil
+	}
 	switch mech {
 	case MechanismPlain:
 		return &plainExchange{users: s.plain}
@@ -283,10 +287,6 @@ func (s *scramExchange) clientFirst(msg string) ([]byte, bool, error) {
 	for _, a := range attrs[2:] {
 		if a[0] == "m" {
 			return nil, false, errors.New("SCRAM mandatory extensions are not supported")
-		}
-		// Kafka's extensions (tokenauth=true) are not served here.
-		if strings.HasPrefix(a[0]+"="+a[1], "tokenauth") {
-			return nil, false, errors.New("SCRAM delegation tokens are not supported")
 		}
 	}
 	name, err := scramName(attrs[0][1])

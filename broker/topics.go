@@ -189,16 +189,13 @@ func (m *topicMap) normalize(name string) string {
 // caseInsensitive reports whether dir's file system ignores case in
 // names, by creating a file and looking it up in another case.
 func caseInsensitive(dir string) (bool, error) {
-	var r [6]byte
-	rand.Read(r[:])
-	name := fmt.Sprintf(".Case-Probe-%x", r)
-	f, err := os.OpenFile(filepath.Join(dir, name), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	f, err := os.CreateTemp(dir, ".Case-Probe-*")
 	if err != nil {
 		return false, fmt.Errorf("probe the log dir's file system: %w", err)
 	}
 	f.Close()
-	defer os.Remove(filepath.Join(dir, name))
-	_, err = os.Stat(filepath.Join(dir, strings.ToLower(name)))
+	defer os.Remove(f.Name())
+	_, err = os.Stat(filepath.Join(dir, strings.ToLower(filepath.Base(f.Name()))))
 	return err == nil, nil
 }
 
@@ -418,8 +415,7 @@ func (b *Broker) autoCreate(name string) (*topic, error) {
 type collisionError struct{ name, other string }
 
 func (e collisionError) Error() string {
-	if strings.EqualFold(strings.ReplaceAll(e.name, ".", "_"), strings.ReplaceAll(e.other, ".", "_")) &&
-		strings.ReplaceAll(e.name, ".", "_") != strings.ReplaceAll(e.other, ".", "_") {
+	if a, b := strings.ReplaceAll(e.name, ".", "_"), strings.ReplaceAll(e.other, ".", "_"); a != b && strings.EqualFold(a, b) {
 		return fmt.Sprintf("topic '%s' collides with existing topic: %s (the log directory's file system ignores case, so their partition folders would be the same)", e.name, e.other)
 	}
 	return fmt.Sprintf("topic '%s' collides with existing topic: %s", e.name, e.other)
