@@ -81,12 +81,12 @@ func saslRefused(t testing.TB, addr string, opts ...kgo.Opt) error {
 
 func TestSASLSSLFranzGo(t *testing.T) {
 	pki := newTestPKI(t)
-	keystore, _ := pki.files(t)
+	keystore, _ := pki.Files(t)
 	tb := startBroker(t, append(saslProps("SASL_SSL"), "listeners=SASL_SSL://127.0.0.1:0", "ssl.keystore.type=PEM", "ssl.keystore.location="+keystore)...)
-	if err := roundTripFranz(t, tb.addr, "sasl-ssl", kgo.DialTLSConfig(pki.clientTLS(false)), kgo.SASL(scram.Auth{User: "alice", Pass: "alice-secret"}.AsSha256Mechanism())); err != nil {
+	if err := roundTripFranz(t, tb.addr, "sasl-ssl", kgo.DialTLSConfig(pki.ClientTLS(false)), kgo.SASL(scram.Auth{User: "alice", Pass: "alice-secret"}.AsSha256Mechanism())); err != nil {
 		t.Fatal(err)
 	}
-	if err := saslRefused(t, tb.addr, kgo.DialTLSConfig(pki.clientTLS(false)), kgo.SASL(plain.Auth{User: "alice", Pass: "x"}.AsMechanism())); !errors.Is(err, kerr.SaslAuthenticationFailed) {
+	if err := saslRefused(t, tb.addr, kgo.DialTLSConfig(pki.ClientTLS(false)), kgo.SASL(plain.Auth{User: "alice", Pass: "x"}.AsMechanism())); !errors.Is(err, kerr.SaslAuthenticationFailed) {
 		t.Fatalf("wrong password: %v", err)
 	}
 }

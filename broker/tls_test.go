@@ -1,14 +1,7 @@
 package broker
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
@@ -19,94 +12,14 @@ import (
 	"github.com/IBM/sarama"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/tributary-io/tributary/config/pemtest"
 )
 
-// testPKI is a certificate authority with a server certificate for
-// 127.0.0.1 and localhost and a client certificate, made for one test.
-type testPKI struct {
-	caPEM                  []byte
-	serverCert, serverKey  []byte
-	clientCert, clientKey  []byte
-	caPool                 *x509.CertPool
-	clientPair, serverPair tls.Certificate
-}
-
-func newTestPKI(t testing.TB) *testPKI {
-	t.Helper()
-	key := func() *ecdsa.PrivateKey {
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return k
-	}
-	keyPEM := func(k *ecdsa.PrivateKey) []byte {
-		der, err := x509.MarshalPKCS8PrivateKey(k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
-	}
-	now := time.Now()
-	caKey := key()
-	caTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "tributary test CA"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, _ := x509.ParseCertificate(caDER)
-	issue := func(serial int64, cn string, usage x509.ExtKeyUsage, ips []net.IP, dns []string) ([]byte, []byte) {
-		k := key()
-		tmpl := &x509.Certificate{
-			SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: cn},
-			NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour),
-			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage},
-			IPAddresses: ips, DNSNames: dns,
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &k.PublicKey, caKey)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), keyPEM(k)
-	}
-	p := &testPKI{caPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})}
-	p.serverCert, p.serverKey = issue(2, "broker", x509.ExtKeyUsageServerAuth, []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback}, []string{"localhost"})
-	p.clientCert, p.clientKey = issue(3, "client", x509.ExtKeyUsageClientAuth, nil, nil)
-	p.caPool = x509.NewCertPool()
-	p.caPool.AddCert(ca)
-	if p.clientPair, err = tls.X509KeyPair(p.clientCert, p.clientKey); err != nil {
-		t.Fatal(err)
-	}
-	if p.serverPair, err = tls.X509KeyPair(p.serverCert, p.serverKey); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
-// files writes the server key store (key and chain in one PEM file) and
-// the trust store, returning their paths.
-func (p *testPKI) files(t testing.TB) (keystore, truststore string) {
-	dir := t.TempDir()
-	keystore, truststore = filepath.Join(dir, "broker.pem"), filepath.Join(dir, "ca.pem")
-	if err := os.WriteFile(keystore, append(append([]byte{}, p.serverKey...), p.serverCert...), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(truststore, p.caPEM, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return keystore, truststore
-}
-
-func (p *testPKI) clientTLS(withCert bool) *tls.Config {
-	cfg := &tls.Config{RootCAs: p.caPool}
-	if withCert {
-		cfg.Certificates = []tls.Certificate{p.clientPair}
-	}
-	return cfg
+// newTestPKI is a CA with a server certificate for 127.0.0.1, ::1 and
+// localhost and a client certificate, made for one test.
+func newTestPKI(t testing.TB) *pemtest.PKI {
+	return pemtest.New(t, []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback}, "localhost")
 }
 
 // roundTripFranz produces one record and consumes it back.
@@ -140,13 +53,13 @@ func roundTripFranzWithin(t testing.TB, d time.Duration, addr, topic string, opt
 
 func TestTLSListener(t *testing.T) {
 	pki := newTestPKI(t)
-	keystore, truststore := pki.files(t)
+	keystore, truststore := pki.Files(t)
 	// Inline PEM (KIP-651), client certificates requested.
 	inline := startBroker(t, "listeners=SSL://127.0.0.1:0",
 		"ssl.keystore.type=PEM",
-		"ssl.keystore.certificate.chain="+string(pki.serverCert),
-		"ssl.keystore.key="+string(pki.serverKey),
-		"ssl.truststore.certificates="+string(pki.caPEM),
+		"ssl.keystore.certificate.chain="+string(pki.ServerCert),
+		"ssl.keystore.key="+string(pki.ServerKey),
+		"ssl.truststore.certificates="+string(pki.CAPEM),
 		"ssl.client.auth=requested")
 	// PEM files by location, client certificates required.
 	required := startBroker(t, "listeners=SSL://127.0.0.1:0",
@@ -155,20 +68,20 @@ func TestTLSListener(t *testing.T) {
 		"ssl.client.auth=required")
 
 	t.Run("franz-go", func(t *testing.T) {
-		if err := roundTripFranz(t, inline.addr, "tls", kgo.DialTLSConfig(pki.clientTLS(false))); err != nil {
+		if err := roundTripFranz(t, inline.addr, "tls", kgo.DialTLSConfig(pki.ClientTLS(false))); err != nil {
 			t.Fatalf("without a client certificate, requested: %v", err)
 		}
-		if err := roundTripFranz(t, inline.addr, "tls", kgo.DialTLSConfig(pki.clientTLS(true))); err != nil {
+		if err := roundTripFranz(t, inline.addr, "tls", kgo.DialTLSConfig(pki.ClientTLS(true))); err != nil {
 			t.Fatalf("with a client certificate, requested: %v", err)
 		}
-		if err := roundTripFranz(t, required.addr, "tls", kgo.DialTLSConfig(pki.clientTLS(true))); err != nil {
+		if err := roundTripFranz(t, required.addr, "tls", kgo.DialTLSConfig(pki.ClientTLS(true))); err != nil {
 			t.Fatalf("with a client certificate, required: %v", err)
 		}
-		if err := roundTripFranzWithin(t, 3*time.Second, required.addr, "tls", kgo.DialTLSConfig(pki.clientTLS(false))); err == nil {
+		if err := roundTripFranzWithin(t, 3*time.Second, required.addr, "tls", kgo.DialTLSConfig(pki.ClientTLS(false))); err == nil {
 			t.Fatal("without a client certificate, required: served")
 		}
 		// The refusal is the TLS handshake's.
-		nc, err := tls.Dial("tcp", required.addr, pki.clientTLS(false))
+		nc, err := tls.Dial("tcp", required.addr, pki.ClientTLS(false))
 		if err == nil {
 			nc.SetReadDeadline(time.Now().Add(5 * time.Second))
 			_, err = nc.Read(make([]byte, 1))
@@ -192,7 +105,7 @@ func TestTLSListener(t *testing.T) {
 			cfg := sarama.NewConfig()
 			cfg.Version = sarama.V2_8_0_0
 			cfg.Net.TLS.Enable = true
-			cfg.Net.TLS.Config = pki.clientTLS(tc.withCert)
+			cfg.Net.TLS.Config = pki.ClientTLS(tc.withCert)
 			cfg.Producer.Return.Successes = true
 			cfg.Metadata.Retry.Max = 1
 			cfg.Net.DialTimeout = 5 * time.Second
@@ -220,7 +133,7 @@ func TestTLSConfigErrors(t *testing.T) {
 	jks := filepath.Join(dir, "broker.jks")
 	os.WriteFile(jks, []byte{0xfe, 0xed, 0xfe, 0xed, 0, 0, 0, 2}, 0o600)
 	enc := filepath.Join(dir, "enc.pem")
-	os.WriteFile(enc, append([]byte("-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n"), pki.serverCert...), 0o600)
+	os.WriteFile(enc, append([]byte("-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n"), pki.ServerCert...), 0o600)
 	for _, tc := range []struct {
 		props []string
 		want  string
@@ -229,9 +142,9 @@ func TestTLSConfigErrors(t *testing.T) {
 		{[]string{"listeners=SSL://127.0.0.1:0", "ssl.keystore.location=" + jks}, "is not PEM"},
 		{[]string{"listeners=SSL://127.0.0.1:0", "ssl.keystore.location=" + enc}, "encrypted"},
 		{[]string{"listeners=SSL://127.0.0.1:0", "ssl.keystore.location=" + filepath.Join(dir, "missing.pem")}, "no such file"},
-		{[]string{"listeners=SSL://127.0.0.1:0", "ssl.keystore.certificate.chain=" + string(pki.serverCert)}, "must be set together"},
-		{[]string{"listeners=SSL://127.0.0.1:0", "ssl.keystore.certificate.chain=" + string(pki.serverCert), "ssl.keystore.key=" + string(pki.serverKey), "ssl.client.auth=required"}, "needs ssl.truststore"},
-		{[]string{"listeners=SSL://127.0.0.1:0", "ssl.keystore.certificate.chain=" + string(pki.serverCert), "ssl.keystore.key=" + string(pki.clientKey)}, "ssl.keystore"},
+		{[]string{"listeners=SSL://127.0.0.1:0", "ssl.keystore.certificate.chain=" + string(pki.ServerCert)}, "must be set together"},
+		{[]string{"listeners=SSL://127.0.0.1:0", "ssl.keystore.certificate.chain=" + string(pki.ServerCert), "ssl.keystore.key=" + string(pki.ServerKey), "ssl.client.auth=required"}, "needs ssl.truststore"},
+		{[]string{"listeners=SSL://127.0.0.1:0", "ssl.keystore.certificate.chain=" + string(pki.ServerCert), "ssl.keystore.key=" + string(pki.ClientKey)}, "ssl.keystore"},
 		{[]string{"listeners=BOGUS://127.0.0.1:0"}, "security protocol BOGUS"},
 	} {
 		_, err := testConfig(t.TempDir(), tc.props...)
@@ -242,8 +155,8 @@ func TestTLSConfigErrors(t *testing.T) {
 	// Per-listener keys override the global ones.
 	cfg, err := testConfig(t.TempDir(), "listeners=PLAINTEXT://127.0.0.1:0,INTERNAL://127.0.0.1:0",
 		"listener.security.protocol.map=PLAINTEXT:PLAINTEXT,INTERNAL:SSL",
-		"listener.name.internal.ssl.keystore.certificate.chain="+string(pki.serverCert),
-		"listener.name.internal.ssl.keystore.key="+string(pki.serverKey))
+		"listener.name.internal.ssl.keystore.certificate.chain="+string(pki.ServerCert),
+		"listener.name.internal.ssl.keystore.key="+string(pki.ServerKey))
 	if err != nil {
 		t.Fatal(err)
 	}
