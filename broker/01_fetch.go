@@ -111,7 +111,9 @@ var noRecords = []byte{}
 // sizedFetchResponse is a FetchResponse that makes room for itself in the
 // write buffer once, taken from the buffer pool, before it is encoded:
 // appending megabytes of records to a small buffer would otherwise grow
-// (and copy) it several times per response.
+// (and copy) it several times per response. The buffer it outgrows goes
+// back to the pool: its one caller, the connection's writer, keeps only
+// the returned slice.
 type sizedFetchResponse struct {
 	*kmsg.FetchResponse
 	records, partitions int
@@ -125,6 +127,7 @@ func (r sizedFetchResponse) AppendTo(dst []byte) []byte {
 	if cap(dst)-len(dst) < need {
 		grown := getBuf(len(dst) + need)[:len(dst)]
 		copy(grown, dst)
+		putBuf(dst)
 		dst = grown
 	}
 	return r.FetchResponse.AppendTo(dst)

@@ -153,11 +153,11 @@ func (l *Log) recover(cfg Config) error {
 			break
 		}
 		start := time.Now()
-		from := int64(0)
+		from, expect := int64(0), s.base
 		if i == from0 && cfg.RecoveryPoint > s.base {
-			from = s.resumePoint(cfg.RecoveryPoint)
+			from, expect = s.resumePoint(cfg.RecoveryPoint)
 		}
-		cut, reason, err := s.recoverSegment(from, l.opts.Load().IndexIntervalBytes, window)
+		cut, reason, err := s.recoverSegment(from, expect, l.opts.Load().IndexIntervalBytes, window)
 		if err != nil {
 			return err
 		}
@@ -254,9 +254,10 @@ func (s *segment) loadTrusted(interval int64, buf []byte) (bool, error) {
 // once the batch header there is confirmed. The data before it is below
 // the recovery point: durable, and trusted as whole segments below it
 // are. s.index and s.tindex are left holding the entries before that
-// batch, and s.maxTs the largest timestamp they record. It returns 0,
-// with empty indexes, when there is no usable entry.
-func (s *segment) resumePoint(rp int64) int64 {
+// batch, and s.maxTs the largest timestamp they record. It returns that
+// position and the batch's base offset, or 0 and the segment's base, with
+// empty indexes, when there is no usable entry.
+func (s *segment) resumePoint(rp int64) (pos, base int64) {
 	s.loadIndexes()
 	k := sort.Search(len(s.index), func(i int) bool { return s.base+int64(s.index[i].rel) >= rp }) - 1
 	if k >= 0 && s.batchAt(s.index[k]) {
@@ -268,11 +269,11 @@ func (s *segment) resumePoint(rp int64) int64 {
 		if t > 0 {
 			s.maxTs, s.maxTsOffset = s.tindex[t-1].ts, s.base+int64(s.tindex[t-1].rel)
 		}
-		return int64(e.pos)
+		return int64(e.pos), s.base + int64(e.rel)
 	}
 	s.index, s.tindex = s.index[:0], s.tindex[:0]
 	s.maxTs, s.maxTsOffset = -1, -1
-	return 0
+	return 0, s.base
 }
 
 // batchAt reports whether a whole batch header starting at the index
@@ -287,26 +288,17 @@ func (s *segment) batchAt(e indexEntry) bool {
 }
 
 // recoverSegment reads the segment from position from (0, or a batch
-// boundary found by resumePoint), validating each batch (framing, CRC,
-// base offset exactly following on) and rebuilding the indexes. At the first bad
-// batch it stops: s.size is where the good data ends, cut the bytes after
-// it, and reason what was wrong.
-func (s *segment) recoverSegment(from, interval int64, window []byte) (cut int64, reason, err error) {
+// boundary found by resumePoint, whose base offset is expect), validating
+// each batch (framing, CRC, base offset exactly following on) and
+// rebuilding the indexes. At the first bad batch it stops: s.size is where
+// the good data ends, cut the bytes after it, and reason what was wrong.
+func (s *segment) recoverSegment(from, expect, interval int64, window []byte) (cut int64, reason, err error) {
 	fileSize := s.size
-	expect := s.base
+	s.size, s.next, s.bytesSinceIndex = from, expect, 0
 	if from == 0 {
 		s.maxTs, s.maxTsOffset = -1, -1
 		s.index, s.tindex = s.index[:0], s.tindex[:0]
 	} else {
-		var hb [BatchHeaderSize]byte
-		if _, err := s.f.ReadAt(hb[:], from); err != nil {
-			return 0, nil, fmt.Errorf("read %s: %w", s.path, err)
-		}
-		h, _ := ParseHeader(hb[:])
-		expect = h.BaseOffset
-	}
-	s.size, s.next, s.bytesSinceIndex = from, expect, 0
-	if from > 0 {
 		s.bytesSinceIndex = interval // the entry resumePoint started from
 	}
 	winPos, winLen := int64(-1), 0

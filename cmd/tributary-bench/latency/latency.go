@@ -86,6 +86,13 @@ func Measure(ctx context.Context, cfg Config) (Result, error) {
 	go func() { // owned by Measure: ends after n lines or on cancel
 		werr <- write(wctx, f, cfg.Rate, n)
 	}()
+	writerDone := false
+	defer func() { // on an early return: stop the writer before f is closed
+		if !writerDone {
+			cancel()
+			<-werr
+		}
+	}()
 	lat := make([]time.Duration, 0, n)
 	deadline = time.Now().Add(cfg.Duration + cfg.Timeout)
 	for len(lat) < n {
@@ -99,6 +106,7 @@ func Measure(ctx context.Context, cfg Config) (Result, error) {
 			}
 		}
 	}
+	writerDone = true
 	if err := <-werr; err != nil {
 		return Result{}, err
 	}
