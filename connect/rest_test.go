@@ -17,19 +17,7 @@ import (
 
 func httpDo(t *testing.T, method, url, body string) (int, []byte) {
 	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	resp, b := httpDoAuth(t, method, url, body, "", "")
 	return resp.StatusCode, b
 }
 
@@ -248,6 +236,9 @@ func httpDoAuth(t *testing.T, method, url, body, user, pass string) (*http.Respo
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	if user != "" || pass != "" {
 		req.SetBasicAuth(user, pass)

@@ -45,7 +45,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -272,6 +271,8 @@ type rotated struct {
 	id   string
 	sp   *connect.SourcePartition
 	pos  int64
+
+	mtime time.Time // orders the files queued
 }
 
 // fpMax is how many bytes of a file's first line its fingerprint covers.
@@ -382,7 +383,6 @@ func (t *Task) resumeRotated(ctx context.Context, tc *connect.SourceTaskContext,
 // not read to their end. Files never read at all are not found this way.
 func (t *Task) findSuccessors(ctx context.Context, tc *connect.SourceTaskContext, ents []os.DirEntry, current string, since time.Time, skip ...string) error {
 	var found []rotated
-	var mtimes []time.Time
 	for i, e := range ents {
 		if i >= 10000 || ctx.Err() != nil {
 			break
@@ -418,17 +418,12 @@ func (t *Task) findSuccessors(ctx context.Context, tc *connect.SourceTaskContext
 			f.Close()
 			continue
 		}
-		found = append(found, rotated{name: name, f: f, id: base, sp: sp, pos: pos})
-		mtimes = append(mtimes, fi.ModTime())
+		found = append(found, rotated{name: name, f: f, id: base, sp: sp, pos: pos, mtime: fi.ModTime()})
 	}
-	idx := make([]int, len(found))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return mtimes[idx[a]].Before(mtimes[idx[b]]) })
-	for _, i := range idx {
-		t.queue = append(t.queue, found[i])
-		t.log.Info("a later rotated file was not read to its end; it is read next", "rotated", found[i].name, "position", found[i].pos)
+	slices.SortStableFunc(found, func(a, b rotated) int { return a.mtime.Compare(b.mtime) })
+	for _, r := range found {
+		t.queue = append(t.queue, r)
+		t.log.Info("a later rotated file was not read to its end; it is read next", "rotated", r.name, "position", r.pos)
 	}
 	return nil
 }
@@ -561,13 +556,6 @@ func (t *Task) emit() []connect.SourceRecord {
 	if t.f == nil && t.buf == nil {
 		return nil
 	}
-	if t.sp == nil && t.f != nil && t.off < len(t.buf) {
-		id, ok := t.fullIdentity(t.f, t.id)
-		if !ok {
-			id = t.id
-		}
-		t.sp = connect.NewSourcePartition(t.key, id)
-	}
 	recs := t.recs[:0]
 	if recs == nil && t.off < len(t.buf) {
 		// Sized once for the complete lines buffered (counting newlines
@@ -619,7 +607,17 @@ func (t *Task) emit() []connect.SourceRecord {
 	return recs
 }
 
+// record makes the record of a line that ends at pos. The file's identity
+// is taken at the first one: only then is its first line known complete
+// (or a piece of max.line.bytes cut), not when a partial one is buffered.
 func (t *Task) record(line []byte, pos int64) connect.SourceRecord {
+	if t.sp == nil && t.f != nil {
+		id, ok := t.fullIdentity(t.f, t.id)
+		if !ok {
+			id = t.id
+		}
+		t.sp = connect.NewSourcePartition(t.key, id)
+	}
 	if line == nil {
 		line = []byte{}
 	}

@@ -68,6 +68,21 @@ func collectRun(t *testing.T, task *Task, p *produced, n int) []string {
 	return values(recs)
 }
 
+// firstRun writes lines to a.log in a new folder and reads the n lines with
+// a task, keeping what a worker would: the positions sent, and the offset
+// after line stored (0-based) as the stored offset. The task still runs.
+func firstRun(t *testing.T, lines string, n, stored int) (path string, p *produced, task *Task) {
+	t.Helper()
+	path = filepath.Join(t.TempDir(), "a.log")
+	write(t, path, lines)
+	p = &produced{last: map[string]int64{}}
+	task = startRun(t, p, "file="+path)
+	recs := collect(t, task, n)
+	p.note(recs)
+	p.store(recs[stored])
+	return path, p, task
+}
+
 // TestRenamedWhileStopped: the file is rotated by rename while no task
 // runs, and lines were appended to it before; the next run reads the
 // rotated file's rest, then the new file, even when the stored offset is
@@ -75,14 +90,7 @@ func collectRun(t *testing.T, task *Task, p *produced, n int) []string {
 func TestRenamedWhileStopped(t *testing.T) {
 	for _, stale := range []bool{false, true} {
 		t.Run(fmt.Sprintf("stale=%v", stale), func(t *testing.T) {
-			dir := t.TempDir()
-			path := filepath.Join(dir, "a.log")
-			write(t, path, "a1\na2\n")
-			p := &produced{last: map[string]int64{}}
-			task := startRun(t, p, "file="+path)
-			recs := collect(t, task, 2)
-			p.note(recs)
-			p.store(recs[map[bool]int{false: 1, true: 0}[stale]])
+			path, p, task := firstRun(t, "a1\na2\n", 2, map[bool]int{false: 1, true: 0}[stale])
 			task.Stop()
 
 			write(t, path, "a3\n")
@@ -105,14 +113,7 @@ func TestRenamedWhileStopped(t *testing.T) {
 // TestRenamedNotRecreatedWhileStopped: the file was renamed away and the
 // new one does not exist yet when the task starts.
 func TestRenamedNotRecreatedWhileStopped(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "a.log")
-	write(t, path, "a1\n")
-	p := &produced{last: map[string]int64{}}
-	task := startRun(t, p, "file="+path)
-	recs := collect(t, task, 1)
-	p.note(recs)
-	p.store(recs[0])
+	path, p, task := firstRun(t, "a1\n", 1, 0)
 	task.Stop()
 
 	write(t, path, "a2\n")
@@ -131,14 +132,7 @@ func TestRenamedNotRecreatedWhileStopped(t *testing.T) {
 // task runs and written past the old position again; the next run reads
 // it from the start instead of resuming in the middle of the new content.
 func TestCopyTruncateWhileStopped(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "a.log")
-	write(t, path, "a1\na2\n")
-	p := &produced{last: map[string]int64{}}
-	task := startRun(t, p, "file="+path)
-	recs := collect(t, task, 2)
-	p.note(recs)
-	p.store(recs[1])
+	path, p, task := firstRun(t, "a1\na2\n", 2, 1)
 	task.Stop()
 
 	b, _ := os.ReadFile(path)
@@ -157,14 +151,7 @@ func TestCopyTruncateWhileStopped(t *testing.T) {
 func TestResumeAfterRestart(t *testing.T) {
 	for _, kafka := range []bool{false, true} {
 		t.Run(fmt.Sprintf("kafka=%v", kafka), func(t *testing.T) {
-			dir := t.TempDir()
-			path := filepath.Join(dir, "a.log")
-			write(t, path, "a1\na2\n")
-			p := &produced{last: map[string]int64{}}
-			task := startRun(t, p, "file="+path)
-			recs := collect(t, task, 2)
-			p.note(recs)
-			p.store(recs[1])
+			path, p, task := firstRun(t, "a1\na2\n", 2, 1)
 			task.Stop()
 			if kafka {
 				p.last = map[string]int64{}
@@ -201,14 +188,7 @@ func TestIdentityAfterTruncation(t *testing.T) {
 // while no task runs. The next run finds the renamed file by its inode and
 // resumes it after the last line sent from its new content.
 func TestTruncatedThenRenamedWhileStopped(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "a.log")
-	write(t, path, "a1\na2\n")
-	p := &produced{last: map[string]int64{}}
-	task := startRun(t, p, "file="+path)
-	recs := collect(t, task, 2)
-	p.note(recs)
-	p.store(recs[1])
+	path, p, task := firstRun(t, "a1\na2\n", 2, 1)
 	os.Truncate(path, 0)
 	write(t, path, "b1\nb2\n")
 	if got := collectRun(t, task, p, 2); fmt.Sprint(got) != "[b1 b2]" {
@@ -231,14 +211,7 @@ func TestTruncatedThenRenamedWhileStopped(t *testing.T) {
 // ran. The next run finds that later file through the topic and reads its
 // rest before the file now at the path.
 func TestStaleOffsetTwoRotations(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "a.log")
-	write(t, path, "a1\n")
-	p := &produced{last: map[string]int64{}}
-	task := startRun(t, p, "file="+path)
-	recs := collect(t, task, 1)
-	p.note(recs)
-	p.store(recs[0])
+	path, p, task := firstRun(t, "a1\n", 1, 0)
 	os.Rename(path, path+".1")
 	write(t, path, "b1\n")
 	if got := collectRun(t, task, p, 1); fmt.Sprint(got) != "[b1]" {
@@ -276,5 +249,20 @@ func TestTruncationWithSameTail(t *testing.T) {
 	write(t, path, b+"b3\n")
 	if got := values(collect(t, task, 3)); fmt.Sprint(got) != "[b1 b2"+strings.Repeat("x", 18)+" b3]" {
 		t.Fatalf("got %q", got)
+	}
+}
+
+// TestIdentityWaitsForFirstLine: a first line still being written when the
+// task first reads the file does not leave the file's records without the
+// fingerprint of that line.
+func TestIdentityWaitsForFirstLine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.log")
+	write(t, path, "a1")
+	task := startTask(t, "file="+path)
+	none(t, task)
+	write(t, path, "\n")
+	got := collect(t, task, 1)[0].Source.Identity()
+	if want, ok := task.fullIdentity(task.f, task.id); !ok || got != want {
+		t.Fatalf("identity %q, want %q", got, want)
 	}
 }
