@@ -371,9 +371,16 @@ var brokerAddrRE = regexp.MustCompile(`--bootstrap-server (127\.0\.0\.1:\d+)`)
 // embeddedAddr waits for the bundled broker's address in the log.
 func embeddedAddr(t testing.TB, p *csProc) string {
 	t.Helper()
+	return loggedAddr(t, p, brokerAddrRE, "broker address")
+}
+
+// loggedAddr waits for the worker to log a line matching re and returns
+// its first group; what names it in the failure.
+func loggedAddr(t testing.TB, p *csProc, re *regexp.Regexp, what string) string {
+	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
-		if m := brokerAddrRE.FindStringSubmatch(p.stderr.String()); m != nil {
+		if m := re.FindStringSubmatch(p.stderr.String()); m != nil {
 			return m[1]
 		}
 		select {
@@ -382,7 +389,7 @@ func embeddedAddr(t testing.TB, p *csProc) string {
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
-	t.Fatalf("no broker address logged:\n%s", p.stderr.String())
+	t.Fatalf("no %s logged:\n%s", what, p.stderr.String())
 	return ""
 }
 

@@ -268,6 +268,10 @@ func TestCrashKill9Rotation(t *testing.T) {
 	writerDone := make(chan struct{})
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
+	// stopWriter ends the writer and waits for it, also when the test
+	// fails early.
+	stopWriter := sync.OnceFunc(func() { close(stop); <-writerDone })
+	t.Cleanup(stopWriter)
 	go func() { // the writer: owned by this test, ends on stop
 		defer close(writerDone)
 		rng := rand.New(rand.NewPCG(seed, 2))
@@ -309,12 +313,10 @@ func TestCrashKill9Rotation(t *testing.T) {
 		deadline := time.Now().Add(90 * time.Second)
 		for fileSize(out) <= before {
 			if time.Now().After(deadline) {
-				close(stop)
 				t.Fatalf("run %d made no progress:\n%s", i, p.stderr.String())
 			}
 			select {
 			case <-p.done:
-				close(stop)
 				t.Fatalf("run %d exited:\n%s", i, p.stderr.String())
 			case <-time.After(10 * time.Millisecond):
 			}
@@ -328,8 +330,7 @@ func TestCrashKill9Rotation(t *testing.T) {
 		// rotations also happen while no worker runs.
 		time.Sleep(time.Duration(rng.IntN(1500)) * time.Millisecond)
 	}
-	close(stop)
-	<-writerDone
+	stopWriter()
 	w.close()
 	written := w.written()
 

@@ -41,19 +41,7 @@ var restURLRE = regexp.MustCompile(`REST API listening.*url=(http://127\.0\.0\.1
 // restURL waits for the worker's REST address in its log.
 func restURL(t testing.TB, p *csProc) string {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		if m := restURLRE.FindStringSubmatch(p.stderr.String()); m != nil {
-			return m[1]
-		}
-		select {
-		case <-p.done:
-			t.Fatalf("connect-standalone exited:\n%s", p.stderr.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	t.Fatalf("no REST address logged:\n%s", p.stderr.String())
-	return ""
+	return loggedAddr(t, p, restURLRE, "REST address")
 }
 
 // committedSink returns the sum of the sink group's committed offsets, as
