@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -1009,11 +1008,9 @@ func TestIntegrationGroups(t *testing.T) {
 
 // TestIntegrationGroupsKfake runs the same suite against kfake, an
 // independent implementation of the protocol, to show the tests ask only
-// what Kafka does. It is a long variant: it runs with -long.
+// what Kafka does. It takes about 20 seconds under -race, so it runs with
+// every `go test`, in CI too.
 func TestIntegrationGroupsKfake(t *testing.T) {
-	if f := flag.Lookup("long"); f == nil || f.Value.String() != "true" {
-		t.Skip("the suite against kfake runs with -long")
-	}
 	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.GroupMinSessionTimeout(time.Second))
 	if err != nil {
 		t.Fatal(err)
