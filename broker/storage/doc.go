@@ -42,7 +42,14 @@
 // requested offset (a consumer skips the records before it), copied from
 // the segment file into a caller-supplied buffer without holding the
 // append lock. Retain removes whole segments past retention.ms or
-// retention.bytes and moves the log start offset. Close fsyncs everything,
+// retention.bytes and moves the log start offset. A segment leaves the log
+// when its .log file is renamed to .log.deleted, oldest first; if the
+// rename fails, that segment and the later ones stay in the log (and are
+// served) and Retain returns an error naming the file, so the log never
+// holds a segment file that Open would load back below the log start.
+// Files of segments out of the log (the .deleted file, the indexes) and
+// old producer snapshots that cannot be removed are reported, and each
+// later Retain tries them again. Close fsyncs everything,
 // writes the indexes and a producer snapshot, and closes the files; a log
 // closed this way is trusted on the next Open (the broker records that in
 // a clean-shutdown marker).
@@ -86,7 +93,11 @@
 // each checkpoint and when the log is closed, through a temporary file
 // renamed into place. The two newest are kept.
 //
-// Files being written carry a .tmp suffix until renamed; leftovers are
-// removed on Open. Every creation, rename and removal is followed by an
-// fsync of the folder before the log relies on it.
+// Files being written carry a .tmp suffix until renamed; segment files
+// taken out of the log carry a .deleted suffix until removed (Kafka's
+// names). Both are never loaded, and leftovers are removed on Open, as are
+// index files without their segment. A segment file after the point where
+// recovery cut the log, or a producer snapshot beyond the log end, that
+// cannot be removed fails Open. Every creation, rename and removal is
+// followed by an fsync of the folder before the log relies on it.
 package storage

@@ -107,6 +107,7 @@ const (
 	faultAppend faultOp = iota // a batch written to the active segment
 	faultCreate                // a new segment file
 	faultMeta                  // an index or producer snapshot file
+	faultRemove                // a rename or removal of a file
 )
 
 // Log is the durable log of one partition. Appends are serialised by one
@@ -120,9 +121,15 @@ type Log struct {
 	opts atomic.Pointer[Options]
 
 	// syncMu serialises flushes (and with them retention and Close); it
-	// is taken before mu. Segment.synced and checkpointed belong to it.
+	// is taken before mu. Segment.synced, checkpointed and leftovers
+	// belong to it.
 	syncMu       sync.Mutex
 	checkpointed int64 // the log end at the last CheckpointIndex that wrote files
+	// leftovers are files of segments already out of the log (and old
+	// producer snapshots) whose removal failed; each retention pass tries
+	// them again. hasLeftovers says there are some, without syncMu.
+	leftovers    []string
+	hasLeftovers atomic.Bool
 
 	// mu serialises writers: Append, roll, retention, Close. The fields
 	// below it belong to it.
@@ -537,6 +544,63 @@ func (l *Log) syncMeta(todo []flushItem, snaps []pendingSnapshot) error {
 	return nil
 }
 
+// removeFile removes a file; one already gone is no error.
+func (l *Log) removeFile(path string) error {
+	if l.fault != nil {
+		if _, err := l.fault(faultRemove, path, 0); err != nil {
+			return fmt.Errorf("remove %s: %w", path, err)
+		}
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("remove %s: %w", path, err)
+	}
+	return nil
+}
+
+// renameFile renames a file within the log's folder.
+func (l *Log) renameFile(from, to string) error {
+	if l.fault != nil {
+		if _, err := l.fault(faultRemove, from, 0); err != nil {
+			return fmt.Errorf("rename %s: %w", from, err)
+		}
+	}
+	if err := os.Rename(from, to); err != nil {
+		return fmt.Errorf("rename %s: %w", from, err)
+	}
+	return nil
+}
+
+// removeLater removes files that are no longer part of the log; those
+// that cannot be removed are logged and kept in leftovers for the next
+// retention pass. syncMu is held.
+func (l *Log) removeLater(paths ...string) error {
+	var errs []error
+	for _, p := range paths {
+		if err := l.removeFile(p); err != nil {
+			l.log.Warn("cannot remove a file that is no longer part of the log; retrying at the next retention check", "file", p, "err", err)
+			l.leftovers = append(l.leftovers, p)
+			errs = append(errs, err)
+		}
+	}
+	l.hasLeftovers.Store(len(l.leftovers) > 0)
+	return errors.Join(errs...)
+}
+
+// retryLeftovers tries again to remove the files whose removal failed.
+// syncMu is held.
+func (l *Log) retryLeftovers() error {
+	if len(l.leftovers) == 0 {
+		return nil
+	}
+	paths := l.leftovers
+	l.leftovers = nil
+	err := l.removeLater(paths...)
+	if err == nil {
+		l.log.Info("removed files left by an earlier retention check", "files", len(paths))
+	}
+	return err
+}
+
 // writeIndexes replaces the segment's index files with its in-memory
 // indexes. The caller fsyncs the folder.
 func (l *Log) writeIndexes(s *segment) error {
@@ -548,14 +612,17 @@ func (l *Log) writeIndexes(s *segment) error {
 
 // pruneSnapshots keeps the two newest producer snapshots, and removes
 // those below the given offset (when it is not negative) unless it is the
-// newest.
-func (l *Log) pruneSnapshots(below int64) {
-	offs := l.snapshotOffsets()
-	for i, off := range offs { // newest first
+// newest. A snapshot that cannot be removed is logged and tried again by
+// the next retention check (it is harmless meanwhile: only the newest is
+// ever loaded). syncMu is held.
+func (l *Log) pruneSnapshots(below int64) error {
+	var old []string
+	for i, off := range l.snapshotOffsets() { // newest first
 		if i >= 2 || (below >= 0 && off < below && i > 0) {
-			os.Remove(filepath.Join(l.dir, segmentName(off, snapshotSuffix)))
+			old = append(old, filepath.Join(l.dir, segmentName(off, snapshotSuffix)))
 		}
 	}
+	return l.removeLater(old...)
 }
 
 // snapshotOffsets lists the offsets of the producer snapshots, newest
@@ -644,25 +711,104 @@ type RetainResult struct {
 // when cleanup.policy includes delete. If every segment goes, a new empty
 // one is rolled first, so the log end offset is kept. The log start offset
 // moves to the first remaining segment.
+//
+// A segment leaves the log when its .log file is renamed to .log.deleted
+// (which Open never loads), oldest first; a segment whose file cannot be
+// renamed stays in the log, with every later one, and the error names the
+// file. The files of segments out of the log are then removed; those that
+// cannot be are reported and tried again by the next call.
 func (l *Log) Retain(now time.Time) (RetainResult, error) {
 	opts := l.opts.Load()
-	if !opts.Delete || (opts.RetentionTime < 0 && opts.RetentionBytes < 0) {
+	retain := opts.Delete && (opts.RetentionTime >= 0 || opts.RetentionBytes >= 0)
+	if !retain && !l.hasLeftovers.Load() {
 		return RetainResult{LogStartOffset: l.StartOffset()}, nil
 	}
 	l.syncMu.Lock()
 	defer l.syncMu.Unlock()
+	var errs []error
+	if err := l.retryLeftovers(); err != nil {
+		errs = append(errs, err)
+	}
 	l.mu.Lock()
 	if l.closed || l.failed != nil {
 		l.mu.Unlock()
-		return RetainResult{}, nil
+		return RetainResult{}, errors.Join(errs...)
 	}
+	k := 0
+	if retain {
+		k = l.expiredSegments(opts, now)
+	}
+	if k == 0 {
+		res := RetainResult{LogStartOffset: l.start}
+		l.mu.Unlock()
+		return res, errors.Join(errs...)
+	}
+	if k == len(l.segs) {
+		if err := l.roll(); err != nil {
+			err = l.writeFailed(err)
+			res := RetainResult{LogStartOffset: l.start}
+			l.mu.Unlock()
+			return res, errors.Join(append(errs, err)...)
+		}
+	}
+	n := 0
+	for _, s := range l.segs[:k] {
+		if err := l.renameFile(s.path, s.path+deletedSuffix); err != nil {
+			l.log.Error("cannot delete a segment past retention; it stays in the log", "file", s.path, "err", err)
+			errs = append(errs, fmt.Errorf("retention: %w", err))
+			break
+		}
+		n++
+	}
+	var res RetainResult
+	if n == 0 {
+		res.LogStartOffset = l.start
+		l.mu.Unlock()
+		return res, errors.Join(errs...)
+	}
+	removed := l.segs[:n]
+	for _, s := range removed {
+		res.Bytes += s.size
+	}
+	l.rmu.Lock()
+	l.segs = append([]*segment(nil), l.segs[n:]...)
+	l.start = l.segs[0].base
+	l.rmu.Unlock()
+	l.producers.expire(l.start)
+	res.Segments, res.LogStartOffset = n, l.start
+	l.mu.Unlock()
+
+	// The renames make the segments gone for good; then the files go.
+	if err := SyncDir(l.dir); err != nil {
+		errs = append(errs, err)
+	}
+	var paths []string
+	for _, s := range removed {
+		s.f.Close()
+		paths = append(paths, s.path+deletedSuffix, s.indexPath(), s.timeIndexPath())
+	}
+	if err := l.removeLater(paths...); err != nil {
+		errs = append(errs, fmt.Errorf("retention: %w", err))
+	}
+	if err := l.pruneSnapshots(res.LogStartOffset); err != nil {
+		errs = append(errs, fmt.Errorf("retention: %w", err))
+	}
+	if err := SyncDir(l.dir); err != nil {
+		errs = append(errs, err)
+	}
+	l.log.Info("deleted segments past retention", "segments", n, "bytes", res.Bytes, "log_start_offset", res.LogStartOffset)
+	return res, errors.Join(errs...)
+}
+
+// expiredSegments counts the segments at the start of the log that are
+// past retention.ms or beyond retention.bytes. mu is held.
+func (l *Log) expiredSegments(opts *Options, now time.Time) int {
 	var total int64
 	for _, s := range l.segs {
 		total += s.size
 	}
 	cut := now.Add(-opts.RetentionTime).UnixMilli()
 	k := 0
-	var res RetainResult
 	for k < len(l.segs) {
 		s := l.segs[k]
 		if s.size == 0 {
@@ -674,42 +820,9 @@ func (l *Log) Retain(now time.Time) (RetainResult, error) {
 			break
 		}
 		total -= s.size
-		res.Bytes += s.size
 		k++
 	}
-	if k == 0 {
-		res.LogStartOffset = l.start
-		l.mu.Unlock()
-		return res, nil
-	}
-	if k == len(l.segs) {
-		if err := l.roll(); err != nil {
-			err = l.writeFailed(err)
-			l.mu.Unlock()
-			return res, err
-		}
-	}
-	removed := l.segs[:k]
-	l.rmu.Lock()
-	l.segs = append([]*segment(nil), l.segs[k:]...)
-	l.start = l.segs[0].base
-	l.rmu.Unlock()
-	l.producers.expire(l.start)
-	res.Segments, res.LogStartOffset = k, l.start
-	l.mu.Unlock()
-
-	for _, s := range removed {
-		s.f.Close()
-		os.Remove(s.path)
-		os.Remove(s.indexPath())
-		os.Remove(s.timeIndexPath())
-	}
-	l.pruneSnapshots(res.LogStartOffset)
-	if err := SyncDir(l.dir); err != nil {
-		return res, err
-	}
-	l.log.Info("deleted segments past retention", "segments", k, "bytes", res.Bytes, "log_start_offset", res.LogStartOffset)
-	return res, nil
+	return k
 }
 
 // Close flushes the log, writes every index and a producer snapshot at the

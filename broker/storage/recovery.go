@@ -97,17 +97,24 @@ func (l *Log) listSegments() ([]int64, error) {
 	var bases []int64
 	for _, e := range ents {
 		name := e.Name()
+		// Leftovers are never loaded, so one that cannot be removed is
+		// only reported.
+		leftover := func() {
+			if err := l.removeFile(filepath.Join(l.dir, name)); err != nil {
+				l.log.Warn("cannot remove a leftover file", "file", filepath.Join(l.dir, name), "err", err)
+			}
+		}
 		switch {
-		case strings.HasSuffix(name, tmpSuffix), strings.HasSuffix(name, ".deleted"),
+		case strings.HasSuffix(name, tmpSuffix), strings.HasSuffix(name, deletedSuffix),
 			strings.HasSuffix(name, ".cleaned"), strings.HasSuffix(name, ".swap"):
-			os.Remove(filepath.Join(l.dir, name))
+			leftover()
 		}
 		if base, ok := parseSegmentName(name, logSuffix); ok && logs[base] {
 			bases = append(bases, base)
 		}
 		for _, suf := range []string{indexSuffix, timeIndexSuffix} {
 			if base, ok := parseSegmentName(name, suf); ok && !logs[base] {
-				os.Remove(filepath.Join(l.dir, name))
+				leftover()
 			}
 		}
 	}
@@ -149,7 +156,9 @@ func (l *Log) recover(cfg Config) error {
 			// The previous segment lost its tail: the log keeps only what
 			// precedes the hole, as it would after a torn write.
 			l.log.Warn("segment does not follow on from the one before; the log is cut there", "segment", filepath.Base(s.path), "expected_base", l.segs[i-1].next)
-			l.removeFrom(i)
+			if err := l.removeFrom(i); err != nil {
+				return err
+			}
 			break
 		}
 		start := time.Now()
@@ -166,7 +175,9 @@ func (l *Log) recover(cfg Config) error {
 			if err := s.f.Truncate(s.size); err != nil {
 				return fmt.Errorf("truncate %s: %w", s.path, err)
 			}
-			l.removeFrom(i + 1)
+			if err := l.removeFrom(i + 1); err != nil {
+				return err
+			}
 			if i == len(l.segs)-1 {
 				// Index files left by a checkpoint must not describe
 				// what was cut.
@@ -190,16 +201,25 @@ func (l *Log) recover(cfg Config) error {
 }
 
 // removeFrom deletes the segments from index i on, found after the point
-// where recovery cut the log.
-func (l *Log) removeFrom(i int) {
+// where recovery cut the log. A segment file that cannot be removed fails
+// Open: loaded again later, it would be served after the cut. (Index files
+// without their segment are removed by the next Open.)
+func (l *Log) removeFrom(i int) error {
+	var errs []error
 	for _, later := range l.segs[i:] {
-		l.log.Warn("removed segment after the truncation point", "segment", filepath.Base(later.path), "bytes", later.size)
+		l.log.Warn("removing segment after the truncation point", "segment", filepath.Base(later.path), "bytes", later.size)
 		later.f.Close()
-		os.Remove(later.path)
-		os.Remove(later.indexPath())
-		os.Remove(later.timeIndexPath())
+		if err := l.removeFile(later.path); err != nil {
+			errs = append(errs, fmt.Errorf("recovery cut the log before %s: %w", later.path, err))
+		}
+		for _, p := range []string{later.indexPath(), later.timeIndexPath()} {
+			if err := l.removeFile(p); err != nil {
+				l.log.Warn("cannot remove the index of a removed segment", "file", p, "err", err)
+			}
+		}
 	}
 	l.segs = l.segs[:i]
+	return errors.Join(errs...)
 }
 
 // recoveredIndexes writes the index files of a sealed segment whose
@@ -382,7 +402,11 @@ func (l *Log) loadProducers() error {
 	for _, off := range l.snapshotOffsets() {
 		path := filepath.Join(l.dir, segmentName(off, snapshotSuffix))
 		if off > end {
-			os.Remove(path) // describes data that was truncated away
+			// It describes data that was truncated away; kept, it would
+			// be loaded once the log grows past it.
+			if err := l.removeFile(path); err != nil {
+				return fmt.Errorf("producer snapshot beyond the log end: %w", err)
+			}
 			continue
 		}
 		data, err := os.ReadFile(path)

@@ -17,6 +17,9 @@ const (
 	indexSuffix     = ".index"
 	timeIndexSuffix = ".timeindex"
 	snapshotSuffix  = ".snapshot"
+	// deletedSuffix marks a file taken out of the log (Kafka's name): it
+	// is never loaded, and removed on Open if it is still there.
+	deletedSuffix = ".deleted"
 
 	indexEntrySize     = 8  // relative offset uint32, position uint32
 	timeIndexEntrySize = 12 // timestamp int64, relative offset uint32
