@@ -82,6 +82,17 @@ type Progress struct {
 	// ReadBytes and SizeBytes: how much of its input a source has read, of
 	// how much there is now (a file's position and size).
 	ReadBytes, SizeBytes int64
+	// Oversized counts the input units (lines) longer than the task's
+	// limit, by what was done with them.
+	Oversized Oversized
+}
+
+// Oversized counts input units longer than a task's limit: sent in pieces,
+// cut short, or left out.
+type Oversized struct {
+	Split     int64 `json:"split"`
+	Truncated int64 `json:"truncated"`
+	Skipped   int64 `json:"skipped"`
 }
 
 // ProgressReporter is implemented by tasks that can report Progress.
@@ -126,21 +137,42 @@ type SourceRecord struct {
 	// Source is where the record was read; nil for sources without
 	// positions (standard input).
 	Source *SourcePartition
-	// Position is the source offset after this record: where to resume to
-	// read the next one.
-	Position int64
-	Topic    string
+	// Start is the source offset of the record itself (where to resume to
+	// read it again) and Position the one after it (where to resume to read
+	// the next one). Records of one source partition follow each other:
+	// each one's Start is the Position of the one before, unless the task
+	// starts the stream again (a new file read from 0).
+	Start, Position int64
+	// Proof, when not empty, is the task's evidence that the stream is the
+	// same one up to Position (for a file, checksums of the bytes before
+	// it); it is stored with the offset and handed back by Offset. Tasks set
+	// it on the last record of each source partition in a poll.
+	Proof string
+	Topic string
 	Key      []byte
 	Value    []byte
 }
 
 // SourceOffset is a stored source position, Kafka's {"position":N} with the
-// identity of the stream it refers to (empty in offsets written by Kafka
-// Connect itself).
+// identity of the stream it refers to and the task's proof of it (both empty
+// in offsets written by Kafka Connect itself), and where in Kafka the record
+// that ended at Position was written (Record.Offset -1 when unknown).
 type SourceOffset struct {
 	Position int64
 	Identity string
+	Proof    string
+	Record   RecordRef
 }
+
+// RecordRef names one record in Kafka.
+type RecordRef struct {
+	Topic     string
+	Partition int32
+	Offset    int64
+}
+
+// Known reports whether r names a record.
+func (r RecordRef) Known() bool { return r.Topic != "" && r.Offset >= 0 }
 
 // SinkRecord is one record handed to a sink task, its key and value
 // converted: a string's bytes, or the JSON text of any other value. A nil
@@ -161,16 +193,18 @@ type SourceTaskContext struct {
 	Config    *config.Values
 	Log       *slog.Logger
 
-	offsets      func(partition map[string]any) (SourceOffset, bool, error)
-	lastProduced func(ctx context.Context, topic string, p *SourcePartition) (int64, bool, error)
+	offsets  func(partition map[string]any) (SourceOffset, bool, error)
+	produced ProducedFunc
 }
 
-// WithLookups returns a copy of c whose Offset and LastProduced answer with
-// the given functions (either may be nil), for running a task outside a
-// Worker.
-func (c *SourceTaskContext) WithLookups(offsets func(partition map[string]any) (SourceOffset, bool, error), lastProduced func(ctx context.Context, topic string, p *SourcePartition) (int64, bool, error)) *SourceTaskContext {
+// ProducedFunc answers SourceTaskContext.Produced.
+type ProducedFunc func(ctx context.Context, topic string, p *SourcePartition, from SourceOffset) (int64, error)
+
+// WithLookups returns a copy of c whose Offset and Produced answer with the
+// given functions (either may be nil), for running a task outside a Worker.
+func (c *SourceTaskContext) WithLookups(offsets func(partition map[string]any) (SourceOffset, bool, error), produced ProducedFunc) *SourceTaskContext {
 	cc := *c
-	cc.offsets, cc.lastProduced = offsets, lastProduced
+	cc.offsets, cc.produced = offsets, produced
 	return &cc
 }
 
@@ -183,14 +217,19 @@ func (c *SourceTaskContext) Offset(partition map[string]any) (SourceOffset, bool
 	return c.offsets(partition)
 }
 
-// LastProduced looks in the Kafka partition that p's records go to for the
-// last record carrying p's identity, and returns the position it carries.
+// Produced returns how far the records of p already in Kafka reach beyond
+// from.Position: it reads the Kafka partition that p's records go to, after
+// from.Record when that is known (else its last records), and follows the
+// records carrying p's identity whose Start is the position reached so far.
+// A record that does not continue that chain (one sent after a record that
+// failed, or from an earlier reading of the stream) is passed over, so the
+// answer never jumps a gap. It returns from.Position when nothing follows.
 // It ensures the topic exists.
-func (c *SourceTaskContext) LastProduced(ctx context.Context, topic string, p *SourcePartition) (int64, bool, error) {
-	if c.lastProduced == nil {
-		return 0, false, nil
+func (c *SourceTaskContext) Produced(ctx context.Context, topic string, p *SourcePartition, from SourceOffset) (int64, error) {
+	if c.produced == nil {
+		return from.Position, nil
 	}
-	return c.lastProduced(ctx, topic, p)
+	return c.produced(ctx, topic, p, from)
 }
 
 // SinkTaskContext is what the worker gives a sink task.

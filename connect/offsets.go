@@ -27,8 +27,13 @@ import (
 // shapes:
 //
 //	[
-//	{"key":["local-file-source",{"filename":"test.txt"}],"value":{"position":1234,"identity":"2049:131"}}
+//	{"key":["local-file-source",{"filename":"test.txt"}],"value":{"position":1234,"identity":"2049:131:…","proof":"…","record":{"topic":"log-test","partition":0,"offset":56}}}
 //	]
+//
+// Only "position" is Kafka's; the others are Tributary's: the identity of
+// the stream the position was taken in, the task's proof that a stream is
+// that one (SourceRecord.Proof), and the Kafka record that ended at the
+// position, from which a restart reads on (SourceTaskContext.Produced).
 //
 // A file written by Kafka Connect itself (a Java-serialized HashMap of the
 // same JSON keys and values) is read too; it is replaced by the JSON form on
@@ -222,10 +227,27 @@ func parseSourceOffset(value []byte) (SourceOffset, error) {
 		return SourceOffset{}, fmt.Errorf("position %s is negative", raw)
 	}
 	off.Position = n
+	off.Record.Offset = -1
 	if id, ok := m["identity"]; ok {
 		if err := json.Unmarshal(id, &off.Identity); err != nil {
 			return SourceOffset{}, fmt.Errorf("identity %s is not a string", id)
 		}
+	}
+	if pr, ok := m["proof"]; ok {
+		if err := json.Unmarshal(pr, &off.Proof); err != nil {
+			return SourceOffset{}, fmt.Errorf("proof %s is not a string", pr)
+		}
+	}
+	if rr, ok := m["record"]; ok {
+		var ref struct {
+			Topic     string `json:"topic"`
+			Partition int32  `json:"partition"`
+			Offset    *int64 `json:"offset"`
+		}
+		if err := json.Unmarshal(rr, &ref); err != nil || ref.Offset == nil || *ref.Offset < 0 || ref.Topic == "" {
+			return SourceOffset{}, fmt.Errorf("record %s is not {\"topic\":T,\"partition\":P,\"offset\":O}", rr)
+		}
+		off.Record = RecordRef{Topic: ref.Topic, Partition: ref.Partition, Offset: *ref.Offset}
 	}
 	return off, nil
 }
@@ -281,12 +303,25 @@ func (s *OffsetStore) set(key string, off SourceOffset, seq uint64) {
 		default:
 		}
 	}
-	v := make([]byte, 0, 48+len(off.Identity))
+	v := make([]byte, 0, 96+len(off.Identity)+len(off.Proof)+len(off.Record.Topic))
 	v = append(v, `{"position":`...)
 	v = strconv.AppendInt(v, off.Position, 10)
 	if off.Identity != "" {
 		v = append(v, `,"identity":`...)
-		v = strconv.AppendQuote(v, off.Identity)
+		v = appendJSONString(v, []byte(off.Identity))
+	}
+	if off.Proof != "" {
+		v = append(v, `,"proof":`...)
+		v = appendJSONString(v, []byte(off.Proof))
+	}
+	if off.Record.Known() {
+		v = append(v, `,"record":{"topic":`...)
+		v = appendJSONString(v, []byte(off.Record.Topic))
+		v = append(v, `,"partition":`...)
+		v = strconv.AppendInt(v, int64(off.Record.Partition), 10)
+		v = append(v, `,"offset":`...)
+		v = strconv.AppendInt(v, off.Record.Offset, 10)
+		v = append(v, '}')
 	}
 	v = append(v, '}')
 	e.value = v

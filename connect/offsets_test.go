@@ -59,7 +59,7 @@ func TestSourceOffsetShape(t *testing.T) {
 	get := func(f string) (SourceOffset, bool, error) {
 		return s.SourceOffset("c", map[string]any{"filename": f})
 	}
-	if off, ok, err := get("good"); err != nil || !ok || off != (SourceOffset{42, "1:2"}) {
+	if off, ok, err := get("good"); err != nil || !ok || off != (SourceOffset{Position: 42, Identity: "1:2", Record: RecordRef{Offset: -1}}) {
 		t.Errorf("good: %+v %v %v", off, ok, err)
 	}
 	if off, ok, err := get("float"); err != nil || !ok || off.Position != 42 {

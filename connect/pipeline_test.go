@@ -252,7 +252,7 @@ func TestJSONEnvelopeEndToEnd(t *testing.T) {
 				pos = string(h.Value)
 			}
 		}
-		if wantPos := fmt.Sprint(len(strings.Join(strings.SplitAfter(lines, "\n")[:i+1], ""))); pos != wantPos {
+		if wantPos := fmt.Sprintf("%d-%d", len(strings.Join(strings.SplitAfter(lines, "\n")[:i], "")), len(strings.Join(strings.SplitAfter(lines, "\n")[:i+1], ""))); pos != wantPos {
 			t.Errorf("record %d: position header %q, want %s", i, pos, wantPos)
 		}
 	}
@@ -335,6 +335,7 @@ func TestPipelineReusedBatches(t *testing.T) {
 	var pos int
 	for i, r := range recs[:n] {
 		line := fmt.Sprintf("line %06d the quick brown fox", i)
+		start := pos
 		pos += len(line) + 1
 		if got, wantV := string(r.Value), `{"schema":{"type":"string","optional":false},"payload":"`+line+`"}`; got != wantV {
 			t.Fatalf("record %d: value %s, want %s", i, got, wantV)
@@ -345,8 +346,8 @@ func TestPipelineReusedBatches(t *testing.T) {
 				hp = string(h.Value)
 			}
 		}
-		if hp != fmt.Sprint(pos) {
-			t.Fatalf("record %d: position header %q, want %d", i, hp, pos)
+		if hp != fmt.Sprintf("%d-%d", start, pos) {
+			t.Fatalf("record %d: position header %q, want %d-%d", i, hp, start, pos)
 		}
 	}
 }

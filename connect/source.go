@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,7 +21,14 @@ const (
 )
 
 // sourceRunner runs one source task: poll, convert, produce, and record the
-// source offsets of each batch once the cluster has acknowledged all of it.
+// source offsets that the cluster has acknowledged.
+//
+// The offset of a source partition advances only over an acknowledged
+// prefix of what was sent for it: each batch's part in a partition waits in
+// that partition's queue (keys) until every earlier part is acknowledged.
+// The first record that cannot be delivered stops the partition there for
+// good and fails the task at once, naming the record's position; what was
+// sent after it is never counted, so a restart resumes at that record.
 type sourceRunner struct {
 	t    *taskRuntime
 	w    *Worker
@@ -31,13 +39,27 @@ type sourceRunner struct {
 
 	inflight sync.WaitGroup // batches not yet fully acknowledged
 	errMu    sync.Mutex
-	err      error // first produce failure
+	err      error              // first failure
+	stopRun  context.CancelFunc // ends run's context: set once by run
 
 	lastTopic string
-	lastParts int32
+	lastMeta  topicMeta
+
+	keysMu sync.Mutex // guards keys
+	keys   map[string][]*pendingOffset
 
 	freeMu sync.Mutex // guards free
 	free   []*sourceBatch
+}
+
+// pendingOffset is one batch's last offset of one source partition, stored
+// once it and everything sent before it for that partition is acknowledged.
+type pendingOffset struct {
+	key     string
+	off     SourceOffset
+	lastIdx int // index in the batch of the partition's last record
+	done    bool
+	failed  bool
 }
 
 // maxFreeBatches bounds the acknowledged batches kept for reuse: about what
@@ -45,7 +67,7 @@ type sourceRunner struct {
 const maxFreeBatches = 6
 
 func newSourceRunner(t *taskRuntime, task SourceTask) *sourceRunner {
-	r := &sourceRunner{t: t, w: t.c.w, task: task, keyConv: t.c.spec.keyConv, valConv: t.c.spec.valConv}
+	r := &sourceRunner{t: t, w: t.c.w, task: task, keyConv: t.c.spec.keyConv, valConv: t.c.spec.valConv, keys: map[string][]*pendingOffset{}}
 	switch r.valConv.(type) {
 	case stringConverter, byteArrayConverter:
 		r.passValue = true
@@ -53,12 +75,19 @@ func newSourceRunner(t *taskRuntime, task SourceTask) *sourceRunner {
 	return r
 }
 
-func (r *sourceRunner) setErr(err error) {
+// setErr keeps the first failure and ends the run loop at once.
+func (r *sourceRunner) setErr(err error) bool {
 	r.errMu.Lock()
-	if r.err == nil {
+	first := r.err == nil
+	if first {
 		r.err = err
 	}
+	stop := r.stopRun
 	r.errMu.Unlock()
+	if first && stop != nil {
+		stop()
+	}
+	return first
 }
 
 func (r *sourceRunner) failure() error {
@@ -67,35 +96,45 @@ func (r *sourceRunner) failure() error {
 	return r.err
 }
 
-func (r *sourceRunner) run(ctx context.Context) {
+func (r *sourceRunner) run(parent context.Context) {
+	ctx, cancel := context.WithCancel(parent)
+	defer cancel()
+	r.errMu.Lock()
+	r.stopRun = cancel
+	failed := r.err != nil
+	r.errMu.Unlock()
 	defer r.finish()
+	if failed {
+		return
+	}
 	for {
-		if err := r.failure(); err != nil {
-			r.t.fail(fmt.Errorf("producing records: %w", err))
-			return
-		}
-		pctx, cancel, ok := r.t.gate.wait(ctx)
+		pctx, pcancel, ok := r.t.gate.wait(ctx)
 		if !ok {
 			return
 		}
 		recs, err := r.task.Poll(pctx)
-		cancel()
+		paused := pctx.Err() != nil // before pcancel, which ends pctx too
+		pcancel()
+		if r.failure() != nil {
+			return // the task was failed by a record: it says why
+		}
 		if ctx.Err() != nil {
-			if len(recs) > 0 {
-				r.send(recs) // read already: send rather than read again
-			}
+			// Records read but not sent are read again on the next start:
+			// offsets only move over what the cluster acknowledged.
 			return
 		}
 		if err != nil {
-			if pctx.Err() != nil { // paused
+			if paused {
 				continue
 			}
 			r.t.fail(fmt.Errorf("poll: %w", err))
 			return
 		}
 		if len(recs) > 0 {
-			if err := r.send(recs); err != nil {
-				r.t.fail(err)
+			if err := r.send(ctx, recs); err != nil {
+				if r.setErr(err) {
+					r.t.fail(err)
+				}
 				return
 			}
 		}
@@ -125,13 +164,12 @@ func (r *sourceRunner) finish() {
 // answered for all of them the batch is kept for reuse.
 type sourceBatch struct {
 	r       *sourceRunner
-	seq     uint64
 	krecs   []kgo.Record
 	hdrs    []kgo.RecordHeader
 	arena   []byte
 	pending atomic.Int64
 	failed  atomic.Bool
-	offsets []batchOffset
+	offsets []*pendingOffset
 	bytes   int64
 }
 
@@ -149,7 +187,6 @@ func (r *sourceRunner) newBatch(n, arenaSize int) *sourceBatch {
 	if b == nil {
 		b = &sourceBatch{r: r}
 	}
-	b.seq = r.w.seq.Add(1)
 	if cap(b.krecs) < n {
 		b.krecs = make([]kgo.Record, n)
 	} else {
@@ -171,6 +208,7 @@ func (b *sourceBatch) release() {
 	clear(b.hdrs[:cap(b.hdrs)])
 	b.hdrs = b.hdrs[:0]
 	b.arena = b.arena[:0]
+	clear(b.offsets)
 	b.offsets = b.offsets[:0]
 	b.bytes = 0
 	b.failed.Store(false)
@@ -182,29 +220,53 @@ func (b *sourceBatch) release() {
 	r.freeMu.Unlock()
 }
 
-type batchOffset struct {
-	key string
-	off SourceOffset
-	sp  *SourcePartition
-}
-
-func (r *sourceRunner) partitionOf(topic string, sp *SourcePartition) (int32, error) {
-	if topic != r.lastTopic || r.lastParts == 0 {
-		n, err := r.w.partitions(context.Background(), topic, r.t.c)
+func (r *sourceRunner) topicOf(ctx context.Context, topic string) (topicMeta, error) {
+	if topic != r.lastTopic || r.lastMeta.parts == 0 {
+		m, err := r.w.topicFor(ctx, topic, r.t.c)
 		if err != nil {
-			return 0, err
+			return topicMeta{}, err
 		}
-		r.lastTopic, r.lastParts = topic, n
+		r.lastTopic, r.lastMeta = topic, m
 	}
-	if sp == nil {
-		return int32(r.t.id) % r.lastParts, nil
-	}
-	return int32(sp.hash % uint32(r.lastParts)), nil
+	return r.lastMeta, nil
 }
 
-func (r *sourceRunner) send(recs []SourceRecord) error {
+func (r *sourceRunner) partitionOf(m topicMeta, sp *SourcePartition) int32 {
+	if sp == nil {
+		return int32(r.t.id) % m.parts
+	}
+	return int32(sp.hash % uint32(m.parts))
+}
+
+// recordOverhead bounds what a record adds to its value and header bytes in
+// a batch of its own: the batch header (61 bytes) and the record's varints.
+const recordOverhead = 128
+
+// encodedSize is an upper bound of the bytes a record takes in a batch of
+// its own, which is what the producer's and the topic's limits are
+// checked against.
+func encodedSize(kr *kgo.Record) int {
+	n := recordOverhead + len(kr.Key) + len(kr.Value)
+	for _, h := range kr.Headers {
+		n += len(h.Key) + len(h.Value) + 10
+	}
+	return n
+}
+
+// describe names a source partition and position for errors and logs.
+func describe(sp *SourcePartition, pos int64) string {
+	if sp == nil {
+		return "record"
+	}
+	return fmt.Sprintf("record at position %d of %s", pos, sp.keyJSON)
+}
+
+// send converts and produces one poll's records. A record too large for its
+// topic is not sent, nor anything after it: the records before it are, and
+// the error returned names it.
+func (r *sourceRunner) send(ctx context.Context, recs []SourceRecord) error {
 	n := len(recs)
-	arenaSize := 20 * n
+	arenaSize := 44 * n
 	if !r.passValue {
 		size := 0
 		for i := range recs {
@@ -215,16 +277,19 @@ func (r *sourceRunner) send(recs []SourceRecord) error {
 	b := r.newBatch(n, arenaSize)
 	arena := b.arena
 	var last *SourcePartition
-	cur := -1 // index in b.offsets of last
+	var cur *pendingOffset
+	var tooLarge error
 	for i := range recs {
 		rec := &recs[i]
 		kr := &b.krecs[i]
 		kr.Topic = rec.Topic
-		p, err := r.partitionOf(rec.Topic, rec.Source)
+		m, err := r.topicOf(ctx, rec.Topic)
 		if err != nil {
-			return err
+			b.krecs = b.krecs[:i]
+			tooLarge = err
+			break
 		}
-		kr.Partition = p
+		kr.Partition = r.partitionOf(m, rec.Source)
 		if rec.Key != nil {
 			kr.Key = r.keyConv.FromConnect(nil, rec.Key)
 		}
@@ -237,141 +302,245 @@ func (r *sourceRunner) send(recs []SourceRecord) error {
 		}
 		if sp := rec.Source; sp != nil {
 			start := len(arena)
-			arena = strconv.AppendInt(arena, rec.Position, 10)
+			arena = appendPosition(arena, rec.Start, rec.Position)
 			h := len(b.hdrs)
 			b.hdrs = append(b.hdrs,
 				kgo.RecordHeader{Key: HeaderSource, Value: sp.identity},
 				kgo.RecordHeader{Key: HeaderPosition, Value: arena[start:len(arena):len(arena)]})
 			kr.Headers = b.hdrs[h : h+2 : h+2]
+		}
+		if limit := r.w.recordLimit(rec.Topic); limit > 0 {
+			if size := encodedSize(kr); size > limit {
+				b.krecs = b.krecs[:i]
+				tooLarge = fmt.Errorf("%s is %d bytes with its headers, more than the %d bytes a record may have for topic %s (%s); it was not sent, nor anything after it",
+					describe(rec.Source, rec.Start), size, limit, rec.Topic, r.w.limitReason(rec.Topic))
+				break
+			}
+		}
+		if sp := rec.Source; sp != nil {
 			if sp != last {
 				cur = b.noteOffset(r.t.c.spec.name, sp)
 				last = sp
 			}
-			b.offsets[cur].off.Position = rec.Position
+			cur.off.Position = rec.Position
+			cur.lastIdx = i
+			if rec.Proof != "" {
+				cur.off.Proof = rec.Proof
+			}
 		}
 		b.bytes += int64(len(rec.Value))
 	}
 	b.arena = arena
-	r.t.stats.records.Add(int64(n))
+	if len(b.krecs) == 0 {
+		b.release()
+		return tooLarge
+	}
+	// Queue the batch's offsets behind the earlier ones of their partitions.
+	r.keysMu.Lock()
+	for _, o := range b.offsets {
+		r.keys[o.key] = append(r.keys[o.key], o)
+	}
+	r.keysMu.Unlock()
+	sent := int64(len(b.krecs))
+	r.t.stats.records.Add(sent)
 	r.t.stats.bytes.Add(b.bytes)
-	b.pending.Store(int64(n))
+	b.pending.Store(sent)
 	r.inflight.Add(1)
 	promise := b.promise
 	for i := range b.krecs {
-		r.w.producer.Produce(context.Background(), &b.krecs[i], promise)
+		r.w.producer.Produce(ctx, &b.krecs[i], promise)
 	}
-	return nil
+	return tooLarge
 }
 
-func (b *sourceBatch) find(sp *SourcePartition) int {
+// appendPosition appends a record's position header: "start-end".
+func appendPosition(b []byte, start, end int64) []byte {
+	b = strconv.AppendInt(b, start, 10)
+	b = append(b, '-')
+	return strconv.AppendInt(b, end, 10)
+}
+
+// parsePosition reads a position header. Records written before headers
+// carried the start hold the end alone (start -1).
+func parsePosition(v []byte) (start, end int64, ok bool) {
+	s := string(v)
+	if a, b, cut := strings.Cut(s, "-"); cut {
+		st, err1 := strconv.ParseInt(a, 10, 64)
+		en, err2 := strconv.ParseInt(b, 10, 64)
+		return st, en, err1 == nil && err2 == nil && st >= 0 && en >= st
+	}
+	en, err := strconv.ParseInt(s, 10, 64)
+	return -1, en, err == nil && en >= 0
+}
+
+// noteOffset returns sp's entry in b.offsets, adding it when it is new.
+// Another generation of the same partition key (a rotated file) shares the
+// stored entry; the later one in the batch wins when both are here.
+func (b *sourceBatch) noteOffset(connector string, sp *SourcePartition) *pendingOffset {
+	key := offsetKey(connector, sp.keyJSON)
 	for i := len(b.offsets) - 1; i >= 0; i-- {
-		if b.offsets[i].sp == sp {
-			return i
+		if o := b.offsets[i]; o.key == key {
+			o.off.Identity = string(sp.identity)
+			o.off.Proof = ""
+			return o
 		}
 	}
-	return -1
+	o := &pendingOffset{key: key, off: SourceOffset{Identity: string(sp.identity)}}
+	b.offsets = append(b.offsets, o)
+	return o
 }
 
-// noteOffset returns the index of sp's entry in b.offsets, adding it when
-// it is new.
-func (b *sourceBatch) noteOffset(connector string, sp *SourcePartition) int {
-	if i := b.find(sp); i >= 0 {
-		return i
-	}
-	// Another generation of the same partition key (a rotated file) shares
-	// the stored entry; the later one in the batch wins when both are here.
-	b.offsets = append(b.offsets, batchOffset{key: offsetKey(connector, sp.keyJSON), sp: sp, off: SourceOffset{Identity: string(sp.identity)}})
-	return len(b.offsets) - 1
-}
-
-func (b *sourceBatch) promise(_ *kgo.Record, err error) {
+func (b *sourceBatch) promise(rec *kgo.Record, err error) {
+	r := b.r
 	if err != nil {
 		b.failed.Store(true)
-		b.r.setErr(err)
+		r.recordFailed(rec, err)
 	}
 	if b.pending.Add(-1) != 0 {
 		return
 	}
-	r := b.r
-	if !b.failed.Load() {
-		for _, o := range b.offsets {
-			r.w.offsets.set(o.key, o.off, b.seq)
+	failed := b.failed.Load()
+	r.keysMu.Lock()
+	touched := make([]string, 0, len(b.offsets))
+	for _, o := range b.offsets {
+		o.done, o.failed = true, failed
+		if kr := &b.krecs[o.lastIdx]; !failed {
+			o.off.Record = RecordRef{Topic: kr.Topic, Partition: kr.Partition, Offset: kr.Offset}
 		}
+		touched = append(touched, o.key)
+	}
+	for _, key := range touched {
+		r.advance(key)
+	}
+	r.keysMu.Unlock()
+	if !failed {
 		r.t.stats.acked.Add(int64(len(b.krecs)))
 	}
 	b.release()
 	r.inflight.Done()
 }
 
-// tailWindow is how many records lastProduced reads at a time, going back
-// from the end of the partition, and tailLimit how many at most in all.
-const (
-	tailWindow = 2000
-	tailLimit  = 200000
-)
-
-// lastProduced finds, in the partition that p's records go to, the last
-// record whose source header is p's identity, and returns its position.
-func (w *Worker) lastProduced(ctx context.Context, topic string, p *SourcePartition, c *connectorRuntime) (int64, bool, error) {
-	n, err := w.partitions(ctx, topic, c)
-	if err != nil {
-		return 0, false, err
+// advance stores the offset of key's acknowledged prefix and drops it from
+// the queue; a failed part stays at the head, so nothing after it is ever
+// stored. keysMu is held.
+func (r *sourceRunner) advance(key string) {
+	q := r.keys[key]
+	i := 0
+	var last *pendingOffset
+	for i < len(q) && q[i].done && !q[i].failed {
+		last = q[i]
+		i++
 	}
-	part := int32(p.hash % uint32(n))
+	if last != nil {
+		r.w.offsets.set(key, last.off, r.w.seq.Add(1))
+	}
+	if i == len(q) {
+		delete(r.keys, key)
+		return
+	}
+	r.keys[key] = q[i:]
+}
+
+// recordFailed fails the task at the first record the cluster refused,
+// naming it; a record dropped because the task is stopping is no failure
+// (it is read again on the next start).
+func (r *sourceRunner) recordFailed(rec *kgo.Record, err error) {
+	if errors.Is(err, context.Canceled) || errors.Is(err, kgo.ErrClientClosed) {
+		r.setErr(err)
+		return
+	}
+	where := "record"
+	var id, pos []byte
+	for _, h := range rec.Headers {
+		switch h.Key {
+		case HeaderSource:
+			id = h.Value
+		case HeaderPosition:
+			pos = h.Value
+		}
+	}
+	if start, _, ok := parsePosition(pos); ok && id != nil {
+		where = fmt.Sprintf("record at position %d of the stream %s", start, id)
+		r.keysMu.Lock()
+		for key, q := range r.keys {
+			for _, o := range q {
+				if o.off.Identity == string(id) {
+					where = fmt.Sprintf("record at position %d of %s", start, key)
+				}
+			}
+		}
+		r.keysMu.Unlock()
+	}
+	ferr := fmt.Errorf("producing the %s to %s/%d: %w; nothing after it is counted as sent, and a restart resumes at it", where, rec.Topic, rec.Partition, err)
+	if r.setErr(ferr) {
+		r.t.fail(ferr)
+	}
+}
+
+// tailWindow is how many records are read back from a partition's end when
+// no stored offset says where a source's records were last written.
+const tailWindow = 200000
+
+// produced answers SourceTaskContext.Produced: it reads the partition that
+// p's records go to, after from.Record when it is there (else the last
+// tailWindow records), and follows p's records that continue from
+// from.Position without a gap.
+func (w *Worker) produced(ctx context.Context, topic string, p *SourcePartition, from SourceOffset, c *connectorRuntime) (int64, error) {
+	m, err := w.topicFor(ctx, topic, c)
+	if err != nil {
+		return 0, err
+	}
+	part := int32(p.hash % uint32(m.parts))
 	starts, err := w.admin.ListStartOffsets(ctx, topic)
 	if err != nil {
-		return 0, false, fmt.Errorf("list offsets of %s: %w", topic, err)
+		return 0, fmt.Errorf("list offsets of %s: %w", topic, err)
 	}
 	ends, err := w.admin.ListEndOffsets(ctx, topic)
 	if err != nil {
-		return 0, false, fmt.Errorf("list offsets of %s: %w", topic, err)
+		return 0, fmt.Errorf("list offsets of %s: %w", topic, err)
 	}
 	so, ok1 := starts.Lookup(topic, part)
 	eo, ok2 := ends.Lookup(topic, part)
 	if !ok1 || !ok2 || so.Err != nil || eo.Err != nil {
-		return 0, false, fmt.Errorf("list offsets of %s/%d: %v %v", topic, part, so.Err, eo.Err)
+		return 0, fmt.Errorf("list offsets of %s/%d: %v %v", topic, part, so.Err, eo.Err)
 	}
-	start, end := so.Offset, eo.Offset
-	for hi := end; hi > start && end-hi < tailLimit; {
-		lo := max(start, hi-tailWindow)
-		pos, found, err := w.scanForIdentity(ctx, topic, part, lo, hi, p.identity)
-		if err != nil {
-			return 0, false, err
-		}
-		if found {
-			return pos, true, nil
-		}
-		hi = lo
+	lo := max(so.Offset, eo.Offset-tailWindow)
+	if ref := from.Record; ref.Known() && ref.Topic == topic && ref.Partition == part {
+		lo = max(so.Offset, ref.Offset+1)
 	}
-	return 0, false, nil
+	if lo >= eo.Offset {
+		return from.Position, nil
+	}
+	return w.followChain(ctx, topic, part, lo, eo.Offset, p.identity, from.Position)
 }
 
-// scanForIdentity reads offsets [lo, hi) of one partition and returns the
-// position header of the last record whose source header is identity.
-func (w *Worker) scanForIdentity(ctx context.Context, topic string, part int32, lo, hi int64, identity []byte) (int64, bool, error) {
+// followChain reads offsets [lo, hi) of one partition and returns the
+// position reached from pos by the records of identity whose start is the
+// position reached so far.
+func (w *Worker) followChain(ctx context.Context, topic string, part int32, lo, hi int64, identity []byte, pos int64) (int64, error) {
 	res, err := kafkaclientOptions(w, w.cfg.ConsumerProps)
 	if err != nil {
-		return 0, false, err
+		return 0, err
 	}
 	cl, err := newKgoClient(append(res,
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {part: kgo.NewOffset().At(lo)}}),
 	)...)
 	if err != nil {
-		return 0, false, err
+		return 0, err
 	}
 	defer cl.Close()
-	pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	pctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	var pos int64
-	found := false
 	for {
 		fs := cl.PollFetches(pctx)
 		if err := ctx.Err(); err != nil {
-			return 0, false, fmt.Errorf("reading the end of %s/%d: %w", topic, part, err)
+			return 0, fmt.Errorf("reading %s/%d from offset %d: %w", topic, part, lo, err)
 		}
 		if pctx.Err() != nil {
-			w.log.Warn("reading the end of a partition took too long; using what was read", "topic", topic, "partition", part, "from", lo, "to", hi)
-			return pos, found, nil
+			// Stopping short only means resuming earlier: records are sent
+			// again, none is skipped.
+			w.log.Warn("reading what was produced took too long; resuming from what was read", "topic", topic, "partition", part, "from", lo, "to", hi, "position", pos)
+			return pos, nil
 		}
 		var ferr error
 		fs.EachError(func(_ string, _ int32, err error) {
@@ -380,11 +549,11 @@ func (w *Worker) scanForIdentity(ctx context.Context, topic string, part int32, 
 			}
 		})
 		if ferr != nil {
-			return 0, false, fmt.Errorf("reading the end of %s/%d: %w", topic, part, ferr)
+			return 0, fmt.Errorf("reading %s/%d from offset %d: %w", topic, part, lo, ferr)
 		}
 		done := false
 		fs.EachRecord(func(rec *kgo.Record) {
-			if rec.Offset >= hi {
+			if done || rec.Offset >= hi {
 				done = true
 				return
 			}
@@ -400,14 +569,20 @@ func (w *Worker) scanForIdentity(ctx context.Context, topic string, part int32, 
 					p = h.Value
 				}
 			}
-			if id != nil && string(id) == string(identity) {
-				if v, err := strconv.ParseInt(string(p), 10, 64); err == nil {
-					pos, found = v, true
-				}
+			if id == nil || string(id) != string(identity) {
+				return
+			}
+			start, end, ok := parsePosition(p)
+			switch {
+			case !ok:
+			case start == pos:
+				pos = end
+			case start < 0 && end > pos:
+				pos = end // written before records carried their start
 			}
 		})
 		if done {
-			return pos, found, nil
+			return pos, nil
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -63,9 +64,14 @@ type Worker struct {
 	seq      atomic.Uint64 // batch sequence numbers
 
 	topicsMu sync.Mutex // guards topics
-	topics   map[string]int32
+	topics   map[string]topicMeta
 
-	mu         sync.Mutex // guards connectors, order
+	// maxRequest is producer.max.request.size when the worker file sets
+	// it (0: sized from the connectors' records, at least Kafka's 1 MiB).
+	maxRequest int
+
+	closing    atomic.Bool // set when Close begins: lifecycle requests are refused
+	mu         sync.Mutex  // guards connectors, order
 	connectors map[string]*connectorRuntime
 	order      []string
 
@@ -93,7 +99,7 @@ func NewWorker(cfg WorkerConfig, reg *Registry, log *slog.Logger, opts ...Option
 		log:           log,
 		progressEvery: 30 * time.Second,
 		version:       "dev",
-		topics:        map[string]int32{},
+		topics:        map[string]topicMeta{},
 		connectors:    map[string]*connectorRuntime{},
 	}
 	for _, o := range opts {
@@ -127,7 +133,16 @@ func (w *Worker) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	res, err := kafkaclient.Options(w.clientProps(w.cfg.ProducerProps), kafkaclient.Producer)
+	pprops := w.clientProps(w.cfg.ProducerProps)
+	if v, ok := pprops["max.request.size"]; ok {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || n < 1024 {
+			return fmt.Errorf("%s: producer.max.request.size: %q is not a number of bytes of 1024 or more", w.cfg.Source, v)
+		}
+		w.maxRequest = n
+		delete(pprops, "max.request.size")
+	}
+	res, err := kafkaclient.Options(pprops, kafkaclient.Producer)
 	if err != nil {
 		return fmt.Errorf("%s: producer.%w", w.cfg.Source, err)
 	}
@@ -144,6 +159,9 @@ func (w *Worker) Start(ctx context.Context) (err error) {
 		kgo.MaxBufferedRecords(10000),
 		kgo.AllowAutoTopicCreation(),
 	}, res.Opts...)
+	// The largest batch, and so the largest record, per topic: what the
+	// topic accepts and the connectors need (see recordLimit).
+	opts = append(opts, kgo.ProducerBatchMaxBytesFn(func(topic string) int32 { return int32(w.recordLimit(topic)) }))
 	w.producer, err = kgo.NewClient(opts...)
 	if err != nil {
 		return fmt.Errorf("kafka client: %w", err)
@@ -330,6 +348,7 @@ func (w *Worker) Close(ctx context.Context) error {
 }
 
 func (w *Worker) close(ctx context.Context) error {
+	w.closing.Store(true) // before the list: a connector added later refuses to start
 	var errs []error
 	cs := w.connectorList()
 	// Sources first: stop polling, then wait for what was sent.
@@ -376,14 +395,102 @@ func (w *Worker) close(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
+// Record size limits. Kafka's producer sends at most max.request.size
+// bytes (1 MiB) in a request, and a topic takes batches of at most its
+// max.message.bytes (message.max.bytes of the broker, 1 MiB + 12 bytes).
+const (
+	kafkaMaxRequestSize  = 1 << 20
+	kafkaMaxMessageBytes = 1048588
+)
+
+// topicMeta is what the worker knows of a topic it writes to.
+type topicMeta struct {
+	parts    int32
+	maxBytes int // max.message.bytes; 0 when it could not be read
+	need     int // the largest record its connectors may send
+}
+
+// recordNeed is the largest record (in a batch of its own) that c's tasks
+// may send: for connectors that declare their largest value, that plus the
+// headers and framing; Kafka's 1 MiB otherwise.
+func recordNeed(c *connectorRuntime) int {
+	need := kafkaMaxRequestSize
+	if c == nil {
+		return need
+	}
+	c.mu.Lock()
+	conn := c.conn
+	c.mu.Unlock()
+	if rs, ok := conn.(RecordSizer); ok {
+		need = max(need, rs.MaxValueBytes()+recordOverhead+512)
+	}
+	return need
+}
+
+// RecordSizer is implemented by connectors that know the largest value
+// their tasks produce (such as a line limit); the worker sizes its producer
+// and the topics it creates to fit.
+type RecordSizer interface {
+	MaxValueBytes() int
+}
+
+// recordLimit is the largest batch the producer builds for topic: the
+// connectors' need (or producer.max.request.size when set), within what the
+// topic accepts.
+func (w *Worker) recordLimit(topic string) int {
+	w.topicsMu.Lock()
+	m, ok := w.topics[topic]
+	w.topicsMu.Unlock()
+	limit := kafkaMaxRequestSize
+	if ok {
+		limit = max(limit, m.need)
+	}
+	if w.maxRequest > 0 {
+		limit = w.maxRequest
+	}
+	if ok && m.maxBytes > 0 {
+		limit = min(limit, m.maxBytes)
+	}
+	return limit
+}
+
+// limitReason says which setting recordLimit's answer comes from.
+func (w *Worker) limitReason(topic string) string {
+	w.topicsMu.Lock()
+	m := w.topics[topic]
+	w.topicsMu.Unlock()
+	if m.maxBytes > 0 && (w.maxRequest == 0 || m.maxBytes < w.maxRequest) && m.maxBytes < max(m.need, kafkaMaxRequestSize) {
+		return fmt.Sprintf("the topic's max.message.bytes is %d", m.maxBytes)
+	}
+	if w.maxRequest > 0 {
+		return fmt.Sprintf("producer.max.request.size is %d", w.maxRequest)
+	}
+	return "the producer's record limit"
+}
+
 // partitions returns the partition count of topic, creating the topic when
 // it does not exist (and topic creation is on).
 func (w *Worker) partitions(ctx context.Context, topic string, c *connectorRuntime) (int32, error) {
+	m, err := w.topicFor(ctx, topic, c)
+	return m.parts, err
+}
+
+// topicFor returns what the worker knows of topic, creating the topic when
+// it does not exist (and topic creation is on) with a max.message.bytes
+// that fits c's records. An existing topic whose max.message.bytes is
+// smaller than c's records may need is reported once, as a warning: such a
+// record fails the task when it comes.
+func (w *Worker) topicFor(ctx context.Context, topic string, c *connectorRuntime) (topicMeta, error) {
+	need := recordNeed(c)
 	w.topicsMu.Lock()
-	n, ok := w.topics[topic]
+	m, ok := w.topics[topic]
+	if ok && need > m.need {
+		m.need = need
+		w.topics[topic] = m
+	}
 	w.topicsMu.Unlock()
 	if ok {
-		return n, nil
+		return m, nil
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	created := false
@@ -392,34 +499,22 @@ func (w *Worker) partitions(ctx context.Context, topic string, c *connectorRunti
 		if err == nil {
 			d, found := td[topic]
 			if found && d.Err == nil && len(d.Partitions) > 0 {
-				n = int32(len(d.Partitions))
+				m := topicMeta{parts: int32(len(d.Partitions)), need: need, maxBytes: w.topicMaxBytes(ctx, topic)}
 				w.topicsMu.Lock()
-				w.topics[topic] = n
+				if old, ok := w.topics[topic]; ok {
+					m.need = max(m.need, old.need)
+				}
+				w.topics[topic] = m
 				w.topicsMu.Unlock()
-				return n, nil
+				if m.maxBytes > 0 && m.maxBytes < need && (w.maxRequest == 0 || w.maxRequest > m.maxBytes) {
+					w.log.Warn("the topic accepts smaller records than the connector may send; a record larger than the topic's max.message.bytes fails the task when it comes",
+						"topic", topic, "max.message.bytes", m.maxBytes, "largest_record", need)
+				}
+				return m, nil
 			}
 			if (!found || errors.Is(d.Err, kerr.UnknownTopicOrPartition)) && !created && w.cfg.TopicCreation {
-				parts, rf := int32(-1), int16(-1)
-				if c != nil {
-					parts = int32(c.spec.vals.Int("topic.creation.default.partitions"))
-					rf = int16(c.spec.vals.Int("topic.creation.default.replication.factor"))
-				}
-				resp, cerr := w.admin.CreateTopic(ctx, parts, rf, nil, topic)
-				if cerr == nil {
-					cerr = resp.Err
-				}
-				if cerr != nil && !errors.Is(cerr, kerr.TopicAlreadyExists) && (parts == -1 || rf == -1) {
-					// Older brokers need explicit numbers.
-					resp, cerr = w.admin.CreateTopic(ctx, max(parts, 1), max(rf, 1), nil, topic)
-					if cerr == nil {
-						cerr = resp.Err
-					}
-				}
-				if cerr != nil && !errors.Is(cerr, kerr.TopicAlreadyExists) {
-					return 0, fmt.Errorf("create topic %s: %w", topic, cerr)
-				}
-				if cerr == nil {
-					w.log.Info("created topic", "topic", topic)
+				if err := w.createTopic(ctx, topic, c, need); err != nil {
+					return topicMeta{}, err
 				}
 				created = true
 			}
@@ -428,14 +523,73 @@ func (w *Worker) partitions(ctx context.Context, topic string, c *connectorRunti
 			if err == nil {
 				err = fmt.Errorf("topic %s has no partitions", topic)
 			}
-			return 0, fmt.Errorf("metadata of topic %s: %w", topic, err)
+			return topicMeta{}, fmt.Errorf("metadata of topic %s: %w", topic, err)
 		}
 		select {
 		case <-ctx.Done():
-			return 0, ctx.Err()
+			return topicMeta{}, ctx.Err()
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// createTopic creates topic with c's topic.creation.default.* settings and
+// a max.message.bytes that fits records of need bytes.
+func (w *Worker) createTopic(ctx context.Context, topic string, c *connectorRuntime, need int) error {
+	parts, rf := int32(-1), int16(-1)
+	if c != nil {
+		parts = int32(c.spec.vals.Int("topic.creation.default.partitions"))
+		rf = int16(c.spec.vals.Int("topic.creation.default.replication.factor"))
+	}
+	var configs map[string]*string
+	if need > kafkaMaxMessageBytes {
+		v := strconv.Itoa(need)
+		configs = map[string]*string{"max.message.bytes": &v}
+	}
+	resp, cerr := w.admin.CreateTopic(ctx, parts, rf, configs, topic)
+	if cerr == nil {
+		cerr = resp.Err
+	}
+	if cerr != nil && !errors.Is(cerr, kerr.TopicAlreadyExists) && (parts == -1 || rf == -1) {
+		// Older brokers need explicit numbers.
+		resp, cerr = w.admin.CreateTopic(ctx, max(parts, 1), max(rf, 1), configs, topic)
+		if cerr == nil {
+			cerr = resp.Err
+		}
+	}
+	if cerr != nil && !errors.Is(cerr, kerr.TopicAlreadyExists) {
+		return fmt.Errorf("create topic %s: %w", topic, cerr)
+	}
+	if cerr == nil {
+		if configs != nil {
+			w.log.Info("created topic", "topic", topic, "max.message.bytes", need)
+		} else {
+			w.log.Info("created topic", "topic", topic)
+		}
+	}
+	return nil
+}
+
+// topicMaxBytes reads a topic's max.message.bytes; 0 when it cannot be read
+// (a cluster that refuses DescribeConfigs to this client).
+func (w *Worker) topicMaxBytes(ctx context.Context, topic string) int {
+	rcs, err := w.admin.DescribeTopicConfigs(ctx, topic)
+	if err != nil {
+		w.log.Debug("cannot read the topic's configuration", "topic", topic, "err", err)
+		return 0
+	}
+	rc, err := rcs.On(topic, nil)
+	if err != nil || rc.Err != nil {
+		return 0
+	}
+	for _, c := range rc.Configs {
+		if c.Key == "max.message.bytes" && c.Value != nil {
+			if n, err := strconv.Atoi(*c.Value); err == nil && n > 0 {
+				return n
+			}
+		}
+	}
+	return 0
 }
 
 // progressLoop logs each connector's progress every progressEvery while

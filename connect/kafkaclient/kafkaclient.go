@@ -263,8 +263,12 @@ var producerKeys = map[string]key{
 	}),
 	"enable.idempotence": validKey(boolean),
 	"linger.ms":          msKey(kgo.ProducerLinger),
-	"batch.size":         bytesKey(kgo.ProducerBatchMaxBytes),
-	"max.request.size":   bytesKey(kgo.BrokerMaxWriteBytes),
+	// batch.size is a batching target in Kafka, never a limit on a record;
+	// franz-go has no such target (batches grow to max.request.size), so it
+	// is checked and has no effect. max.request.size caps a batch, and so
+	// the largest record, as in Kafka.
+	"batch.size":       checkedKey(positive),
+	"max.request.size": bytesKey(kgo.ProducerBatchMaxBytes),
 	"buffer.memory":      bytesKey(func(n int32) kgo.Opt { return kgo.MaxBufferedBytes(int(n)) }),
 	"compression.type": {opt: func(v string) (kgo.Opt, error) {
 		c, err := Compression(v)

@@ -30,7 +30,8 @@ func TestProducerOptions(t *testing.T) {
 		"bootstrap.servers":   "a:9092, b:9093",
 		"client.id":           "my-producer",
 		"linger.ms":           "5",
-		"batch.size":          "65536",
+		"batch.size":          "16384",
+		"max.request.size":    "65536",
 		"compression.type":    "zstd",
 		"delivery.timeout.ms": "30000",
 		"key.serializer":      "org.apache.kafka.common.serialization.StringSerializer",
@@ -41,6 +42,9 @@ func TestProducerOptions(t *testing.T) {
 	if got := cl.OptValue(kgo.ProducerLinger); got != 5*time.Millisecond {
 		t.Errorf("linger = %v", got)
 	}
+	// max.request.size caps a batch (and a record); batch.size, a batching
+	// target in Kafka, must not: Kafka's habit batch.size=16384 would make
+	// every longer record fail.
 	if got := cl.OptValue(kgo.ProducerBatchMaxBytes); got != int32(65536) {
 		t.Errorf("batch max = %v", got)
 	}

@@ -19,18 +19,32 @@
 //   - delete and recreate: like rename, the deleted file is read to its end;
 //   - a file that does not exist yet: the task waits for it and says so once.
 //
-// A file's identity is its device and inode, compared with the path's on
-// every change event and check. The records carry that identity with a
-// fingerprint of the file's first line, so that a file truncated and
-// written again (copytruncate) is told apart from what it held before even
-// when the truncation happened while the worker was not running.
+// A file's identity, carried by its records, is its device and inode and a
+// fingerprint of its first line, so that a file truncated and written again
+// (copytruncate) is told apart from what it held before. That is not proof
+// that a file is the one a stored position was taken in: inodes are reused
+// at once (delete and recreate), and headers repeat. So each stored position
+// also carries checksums of the file's first 1 KiB and of the 1 KiB before
+// the position; on start, a file at the path (or a renamed file with the
+// stored inode) that does not match both is a new file, read from its start,
+// and the log says which file was taken as new and why. Files shorter than
+// the windows are checked on what they have.
 //
-// On start the task resumes after the last line of the file found in the
-// topic, else at the stored offset. When the stored offset names another
-// file than the one now at the path (it was rotated while the worker was
-// down) and that file is still in the folder under another name, the task
-// first reads it to its end from the stored position, then the file at the
-// path from its start.
+// On start the task resumes at the stored position when the file matches
+// it, then moves past the lines of the file that the topic already holds
+// after the stored position's record (SourceTaskContext.Produced: a chain
+// of records, each starting where the one before ended, so a line that
+// failed is never jumped over). When the stored position names another file
+// than the one now at the path (rotated while the worker was down) and that
+// file is still in the folder under another name, the task first reads it
+// to its end, then the file at the path.
+//
+// A line longer than max.line.bytes follows line.overflow: split (records
+// of max.line.bytes, each with its exact position), truncate (its first
+// max.line.bytes, with the position after the whole line), skip, or fail
+// (the task fails naming the line's position; after max.line.bytes is
+// raised a restart resumes at that line). Each is counted in the task's
+// status and logged once per file.
 package filesource
 
 import (
@@ -71,9 +85,11 @@ func Def() *config.Def {
 		config.Key{Name: "read.from", Type: config.String, Default: "beginning", HasDefault: true, Validate: config.OneOf("beginning", "end"),
 			Doc: "Where to start in a file that has no stored position: beginning or end."},
 		config.Key{Name: "max.line.bytes", Type: config.Int, Default: "1048576", HasDefault: true, Validate: config.AtLeast(1),
-			Doc: "Longest line; a longer one is split or skipped (max.line.action), with a warning naming its offset."},
-		config.Key{Name: "max.line.action", Type: config.String, Default: "split", HasDefault: true, Validate: config.OneOf("split", "skip"),
-			Doc: "What to do with a line longer than max.line.bytes: split (send it in pieces) or skip."},
+			Doc: "Longest line sent whole; the worker sizes its producer and the topics it creates to fit. A longer line follows line.overflow."},
+		config.Key{Name: "line.overflow", Type: config.String, Default: "split", HasDefault: true, Validate: config.OneOf("split", "truncate", "skip", "fail"),
+			Doc: "What happens to a line longer than max.line.bytes: split (consecutive records of max.line.bytes, positions exact), truncate (its first max.line.bytes are sent), skip, or fail (the task fails naming the line's position). Each is counted in the status and logged once per file."},
+		config.Key{Name: "max.line.action", Type: config.String, Validate: config.OneOf("split", "skip"),
+			Doc: "Former name of line.overflow (split or skip); line.overflow wins when both are set."},
 		config.Key{Name: "poll.interval.ms", Type: config.Duration, Default: "250", HasDefault: true, Validate: config.AtLeast(1),
 			Doc: "How often the file is checked when no change event arrives (events make appends show within milliseconds)."},
 	)
@@ -110,6 +126,9 @@ func (c *Connector) TaskConfigs(int) ([]map[string]string, error) {
 // Stop does nothing.
 func (c *Connector) Stop() error { return nil }
 
+// MaxValueBytes is max.line.bytes: no record is longer.
+func (c *Connector) MaxValueBytes() int { return c.cfg.Int("max.line.bytes") }
+
 // NewTask returns a task.
 func (c *Connector) NewTask() connect.SourceTask { return &Task{} }
 
@@ -126,23 +145,35 @@ type Task struct {
 	topic     string
 	batch     int
 	maxLine   int
-	skipLong  bool
+	overflow  string // line.overflow
 	pollEvery time.Duration
+	tc        *connect.SourceTaskContext
 
 	// Read state, used by Poll only.
-	f        *os.File
-	id       string                   // device and inode of f
-	sp       *connect.SourcePartition // nil until the first line is known
-	pos      int64                    // file offset of the end of buf
-	buf      []byte                   // bytes read and not yet sent: buf[off:]
-	off      int
-	sig      [sigSize]byte // the last bytes read, ending at pos
-	sigLen   int
-	skipping bool      // dropping the rest of a too-long line
-	waiting  bool      // the file cannot be opened; said so once
-	problem  string    // the last problem logged about the path
-	queue    []rotated // rotated files to finish, in order, before the path
-	recs     []connect.SourceRecord
+	f         *os.File
+	id        string                   // device and inode of f
+	sp        *connect.SourcePartition // nil until the first line is known
+	pos       int64                    // file offset of the end of buf
+	buf       []byte                   // bytes read and not yet sent: buf[off:]
+	off       int
+	sig       [sigSize]byte // the last bytes read, ending at pos
+	sigLen    int
+	skipping  bool      // dropping the rest of a too-long line
+	splitting bool      // sending a too-long line in pieces
+	warned    bool      // a too-long line of this file was logged
+	held      []byte    // line.overflow=truncate: the start of the line being skipped
+	heldAt    int64     // its position
+	head      proofSum  // checksum of the file's first proofWindow bytes, once read
+	waiting   bool      // the file cannot be opened; said so once
+	problem   string    // the last problem logged about the path
+	queue     []rotated // rotated files to finish, in order, before the path
+	recs      []connect.SourceRecord
+	// catchUp: a rotated file found on start is being finished; the file
+	// at the path may have been read by the run before, and is looked up
+	// in the topic (after from) when it is opened.
+	catchUp bool
+	from    connect.SourceOffset
+	failErr error // line.overflow=fail: the task stops here
 
 	stdin *stdinReader
 
@@ -151,9 +182,10 @@ type Task struct {
 	stop    chan struct{}
 	wg      sync.WaitGroup
 
-	progMu   sync.Mutex // guards sent and size
+	progMu   sync.Mutex // guards sent, size and overflows
 	sent     int64      // position after the last line handed over
 	size     int64
+	over     connect.Oversized
 	stopOnce sync.Once
 }
 
@@ -169,8 +201,12 @@ func (t *Task) Start(ctx context.Context, tc *connect.SourceTaskContext) error {
 	t.topic = cfg.String("topic")
 	t.batch = cfg.Int("batch.size")
 	t.maxLine = cfg.Int("max.line.bytes")
-	t.skipLong = cfg.String("max.line.action") == "skip"
+	t.overflow = cfg.String("line.overflow")
+	if !cfg.IsSet("line.overflow") && cfg.IsSet("max.line.action") {
+		t.overflow = cfg.String("max.line.action")
+	}
 	t.pollEvery = cfg.Duration("poll.interval.ms")
+	t.tc = tc
 	t.wake = make(chan struct{}, 1)
 	t.stop = make(chan struct{})
 	if t.path == "" {
@@ -205,7 +241,7 @@ func (t *Task) Start(ctx context.Context, tc *connect.SourceTaskContext) error {
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		if hasStored {
-			if ok, err := t.resumeRotated(ctx, tc, stored, ""); err != nil || ok {
+			if ok, err := t.resumeRotated(ctx, stored, ""); err != nil || ok {
 				if err == nil {
 					t.startWatcher(dir)
 				}
@@ -218,39 +254,45 @@ func (t *Task) Start(ctx context.Context, tc *connect.SourceTaskContext) error {
 		return &config.Error{Source: cfg.Source(), Key: "file", Value: t.path, Reason: "cannot be read: " + err.Error()}
 	default:
 		t.f, t.id = f, identityOf(fi)
-		var pos int64
-		found := false
 		if id, ok := t.fullIdentity(f, t.id); ok {
 			t.sp = connect.NewSourcePartition(t.key, id)
-			if pos, found, err = tc.LastProduced(ctx, t.topic, t.sp); err != nil {
-				f.Close()
-				return err
-			}
 		}
+		from := connect.SourceOffset{Record: connect.RecordRef{Offset: -1}}
+		lookup := true
 		switch {
-		case found:
-			t.log.Info("resuming after the last line found in the topic", "position", pos)
-		case hasStored && t.sameIncarnation(stored.Identity):
-			pos = stored.Position
-			t.log.Info("resuming at the stored position", "position", pos)
 		case hasStored:
-			ok, err := t.resumeRotated(ctx, tc, stored, t.id)
+			same, why := t.proves(f, fi.Size(), t.id, stored)
+			if same {
+				from = stored
+				t.log.Info("resuming at the stored position", "position", stored.Position)
+				break
+			}
+			ok, err := t.resumeRotated(ctx, stored, t.id)
 			if err != nil {
 				f.Close()
 				return err
 			}
 			if ok {
-				f.Close() // opened again from its start once the rotated file is done
+				f.Close() // opened again once the rotated file is done
 				t.startWatcher(dir)
 				return nil
 			}
-			pos = 0
-			t.log.Info("the file was replaced since the stored position was saved; reading it from the start")
+			t.log.Info("taking the file as a new one and reading it from the start: "+why, "stored_position", stored.Position)
+			from.Record = stored.Record
 		case cfg.String("read.from") == "end":
-			pos = fi.Size()
-			t.log.Info("no stored position; reading from the end", "position", pos)
-		default:
-			pos = 0
+			from.Position = fi.Size()
+			lookup = false
+			t.log.Info("no stored position; reading from the end", "position", from.Position)
+		}
+		pos := from.Position
+		if lookup && t.sp != nil {
+			if pos, err = tc.Produced(ctx, t.topic, t.sp, from); err != nil {
+				f.Close()
+				return err
+			}
+			if pos != from.Position {
+				t.log.Info("resuming after the lines found in the topic", "position", pos, "stored_position", from.Position)
+			}
 		}
 		if pos > fi.Size() {
 			t.log.Warn("the file is shorter than the position to resume at; it was truncated, reading it from the start", "position", pos, "size", fi.Size())
@@ -273,6 +315,114 @@ type rotated struct {
 	pos  int64
 
 	mtime time.Time // orders the files queued
+}
+
+// proofWindow is how many bytes each of a stored position's two checksums
+// covers: the file's first bytes, and those just before the position.
+const proofWindow = 1024
+
+// proofSum is the checksum of one window.
+type proofSum struct {
+	n   int // bytes covered
+	sum uint64
+}
+
+func sumOf(b []byte) proofSum {
+	h := fnv.New64a()
+	h.Write(b)
+	return proofSum{n: len(b), sum: h.Sum64()}
+}
+
+// formatProof is a stored position's proof: "<head bytes>:<head sum>/<tail
+// bytes>:<tail sum>", in hexadecimal.
+func formatProof(head, tail proofSum) string {
+	return strconv.FormatInt(int64(head.n), 16) + ":" + strconv.FormatUint(head.sum, 16) + "/" +
+		strconv.FormatInt(int64(tail.n), 16) + ":" + strconv.FormatUint(tail.sum, 16)
+}
+
+// proofAt returns the proof of position pos in the open file: checksums of
+// its first proofWindow bytes (or all before pos) and of the proofWindow
+// bytes before pos. Bytes still in the buffer are taken from it, so the
+// proof is of what was read, even if the file changes meanwhile.
+func (t *Task) proofAt(pos int64) string {
+	if t.head.n < proofWindow && int64(t.head.n) < pos {
+		n := min(pos, proofWindow)
+		b := make([]byte, n)
+		if !t.bytesAt(b, 0) {
+			return ""
+		}
+		t.head = sumOf(b)
+	}
+	head := t.head
+	if int64(head.n) > pos { // only possible after the file started again
+		return ""
+	}
+	n := min(pos, proofWindow)
+	var tail []byte
+	base := t.pos - int64(len(t.buf))
+	if pos-n >= base && pos <= t.pos {
+		tail = t.buf[pos-n-base : pos-base]
+	} else {
+		tail = make([]byte, n)
+		if !t.bytesAt(tail, pos-n) {
+			return ""
+		}
+	}
+	return formatProof(head, sumOf(tail))
+}
+
+// bytesAt fills b from the buffer or the file at offset off.
+func (t *Task) bytesAt(b []byte, off int64) bool {
+	base := t.pos - int64(len(t.buf))
+	if off >= base && off+int64(len(b)) <= t.pos {
+		copy(b, t.buf[off-base:])
+		return true
+	}
+	if t.f == nil {
+		return false
+	}
+	n, _ := t.f.ReadAt(b, off)
+	return n == len(b)
+}
+
+// proves reports whether the file f (of size size, device and inode base)
+// is the one a stored offset was taken in, and if not, why. A stored
+// offset with a proof must match the file's first bytes and the bytes
+// before the position; inode and first line alone prove nothing (inodes are
+// reused at once, headers repeat). Offsets without a proof (Kafka Connect's,
+// or older ones) are taken on the inode and first line as before.
+func (t *Task) proves(f *os.File, size int64, base string, stored connect.SourceOffset) (bool, string) {
+	if stored.Position > size {
+		return false, fmt.Sprintf("it is %d bytes, shorter than the stored position %d", size, stored.Position)
+	}
+	if stored.Proof == "" {
+		switch {
+		case stored.Identity == "" || stored.Identity == base:
+			return true, ""
+		case !strings.HasPrefix(stored.Identity, base+":"):
+			return false, "the stored position was taken in another file (" + stored.Identity + ", this one is " + base + ")"
+		}
+		if id, ok := t.fullIdentity(f, base); ok && id == stored.Identity {
+			return true, ""
+		}
+		return false, "its first line differs from the one of the file the stored position was taken in"
+	}
+	if stored.Identity != "" && baseOf(stored.Identity) != base {
+		return false, "the stored position was taken in another file (" + stored.Identity + ", this one is " + base + ")"
+	}
+	headN := min(stored.Position, proofWindow)
+	head := make([]byte, headN)
+	tail := make([]byte, headN)
+	if n, _ := f.ReadAt(head, 0); int64(n) != headN {
+		return false, "its first bytes cannot be read"
+	}
+	if n, _ := f.ReadAt(tail, stored.Position-headN); int64(n) != headN {
+		return false, "the bytes before the stored position cannot be read"
+	}
+	if formatProof(sumOf(head), sumOf(tail)) != stored.Proof {
+		return false, fmt.Sprintf("its bytes before the stored position %d, or its first bytes, differ from those read there (the file was replaced or rewritten, even if it has the same inode and first line)", stored.Position)
+	}
+	return true, ""
 }
 
 // fpMax is how many bytes of a file's first line its fingerprint covers.
@@ -298,26 +448,20 @@ func (t *Task) fullIdentity(f *os.File, base string) (string, bool) {
 	return base + ":" + strconv.FormatUint(h.Sum64(), 16), true
 }
 
-// sameIncarnation reports whether a stored identity is that of the file
-// open now. Offsets written by Kafka Connect carry none, and older ones
-// only the device and inode: those are taken as matching.
-func (t *Task) sameIncarnation(stored string) bool {
-	if stored == "" || stored == t.id {
-		return true
-	}
-	// A stored fingerprint that differs, or that the file no longer holds
-	// a first line for: the file was truncated, or is another one with the
-	// same inode.
-	return t.sp != nil && stored == t.sp.Identity()
+// baseOf returns the device and inode part of an identity.
+func baseOf(identity string) string {
+	dev, rest, _ := strings.Cut(identity, ":")
+	ino, _, _ := strings.Cut(rest, ":")
+	return dev + ":" + ino
 }
 
-// resumeRotated looks in the file's folder for the file (device and inode)
-// that the stored offset was taken from, renamed since (rotated while the
-// worker was down), skipping the one at the path (skipID). When it is
-// there, the task reads it to its end first, from the last position found
-// in the topic for it, else the stored one (or its start when it was
-// truncated since), and switches to the path afterwards.
-func (t *Task) resumeRotated(ctx context.Context, tc *connect.SourceTaskContext, stored connect.SourceOffset, skipID string) (bool, error) {
+// resumeRotated looks in the file's folder for the file that the stored
+// offset was taken from (same device and inode, and the stored proof),
+// renamed since (rotated while the worker was down), skipping the one at
+// the path (skipID). When it is there, the task reads it to its end first,
+// from the stored position moved past what the topic already holds, and
+// switches to the path afterwards.
+func (t *Task) resumeRotated(ctx context.Context, stored connect.SourceOffset, skipID string) (bool, error) {
 	if stored.Identity == "" {
 		return false, nil
 	}
@@ -326,6 +470,7 @@ func (t *Task) resumeRotated(ctx context.Context, tc *connect.SourceTaskContext,
 	if err != nil {
 		return false, nil
 	}
+	want := baseOf(stored.Identity)
 	for i, e := range ents {
 		if i >= 10000 || ctx.Err() != nil {
 			break
@@ -339,49 +484,50 @@ func (t *Task) resumeRotated(ctx context.Context, tc *connect.SourceTaskContext,
 			continue
 		}
 		base := identityOf(fi)
-		if base == "" || base == skipID || (stored.Identity != base && !strings.HasPrefix(stored.Identity, base+":")) {
+		if base == "" || base == skipID || base != want {
 			continue
 		}
 		f, err := os.Open(name)
 		if err != nil {
 			continue
 		}
+		from := stored
+		if same, why := t.proves(f, fi.Size(), base, stored); !same {
+			// Same inode, other content: truncated and written again
+			// since, or another file; its lines from the start.
+			t.log.Info("the rotated file does not match the stored position; reading it from the start: "+why, "rotated", name)
+			from = connect.SourceOffset{Record: stored.Record}
+		}
 		id, ok := t.fullIdentity(f, base)
 		if !ok {
 			id = base
 		}
 		sp := connect.NewSourcePartition(t.key, id)
-		pos, found, err := tc.LastProduced(ctx, t.topic, sp)
-		if err != nil {
-			f.Close()
-			return false, err
+		pos := from.Position
+		if ok {
+			if pos, err = t.tc.Produced(ctx, t.topic, sp, from); err != nil {
+				f.Close()
+				return false, err
+			}
 		}
-		switch {
-		case found:
-		case stored.Identity == id || stored.Identity == base:
-			pos = stored.Position
-		default:
-			pos = 0 // truncated and written again since the offset was stored
-		}
-		if fi.Size() < pos {
-			pos = fi.Size()
-		}
+		pos = min(pos, fi.Size())
 		t.f, t.id, t.sp, t.pos = f, base, sp, pos
 		if !ok {
 			t.sp = nil
 		}
+		t.catchUp, t.from = true, connect.SourceOffset{Record: stored.Record}
 		t.setProgress(pos, fi.Size())
 		t.log.Info("the file was rotated while the worker was stopped; finishing the rotated file before reading the new one", "rotated", name, "position", pos)
-		return true, t.findSuccessors(ctx, tc, ents, name, fi.ModTime(), base, skipID)
+		return true, t.findSuccessors(ctx, ents, name, fi.ModTime(), stored.Record, base, skipID)
 	}
 	return false, nil
 }
 
 // findSuccessors queues the files of the folder written after the rotated
-// file being finished (whose offset may have been stored before the task
-// moved on to later files) that the topic shows were being read and are
-// not read to their end. Files never read at all are not found this way.
-func (t *Task) findSuccessors(ctx context.Context, tc *connect.SourceTaskContext, ents []os.DirEntry, current string, since time.Time, skip ...string) error {
+// file being finished that the topic shows were being read (after the
+// stored offset's record) and are not read to their end. Files never read
+// at all are not found this way.
+func (t *Task) findSuccessors(ctx context.Context, ents []os.DirEntry, current string, since time.Time, after connect.RecordRef, skip ...string) error {
 	var found []rotated
 	for i, e := range ents {
 		if i >= 10000 || ctx.Err() != nil {
@@ -409,12 +555,12 @@ func (t *Task) findSuccessors(ctx context.Context, tc *connect.SourceTaskContext
 			continue
 		}
 		sp := connect.NewSourcePartition(t.key, id)
-		pos, seen, err := tc.LastProduced(ctx, t.topic, sp)
+		pos, err := t.tc.Produced(ctx, t.topic, sp, connect.SourceOffset{Record: after})
 		if err != nil {
 			f.Close()
 			return err
 		}
-		if !seen || pos >= fi.Size() {
+		if pos == 0 || pos >= fi.Size() {
 			f.Close()
 			continue
 		}
@@ -478,11 +624,12 @@ func (t *Task) setProgress(sent, size int64) {
 	t.progMu.Unlock()
 }
 
-// Progress reports the position reached and the file's size.
+// Progress reports the position reached, the file's size and the lines
+// longer than max.line.bytes.
 func (t *Task) Progress() connect.Progress {
 	t.progMu.Lock()
 	defer t.progMu.Unlock()
-	return connect.Progress{ReadBytes: t.sent, SizeBytes: t.size}
+	return connect.Progress{ReadBytes: t.sent, SizeBytes: t.size, Oversized: t.over}
 }
 
 // Stop closes the file and the watcher.
@@ -518,6 +665,9 @@ func (t *Task) Poll(ctx context.Context) ([]connect.SourceRecord, error) {
 		if recs := t.emit(); len(recs) > 0 {
 			return recs, nil
 		}
+		if t.failErr != nil {
+			return nil, t.failErr
+		}
 		n, trunc, err := t.fill()
 		if err != nil {
 			return nil, err
@@ -529,7 +679,7 @@ func (t *Task) Poll(ctx context.Context) ([]connect.SourceRecord, error) {
 		if n > 0 {
 			continue
 		}
-		switched, recs, err := t.check()
+		switched, recs, err := t.check(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -551,7 +701,9 @@ func (t *Task) Poll(ctx context.Context) ([]connect.SourceRecord, error) {
 	}
 }
 
-// emit cuts up to batch.size complete lines from the buffer.
+// emit cuts up to batch.size complete lines from the buffer. A line longer
+// than max.line.bytes follows line.overflow; the last record gets the proof
+// of its position.
 func (t *Task) emit() []connect.SourceRecord {
 	if t.f == nil && t.buf == nil {
 		return nil
@@ -564,53 +716,98 @@ func (t *Task) emit() []connect.SourceRecord {
 		recs = make([]connect.SourceRecord, 0, min(t.batch, n+1))
 	}
 	base := t.pos - int64(len(t.buf)) // file offset of buf[0]
-	for len(recs) < t.batch && t.off < len(t.buf) {
+	for len(recs) < t.batch && t.off < len(t.buf) && t.failErr == nil {
 		rest := t.buf[t.off:]
+		at := base + int64(t.off)
 		lim := min(len(rest), t.maxLine+1)
 		i := bytes.IndexByte(rest[:lim], '\n')
 		if i < 0 {
 			if len(rest) <= t.maxLine {
 				break // a partial line: wait for the rest
 			}
-			at := base + int64(t.off)
+			// The next max.line.bytes of a line longer than that.
 			piece := rest[:t.maxLine:t.maxLine]
-			t.off += t.maxLine
-			if t.skipping {
-				continue
-			}
-			if t.skipLong {
-				t.log.Warn("skipping a line longer than max.line.bytes", "offset", at, "max.line.bytes", t.maxLine)
+			if !t.skipping {
+				if !t.splitting {
+					if t.overflowed(at); t.failErr != nil {
+						break
+					}
+				}
+				switch t.overflow {
+				case "split":
+					t.off += t.maxLine
+					t.splitting = true
+					recs = append(recs, t.record(piece, at, base+int64(t.off)))
+					continue
+				case "truncate":
+					// Sent when the line's end is found, with the position
+					// after it: a restart never resumes inside the line.
+					t.held, t.heldAt = append([]byte(nil), piece...), at
+				}
 				t.skipping = true
-				continue
 			}
-			t.log.Warn("splitting a line longer than max.line.bytes", "offset", at, "max.line.bytes", t.maxLine)
-			recs = append(recs, t.record(piece, base+int64(t.off)))
+			t.off += t.maxLine
 			continue
 		}
 		line := rest[:i:i]
 		t.off += i + 1
+		t.splitting = false
 		if t.skipping {
 			t.skipping = false
+			if t.held != nil {
+				recs = append(recs, t.record(t.held, t.heldAt, base+int64(t.off)))
+				t.held = nil
+			}
 			continue
 		}
 		if n := len(line); n > 0 && line[n-1] == '\r' {
 			line = line[: n-1 : n-1]
 		}
-		recs = append(recs, t.record(line, base+int64(t.off)))
+		recs = append(recs, t.record(line, at, base+int64(t.off)))
 	}
 	if len(recs) > 0 {
+		last := &recs[len(recs)-1]
+		if t.f != nil {
+			last.Proof = t.proofAt(last.Position)
+		}
 		t.progMu.Lock()
-		t.sent = recs[len(recs)-1].Position
+		t.sent = last.Position
 		t.progMu.Unlock()
 	}
 	t.recs = nil // handed over: the worker owns the slice now
 	return recs
 }
 
-// record makes the record of a line that ends at pos. The file's identity
+// overflowed counts a line longer than max.line.bytes that starts at at,
+// logs the first one of the file, and with line.overflow=fail stops the
+// task there.
+func (t *Task) overflowed(at int64) {
+	t.progMu.Lock()
+	switch t.overflow {
+	case "split":
+		t.over.Split++
+	case "truncate":
+		t.over.Truncated++
+	case "skip":
+		t.over.Skipped++
+	}
+	t.progMu.Unlock()
+	if t.overflow == "fail" {
+		t.failErr = fmt.Errorf("the line at position %d of %s is longer than max.line.bytes (%d) and line.overflow is fail; raise max.line.bytes or choose split, truncate or skip, then restart the task to resume at that line", at, t.path, t.maxLine)
+		return
+	}
+	if t.warned {
+		return
+	}
+	t.warned = true
+	verb := map[string]string{"split": "splitting", "truncate": "truncating", "skip": "skipping"}[t.overflow]
+	t.log.Warn(verb+" a line longer than max.line.bytes (logged once per file; the status counts them)", "position", at, "max.line.bytes", t.maxLine, "line.overflow", t.overflow)
+}
+
+// record makes the record of a line from start to pos. The file's identity
 // is taken at the first one: only then is its first line known complete
 // (or a piece of max.line.bytes cut), not when a partial one is buffered.
-func (t *Task) record(line []byte, pos int64) connect.SourceRecord {
+func (t *Task) record(line []byte, start, pos int64) connect.SourceRecord {
 	if t.sp == nil && t.f != nil {
 		id, ok := t.fullIdentity(t.f, t.id)
 		if !ok {
@@ -621,7 +818,7 @@ func (t *Task) record(line []byte, pos int64) connect.SourceRecord {
 	if line == nil {
 		line = []byte{}
 	}
-	return connect.SourceRecord{Source: t.sp, Position: pos, Topic: t.topic, Value: line}
+	return connect.SourceRecord{Source: t.sp, Start: start, Position: pos, Topic: t.topic, Value: line}
 }
 
 // fill reads more of the file after the unsent bytes, into a new buffer
@@ -669,7 +866,8 @@ func (t *Task) fill() (n int, truncated bool, err error) {
 // truncated starts the file again from 0 after it shrank.
 func (t *Task) truncated(size int64) {
 	t.log.Warn("the file was truncated; reading it again from the start", "position", t.pos, "size", size)
-	t.pos, t.buf, t.off, t.skipping, t.sigLen = 0, nil, 0, false, 0
+	t.pos, t.buf, t.off, t.skipping, t.splitting, t.sigLen, t.held = 0, nil, 0, false, false, 0, nil
+	t.head, t.warned = proofSum{}, false
 	t.sig = [sigSize]byte{}
 	t.sp = nil // new content: a new first line
 	t.setProgress(0, size)
@@ -678,9 +876,10 @@ func (t *Task) truncated(size int64) {
 // check looks for truncation, rotation and creation at the end of the
 // current file. It returns whether reading should go on at once, and the
 // last line of a finished file that had no newline.
-func (t *Task) check() (bool, []connect.SourceRecord, error) {
+func (t *Task) check(ctx context.Context) (bool, []connect.SourceRecord, error) {
 	if t.f == nil {
-		return t.open(), nil, nil
+		ok, err := t.open(ctx)
+		return ok, nil, err
 	}
 	fi, err := t.f.Stat()
 	if err != nil {
@@ -721,10 +920,17 @@ func (t *Task) check() (bool, []connect.SourceRecord, error) {
 	}
 	var recs []connect.SourceRecord
 	if rest := t.buf[t.off:]; len(rest) > 0 && !t.skipping {
-		recs = append(recs, t.record(rest[:len(rest):len(rest)], t.pos))
+		recs = append(recs, t.record(rest[:len(rest):len(rest)], t.pos-int64(len(rest)), t.pos))
+	}
+	if t.held != nil {
+		recs = append(recs, t.record(t.held, t.heldAt, t.pos))
+	}
+	if len(recs) > 0 {
+		recs[len(recs)-1].Proof = t.proofAt(t.pos)
 	}
 	t.f.Close()
-	t.f, t.buf, t.off, t.skipping, t.sigLen = nil, nil, 0, false, 0
+	t.f, t.buf, t.off, t.skipping, t.splitting, t.sigLen, t.held = nil, nil, 0, false, false, 0, nil
+	t.head, t.warned = proofSum{}, false
 	if len(t.queue) > 0 {
 		next := t.queue[0]
 		t.queue = t.queue[1:]
@@ -736,16 +942,19 @@ func (t *Task) check() (bool, []connect.SourceRecord, error) {
 		return true, recs, nil
 	}
 	t.log.Info("the file was rotated; reading the new one from the start", "old_position", t.pos)
-	t.open()
-	return true, recs, nil
+	_, err = t.open(ctx)
+	return true, recs, err
 }
 
 // openFile opens the file; tests replace it to simulate permissions that
 // do not bite as root.
 var openFile = os.Open
 
-// open opens the file at the path from its start, when it exists.
-func (t *Task) open() bool {
+// open opens the file at the path from its start, when it exists. While
+// the rotated files found on start are being caught up with, the run before
+// may have read the file at the path already: it resumes after the lines of
+// it found in the topic.
+func (t *Task) open(ctx context.Context) (bool, error) {
 	f, err := openFile(t.path)
 	var fi os.FileInfo
 	if err == nil {
@@ -760,7 +969,7 @@ func (t *Task) open() bool {
 	if err != nil {
 		t.waiting = true
 		t.note(err)
-		return false
+		return false, nil
 	}
 	if t.waiting {
 		t.log.Info("the file exists now; reading it")
@@ -773,8 +982,29 @@ func (t *Task) open() bool {
 	t.problem = ""
 	t.f, t.id, t.pos = f, identityOf(fi), 0
 	t.sp = nil
-	t.setProgress(0, fi.Size())
-	return true
+	t.head, t.warned, t.held = proofSum{}, false, nil
+	if t.catchUp {
+		t.catchUp = false
+		if id, ok := t.fullIdentity(f, t.id); ok {
+			sp := connect.NewSourcePartition(t.key, id)
+			pos, err := t.tc.Produced(ctx, t.topic, sp, t.from)
+			if err != nil {
+				// Not read from the start yet: looked up again next time.
+				f.Close()
+				t.f, t.catchUp = nil, true
+				if ctx.Err() != nil {
+					return false, nil
+				}
+				return false, err
+			}
+			if pos > 0 && pos <= fi.Size() {
+				t.sp, t.pos = sp, pos
+				t.log.Info("resuming the file after the lines of it found in the topic", "position", pos)
+			}
+		}
+	}
+	t.setProgress(t.pos, fi.Size())
+	return true, nil
 }
 
 var errIsFolder = errors.New("is a folder, not a file")

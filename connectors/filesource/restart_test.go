@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -12,22 +13,68 @@ import (
 	"github.com/tributary-io/tributary/connect"
 )
 
-// produced stands for what a worker keeps between runs: the last position
-// sent per file identity (as found in the topic) and the stored offset
-// (which may be older).
+// produced stands for what a worker keeps between runs: the partition the
+// records went to (each record's identity and start and end positions, in
+// partition order) and the stored offset, which may be older than what the
+// partition holds. Records can be lost (the cluster refused them) while
+// later ones land, as happens when one record of a batch fails.
 type produced struct {
-	last   map[string]int64
+	path   string
+	recs   []fakeRec
 	stored *connect.SourceOffset
 }
 
-func (p *produced) note(recs []connect.SourceRecord) {
-	for _, r := range recs {
-		p.last[r.Source.Identity()] = r.Position
+type fakeRec struct {
+	id         string
+	start, end int64
+}
+
+// note appends records as acknowledged, except those whose indexes are in
+// lost.
+func (p *produced) note(recs []connect.SourceRecord, lost ...int) {
+	for i, r := range recs {
+		if !slices.Contains(lost, i) {
+			p.recs = append(p.recs, fakeRec{r.Source.Identity(), r.Start, r.Position})
+		}
 	}
 }
 
+// store keeps the offset after r as the worker does once r and everything
+// before it were acknowledged: with r's proof (computed from the file when
+// r was not the last of its poll) and r's place in the partition.
 func (p *produced) store(r connect.SourceRecord) {
-	p.stored = &connect.SourceOffset{Position: r.Position, Identity: r.Source.Identity()}
+	off := connect.SourceOffset{Position: r.Position, Identity: r.Source.Identity(), Proof: r.Proof, Record: connect.RecordRef{Offset: -1}}
+	if off.Proof == "" {
+		b, err := os.ReadFile(p.path)
+		if err != nil || int64(len(b)) < r.Position {
+			panic(fmt.Sprintf("no proof for %s at %d", p.path, r.Position))
+		}
+		b = b[:r.Position]
+		off.Proof = formatProof(sumOf(b[:min(len(b), proofWindow)]), sumOf(b[max(0, len(b)-proofWindow):]))
+	}
+	for i := len(p.recs) - 1; i >= 0; i-- {
+		if p.recs[i].id == off.Identity && p.recs[i].end == r.Position {
+			off.Record = connect.RecordRef{Topic: "t", Partition: 0, Offset: int64(i)}
+			break
+		}
+	}
+	p.stored = &off
+}
+
+// lookup answers SourceTaskContext.Produced as the worker does: the chain of
+// sp's records after from's record that continue from from.Position.
+func (p *produced) lookup(_ context.Context, _ string, sp *connect.SourcePartition, from connect.SourceOffset) (int64, error) {
+	lo := 0
+	if from.Record.Known() {
+		lo = int(from.Record.Offset) + 1
+	}
+	pos := from.Position
+	for _, r := range p.recs[min(lo, len(p.recs)):] {
+		if r.id == sp.Identity() && r.start == pos {
+			pos = r.end
+		}
+	}
+	return pos, nil
 }
 
 // startRun starts a task as a worker run would, with p's positions.
@@ -49,10 +96,7 @@ func startRun(t *testing.T, p *produced, kv ...string) *Task {
 			}
 			return *p.stored, true, nil
 		},
-		func(_ context.Context, _ string, sp *connect.SourcePartition) (int64, bool, error) {
-			pos, ok := p.last[sp.Identity()]
-			return pos, ok, nil
-		})
+		p.lookup)
 	task := &Task{}
 	if err := task.Start(context.Background(), tc); err != nil {
 		t.Fatal(err)
@@ -75,7 +119,7 @@ func firstRun(t *testing.T, lines string, n, stored int) (path string, p *produc
 	t.Helper()
 	path = filepath.Join(t.TempDir(), "a.log")
 	write(t, path, lines)
-	p = &produced{last: map[string]int64{}}
+	p = &produced{path: path}
 	task = startRun(t, p, "file="+path)
 	recs := collect(t, task, n)
 	p.note(recs)
@@ -154,8 +198,8 @@ func TestResumeAfterRestart(t *testing.T) {
 			path, p, task := firstRun(t, "a1\na2\n", 2, 1)
 			task.Stop()
 			if kafka {
-				p.last = map[string]int64{}
-				p.stored.Identity = ""
+				p.recs = nil
+				p.stored = &connect.SourceOffset{Position: p.stored.Position, Record: connect.RecordRef{Offset: -1}}
 			}
 			write(t, path, "a3\n")
 			task = startRun(t, p, "file="+path)
