@@ -149,8 +149,8 @@ type SourceRecord struct {
 	// it on the last record of each source partition in a poll.
 	Proof string
 	Topic string
-	Key      []byte
-	Value    []byte
+	Key   []byte
+	Value []byte
 }
 
 // SourceOffset is a stored source position, Kafka's {"position":N} with the

@@ -269,7 +269,7 @@ var producerKeys = map[string]key{
 	// the largest record, as in Kafka.
 	"batch.size":       checkedKey(positive),
 	"max.request.size": bytesKey(kgo.ProducerBatchMaxBytes),
-	"buffer.memory":      bytesKey(func(n int32) kgo.Opt { return kgo.MaxBufferedBytes(int(n)) }),
+	"buffer.memory":    bytesKey(func(n int32) kgo.Opt { return kgo.MaxBufferedBytes(int(n)) }),
 	"compression.type": {opt: func(v string) (kgo.Opt, error) {
 		c, err := Compression(v)
 		if err != nil {
