@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -28,6 +29,7 @@ import (
 //	PUT  /connectors/{name}/pause            202
 //	PUT  /connectors/{name}/resume           202
 //	POST /connectors/{name}/restart          204, or 202 with status when includeTasks
+//	POST /connectors/{name}/tasks/{id}/restart  204
 //	GET  /connector-plugins                  connector classes
 //	PUT  /connector-plugins/{class}/config/validate
 //
@@ -38,6 +40,10 @@ import (
 // 405), so no request can make the worker write to a path that its files
 // do not name. Validation parses a configuration without starting
 // anything.
+//
+// Pause, resume and the restarts of one connector run one at a time, in
+// the order they take its lifecycle lock; reads never wait for them. Once
+// the worker has begun to close they answer 409.
 //
 // When the worker file configures users (rest.basic.auth.*), every request
 // must carry one of them with HTTP basic authentication; others get 401
@@ -55,6 +61,7 @@ func (w *Worker) restHandler() http.Handler {
 	mux.HandleFunc("PUT /connectors/{name}/pause", w.withConnector(w.putPause))
 	mux.HandleFunc("PUT /connectors/{name}/resume", w.withConnector(w.putResume))
 	mux.HandleFunc("POST /connectors/{name}/restart", w.withConnector(w.postRestart))
+	mux.HandleFunc("POST /connectors/{name}/tasks/{task}/restart", w.withConnector(w.postTaskRestart))
 	mux.HandleFunc("GET /connector-plugins", w.getPlugins)
 	mux.HandleFunc("PUT /connector-plugins/{class}/config/validate", w.putValidate)
 	for _, pat := range []string{
@@ -345,13 +352,40 @@ func (w *Worker) getOffsets(rw http.ResponseWriter, r *http.Request, c *connecto
 	writeJSON(rw, http.StatusOK, out)
 }
 
+// lifecycleContext bounds a pause, resume or restart. It does not end with
+// the request: a client that hangs up does not leave a restart half done.
+func (w *Worker) lifecycleContext() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), w.cfg.ShutdownTimeout+30*time.Second)
+}
+
+// writeLifecycleError answers a failed pause, resume or restart: 409 when
+// the worker is closing, as Kafka Connect answers a request it cannot serve
+// now, 500 otherwise.
+func writeLifecycleError(rw http.ResponseWriter, what string, err error) {
+	if errors.Is(err, ErrWorkerClosing) {
+		writeError(rw, http.StatusConflict, "Cannot "+what+": the worker is shutting down")
+		return
+	}
+	writeError(rw, http.StatusInternalServerError, err.Error())
+}
+
 func (w *Worker) putPause(rw http.ResponseWriter, _ *http.Request, c *connectorRuntime) {
-	c.pause()
+	ctx, cancel := w.lifecycleContext()
+	defer cancel()
+	if err := c.pause(ctx); err != nil {
+		writeLifecycleError(rw, "pause connector "+c.spec.name, err)
+		return
+	}
 	rw.WriteHeader(http.StatusAccepted)
 }
 
 func (w *Worker) putResume(rw http.ResponseWriter, _ *http.Request, c *connectorRuntime) {
-	c.resume()
+	ctx, cancel := w.lifecycleContext()
+	defer cancel()
+	if err := c.resume(ctx); err != nil {
+		writeLifecycleError(rw, "resume connector "+c.spec.name, err)
+		return
+	}
 	rw.WriteHeader(http.StatusAccepted)
 }
 
@@ -359,10 +393,10 @@ func (w *Worker) postRestart(rw http.ResponseWriter, r *http.Request, c *connect
 	q := r.URL.Query()
 	includeTasks := strings.EqualFold(q.Get("includeTasks"), "true")
 	onlyFailed := strings.EqualFold(q.Get("onlyFailed"), "true")
-	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.ShutdownTimeout+30*time.Second)
+	ctx, cancel := w.lifecycleContext()
 	defer cancel()
 	if err := c.restart(ctx, includeTasks, onlyFailed); err != nil {
-		writeError(rw, http.StatusInternalServerError, err.Error())
+		writeLifecycleError(rw, "restart connector "+c.spec.name, err)
 		return
 	}
 	if !includeTasks && !onlyFailed {
@@ -370,6 +404,25 @@ func (w *Worker) postRestart(rw http.ResponseWriter, r *http.Request, c *connect
 		return
 	}
 	writeJSON(rw, http.StatusAccepted, c.status())
+}
+
+func (w *Worker) postTaskRestart(rw http.ResponseWriter, r *http.Request, c *connectorRuntime) {
+	id, err := strconv.Atoi(r.PathValue("task"))
+	var t *taskRuntime
+	if err == nil {
+		t = c.task(id)
+	}
+	if t == nil {
+		writeError(rw, http.StatusNotFound, fmt.Sprintf("Task %s-%s not found", c.spec.name, r.PathValue("task")))
+		return
+	}
+	ctx, cancel := w.lifecycleContext()
+	defer cancel()
+	if err := c.restartTask(ctx, t); err != nil {
+		writeLifecycleError(rw, fmt.Sprintf("restart task %s-%d", c.spec.name, t.id), err)
+		return
+	}
+	rw.WriteHeader(http.StatusNoContent)
 }
 
 func (w *Worker) getPlugins(rw http.ResponseWriter, _ *http.Request) {

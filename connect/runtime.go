@@ -2,6 +2,7 @@ package connect
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -14,12 +15,29 @@ import (
 	"github.com/tributary-io/tributary/config"
 )
 
-// connectorRuntime is one running connector; its mutex guards the state,
-// the connector instance and the task list.
+// ErrWorkerClosing refuses a lifecycle request (start, restart, pause,
+// resume) once the worker has begun to close; REST answers it with 409.
+var ErrWorkerClosing = errors.New("connect: the worker is shutting down")
+
+// connectorRuntime is one running connector.
+//
+// life serialises its lifecycle: start, restart, pause, resume, task restart
+// and the worker's final stop each hold it from beginning to end, so no two
+// of them interleave, no task is started while it still runs and the
+// connector instance is stopped once. mu guards the fields that status
+// reads; it is held only briefly and never while waiting, so status answers
+// during a long restart.
 type connectorRuntime struct {
 	w    *Worker
 	spec *connectorSpec
 	log  *slog.Logger
+
+	life    sync.Mutex
+	stopped bool // guarded by life: stopped for good; nothing starts again
+
+	quitOnce sync.Once
+	quitCtx  context.Context // cancelled when the worker begins to stop the connector
+	quit     context.CancelFunc
 
 	mu          sync.Mutex
 	conn        Connector
@@ -30,7 +48,63 @@ type connectorRuntime struct {
 	tasks       []*taskRuntime
 }
 
+// quitContext is cancelled when the worker begins to stop the connector:
+// it ends the lifecycle operation in progress, so that the stop need not
+// wait for all of it.
+func (c *connectorRuntime) quitContext() context.Context {
+	c.quitOnce.Do(func() { c.quitCtx, c.quit = context.WithCancel(context.Background()) })
+	return c.quitCtx
+}
+
+// lock takes the lifecycle lock for one operation. The operation runs with
+// the returned context, which ends with parent or when the worker begins to
+// stop the connector, and calls release at its end. Once the worker is
+// closing, lock refuses with ErrWorkerClosing.
+func (c *connectorRuntime) lock(parent context.Context) (ctx context.Context, release func(), err error) {
+	if c.w.closing.Load() {
+		return nil, nil, ErrWorkerClosing
+	}
+	c.life.Lock()
+	if c.stopped || c.w.closing.Load() {
+		c.life.Unlock()
+		return nil, nil, ErrWorkerClosing
+	}
+	ctx, cancel := context.WithCancel(parent)
+	unhook := context.AfterFunc(c.quitContext(), cancel)
+	return ctx, func() {
+		unhook()
+		cancel()
+		c.life.Unlock()
+	}, nil
+}
+
+// lockForStop cancels the operation in progress, takes the lifecycle lock
+// and marks the connector stopped for good; the caller unlocks c.life.
+func (c *connectorRuntime) lockForStop() {
+	c.quitContext()
+	c.quit()
+	c.life.Lock()
+	c.stopped = true
+}
+
+// start starts the connector and its tasks. An error leaves nothing of it
+// running, and the connector stopped for good.
 func (c *connectorRuntime) start(ctx context.Context) error {
+	ctx, release, err := c.lock(ctx)
+	if err != nil {
+		return fmt.Errorf("connector %s (%s): %w", c.spec.name, c.spec.source, err)
+	}
+	defer release()
+	if err := c.startLocked(ctx); err != nil {
+		c.stopTasksLocked(context.Background())
+		c.stopConnLocked()
+		c.stopped = true
+		return err
+	}
+	return nil
+}
+
+func (c *connectorRuntime) startLocked(ctx context.Context) error {
 	conn := c.spec.plugin.New()
 	if err := conn.Start(ctx, c.spec.vals); err != nil {
 		c.setState(StateFailed, err)
@@ -38,7 +112,8 @@ func (c *connectorRuntime) start(ctx context.Context) error {
 	}
 	cfgs, err := conn.TaskConfigs(c.spec.vals.Int("tasks.max"))
 	if err != nil {
-		conn.Stop()
+		c.stopConn(conn)
+		c.setState(StateFailed, err)
 		return fmt.Errorf("connector %s (%s): %w", c.spec.name, c.spec.source, err)
 	}
 	c.mu.Lock()
@@ -79,11 +154,29 @@ func (c *connectorRuntime) taskList() []*taskRuntime {
 	return append([]*taskRuntime(nil), c.tasks...)
 }
 
+// stopTasks stops the tasks for good (the worker is closing): an operation
+// in progress is cancelled and waited for, and none runs afterwards.
 func (c *connectorRuntime) stopTasks(ctx context.Context) {
+	c.lockForStop()
+	defer c.life.Unlock()
+	c.stopTasksLocked(ctx)
+}
+
+// stop stops the tasks and then the connector, for good. It may be called
+// more than once; the connector instance is stopped once.
+func (c *connectorRuntime) stop(ctx context.Context) {
+	c.lockForStop()
+	defer c.life.Unlock()
+	c.stopTasksLocked(ctx)
+	c.stopConnLocked()
+}
+
+// stopTasksLocked stops every task and waits for them; c.life is held.
+func (c *connectorRuntime) stopTasksLocked(ctx context.Context) {
 	var wg sync.WaitGroup
 	for _, t := range c.taskList() {
 		wg.Add(1)
-		go func() { // owned by stopTasks: waited for below
+		go func() { // owned by stopTasksLocked: waited for below
 			defer wg.Done()
 			t.stop(ctx)
 		}()
@@ -91,21 +184,29 @@ func (c *connectorRuntime) stopTasks(ctx context.Context) {
 	wg.Wait()
 }
 
-// stop stops the tasks and then the connector.
-func (c *connectorRuntime) stop(ctx context.Context) {
-	c.stopTasks(ctx)
+// stopConnLocked stops the connector instance, if one runs; c.life is held.
+func (c *connectorRuntime) stopConnLocked() {
 	c.mu.Lock()
 	conn := c.conn
 	c.conn = nil
 	c.mu.Unlock()
 	if conn != nil {
-		if err := conn.Stop(); err != nil {
-			c.log.Warn("stopping connector", "err", err)
-		}
+		c.stopConn(conn)
 	}
 }
 
-func (c *connectorRuntime) pause() {
+func (c *connectorRuntime) stopConn(conn Connector) {
+	if err := conn.Stop(); err != nil {
+		c.log.Warn("stopping connector", "err", err)
+	}
+}
+
+func (c *connectorRuntime) pause(ctx context.Context) error {
+	_, release, err := c.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
 	c.mu.Lock()
 	c.paused = true
 	if c.state == StateRunning {
@@ -116,9 +217,15 @@ func (c *connectorRuntime) pause() {
 		t.gate.pause()
 	}
 	c.log.Info("connector paused")
+	return nil
 }
 
-func (c *connectorRuntime) resume() {
+func (c *connectorRuntime) resume(ctx context.Context) error {
+	_, release, err := c.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
 	c.mu.Lock()
 	c.paused = false
 	if c.state == StatePaused {
@@ -129,23 +236,26 @@ func (c *connectorRuntime) resume() {
 		t.gate.resume()
 	}
 	c.log.Info("connector resumed")
+	return nil
 }
 
 // restart restarts the connector instance and, when includeTasks, its tasks
 // (only the failed ones when onlyFailed).
 func (c *connectorRuntime) restart(ctx context.Context, includeTasks, onlyFailed bool) error {
+	ctx, release, err := c.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
 	c.mu.Lock()
 	failed := c.state == StateFailed
-	conn := c.conn
 	c.mu.Unlock()
 	if !onlyFailed || failed {
-		if conn != nil {
-			conn.Stop()
-		}
+		c.stopConnLocked()
 		nc := c.spec.plugin.New()
 		if err := nc.Start(ctx, c.spec.vals); err != nil {
 			c.setState(StateFailed, err)
-			return err
+			return fmt.Errorf("connector %s (%s): %w", c.spec.name, c.spec.source, err)
 		}
 		c.mu.Lock()
 		c.conn = nc
@@ -163,12 +273,31 @@ func (c *connectorRuntime) restart(ctx context.Context, includeTasks, onlyFailed
 		if onlyFailed && t.stateOf() != StateFailed {
 			continue
 		}
-		t.stop(ctx)
-		if err := t.start(ctx); err != nil {
+		if err := t.restart(ctx); err != nil {
 			c.log.Error("restarting task failed", "task", t.id, "err", err)
 		}
 	}
 	return nil
+}
+
+// task returns the task with id, or nil.
+func (c *connectorRuntime) task(id int) *taskRuntime {
+	for _, t := range c.taskList() {
+		if t.id == id {
+			return t
+		}
+	}
+	return nil
+}
+
+// restartTask restarts one task.
+func (c *connectorRuntime) restartTask(ctx context.Context, t *taskRuntime) error {
+	ctx, release, err := c.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	return t.restart(ctx)
 }
 
 // taskRuntime is one task of a connector and the goroutine that runs it.
@@ -214,10 +343,32 @@ func (t *taskRuntime) fail(err error) {
 	t.log.Error("task failed", "err", err)
 }
 
+// restart stops the task, waits for its goroutine, and starts it again;
+// c.life is held.
+func (t *taskRuntime) restart(ctx context.Context) error {
+	if !t.stop(ctx) {
+		return fmt.Errorf("task %d did not stop in time; not started again", t.id)
+	}
+	return t.start(ctx)
+}
+
 // start creates the task, starts it (errors are returned) and starts the
-// goroutine that runs it.
+// goroutine that runs it; c.life is held. A task whose goroutine still runs
+// is not started again.
 func (t *taskRuntime) start(ctx context.Context) error {
 	c := t.c
+	t.mu.Lock()
+	if t.done != nil {
+		select {
+		case <-t.done: // ended on its own (failed): nothing runs
+			t.cancel()
+			t.cancel, t.done = nil, nil
+		default:
+			t.mu.Unlock()
+			return fmt.Errorf("task %d is still running", t.id)
+		}
+	}
+	t.mu.Unlock()
 	vals, err := c.spec.plugin.Def.Parse(config.FromMap(c.spec.source, t.cfg))
 	if err != nil {
 		t.fail(err)
@@ -229,6 +380,10 @@ func (t *taskRuntime) start(ctx context.Context) error {
 	c.mu.Lock()
 	connector := c.conn
 	c.mu.Unlock()
+	if connector == nil {
+		cancel()
+		return fmt.Errorf("connector %s is not running", c.spec.name)
+	}
 	switch conn := connector.(type) {
 	case SourceConnector:
 		task := conn.NewTask()
@@ -237,8 +392,8 @@ func (t *taskRuntime) start(ctx context.Context) error {
 			offsets: func(p map[string]any) (SourceOffset, bool, error) {
 				return c.w.offsets.SourceOffset(c.spec.name, p)
 			},
-			lastProduced: func(ctx context.Context, topic string, p *SourcePartition) (int64, bool, error) {
-				return c.w.lastProduced(ctx, topic, p, c)
+			produced: func(ctx context.Context, topic string, p *SourcePartition, from SourceOffset) (int64, error) {
+				return c.w.produced(ctx, topic, p, from, c)
 			},
 		}
 		if err := task.Start(ctx, tc); err != nil {
@@ -296,26 +451,32 @@ func (t *taskRuntime) setReport(f func() Progress) {
 }
 
 // stop cancels the task's loop and waits for it (the loop itself flushes,
-// commits and stops the task).
-func (t *taskRuntime) stop(ctx context.Context) {
+// commits and stops the task). It reports whether no goroutine of the task
+// runs any more: when ctx ends first, the goroutine stays recorded, so that
+// start refuses and a later stop waits for it again.
+func (t *taskRuntime) stop(ctx context.Context) bool {
 	t.mu.Lock()
 	cancel, done := t.cancel, t.done
-	t.cancel, t.done = nil, nil
 	t.mu.Unlock()
-	if cancel == nil {
-		return
+	if done == nil {
+		return true
 	}
 	cancel()
 	select {
 	case <-done:
 	case <-ctx.Done():
 		t.log.Warn("task did not stop in time")
+		return false
 	}
 	t.mu.Lock()
+	if t.done == done {
+		t.cancel, t.done = nil, nil
+	}
 	if t.state != StateFailed {
 		t.state = StateUnassigned
 	}
 	t.mu.Unlock()
+	return true
 }
 
 // TaskProgress is what status reports about a task's traffic.
@@ -326,7 +487,10 @@ type TaskProgress struct {
 	ReadBytes     *int64  `json:"read_bytes,omitempty"`
 	SizeBytes     *int64  `json:"size_bytes,omitempty"`
 	Acknowledged  *int64  `json:"acknowledged,omitempty"`
-	Lag           *int64  `json:"lag,omitempty"`
+	// Oversized: the source's input units longer than its limit (lines
+	// over max.line.bytes), by what was done with them.
+	Oversized *Oversized `json:"oversized,omitempty"`
+	Lag       *int64     `json:"lag,omitempty"`
 }
 
 func (t *taskRuntime) progress() TaskProgress {
@@ -344,6 +508,9 @@ func (t *taskRuntime) progress() TaskProgress {
 		if report != nil {
 			pr := report()
 			p.ReadBytes, p.SizeBytes = &pr.ReadBytes, &pr.SizeBytes
+			if pr.Oversized != (Oversized{}) {
+				p.Oversized = &pr.Oversized
+			}
 		}
 	} else {
 		l := t.stats.lag.Load()
