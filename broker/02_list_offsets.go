@@ -17,7 +17,9 @@ import (
 // * -5 (v9+): latest tiered offset: -1, nothing is tiered (KIP-1005)
 // * a timestamp >= 0: the offset and timestamp of the first record whose
 //   timestamp is at least that, found through the time index and by
-//   decoding the one batch it lands in; -1 if there is none
+//   decoding the one batch it lands in; -1 if there is none. A compressed
+//   batch that would decompress past 64 MiB (or max.message.bytes, if
+//   larger) is not decoded: UNKNOWN_SERVER_ERROR, and the broker logs why
 // Any other negative timestamp, or a special one below the version that
 // introduced it, is UNSUPPORTED_VERSION for that partition. A partition
 // listed twice is INVALID_REQUEST for both entries.
@@ -87,8 +89,7 @@ func listOffset(b *Broker, version int16, t *topic, in kmsg.ListOffsetsRequestTo
 	case tsq == -3 && version >= 7:
 		o, t, ok, err := l.MaxTimestamp()
 		if err != nil {
-			code, _ := storageError(err)
-			return code
+			return lookupFailed(b, l.Dir(), err)
 		}
 		off, ts, found = o, t, ok
 	case tsq == -5 && version >= 9:
@@ -96,8 +97,7 @@ func listOffset(b *Broker, version int16, t *topic, in kmsg.ListOffsetsRequestTo
 	case tsq >= 0:
 		o, t, ok, err := l.OffsetForTimestamp(tsq)
 		if err != nil {
-			code, _ := storageError(err)
-			return code
+			return lookupFailed(b, l.Dir(), err)
 		}
 		off, ts, found = o, t, ok
 	default:
@@ -113,4 +113,12 @@ func listOffset(b *Broker, version int16, t *topic, in kmsg.ListOffsetsRequestTo
 		}
 	}
 	return 0
+}
+
+// lookupFailed logs why a timestamp lookup failed (ListOffsets has no
+// error message) and returns its error code.
+func lookupFailed(b *Broker, dir string, err error) int16 {
+	b.log.Warn("offset lookup by timestamp failed", "dir", dir, "err", err)
+	code, _ := storageError(err)
+	return code
 }

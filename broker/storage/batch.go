@@ -77,6 +77,9 @@ var (
 	// trace; appends succeed again once space is freed. Kafka's
 	// KAFKA_STORAGE_ERROR (which producers retry).
 	ErrNoSpace = errors.New("storage: no space left on device")
+	// ErrDecompressLimit: a batch that a timestamp lookup must decode
+	// decompresses to more than the lookup allows (see OffsetForTimestamp).
+	ErrDecompressLimit = errors.New("storage: batch decompresses beyond the limit")
 )
 
 // BatchHeader is the fixed-size head of a record batch.

@@ -41,7 +41,11 @@
 // Read returns whole batches, starting with the one that holds the
 // requested offset (a consumer skips the records before it), copied from
 // the segment file into a caller-supplied buffer without holding the
-// append lock. Retain removes whole segments past retention.ms or
+// append lock. OffsetForTimestamp and MaxTimestamp (ListOffsets) find a
+// batch through the time index and decode it, decompressing at most
+// Options.DecompressLimit bytes of it (64 MiB, or max.message.bytes when
+// larger): a batch that expands beyond that, as a decompression bomb does,
+// is ErrDecompressLimit. Retain removes whole segments past retention.ms or
 // retention.bytes and moves the log start offset. A segment leaves the log
 // when its .log file is renamed to .log.deleted, oldest first; if the
 // rename fails, that segment and the later ones stay in the log (and are

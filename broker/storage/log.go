@@ -98,6 +98,9 @@ type Config struct {
 	// files; an error it returns is the write's error, after the first
 	// partial bytes of the data were written (a torn write).
 	fault func(op faultOp, path string, size int) (partial int, err error)
+	// decompressLimit, when set (by tests), replaces the bound on what a
+	// timestamp lookup decompresses.
+	decompressLimit int
 }
 
 // faultOp names a write that a fault hook may fail.
@@ -117,6 +120,8 @@ type Log struct {
 	dir   string
 	log   *slog.Logger
 	fault func(op faultOp, path string, size int) (int, error)
+	// decompressLimit, if positive, replaces Options.DecompressLimit.
+	decompressLimit int
 
 	opts atomic.Pointer[Options]
 

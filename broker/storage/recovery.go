@@ -27,7 +27,7 @@ func Open(cfg Config) (*Log, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	l := &Log{dir: cfg.Dir, log: log, producers: producers{}, fault: cfg.fault}
+	l := &Log{dir: cfg.Dir, log: log, producers: producers{}, fault: cfg.fault, decompressLimit: cfg.decompressLimit}
 	l.SetOptions(cfg.Options)
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("open log %s: %w", cfg.Dir, err)

@@ -1,20 +1,38 @@
 package storage
 
 import (
+	"bytes"
+	"compress/gzip"
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
-	"sync"
 
+	"github.com/klauspost/compress/s2"
+	"github.com/klauspost/compress/zstd"
+	"github.com/pierrec/lz4/v4"
 	"github.com/twmb/franz-go/pkg/kbin"
-	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // Lookups by timestamp are rare (ListOffsets): they may decode the one batch
 // they land in, decompressing it if needed, to find the exact record.
+//
+// A batch's stored size is bounded by max.message.bytes, but not what it
+// decompresses to: a few KiB of zstd or gzip can expand to gigabytes. A
+// lookup decompresses at most DecompressLimit bytes of a batch, 64 MiB or
+// the topic's max.message.bytes if that is larger, and fails with
+// ErrDecompressLimit beyond it, having held no more than that in memory.
+// (Producers' batches are far smaller: batch.size defaults to 16 KiB, and
+// max.request.size to 1 MiB.)
 
-var decompressor = sync.OnceValue(func() kgo.Decompressor { return kgo.DefaultDecompressor() })
+// minDecompressLimit is the least DecompressLimit.
+const minDecompressLimit = 64 << 20
+
+// DecompressLimit is the most a timestamp lookup decompresses of one
+// batch: 64 MiB, or max.message.bytes when that is larger.
+func (o Options) DecompressLimit() int { return max(minDecompressLimit, o.MaxMessageBytes) }
 
 // segView is a read-only copy of what a timestamp lookup needs of a
 // segment, taken under the read lock.
@@ -66,7 +84,7 @@ func (l *Log) OffsetForTimestamp(ts int64) (offset, timestamp int64, ok bool, er
 			if h.MaxTimestamp < ts {
 				continue
 			}
-			off, rts, found, err := firstRecordAtOrAfter(v.s, &h, at, ts)
+			off, rts, found, err := l.firstRecordAtOrAfter(v.s, &h, at, ts)
 			if err != nil {
 				return 0, 0, false, err
 			}
@@ -105,7 +123,7 @@ func (l *Log) MaxTimestamp() (offset, timestamp int64, ok bool, err error) {
 			break
 		}
 		if h.MaxTimestamp == v.maxTs {
-			return firstRecordAtOrAfter(v.s, &h, at, v.maxTs)
+			return l.firstRecordAtOrAfter(v.s, &h, at, v.maxTs)
 		}
 	}
 	return 0, 0, false, sc.err
@@ -113,7 +131,7 @@ func (l *Log) MaxTimestamp() (offset, timestamp int64, ok bool, err error) {
 
 // firstRecordAtOrAfter decodes the batch at pos and returns its first
 // record with a timestamp of at least ts.
-func firstRecordAtOrAfter(s *segment, h *BatchHeader, pos, ts int64) (int64, int64, bool, error) {
+func (l *Log) firstRecordAtOrAfter(s *segment, h *BatchHeader, pos, ts int64) (int64, int64, bool, error) {
 	if h.LogAppendTime() {
 		return h.BaseOffset, h.MaxTimestamp, h.MaxTimestamp >= ts, nil
 	}
@@ -127,9 +145,17 @@ func firstRecordAtOrAfter(s *segment, h *BatchHeader, pos, ts int64) (int64, int
 	}
 	records := b.Records
 	if c := h.Compression(); c != 0 {
+		limit := l.decompressLimit
+		if limit <= 0 {
+			limit = l.opts.Load().DecompressLimit()
+		}
 		var err error
-		if records, err = decompressor().Decompress(records, kgo.CompressionCodecType(c)); err != nil {
-			return 0, 0, false, fmt.Errorf("%w: decompress batch at offset %d: %v", ErrStorage, h.BaseOffset, err)
+		records, err = decompress(records, c, limit)
+		if errors.Is(err, ErrDecompressLimit) {
+			return 0, 0, false, fmt.Errorf("%w: the batch at offset %d in %s decompresses to more than %d bytes", ErrDecompressLimit, h.BaseOffset, s.path, limit)
+		}
+		if err != nil {
+			return 0, 0, false, fmt.Errorf("%w: decompress batch at offset %d in %s: %v", ErrStorage, h.BaseOffset, s.path, err)
 		}
 	}
 	r := kbin.Reader{Src: records}
@@ -149,4 +175,105 @@ func firstRecordAtOrAfter(s *segment, h *BatchHeader, pos, ts int64) (int64, int
 		}
 	}
 	return 0, 0, false, nil
+}
+
+// decompress decodes a batch's records section compressed with codec
+// (Kafka's attribute bits: 1 gzip, 2 snappy, 3 lz4, 4 zstd), producing at
+// most limit bytes: more is ErrDecompressLimit.
+func decompress(src []byte, codec int8, limit int) ([]byte, error) {
+	switch codec {
+	case 1:
+		zr, err := gzip.NewReader(bytes.NewReader(src))
+		if err != nil {
+			return nil, err
+		}
+		return readLimited(zr, limit)
+	case 2:
+		return decompressSnappy(src, limit)
+	case 3:
+		return readLimited(lz4.NewReader(bytes.NewReader(src)), limit)
+	case 4:
+		zr, err := zstd.NewReader(nil,
+			zstd.WithDecoderConcurrency(1),
+			zstd.WithDecoderLowmem(true),
+			zstd.WithDecoderMaxMemory(uint64(limit)),
+			zstd.WithDecoderMaxWindow(uint64(max(limit, zstd.MinWindowSize))),
+		)
+		if err != nil {
+			return nil, err
+		}
+		defer zr.Close()
+		out, err := zr.DecodeAll(src, nil)
+		if errors.Is(err, zstd.ErrDecoderSizeExceeded) || errors.Is(err, zstd.ErrWindowSizeExceeded) || len(out) > limit {
+			return nil, ErrDecompressLimit
+		}
+		return out, err
+	}
+	return nil, fmt.Errorf("unknown compression codec %d", codec)
+}
+
+// readLimited reads r to its end, failing with ErrDecompressLimit once it
+// yields more than limit bytes.
+func readLimited(r io.Reader, limit int) ([]byte, error) {
+	var out bytes.Buffer
+	n, err := out.ReadFrom(io.LimitReader(r, int64(limit)+1))
+	if err != nil {
+		return nil, err
+	}
+	if n > int64(limit) {
+		return nil, ErrDecompressLimit
+	}
+	return out.Bytes(), nil
+}
+
+// xerialHeader starts snappy data framed as the Java client's xerial
+// snappy-java stream: the magic, then version and compatible version
+// (4 bytes each), then blocks, each a 4-byte big-endian length and a raw
+// snappy block.
+var xerialHeader = []byte{0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0}
+
+// decompressSnappy decodes raw or xerial-framed snappy, checking the
+// decoded lengths the blocks declare against limit before decoding.
+func decompressSnappy(src []byte, limit int) ([]byte, error) {
+	if !bytes.HasPrefix(src, xerialHeader) || len(src) < 16 {
+		n, err := s2.DecodedLen(src)
+		if err != nil {
+			return nil, err
+		}
+		if n > limit {
+			return nil, ErrDecompressLimit
+		}
+		return s2.Decode(nil, src)
+	}
+	var blocks [][]byte
+	total := 0
+	for rest := src[16:]; len(rest) > 0; {
+		if len(rest) < 4 {
+			return nil, errors.New("truncated xerial snappy block length")
+		}
+		n := binary.BigEndian.Uint32(rest)
+		rest = rest[4:]
+		if uint64(n) > uint64(len(rest)) {
+			return nil, errors.New("truncated xerial snappy block")
+		}
+		block := rest[:n]
+		rest = rest[n:]
+		dn, err := s2.DecodedLen(block)
+		if err != nil {
+			return nil, err
+		}
+		if total += dn; total > limit {
+			return nil, ErrDecompressLimit
+		}
+		blocks = append(blocks, block)
+	}
+	out := make([]byte, 0, total)
+	for _, block := range blocks {
+		d, err := s2.Decode(nil, block)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d...)
+	}
+	return out, nil
 }
