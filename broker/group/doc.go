@@ -49,4 +49,12 @@
 // An OffsetCommit (and DeleteGroups, OffsetDelete, TopicDeleted) is answered
 // only once its records are fsynced, and commits that arrive together share
 // one fsync. A torn or corrupt tail (never acknowledged) is dropped on load.
+//
+// A write or fsync of the file that fails refuses the requests whose
+// records it carried (NOT_COORDINATOR, which clients retry) and nothing
+// else: the next write first truncates the file back to the end of the
+// last batch written whole and fsynced, and fsyncs it, so the file stays a
+// valid log and commits succeed again once the cause (a full disk) is
+// gone. A rewrite that cannot create its new file leaves the old one in
+// use and is tried again after the file grows further.
 package group

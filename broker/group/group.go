@@ -150,6 +150,10 @@ type openOptions struct {
 	slack int64 // 0: compactSlack
 	// beforeSync runs in the writer before each fsync of a batch.
 	beforeSync func()
+	// writeFault, if set, is asked before each write (sync false) and
+	// fsync (sync true) of a batch; an error it returns is that call's,
+	// after partial bytes of the batch were written.
+	writeFault func(sync bool, size int) (partial int, err error)
 }
 
 // Open loads the persisted state from cfg.Dir and starts the coordinator.
@@ -218,6 +222,7 @@ func open(cfg Config, o openOptions) (*Coordinator, error) {
 		return nil, fmt.Errorf("group: %w", err)
 	}
 	c.olog.beforeSync = o.beforeSync
+	c.olog.fault = o.writeFault
 	c.log.Info("group coordinator loaded", "dir", cfg.Dir, "groups", len(c.groups), "records", len(recs))
 
 	c.writerDone.Add(1)

@@ -267,27 +267,36 @@ type batch struct {
 
 func newBatch() *batch { return &batch{done: make(chan struct{})} }
 
-// offsetLog is the open offsets log. The file and size belong to the
-// coordinator's writer goroutine; mu guards the batch being filled, the
-// sticky error and closing.
+// offsetLog is the open offsets log. The file, size and the repair state
+// belong to the coordinator's writer goroutine; mu guards the batch being
+// filled, the last write error and closing.
 type offsetLog struct {
 	dir  string
 	f    *os.File
-	size int64
+	size int64 // where the last batch written whole and fsynced ends
 	// compactAt is the size at which the writer rewrites the file.
 	compactAt int64
 	// slack is how far beyond twice the live size the file may grow.
 	slack int64
+	// broken: a write or fsync failed, so the file may hold part of a
+	// batch past size; the next batch first repairs it. stale: a
+	// compaction renamed a new file into place but f is still the old
+	// one. dirDirty: that rename is not known to be durable.
+	broken, stale, dirDirty bool
 
 	// syncs counts fsyncs of appended batches; beforeSync, if set, runs
 	// before each (tests).
 	syncs      atomic.Int64
 	beforeSync func()
+	// fault, if set (tests), is asked before each write (sync false) and
+	// fsync (sync true) of a batch; an error it returns is that call's,
+	// after partial bytes of the batch were written.
+	fault func(sync bool, size int) (partial int, err error)
 
 	mu       sync.Mutex
 	cur      *batch
 	inflight *batch // being written by the writer; nil when idle
-	err      error
+	err      error  // the last write error, until a write succeeds
 	closing  bool
 	kick     chan struct{}
 }
@@ -310,12 +319,13 @@ func readLogFile(dir string) (recs []record, dropped int, err error) {
 }
 
 // writeSnapshot atomically replaces Dir/offsets.log with the header and
-// snap (framed records): temp file, fsync, rename, fsync of Dir.
-func writeSnapshot(dir string, snap []byte) error {
+// snap (framed records): temp file, fsync, rename, fsync of Dir. renamed
+// says whether the new file is in place, even when an error follows.
+func writeSnapshot(dir string, snap []byte) (renamed bool, err error) {
 	tmp := filepath.Join(dir, tmpName)
 	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
 	if err != nil {
-		return fmt.Errorf("create %s: %w", tmp, err)
+		return false, fmt.Errorf("create %s: %w", tmp, err)
 	}
 	_, err = f.Write(append(logMagic[:], snap...))
 	if err == nil {
@@ -326,12 +336,13 @@ func writeSnapshot(dir string, snap []byte) error {
 	}
 	if err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", tmp, err)
+		return false, fmt.Errorf("write %s: %w", tmp, err)
 	}
 	if err := os.Rename(tmp, filepath.Join(dir, logName)); err != nil {
-		return fmt.Errorf("rename %s: %w", tmp, err)
+		os.Remove(tmp)
+		return false, fmt.Errorf("rename %s: %w", tmp, err)
 	}
-	return syncDir(dir)
+	return true, syncDir(dir)
 }
 
 func syncDir(dir string) error {
@@ -351,7 +362,7 @@ func syncDir(dir string) error {
 
 // openLog writes snap as the new log and opens it for appending.
 func openLog(dir string, snap []byte, slack int64) (*offsetLog, error) {
-	if err := writeSnapshot(dir, snap); err != nil {
+	if _, err := writeSnapshot(dir, snap); err != nil {
 		return nil, err
 	}
 	l := &offsetLog{dir: dir, slack: slack, cur: newBatch(), kick: make(chan struct{}, 1)}
@@ -363,9 +374,10 @@ func openLog(dir string, snap []byte, slack int64) (*offsetLog, error) {
 
 // reopen opens the file after a snapshot of size bytes was written.
 func (l *offsetLog) reopen(size int64) error {
-	f, err := os.OpenFile(filepath.Join(l.dir, logName), os.O_WRONLY|os.O_APPEND, 0o644)
+	path := filepath.Join(l.dir, logName)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
-		return fmt.Errorf("open offsets log: %w", err)
+		return fmt.Errorf("open %s: %w", path, err)
 	}
 	if l.f != nil {
 		l.f.Close()
@@ -377,17 +389,15 @@ func (l *offsetLog) reopen(size int64) error {
 }
 
 // append adds records to the batch being filled and returns that batch.
-// After a write error, or once closing, the returned batch is already done
-// with an error.
+// Once closing, the returned batch is already done with an error. (After
+// a write error batches are still taken: the writer repairs the file
+// before it writes the next one.)
 func (l *offsetLog) append(recs ...record) *batch {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.err != nil || l.closing {
+	if l.closing {
 		b := newBatch()
-		b.err = l.err
-		if b.err == nil {
-			b.err = errClosed
-		}
+		b.err = errClosed
 		close(b.done)
 		return b
 	}
@@ -426,31 +436,86 @@ func (l *offsetLog) pendingBatch() *batch {
 	return l.inflight
 }
 
-// write appends b to the file and fsyncs it. A failure is sticky: the
-// file's tail is unknown, so nothing more is written.
+// write appends b to the file and fsyncs it, first repairing the file if
+// an earlier write failed. A failure leaves the file to be repaired by the
+// next write; b's records are not applied (their requests are refused).
 func (l *offsetLog) write(b *batch) error {
-	l.mu.Lock()
-	err := l.err
-	l.mu.Unlock()
-	if err != nil {
-		return err
+	if l.broken {
+		if err := l.repair(); err != nil {
+			return l.failed(err)
+		}
 	}
-	n, err := l.f.Write(b.buf)
+	var (
+		n   int
+		err error
+	)
+	if l.fault != nil {
+		if partial, ferr := l.fault(false, len(b.buf)); ferr != nil {
+			l.f.Write(b.buf[:min(max(partial, 0), len(b.buf))])
+			err = ferr
+		}
+	}
+	if err == nil {
+		n, err = l.f.Write(b.buf)
+	}
 	if err == nil {
 		if l.beforeSync != nil {
 			l.beforeSync()
 		}
-		err = l.f.Sync()
+		if l.fault != nil {
+			_, err = l.fault(true, 0)
+		}
+		if err == nil {
+			err = l.f.Sync()
+		}
 		l.syncs.Add(1)
 	}
 	if err != nil {
-		err = fmt.Errorf("append to offsets log: %w", err)
-		l.mu.Lock()
-		l.err = err
-		l.mu.Unlock()
-		return err
+		return l.failed(fmt.Errorf("append to %s: %w", filepath.Join(l.dir, logName), err))
 	}
 	l.size += int64(n)
+	l.mu.Lock()
+	l.err = nil
+	l.mu.Unlock()
+	return nil
+}
+
+// failed records a write error: the file needs repair before the next
+// write.
+func (l *offsetLog) failed(err error) error {
+	l.broken = true
+	l.mu.Lock()
+	l.err = err
+	l.mu.Unlock()
+	return err
+}
+
+// repair brings the file back to a valid log ending at size, the end of
+// the last batch written whole and fsynced: it opens the file a failed
+// compaction renamed into place, makes that rename durable, and cuts off
+// whatever part of a failed batch reached the file (an fsync error may
+// also have left such bytes, never acknowledged), then fsyncs it.
+func (l *offsetLog) repair() error {
+	path := filepath.Join(l.dir, logName)
+	if l.stale {
+		if err := l.reopen(l.size); err != nil {
+			return err
+		}
+		l.stale = false
+	}
+	if l.dirDirty {
+		if err := syncDir(l.dir); err != nil {
+			return err
+		}
+		l.dirDirty = false
+	}
+	if err := l.f.Truncate(l.size); err != nil {
+		return fmt.Errorf("truncate %s to %d bytes: %w", path, l.size, err)
+	}
+	if err := l.f.Sync(); err != nil {
+		return fmt.Errorf("fsync %s: %w", path, err)
+	}
+	l.broken = false
 	return nil
 }
 
@@ -474,14 +539,22 @@ func (c *Coordinator) writeLoop() {
 				}
 				break
 			}
+			wasBroken := l.broken
 			b.err = l.write(b)
+			switch {
+			case b.err != nil && !wasBroken:
+				c.log.Error("offsets log write failed; its commits are refused, and each later commit tries again", "err", b.err)
+			case b.err != nil:
+				c.log.Debug("offsets log write failed again", "err", b.err)
+			case wasBroken:
+				c.log.Info("offsets log written again after a failure; commits are accepted", "file", filepath.Join(l.dir, logName))
+			}
 			c.mu.Lock()
 			if b.err == nil {
 				for i := range b.recs {
 					c.apply(&b.recs[i], false)
 				}
 			} else {
-				c.log.Error("offsets log write failed; commits are refused from now on", "err", b.err)
 				for i := range b.recs {
 					c.unpend(&b.recs[i])
 				}
@@ -501,18 +574,30 @@ func (c *Coordinator) writeLoop() {
 
 // compact rewrites the log from snap, a snapshot of the state after the
 // last written record.
+//
+// If the new file is not in place, the old one stays in use (it is whole)
+// and the rewrite is tried again once the file has grown by slack. If it
+// is in place but could not be opened, or the rename not made durable,
+// the next write repairs that first.
 func (c *Coordinator) compact(snap []byte) {
 	l := c.olog
 	before := l.size
-	err := writeSnapshot(l.dir, snap)
-	if err == nil {
-		err = l.reopen(int64(len(logMagic) + len(snap)))
+	renamed, err := writeSnapshot(l.dir, snap)
+	if !renamed {
+		c.log.Error("cannot compact the offsets log; it keeps growing", "err", err)
+		l.compactAt = l.size + l.slack
+		return
+	}
+	size := int64(len(logMagic) + len(snap))
+	if err != nil {
+		l.dirDirty = true
+	}
+	if rerr := l.reopen(size); rerr != nil {
+		l.stale, l.size = true, size
+		err = errors.Join(err, rerr)
 	}
 	if err != nil {
-		c.log.Error("compact offsets log", "err", err)
-		l.mu.Lock()
-		l.err = err
-		l.mu.Unlock()
+		c.log.Error("compact offsets log", "err", l.failed(err))
 		return
 	}
 	c.log.Debug("compacted offsets log", "before", before, "after", l.size)
