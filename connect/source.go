@@ -40,7 +40,13 @@ type sourceRunner struct {
 	inflight sync.WaitGroup // batches not yet fully acknowledged
 	errMu    sync.Mutex
 	err      error              // first failure
-	stopRun  context.CancelFunc // ends run's context: set once by run
+	stopRun  context.CancelFunc // ends run's loop: set once by run
+	// produceCtx is what records are produced under; stopProduce ends it
+	// when the cluster refuses a record, so that records behind it that
+	// are still buffered are not sent. A record refused before sending
+	// (too large) does not end it: the records before that one go.
+	produceCtx  context.Context
+	stopProduce context.CancelFunc
 
 	lastTopic string
 	lastMeta  topicMeta
@@ -99,8 +105,11 @@ func (r *sourceRunner) failure() error {
 func (r *sourceRunner) run(parent context.Context) {
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
+	pctx, pcancel := context.WithCancel(parent)
+	defer pcancel()
 	r.errMu.Lock()
 	r.stopRun = cancel
+	r.produceCtx, r.stopProduce = pctx, pcancel
 	failed := r.err != nil
 	r.errMu.Unlock()
 	defer r.finish()
@@ -131,7 +140,7 @@ func (r *sourceRunner) run(parent context.Context) {
 			return
 		}
 		if len(recs) > 0 {
-			if err := r.send(ctx, recs); err != nil {
+			if err := r.send(ctx, r.produceCtx, recs); err != nil {
 				if r.setErr(err) {
 					r.t.fail(err)
 				}
@@ -264,7 +273,7 @@ func describe(sp *SourcePartition, pos int64) string {
 // send converts and produces one poll's records. A record too large for its
 // topic is not sent, nor anything after it: the records before it are, and
 // the error returned names it.
-func (r *sourceRunner) send(ctx context.Context, recs []SourceRecord) error {
+func (r *sourceRunner) send(ctx, produceCtx context.Context, recs []SourceRecord) error {
 	n := len(recs)
 	arenaSize := 44 * n
 	if !r.passValue {
@@ -348,7 +357,7 @@ func (r *sourceRunner) send(ctx context.Context, recs []SourceRecord) error {
 	r.inflight.Add(1)
 	promise := b.promise
 	for i := range b.krecs {
-		r.w.producer.Produce(ctx, &b.krecs[i], promise)
+		r.w.producer.Produce(produceCtx, &b.krecs[i], promise)
 	}
 	return tooLarge
 }
@@ -473,6 +482,12 @@ func (r *sourceRunner) recordFailed(rec *kgo.Record, err error) {
 	}
 	ferr := fmt.Errorf("producing the %s to %s/%d: %w; nothing after it is counted as sent, and a restart resumes at it", where, rec.Topic, rec.Partition, err)
 	if r.setErr(ferr) {
+		r.errMu.Lock()
+		stop := r.stopProduce
+		r.errMu.Unlock()
+		if stop != nil {
+			stop()
+		}
 		r.t.fail(ferr)
 	}
 }

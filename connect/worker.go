@@ -18,6 +18,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/tributary-io/tributary/config"
 	"github.com/tributary-io/tributary/connect/kafkaclient"
@@ -495,11 +496,10 @@ func (w *Worker) topicFor(ctx context.Context, topic string, c *connectorRuntime
 	deadline := time.Now().Add(30 * time.Second)
 	created := false
 	for {
-		td, err := w.admin.ListTopics(ctx, topic)
+		parts, found, err := w.topicPartitions(ctx, topic)
 		if err == nil {
-			d, found := td[topic]
-			if found && d.Err == nil && len(d.Partitions) > 0 {
-				m := topicMeta{parts: int32(len(d.Partitions)), need: need, maxBytes: w.topicMaxBytes(ctx, topic)}
+			if found && parts > 0 {
+				m := topicMeta{parts: parts, need: need, maxBytes: w.topicMaxBytes(ctx, topic)}
 				w.topicsMu.Lock()
 				if old, ok := w.topics[topic]; ok {
 					m.need = max(m.need, old.need)
@@ -512,8 +512,14 @@ func (w *Worker) topicFor(ctx context.Context, topic string, c *connectorRuntime
 				}
 				return m, nil
 			}
-			if (!found || errors.Is(d.Err, kerr.UnknownTopicOrPartition)) && !created && w.cfg.TopicCreation {
-				if err := w.createTopic(ctx, topic, c, need); err != nil {
+			if !found && !created && w.cfg.TopicCreation {
+				// A sink may create the topic before its source does: size
+				// it for the largest record of any connector here.
+				size := need
+				for _, o := range w.connectorList() {
+					size = max(size, recordNeed(o))
+				}
+				if err := w.createTopic(ctx, topic, c, size); err != nil {
 					return topicMeta{}, err
 				}
 				created = true
@@ -531,6 +537,35 @@ func (w *Worker) topicFor(ctx context.Context, topic string, c *connectorRuntime
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// topicPartitions asks the cluster for a topic's partition count, without
+// letting the question create the topic (a metadata request does by default
+// on a broker with auto.create.topics.enable, with the broker's settings
+// rather than the connector's).
+func (w *Worker) topicPartitions(ctx context.Context, topic string) (int32, bool, error) {
+	req := kmsg.NewPtrMetadataRequest()
+	req.AllowAutoTopicCreation = false
+	rt := kmsg.NewMetadataRequestTopic()
+	rt.Topic = kmsg.StringPtr(topic)
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(ctx, w.producer)
+	if err != nil {
+		return 0, false, err
+	}
+	for _, t := range resp.Topics {
+		if t.Topic == nil || *t.Topic != topic {
+			continue
+		}
+		switch err := kerr.ErrorForCode(t.ErrorCode); {
+		case errors.Is(err, kerr.UnknownTopicOrPartition):
+			return 0, false, nil
+		case err != nil:
+			return 0, true, err
+		}
+		return int32(len(t.Partitions)), true, nil
+	}
+	return 0, false, nil
 }
 
 // createTopic creates topic with c's topic.creation.default.* settings and
