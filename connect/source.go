@@ -344,7 +344,17 @@ func (r *sourceRunner) send(ctx, produceCtx context.Context, recs []SourceRecord
 		b.release()
 		return tooLarge
 	}
-	// Queue the batch's offsets behind the earlier ones of their partitions.
+	r.enqueue(b)
+	promise := b.promise
+	for i := range b.krecs {
+		r.w.producer.Produce(produceCtx, &b.krecs[i], promise)
+	}
+	return tooLarge
+}
+
+// enqueue queues a batch's offsets behind the earlier ones of their source
+// partitions and counts its records as in flight.
+func (r *sourceRunner) enqueue(b *sourceBatch) {
 	r.keysMu.Lock()
 	for _, o := range b.offsets {
 		r.keys[o.key] = append(r.keys[o.key], o)
@@ -355,11 +365,6 @@ func (r *sourceRunner) send(ctx, produceCtx context.Context, recs []SourceRecord
 	r.t.stats.bytes.Add(b.bytes)
 	b.pending.Store(sent)
 	r.inflight.Add(1)
-	promise := b.promise
-	for i := range b.krecs {
-		r.w.producer.Produce(produceCtx, &b.krecs[i], promise)
-	}
-	return tooLarge
 }
 
 // appendPosition appends a record's position header: "start-end".
