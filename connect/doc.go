@@ -30,14 +30,29 @@
 // that state back (Open) so that it can drop anything written after the
 // commit.
 //
+// # Acknowledged positions
+//
+// A source partition's offset advances only over what the cluster
+// acknowledged, in order: each batch's last offset of a partition is stored
+// once it and every earlier batch of that partition are acknowledged. The
+// first record the cluster refuses stops the partition there for good and
+// fails the task at once; the error (status trace and one ERROR log line)
+// names the connector, the partition (the file), the record's position and
+// the cause. A record too large for its topic is found before it is sent,
+// and neither it nor anything after it is sent. After the cause is fixed, a
+// restart resumes at that record.
+//
 // # Exactly once, end to end
 //
 // Every record of one source partition goes to one Kafka partition and
 // carries two headers: the identity of the stream it was read from and the
-// source offset after it. On start a source task may ask for the last
-// position found in its partition's tail (SourceTaskContext.LastProduced)
-// and resume from there rather than from an older stored offset, so records
-// acknowledged after the last offset flush are not sent twice. With the
-// sink's state kept beside its committed offsets, a kill -9 of the worker
-// neither loses nor repeats a record.
+// record's start and end positions ("start-end"). A stored offset also names
+// the Kafka record that ended at it. On start a source task asks
+// (SourceTaskContext.Produced) how far the records after that one reach:
+// the worker follows the records whose start is the position reached so
+// far, so records acknowledged after the last offset flush are not sent
+// twice, and a record that is missing (refused, while later ones landed)
+// ends the chain: nothing is jumped over. With the sink's state kept beside
+// its committed offsets, a kill -9 of the worker neither loses nor repeats a
+// record.
 package connect
