@@ -30,6 +30,8 @@ import (
 //   answered with its original offset without writing it again; a gap is
 //   OUT_OF_ORDER_SEQUENCE_NUMBER; an older epoch INVALID_PRODUCER_EPOCH.
 // * Waiting fetches of a partition are woken by its appends.
+// * A partition whose log dir is offline is KAFKA_STORAGE_ERROR, with the
+//   cause as the error message.
 // * TimeoutMillis is ignored: nothing waits on other brokers.
 //
 // Not done: transactions (transactional batches are INVALID_RECORD), the
@@ -95,6 +97,10 @@ func handleProduce(b *Broker, c *conn, kreq kmsg.Request) reply {
 				continue
 			}
 			p := t.parts[in.Partition]
+			if p.offline != nil {
+				setErr(rp, kerr.KafkaStorageError.Code, p.offline.Error())
+				continue
+			}
 			res, err := p.log.Append(in.Records, now)
 			if err != nil {
 				code, msg := storageError(err)

@@ -30,6 +30,7 @@ import (
 //   replica is the whole ISR, and there are no transactions.
 // * A fetch below the log start offset or beyond the end is
 //   OFFSET_OUT_OF_RANGE, with the log start and end offsets.
+// * A partition whose log dir is offline is KAFKA_STORAGE_ERROR.
 // * Fetch sessions (KIP-227) are refused cleanly: every response carries
 //   session id 0, so clients keep sending full fetch requests. A request
 //   naming a session id gets FETCH_SESSION_ID_NOT_FOUND; a positive epoch
@@ -209,6 +210,10 @@ func (b *Broker) fetchOnce(req *kmsg.FetchRequest) fetchResult {
 				continue
 			}
 			p := t.parts[in.Partition]
+			if p.offline != nil {
+				rp.ErrorCode, f.failed = kerr.KafkaStorageError.Code, true
+				continue
+			}
 			limit := min(int(in.PartitionMaxBytes), remaining)
 			minOne := f.bytes == 0
 			if in.FetchOffset == p.log.EndOffset() || (limit <= 0 && !minOne) {

@@ -20,6 +20,7 @@ import (
 //   decoding the one batch it lands in; -1 if there is none. A compressed
 //   batch that would decompress past 64 MiB (or max.message.bytes, if
 //   larger) is not decoded: UNKNOWN_SERVER_ERROR, and the broker logs why
+// A partition whose log dir is offline is KAFKA_STORAGE_ERROR.
 // Any other negative timestamp, or a special one below the version that
 // introduced it, is UNSUPPORTED_VERSION for that partition. A partition
 // listed twice is INVALID_REQUEST for both entries.
@@ -75,6 +76,9 @@ func listOffset(b *Broker, version int16, t *topic, in kmsg.ListOffsetsRequestTo
 	}
 	if version >= 4 && in.CurrentLeaderEpoch > 0 {
 		return kerr.UnknownLeaderEpoch.Code
+	}
+	if t.parts[in.Partition].offline != nil {
+		return kerr.KafkaStorageError.Code
 	}
 	l := t.parts[in.Partition].log
 	var (

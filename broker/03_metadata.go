@@ -23,6 +23,9 @@ import (
 //   UNKNOWN_TOPIC_OR_PARTITION. An illegal name is INVALID_TOPIC_EXCEPTION.
 // * Authorized operations, when asked for, are everything: there are no
 //   ACLs.
+// * A partition whose log dir is offline is KAFKA_STORAGE_ERROR, with this
+//   broker in OfflineReplicas (v5+); it stays leader and ISR, so produce
+//   and fetch reach it and get the cause.
 //
 // Version notes:
 // * v1: ControllerID, IsInternal, Rack; null topics for all
@@ -132,6 +135,13 @@ func (b *Broker) describeTopic(t *topic, ops int32) kmsg.MetadataResponseTopic {
 		sp.Replicas = []int32{b.cfg.NodeID}
 		sp.ISR = []int32{b.cfg.NodeID}
 		sp.OfflineReplicas = []int32{}
+		if t.parts[i].offline != nil {
+			// Its log dir is offline: the one replica is too. It stays
+			// the leader (and the last ISR member, as in Kafka) so that
+			// produce and fetch reach it and get the cause.
+			sp.ErrorCode = kerr.KafkaStorageError.Code
+			sp.OfflineReplicas = []int32{b.cfg.NodeID}
+		}
 	}
 	return st
 }

@@ -37,6 +37,8 @@ func handleOffsetForLeaderEpoch(b *Broker, _ *conn, kreq kmsg.Request) reply {
 				sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
 			case req.Version >= 2 && in.CurrentLeaderEpoch > 0:
 				sp.ErrorCode = kerr.UnknownLeaderEpoch.Code
+			case t.parts[in.Partition].offline != nil:
+				sp.ErrorCode = kerr.KafkaStorageError.Code
 			case in.LeaderEpoch == 0:
 				sp.LeaderEpoch, sp.EndOffset = 0, t.parts[in.Partition].log.EndOffset()
 			}

@@ -78,7 +78,7 @@ func (b *Broker) createPartitions(c *conn, rt kmsg.CreatePartitionsRequestTopic,
 	nt := &topic{name: t.name, id: t.id, configs: t.configs, parts: slices.Clone(t.parts)}
 	extra := map[string]int{}
 	for i := have; i < rt.Count; i++ {
-		p, err := b.openPartition(nt, i, b.pickLogDir(extra), false, 0)
+		p, err := b.openPartition(nt, i, b.pickLogDir(extra), true, false, 0)
 		if err != nil {
 			b.dropPartitions(nt.parts[have:])
 			c.log.Error("cannot create partition", "topic", t.name, "partition", i, "err", err)

@@ -137,7 +137,9 @@ func (b *Broker) alterTopicConfigs(rr kmsg.IncrementalAlterConfigsRequestResourc
 	b.topicSnap.Store(next)
 	opts := b.logOptions(configs)
 	for _, p := range t.parts {
-		p.log.SetOptions(opts)
+		if p.offline == nil { // an offline partition gets them when it opens
+			p.log.SetOptions(opts)
+		}
 	}
 	b.log.Info("altered topic configs", "topic", t.name)
 	return 0, ""

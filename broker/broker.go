@@ -33,8 +33,12 @@ type Broker struct {
 	clusterID string
 	// foldCase: some log dir's file system ignores case in names.
 	foldCase bool
-	pids     *producerIDs
-	coord    *group.Coordinator
+	// failedDirs are the log dirs that failed on start-up (offline, as
+	// Kafka says), with the cause; set before the topics are published,
+	// never changed after. Nothing is written to them.
+	failedDirs map[string]error
+	pids       *producerIDs
+	coord      *group.Coordinator
 
 	ctx    context.Context // cancelled by Close: ends connections and loops
 	cancel context.CancelFunc
@@ -144,9 +148,10 @@ func (b *Broker) start(ctx context.Context) error {
 	if err := b.loadTopics(clean, points); err != nil {
 		return err
 	}
-	// From here on the logs may change: the markers must go.
+	// From here on the logs may change: the markers must go (but a
+	// failed dir is left as it is).
 	for _, dir := range b.cfg.LogDirs {
-		if clean[dir] {
+		if clean[dir] && b.failedDirs[dir] == nil {
 			if err := os.Remove(filepath.Join(dir, cleanShutdownFile)); err != nil {
 				return err
 			}
@@ -158,7 +163,9 @@ func (b *Broker) start(ctx context.Context) error {
 	maxPID := int64(-1)
 	for _, t := range b.topics().byName {
 		for _, p := range t.parts {
-			maxPID = max(maxPID, p.log.MaxProducerID())
+			if p.offline == nil {
+				maxPID = max(maxPID, p.log.MaxProducerID())
+			}
 		}
 	}
 	if b.pids, err = loadProducerIDs(b.cfg.LogDirs[0], maxPID+1); err != nil {
@@ -248,9 +255,12 @@ func (b *Broker) shutdown(ctx context.Context) error {
 		}
 	}
 	failed := map[string]bool{}
+	for dir := range b.failedDirs {
+		failed[dir] = true
+	}
 	for _, t := range b.topics().byName {
 		for _, p := range t.parts {
-			if p == nil {
+			if p == nil || p.offline != nil {
 				continue
 			}
 			if err := p.log.Close(); err != nil {
@@ -292,6 +302,9 @@ func (b *Broker) maintain() {
 		case now := <-t.C:
 			for _, tp := range b.topics().byName {
 				for _, p := range tp.parts {
+					if p.offline != nil {
+						continue
+					}
 					if err := p.log.FlushIfDue(now); err != nil {
 						b.log.Error("flush failed", "topic", p.topic, "partition", p.index, "err", err)
 					}
@@ -301,6 +314,9 @@ func (b *Broker) maintain() {
 				lastRetain = now
 				for _, tp := range b.topics().byName {
 					for _, p := range tp.parts {
+						if p.offline != nil {
+							continue
+						}
 						if _, err := p.log.Retain(now); err != nil {
 							b.log.Error("retention failed", "topic", p.topic, "partition", p.index, "err", err)
 						}

@@ -40,6 +40,17 @@
 // every acknowledged record survive a power loss too. After a crash the log
 // is validated and truncated to its last whole batch.
 //
+// A log dir fails on start-up, as Kafka marks a log dir offline, when a
+// partition of a topic in topics.json has no folder there or a partition's
+// log there cannot be opened: its partitions answer KAFKA_STORAGE_ERROR
+// (naming the cause), it gets no new partitions and nothing is written to
+// it (but deleting a topic removes the topic's folders), until it is
+// repaired and the broker restarted. When the first log dir fails, which
+// holds topics.json and the group offsets, the broker refuses to start,
+// naming the folder. Data is never silently replaced by an empty
+// partition: creating the missing folder is how an operator accepts the
+// loss.
+//
 // Tributary-specific behaviour a Kafka user might not expect:
 //   - replication factor 1 only; this broker leads every partition, with
 //     leader epoch 0;

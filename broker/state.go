@@ -88,12 +88,16 @@ func readCheckpoint(dir string) map[string]int64 {
 
 // writeCheckpoints records every partition's recovery point, after each
 // log has written the index of its active segment up to it (so that
-// recovery after a crash validates only what follows).
+// recovery after a crash validates only what follows). A failed log dir
+// keeps the checkpoint it had.
 func (b *Broker) writeCheckpoints() error {
 	lines := map[string][]string{}
 	var errs []error
 	for _, t := range b.topics().byName {
 		for _, p := range t.parts {
+			if p.offline != nil {
+				continue
+			}
 			if err := p.log.CheckpointIndex(); err != nil {
 				errs = append(errs, fmt.Errorf("%s-%d: %w", p.topic, p.index, err))
 			}
@@ -101,6 +105,9 @@ func (b *Broker) writeCheckpoints() error {
 		}
 	}
 	for _, dir := range b.cfg.LogDirs {
+		if b.failedDirs[dir] != nil {
+			continue
+		}
 		var buf bytes.Buffer
 		fmt.Fprintf(&buf, "0\n%d\n", len(lines[dir]))
 		for _, l := range lines[dir] {

@@ -36,8 +36,12 @@ type topic struct {
 type partition struct {
 	topic  string
 	index  int32
-	logDir string
+	logDir string // "" if the folder is missing and no log dir claims it
 	log    *storage.Log
+	// offline says why the partition cannot be served (its log dir
+	// failed); log is nil then. Both are set before the partition is
+	// published and never change.
+	offline error
 
 	nwait   atomic.Int32
 	waitMu  sync.Mutex
@@ -131,11 +135,15 @@ func (b *Broker) partition(topicName string, index int32) (*topic, *partition) {
 	return t, t.parts[index]
 }
 
-// PartitionEnd is the log end offset of a partition (group.Topics).
+// PartitionEnd is the log end offset of a partition (group.Topics); 0 for
+// a partition whose log dir is offline (it exists all the same).
 func (b *Broker) PartitionEnd(topicName string, index int32) (int64, bool) {
 	_, p := b.partition(topicName, index)
 	if p == nil {
 		return 0, false
+	}
+	if p.offline != nil {
+		return 0, true
 	}
 	return p.log.EndOffset(), true
 }
@@ -309,7 +317,9 @@ func (b *Broker) scanLogDirs() (map[string]map[int32]string, error) {
 	return found, nil
 }
 
-// pickLogDir returns the log dir holding the fewest partitions.
+// pickLogDir returns the online log dir holding the fewest partitions.
+// (The first log dir is always online: the broker does not start without
+// it.)
 func (b *Broker) pickLogDir(extra map[string]int) string {
 	if len(b.cfg.LogDirs) == 1 {
 		return b.cfg.LogDirs[0]
@@ -322,7 +332,7 @@ func (b *Broker) pickLogDir(extra map[string]int) string {
 	}
 	best := b.cfg.LogDirs[0]
 	for _, d := range b.cfg.LogDirs {
-		if count[d]+extra[d] < count[best]+extra[best] {
+		if b.failedDirs[d] == nil && count[d]+extra[d] < count[best]+extra[best] {
 			best = d
 		}
 	}
@@ -330,9 +340,20 @@ func (b *Broker) pickLogDir(extra map[string]int) string {
 	return best
 }
 
-// openPartition opens (or creates) the log of one partition.
-func (b *Broker) openPartition(t *topic, index int32, logDir string, clean bool, recoveryPoint int64) (*partition, error) {
+// openPartition opens the log of one partition, creating it (and making
+// its folder durable) when create is set; otherwise its folder must exist.
+func (b *Broker) openPartition(t *topic, index int32, logDir string, create, clean bool, recoveryPoint int64) (*partition, error) {
 	p := &partition{topic: t.name, index: index, logDir: logDir}
+	if create {
+		if err := os.Mkdir(p.dir(), 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+			return nil, fmt.Errorf("create partition folder: %w", err)
+		}
+		if err := storage.SyncDir(logDir); err != nil {
+			return nil, err
+		}
+	} else if _, err := os.Stat(p.dir()); err != nil {
+		return nil, fmt.Errorf("partition folder: %w", err)
+	}
 	l, err := storage.Open(storage.Config{
 		Dir:           p.dir(),
 		Options:       b.logOptions(t.configs),
@@ -372,7 +393,7 @@ func (b *Broker) createTopic(name string, n int32, configs map[string]string) (*
 	t := &topic{name: name, id: newTopicID(), configs: configs}
 	extra := map[string]int{}
 	for i := range n {
-		p, err := b.openPartition(t, i, b.pickLogDir(extra), false, 0)
+		p, err := b.openPartition(t, i, b.pickLogDir(extra), true, false, 0)
 		if err != nil {
 			b.dropPartitions(t.parts)
 			return nil, err
@@ -391,7 +412,15 @@ func (b *Broker) createTopic(name string, n int32, configs map[string]string) (*
 
 func (b *Broker) dropPartitions(parts []*partition) {
 	for _, p := range parts {
-		p.log.Drop()
+		if p.log != nil {
+			p.log.Drop()
+		}
+		if p.logDir == "" {
+			continue // its folder is in no log dir
+		}
+		if _, err := os.Stat(p.dir()); p.offline != nil && err != nil {
+			continue // the missing folder of an offline partition
+		}
 		b.removePartitionDir(p)
 	}
 }
@@ -422,6 +451,18 @@ func (e collisionError) Error() string {
 }
 
 // loadTopics opens every partition found on disk or listed in topics.json.
+//
+// A log dir fails, as Kafka marks a log dir offline, when a partition of a
+// listed topic has no folder in it (the dir that last recorded the
+// partition in its recovery-point checkpoint; with one log dir, that dir),
+// or when a partition's log on it cannot be opened: acknowledged data must
+// not vanish silently, nor be replaced by an empty partition. Every
+// partition on a failed dir is offline (KAFKA_STORAGE_ERROR, naming the
+// cause), and the dir is neither written to nor given new partitions until
+// it is repaired and the broker restarted. The first log dir holds the
+// broker's metadata, so the broker refuses to start when it fails, as
+// Kafka does when its metadata log dir fails. A missing folder that no
+// dir claims takes only its partition offline.
 func (b *Broker) loadTopics(clean map[string]bool, points map[string]map[string]int64) error {
 	listed, err := b.readTopicsFile()
 	if err != nil {
@@ -435,22 +476,25 @@ func (b *Broker) loadTopics(clean map[string]bool, points map[string]map[string]
 		t     *topic
 		index int32
 		dir   string
+		// missing: the folder is not there; why says so.
+		missing error
 	}
-	var wants []want
+	var wants []*want
 	m := &topicMap{byName: map[string]*topic{}, byID: map[[16]byte]*topic{}, foldCase: b.foldCase}
-	extra := map[string]int{}
-	add := func(t *topic, n int32) {
+	failed := map[string][]error{}
+	add := func(t *topic, n int32, listed bool) {
 		t.parts = make([]*partition, n)
 		for i := range n {
-			dir, ok := found[t.name][i]
-			if !ok {
-				dir = b.cfg.LogDirs[0]
-				if len(b.cfg.LogDirs) > 1 {
-					dir = b.pickLogDir(extra)
+			w := &want{t: t, index: i}
+			if dir, ok := found[t.name][i]; ok {
+				w.dir = dir
+			} else {
+				w.dir, w.missing = b.missingPartition(t.name, i, listed, points)
+				if w.dir != "" {
+					failed[w.dir] = append(failed[w.dir], w.missing)
 				}
-				b.log.Warn("partition folder missing; starting it empty", "topic", t.name, "partition", i)
 			}
-			wants = append(wants, want{t, i, dir})
+			wants = append(wants, w)
 		}
 		m.byName[t.name] = t
 		m.byID[t.id] = t
@@ -477,7 +521,7 @@ func (b *Broker) loadTopics(clean map[string]bool, points map[string]map[string]
 				n, changed = idx+1, true
 			}
 		}
-		add(t, n)
+		add(t, n, true)
 	}
 	for name, parts := range found {
 		if m.byName[name] != nil {
@@ -488,45 +532,84 @@ func (b *Broker) loadTopics(clean map[string]bool, points map[string]map[string]
 			n = max(n, idx+1)
 		}
 		b.log.Warn("adopting partition folders not listed in "+topicsFile, "topic", name, "partitions", n)
-		add(&topic{name: name, id: newTopicID(), configs: map[string]string{}}, n)
+		add(&topic{name: name, id: newTopicID(), configs: map[string]string{}}, n, false)
 		changed = true
 	}
 
-	// Open the logs, a few at a time: recovery reads data back.
+	// Open the logs on the dirs not failed yet, a few at a time: recovery
+	// reads data back.
 	var (
-		wg   sync.WaitGroup
-		sem  = make(chan struct{}, 4)
-		mu   sync.Mutex
-		errs []error
+		wg       sync.WaitGroup
+		sem      = make(chan struct{}, 4)
+		mu       sync.Mutex // guards openErrs
+		openErrs = map[string][]error{}
 	)
 	start := time.Now()
 	for _, w := range wants {
+		if w.missing != nil || failed[w.dir] != nil {
+			continue
+		}
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
 			key := w.t.name + " " + strconv.Itoa(int(w.index))
-			p, err := b.openPartition(w.t, w.index, w.dir, clean[w.dir], points[w.dir][key])
+			p, err := b.openPartition(w.t, w.index, w.dir, false, clean[w.dir], points[w.dir][key])
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
-				errs = append(errs, fmt.Errorf("partition %s-%d: %w", w.t.name, w.index, err))
+				openErrs[w.dir] = append(openErrs[w.dir], fmt.Errorf("partition %s-%d: %w", w.t.name, w.index, err))
 				return
 			}
 			w.t.parts[w.index] = p
 		}()
 	}
 	wg.Wait()
-	if len(errs) > 0 {
-		for _, t := range m.byName {
-			for _, p := range t.parts {
-				if p != nil {
-					p.log.Close()
-				}
+	for dir, errs := range openErrs {
+		failed[dir] = append(failed[dir], errs...)
+	}
+
+	b.failedDirs = map[string]error{}
+	for _, dir := range b.cfg.LogDirs {
+		if errs := failed[dir]; len(errs) > 0 {
+			b.failedDirs[dir] = fmt.Errorf("log dir %s is offline: %w", dir, errors.Join(errs...))
+		}
+	}
+	if err := b.failedDirs[b.cfg.LogDirs[0]]; err != nil {
+		for _, w := range wants {
+			if p := w.t.parts[w.index]; p == nil {
+				continue
+			} else if b.failedDirs[w.dir] != nil {
+				p.log.Drop()
+			} else {
+				p.log.Close()
 			}
 		}
-		return errors.Join(errs...)
+		if len(b.cfg.LogDirs) > 1 {
+			return fmt.Errorf("%w (the first log dir holds %s and the group offsets: the broker cannot start without it)", err, topicsFile)
+		}
+		return err
+	}
+	offline := 0
+	for _, w := range wants {
+		p := w.t.parts[w.index]
+		cause := b.failedDirs[w.dir]
+		if w.dir == "" {
+			cause = w.missing
+			b.log.Error("partition offline until its folder is restored and the broker restarted", "topic", w.t.name, "partition", w.index, "err", cause)
+		}
+		if cause == nil {
+			continue
+		}
+		if p != nil {
+			p.log.Drop() // opened before its dir failed: nothing more is written there
+		}
+		w.t.parts[w.index] = &partition{topic: w.t.name, index: w.index, logDir: w.dir, offline: cause}
+		offline++
+	}
+	for dir, err := range b.failedDirs {
+		b.log.Error("log dir failed; its partitions are offline until it is repaired and the broker restarted", "dir", dir, "err", err)
 	}
 	b.topicSnap.Store(m)
 	if changed {
@@ -535,7 +618,38 @@ func (b *Broker) loadTopics(clean map[string]bool, points map[string]map[string]
 		}
 	}
 	if len(wants) > 0 {
-		b.log.Info("loaded partition logs", "topics", len(m.byName), "partitions", len(wants), "took", time.Since(start).Round(time.Millisecond))
+		b.log.Info("loaded partition logs", "topics", len(m.byName), "partitions", len(wants), "offline", offline, "took", time.Since(start).Round(time.Millisecond))
 	}
 	return nil
+}
+
+// missingPartition explains a partition that has no folder (of a topic
+// listed in topics.json, or below one whose folder was found), and names
+// the log dir that fails for it: the only log dir, or the one whose
+// recovery-point checkpoint last recorded the partition; "" if none does.
+func (b *Broker) missingPartition(topic string, index int32, listed bool, points map[string]map[string]int64) (string, error) {
+	name := topic + "-" + strconv.Itoa(int(index))
+	why := "listed in " + topicsFile
+	if !listed {
+		why = "whose later partitions have folders"
+	}
+	const fix = "; if its data is gone for good, create the folder (empty) and start the broker again: the partition starts empty"
+	dir := ""
+	if len(b.cfg.LogDirs) == 1 {
+		dir = b.cfg.LogDirs[0]
+	} else {
+		key := topic + " " + strconv.Itoa(int(index))
+		for _, d := range b.cfg.LogDirs {
+			if _, ok := points[d][key]; ok {
+				dir = d
+				break
+			}
+		}
+	}
+	if dir == "" {
+		return "", fmt.Errorf("partition %s of topic %s (%s) has no folder in any log dir (%s)%s",
+			name, topic, why, strings.Join(b.cfg.LogDirs, ", "), fix)
+	}
+	return dir, fmt.Errorf("partition folder %s of topic %s (%s) is missing%s",
+		filepath.Join(dir, name), topic, why, fix)
 }
