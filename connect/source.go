@@ -105,7 +105,9 @@ func (r *sourceRunner) failure() error {
 func (r *sourceRunner) run(parent context.Context) {
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
-	pctx, pcancel := context.WithCancel(parent)
+	// Not ended by a stop: what was handed to the producer is still sent
+	// and acknowledged while finish waits for it.
+	pctx, pcancel := context.WithCancel(context.WithoutCancel(parent))
 	defer pcancel()
 	r.errMu.Lock()
 	r.stopRun = cancel
