@@ -2,14 +2,15 @@ package connect
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"maps"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -45,41 +46,130 @@ func newKgoClient(opts ...kgo.Opt) (*kgo.Client, error) {
 	return cl, nil
 }
 
+// commitFaults is nil except in tests, which set it to fail, reorder or
+// lose the acknowledgements of the sink's commits.
+var commitFaults atomic.Pointer[commitFaultHooks]
+
+type commitFaultHooks struct {
+	// Before may change a commit request just before it is sent, or
+	// refuse to send it.
+	Before func(req *kmsg.OffsetCommitRequest) error
+	// After may change the answer to a commit.
+	After func(req *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) (*kmsg.OffsetCommitResponse, error)
+}
+
 type topicPartition struct {
 	topic     string
 	partition int32
 }
 
-// sinkRunner runs one sink task: consume in group connect-<name>, convert,
-// put, and on each flush interval, rebalance and shutdown flush the task and
-// commit the offsets with the state the flush returned.
+// commitMetadataMax is Kafka's default offset.metadata.max.bytes: the
+// longest metadata a committed offset may carry.
+const commitMetadataMax = 4096
+
+// sinkRunner runs one sink task: it consumes in group connect-<name>,
+// converts, puts, and on each flush interval, on revocation and at shutdown
+// flushes the task and commits its offsets.
 //
-// mu serialises every call into the task between the loop and the group's
-// rebalance callbacks.
+// # Exactly once
+//
+// The task writes the records of all its partitions to one output (for
+// FileStreamSink, one file), whose state (the file's size) the task returns
+// from Flush. Every flush is a snapshot: that state, a flush number that
+// grows by one with each flush of the task, and the next offset of every
+// partition whose records the output holds (the partitions assigned, and
+// ones released before their last position was known committed). Each
+// assigned partition's commit is its own next offset, with the whole
+// snapshot as metadata (sinkSnapshot). A commit can succeed for some
+// partitions and fail, or look failed, for others; every snapshot describes
+// the output by itself, so whichever commits land, the newest snapshot
+// among them is a point the output and every partition can go back to.
+//
+// On the first assignment of a run, the runner takes the newest snapshot of
+// its task among the committed offsets of every partition of the group,
+// hands its state to the task's Open (which drops what was written after
+// it), and starts each assigned partition at the larger of its own
+// committed offset and the snapshot's offset for it. Later assignments
+// (partitions added or given back while others are held) drop nothing: the
+// runner's positions describe the output, and a partition starts at the
+// larger of its committed offset and its position. A partition with
+// neither starts at its log start (or end, with consumer
+// auto.offset.reset=latest), and that start is committed before any of its
+// records is put; if that commit fails, the task fails. Records below a
+// partition's position are never put again.
+//
+// A Put interrupted by the loop's ctx (a stop while a full disk is waited
+// out) may have left part of its batch out of the output: nothing more is
+// committed in that run, and the next run goes back to the last commit.
+//
+// The promise: each record of the topics ends up in the output once, in
+// partition order, across clean stops, kill -9, commits that fail, are lost
+// or land late for some partitions but not others, and rebalances; with
+// these limits:
+//
+//   - the snapshot must fit in offset.metadata.max.bytes (4096 unless the
+//     cluster answers OFFSET_METADATA_TOO_LARGE, then less). When it does
+//     not, the entries of partitions whose position is known committed are
+//     left out (their own commits restore them); when it still does not,
+//     each partition carries the snapshot with its own entry only, which
+//     is logged: then a commit that fails for some partitions and not
+//     others, followed by a crash before a later commit succeeds, repeats
+//     the failed partitions' records written since their last commit (at
+//     least once, as Kafka Connect). When not even that fits (a task state
+//     near the limit), commits carry no metadata, nothing is dropped at
+//     restart, and a crash repeats what was written since the last commit.
+//   - leaving entries out relies on the cluster applying this member's
+//     commits in the order sent (franz-go sends one at a time).
+//   - offsets committed by versions before snapshots carry the task's state
+//     alone; with no snapshot found, the task is handed those states and
+//     partitions start at their committed offsets, as those versions did,
+//     once.
+//   - a commit reset with a tool, or made by another task, wins only
+//     forward: a partition never starts below what the output holds.
+//
+// # Locking
+//
+// mu guards the fields below it and serialises every call into the task
+// between the loop, the group's rebalance callbacks and shutdown. It is
+// never held across network I/O: commits and offset fetches and listings
+// run without it. A task call under mu may wait (a full disk) but returns
+// when its ctx ends: the loop's ctx, or in callbacks a ctx that ends with
+// the loop's (life). turn orders flush-and-commit pairs, so that commits
+// are sent in flush order; it is taken with a ctx.
 type sinkRunner struct {
 	t        *taskRuntime
 	w        *Worker
 	task     SinkTask
-	cl       *kgo.Client // set before any callback can use the task
+	cl       *kgo.Client // for the loop; callbacks use the client they are given
 	group    string
 	instance string
 
 	keyConv, valConv Converter
 	resetLatest      bool
 
+	// life ends when the loop's ctx does: it bounds the blocking calls of
+	// the rebalance callbacks, which franz-go calls with its own ctx.
+	life    context.Context
+	endLife context.CancelFunc
+	turn    chan struct{} // held from a flush until its commit is answered
+
+	commitErr string // the last commit's error, if it failed; guarded by turn
+
 	mu        sync.Mutex
-	next      map[topicPartition]int64 // offset to commit: after the last record put
-	committed map[topicPartition]int64
-	state     string // state saved with the last commit
+	assigned  map[topicPartition]bool
+	pos       map[topicPartition]int64 // next offset of each partition in the output
+	confirmed map[topicPartition]int64 // assigned: committed offset, as acknowledged or fetched
+	needStart map[topicPartition]bool  // assigned: start to commit before any record is put
+	hwm       map[topicPartition]int64
+	seq       uint64 // number of the last flush
+	recovered bool   // the output was brought back to a snapshot in this run
 	dirty     bool   // records put since the last flush
+	halted    bool   // a Put was interrupted: nothing more may be committed
+	metaMax   int    // longest metadata to send
+	degraded  int    // snapshotMetadata level last logged
 	failErr   error
 	closed    bool
 	recs      []SinkRecord
-	hwm       map[topicPartition]int64
-	// baseline holds starting offsets to commit, with baselineState,
-	// before anything of those partitions is written.
-	baseline      map[topicPartition]int64
-	baselineState string
 }
 
 func newSinkRunner(t *taskRuntime, task SinkTask) (*sinkRunner, error) {
@@ -90,12 +180,16 @@ func newSinkRunner(t *taskRuntime, task SinkTask) (*sinkRunner, error) {
 		group:     "connect-" + spec.name,
 		keyConv:   spec.keyConv,
 		valConv:   spec.valConv,
-		next:      map[topicPartition]int64{},
-		committed: map[topicPartition]int64{},
+		turn:      make(chan struct{}, 1),
+		assigned:  map[topicPartition]bool{},
+		pos:       map[topicPartition]int64{},
+		confirmed: map[topicPartition]int64{},
+		needStart: map[topicPartition]bool{},
 		hwm:       map[topicPartition]int64{},
-		baseline:  map[topicPartition]int64{},
+		metaMax:   commitMetadataMax,
 		instance:  instanceID("connect-"+spec.name, t.id, w.cfg.OffsetsFile),
 	}
+	r.life, r.endLife = context.WithCancel(context.Background())
 	r.resetLatest = strings.EqualFold(strings.TrimSpace(w.cfg.ConsumerProps["auto.offset.reset"]), "latest")
 	opts, err := kafkaclientOptions(w, w.cfg.ConsumerProps)
 	if err != nil {
@@ -108,6 +202,7 @@ func newSinkRunner(t *taskRuntime, task SinkTask) (*sinkRunner, error) {
 		kgo.BlockRebalanceOnPoll(),
 		kgo.WithPools(&fetchPool{}),
 		kgo.OnPartitionsAssigned(r.onAssigned),
+		kgo.AdjustFetchOffsetsFn(r.adjustOffsets),
 		kgo.OnPartitionsRevoked(r.onRevoked),
 		kgo.OnPartitionsLost(r.onLost),
 	)
@@ -145,13 +240,35 @@ func instanceID(group string, task int, offsetsFile string) string {
 	return fmt.Sprintf("%s-%d-%016x", group, task, h.Sum64())
 }
 
+// fail records the task's first error; r.mu is held.
 func (r *sinkRunner) fail(err error) {
 	if r.failErr == nil {
 		r.failErr = err
 	}
 }
 
+// callbackFail fails the task from a rebalance callback, unless the error
+// comes from the runner stopping.
+func (r *sinkRunner) callbackFail(err error) {
+	if r.life.Err() != nil {
+		r.t.log.Debug("rebalance callback interrupted by shutdown", "err", err)
+		return
+	}
+	r.mu.Lock()
+	r.fail(err)
+	r.mu.Unlock()
+}
+
+// callbackContext is kctx, ended also when the runner's life ends.
+func (r *sinkRunner) callbackContext(kctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(kctx)
+	stop := context.AfterFunc(r.life, cancel)
+	return ctx, func() { stop(); cancel() }
+}
+
 func (r *sinkRunner) run(ctx context.Context) {
+	stop := context.AfterFunc(ctx, r.endLife)
+	defer stop()
 	interval := r.w.cfg.FlushInterval
 	nextFlush := time.Now().Add(interval)
 	for {
@@ -163,14 +280,15 @@ func (r *sinkRunner) run(ctx context.Context) {
 		fetches := r.cl.PollRecords(dctx, 10000)
 		dcancel()
 		pcancel()
-		r.mu.Lock()
 		if ctx.Err() == nil {
+			r.commitStarts(ctx, r.cl)
 			r.handle(ctx, fetches)
 		}
-		if r.failErr == nil && ctx.Err() == nil && !time.Now().Before(nextFlush) {
+		if ctx.Err() == nil && !time.Now().Before(nextFlush) {
 			r.flushCommit(ctx, r.cl)
 			nextFlush = time.Now().Add(interval)
 		}
+		r.mu.Lock()
 		failed := r.failErr
 		r.mu.Unlock()
 		r.cl.AllowRebalance()
@@ -185,16 +303,24 @@ func (r *sinkRunner) run(ctx context.Context) {
 	r.shutdown()
 }
 
+// shutdown ends the callbacks' blocking calls, flushes and commits once
+// more (bounded by shutdown.timeout), stops the task and leaves the group.
 func (r *sinkRunner) shutdown() {
+	r.endLife()
 	r.mu.Lock()
-	if r.failErr == nil {
+	final := r.failErr == nil && !r.halted
+	r.mu.Unlock()
+	if final {
 		ctx, cancel := context.WithTimeout(context.Background(), r.w.cfg.ShutdownTimeout)
 		r.flushCommit(ctx, r.cl)
 		cancel()
+		r.mu.Lock()
 		if r.failErr != nil {
 			r.t.log.Error("final flush and commit", "err", r.failErr)
 		}
+		r.mu.Unlock()
 	}
+	r.mu.Lock()
 	r.closed = true
 	r.mu.Unlock()
 	if err := r.task.Stop(); err != nil {
@@ -206,7 +332,8 @@ func (r *sinkRunner) shutdown() {
 
 // leave removes the task's static member from the group: a static member
 // does not leave when its client closes, and would otherwise hold its
-// partitions until its session times out.
+// partitions until its session times out. It is part of shutdown, after
+// the loop's ctx ended, and bounded by offset.flush.timeout.ms.
 func (r *sinkRunner) leave() {
 	req := kmsg.NewPtrLeaveGroupRequest()
 	req.Group = r.group
@@ -232,9 +359,12 @@ func (r *sinkRunner) leave() {
 	}
 }
 
-// handle converts and puts one poll's records; r.mu is held.
+// handle converts and puts one poll's records, skipping those the output
+// already holds.
 func (r *sinkRunner) handle(ctx context.Context, fetches kgo.Fetches) {
-	if r.failErr != nil {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.failErr != nil || r.halted || r.closed {
 		return
 	}
 	fetches.EachError(func(topic string, p int32, err error) {
@@ -243,19 +373,23 @@ func (r *sinkRunner) handle(ctx context.Context, fetches kgo.Fetches) {
 		}
 		r.t.log.Warn("fetch", "topic", topic, "partition", p, "err", err)
 	})
-	if err := r.commitBaseline(ctx); err != nil {
-		// Writing without it could repeat lines after a crash.
-		r.fail(err)
-		return
-	}
 	recs := r.recs[:0]
 	var nbytes int64
 	fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
-		if len(fp.Records) == 0 {
+		if len(fp.Records) == 0 || r.failErr != nil {
 			return
 		}
 		tp := topicPartition{fp.Topic, fp.Partition}
+		from, ok := r.pos[tp]
+		if !r.assigned[tp] || !ok || r.needStart[tp] {
+			// Putting them would leave the output and the positions apart.
+			r.fail(fmt.Errorf("records of %s/%d, which the task does not hold or whose start is not committed", fp.Topic, fp.Partition))
+			return
+		}
 		for _, rec := range fp.Records {
+			if rec.Offset < from {
+				continue // in the output already
+			}
 			v, err := r.valConv.ToConnect(rec.Value)
 			if err != nil {
 				r.fail(fmt.Errorf("converting the value of %s/%d@%d: %w", rec.Topic, rec.Partition, rec.Offset, err))
@@ -270,9 +404,8 @@ func (r *sinkRunner) handle(ctx context.Context, fetches kgo.Fetches) {
 			}
 			recs = append(recs, SinkRecord{Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset, Timestamp: rec.Timestamp, Key: k, Value: v})
 			nbytes += int64(len(rec.Value))
+			r.pos[tp] = rec.Offset + 1
 		}
-		last := fp.Records[len(fp.Records)-1].Offset
-		r.next[tp] = last + 1
 		r.hwm[tp] = fp.HighWatermark
 	})
 	r.recs = recs[:0]
@@ -280,6 +413,13 @@ func (r *sinkRunner) handle(ctx context.Context, fetches kgo.Fetches) {
 		return
 	}
 	if err := r.task.Put(ctx, recs); err != nil {
+		if ctx.Err() != nil {
+			// Part of the batch may be missing from the output: commit
+			// nothing more; the restart goes back to the last commit.
+			r.halted = true
+			r.t.log.Info("stopped while writing; what was written since the last commit will be written again", "err", err)
+			return
+		}
 		r.fail(fmt.Errorf("put: %w", err))
 		return
 	}
@@ -290,49 +430,110 @@ func (r *sinkRunner) handle(ctx context.Context, fetches kgo.Fetches) {
 	r.t.stats.bytes.Add(nbytes)
 	var lag int64
 	for tp, h := range r.hwm {
-		if n, ok := r.next[tp]; ok && h > n {
+		if n, ok := r.pos[tp]; ok && h > n {
 			lag += h - n
 		}
 	}
 	r.t.stats.lag.Store(lag)
 }
 
-// flushCommit flushes the task and commits the offsets after the records it
-// was given, with the returned state as metadata; r.mu is held.
+// flushCommit flushes the task and commits the snapshot of that flush for
+// the assigned partitions. A failed Flush fails the task (unless ctx
+// ended); a failed commit is logged and retried with the next flush.
 func (r *sinkRunner) flushCommit(ctx context.Context, cl *kgo.Client) {
-	if r.failErr != nil {
+	select {
+	case r.turn <- struct{}{}:
+	case <-ctx.Done():
 		return
 	}
-	changed := r.dirty
-	for tp, n := range r.next {
-		if c, ok := r.committed[tp]; !ok || c != n {
-			changed = true
-		}
-	}
-	if !changed {
+	defer func() { <-r.turn }()
+
+	r.mu.Lock()
+	if r.failErr != nil || r.halted || r.closed || !r.changedLocked() {
+		r.mu.Unlock()
 		return
 	}
 	state, err := r.task.Flush(ctx)
 	if err != nil {
-		r.fail(fmt.Errorf("flush: %w", err))
+		if ctx.Err() == nil {
+			r.fail(fmt.Errorf("flush: %w", err))
+		}
+		r.mu.Unlock()
 		return
 	}
 	r.dirty = false
-	if err := r.commit(ctx, cl, maps.Clone(r.next), state); err != nil {
-		// The records stay in the file; the next assignment's Open drops
-		// them again if this commit is lost for good.
-		r.t.log.Warn("commit failed; will retry at the next flush", "err", err)
-		return
+	r.seq++
+	snap := sinkSnapshot{Flush: r.seq, Task: r.t.id, State: state}
+	offsets := make(map[topicPartition]int64, len(r.assigned))
+	for tp := range r.assigned {
+		offsets[tp] = r.pos[tp]
 	}
-	r.state = state
+	md, level := snapshotMetadata(snap, r.pos, r.confirmed, offsets, r.metaMax)
+	if level != r.degraded {
+		r.logDegraded(level)
+		r.degraded = level
+	}
+	r.mu.Unlock()
+
+	acked, tooLarge, err := r.commit(ctx, cl, offsets, md)
+
+	r.mu.Lock()
+	for tp, off := range acked {
+		if r.assigned[tp] {
+			r.confirmed[tp] = off
+		}
+	}
+	if tooLarge > 0 && tooLarge <= r.metaMax {
+		r.metaMax = tooLarge - 1
+		r.t.log.Warn("the cluster refused commit metadata as too large (offset.metadata.max.bytes); sending less", "bytes", tooLarge)
+	}
+	r.mu.Unlock()
+	switch {
+	case err != nil && err.Error() != r.commitErr:
+		// The output keeps the records: a snapshot committed for any
+		// partition describes them, and the next flush commits again.
+		r.t.log.Warn("commit failed; will retry at each flush", "err", err)
+		r.commitErr = err.Error()
+	case err != nil:
+		r.t.log.Debug("commit failed again", "err", err)
+	case r.commitErr != "":
+		r.t.log.Info("commits succeed again")
+		r.commitErr = ""
+	}
 }
 
-// commit commits offsets for the group's current generation with the
-// client's own commit (which knows topic IDs and versions), setting
-// metadata on every partition just before the request is sent.
-func (r *sinkRunner) commit(ctx context.Context, cl *kgo.Client, offsets map[topicPartition]int64, metadata string) error {
+// changedLocked reports whether there is anything to flush or commit.
+func (r *sinkRunner) changedLocked() bool {
+	if r.dirty {
+		return true
+	}
+	for tp := range r.assigned {
+		if c, ok := r.confirmed[tp]; !ok || c != r.pos[tp] {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *sinkRunner) logDegraded(level int) {
+	switch level {
+	case metadataWhole:
+		r.t.log.Info("the sink's snapshot fits in the commit metadata again")
+	case metadataPruned:
+		r.t.log.Info("the sink's snapshot leaves out partitions known committed, to fit in the commit metadata", "max_bytes", r.metaMax)
+	case metadataOwn:
+		r.t.log.Warn("the sink's snapshot does not fit in the commit metadata; each partition carries its own entry only: a commit that fails for some partitions, followed by a crash, may repeat their records", "max_bytes", r.metaMax)
+	case metadataNone:
+		r.t.log.Error("the task's state does not fit in the commit metadata; after a crash, records written since the last commit are written again", "max_bytes", r.metaMax)
+	}
+}
+
+// commit sends one commit of offsets, each partition with its metadata,
+// and returns the partitions the cluster acknowledged, and the length of
+// the longest metadata refused as too large. err names the others.
+func (r *sinkRunner) commit(ctx context.Context, cl *kgo.Client, offsets map[topicPartition]int64, md map[topicPartition]string) (acked map[topicPartition]int64, tooLarge int, err error) {
 	if len(offsets) == 0 {
-		return nil
+		return nil, 0, nil
 	}
 	uncommitted := map[string]map[int32]kgo.EpochOffset{}
 	for tp, off := range offsets {
@@ -345,84 +546,132 @@ func (r *sinkRunner) commit(ctx context.Context, cl *kgo.Client, offsets map[top
 	}
 	cctx, cancel := context.WithTimeout(ctx, r.w.cfg.FlushTimeout)
 	defer cancel()
+	faults := commitFaults.Load()
 	cctx = kgo.PreCommitFnContext(cctx, func(req *kmsg.OffsetCommitRequest) error {
 		for i := range req.Topics {
-			for j := range req.Topics[i].Partitions {
-				md := metadata
-				req.Topics[i].Partitions[j].Metadata = &md
+			t := &req.Topics[i]
+			for j := range t.Partitions {
+				m := md[topicPartition{t.Topic, t.Partitions[j].Partition}]
+				t.Partitions[j].Metadata = &m
 			}
+		}
+		if faults != nil && faults.Before != nil {
+			return faults.Before(req)
 		}
 		return nil
 	})
+	acked = map[topicPartition]int64{}
 	var errs []error
-	cl.CommitOffsetsSync(cctx, uncommitted, func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) {
-		if err != nil {
-			errs = append(errs, err)
+	cl.CommitOffsetsSync(cctx, uncommitted, func(_ *kgo.Client, req *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, cerr error) {
+		if faults != nil && faults.After != nil {
+			resp, cerr = faults.After(req, resp, cerr)
+		}
+		if cerr != nil {
+			errs = append(errs, cerr)
 			return
 		}
 		for _, t := range resp.Topics {
 			for _, p := range t.Partitions {
-				if err := kerr.ErrorForCode(p.ErrorCode); err != nil {
-					errs = append(errs, fmt.Errorf("%s/%d: %w", t.Topic, p.Partition, err))
+				tp := topicPartition{t.Topic, p.Partition}
+				off, sent := offsets[tp]
+				if !sent {
+					continue
 				}
+				if e := kerr.ErrorForCode(p.ErrorCode); e != nil {
+					errs = append(errs, fmt.Errorf("%s/%d: %w", t.Topic, p.Partition, e))
+					if errors.Is(e, kerr.OffsetMetadataTooLarge) {
+						tooLarge = max(tooLarge, len(md[tp]))
+					}
+					continue
+				}
+				acked[tp] = off
 			}
 		}
 	})
-	if len(errs) > 0 {
-		return errors.Join(errs...)
+	if len(errs) == 0 {
+		for tp := range offsets {
+			if _, ok := acked[tp]; !ok {
+				errs = append(errs, fmt.Errorf("%s/%d: not in the answer", tp.topic, tp.partition))
+			}
+		}
 	}
-	for tp, off := range offsets {
-		r.committed[tp] = off
-	}
-	return nil
+	return acked, tooLarge, errors.Join(errs...)
 }
 
-// onAssigned hands the task the states saved with the committed offsets of
-// the new partitions, and commits a starting point (with the task's current
-// state) for partitions that have none, so that a crash before the first
-// flush cannot repeat what was written before.
-func (r *sinkRunner) onAssigned(ctx context.Context, cl *kgo.Client, assigned map[string][]int32) {
+// commitStarts commits the starting offsets of partitions that had none,
+// before any of their records is put; the task fails if that commit fails.
+func (r *sinkRunner) commitStarts(ctx context.Context, cl *kgo.Client) {
+	r.mu.Lock()
+	n := len(r.needStart)
+	r.mu.Unlock()
+	if n == 0 {
+		return
+	}
+	r.flushCommit(ctx, cl)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.closed || r.failErr != nil {
+	var missing []string
+	for tp := range r.needStart {
+		if c, ok := r.confirmed[tp]; ok && c == r.pos[tp] {
+			delete(r.needStart, tp)
+			continue
+		}
+		missing = append(missing, fmt.Sprintf("%s/%d", tp.topic, tp.partition))
+	}
+	if len(missing) > 0 && ctx.Err() == nil {
+		// Writing without it could repeat or skip records after a crash.
+		r.fail(fmt.Errorf("committing the starting offsets of %s failed (see the log)", strings.Join(missing, ", ")))
+	}
+}
+
+// committedOffset is a partition's committed offset and its metadata.
+type committedOffset struct {
+	at       int64
+	metadata string
+}
+
+// onAssigned positions the new partitions (see the type's comment); on the
+// first assignment of a run it first brings the task's output back to the
+// newest snapshot.
+func (r *sinkRunner) onAssigned(kctx context.Context, cl *kgo.Client, assigned map[string][]int32) {
+	ctx, cancel := r.callbackContext(kctx)
+	defer cancel()
+	r.mu.Lock()
+	skip := r.closed || r.failErr != nil
+	r.mu.Unlock()
+	if skip {
 		return
 	}
 	adm := kadm.NewClient(cl)
-	committed, err := adm.FetchOffsets(ctx, r.group)
+	fetched, err := adm.FetchOffsets(ctx, r.group)
 	if err != nil {
-		r.fail(fmt.Errorf("fetching committed offsets of group %s: %w", r.group, err))
+		r.callbackFail(fmt.Errorf("fetching committed offsets of group %s: %w", r.group, err))
 		return
 	}
-	// Partitions still held were written since their commits: the file
-	// may then only be cut back when nothing else is held (first start, or
-	// after the whole assignment was lost).
-	holding := len(r.next) > 0
-	var states []string
-	var missing []topicPartition
+	committed := map[topicPartition]committedOffset{}
+	fetched.Each(func(o kadm.OffsetResponse) {
+		if o.Err == nil && o.At >= 0 {
+			committed[topicPartition{o.Topic, o.Partition}] = committedOffset{o.At, o.Metadata}
+		}
+	})
+	var tps []topicPartition
 	for topic, parts := range assigned {
 		for _, p := range parts {
-			tp := topicPartition{topic, p}
-			o, ok := committed.Lookup(topic, p)
-			if ok && o.Err == nil && o.At >= 0 {
-				r.next[tp] = o.At
-				r.committed[tp] = o.At
-				if o.Metadata != "" {
-					states = append(states, o.Metadata)
-				}
-				continue
+			if o, ok := fetched.Lookup(topic, p); ok && o.Err != nil {
+				r.callbackFail(fmt.Errorf("fetching the committed offset of %s/%d: %w", topic, p, o.Err))
+				return
 			}
-			missing = append(missing, tp)
+			tps = append(tps, topicPartition{topic, p})
 		}
 	}
-	if holding {
-		states = nil
-	}
-	state, err := r.task.Open(ctx, states)
+
+	r.mu.Lock()
+	missing, err := r.assignLocked(ctx, tps, committed)
+	r.mu.Unlock()
 	if err != nil {
-		r.fail(fmt.Errorf("open: %w", err))
+		r.callbackFail(err)
 		return
 	}
-	r.state = state
 	if len(missing) == 0 {
 		return
 	}
@@ -437,60 +686,243 @@ func (r *sinkRunner) onAssigned(ctx context.Context, cl *kgo.Client, assigned ma
 		listed, err = adm.ListStartOffsets(ctx, topics...)
 	}
 	if err != nil {
-		r.fail(fmt.Errorf("listing offsets: %w", err))
+		r.callbackFail(fmt.Errorf("listing offsets: %w", err))
 		return
 	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	for _, tp := range missing {
 		lo, ok := listed.Lookup(tp.topic, tp.partition)
 		if !ok || lo.Err != nil {
 			r.fail(fmt.Errorf("listing offsets of %s/%d: %v", tp.topic, tp.partition, lo.Err))
 			return
 		}
-		r.baseline[tp] = lo.Offset
-		r.next[tp] = lo.Offset
+		r.pos[tp] = lo.Offset
+		r.assigned[tp] = true
+		r.needStart[tp] = true
 	}
-	r.baselineState = state
 }
 
-// commitBaseline commits the starting offsets of partitions that had none,
-// before any of their records is written; r.mu is held.
-func (r *sinkRunner) commitBaseline(ctx context.Context) error {
-	if len(r.baseline) == 0 {
-		return nil
+// assignLocked opens the task for the partitions tps, positions those with
+// a committed offset or a position in the output, and returns the others;
+// r.mu is held.
+func (r *sinkRunner) assignLocked(ctx context.Context, tps []topicPartition, committed map[topicPartition]committedOffset) ([]topicPartition, error) {
+	if r.closed || r.failErr != nil || r.life.Err() != nil {
+		return nil, nil // nothing is consumed any more: leave the output as it is
 	}
-	if err := r.commit(ctx, r.cl, r.baseline, r.baselineState); err != nil {
-		return fmt.Errorf("committing starting offsets: %w", err)
+	var states []string
+	if !r.recovered {
+		if snap, next, ok := newestSnapshot(r.t.id, committed); ok {
+			states = []string{snap.State}
+			r.pos = next
+			r.seq = snap.Flush
+			r.t.log.Info("going back to the newest committed flush", "flush", snap.Flush, "state", snap.State, "partitions", len(next))
+		} else {
+			for _, tp := range tps {
+				if c, ok := committed[tp]; ok && c.metadata != "" {
+					states = append(states, c.metadata)
+				}
+			}
+		}
+	} else {
+		r.t.log.Debug("partitions assigned while others are held; nothing dropped", "assigned", len(tps), "held", len(r.assigned))
 	}
-	clear(r.baseline)
-	return nil
+	if _, err := r.task.Open(ctx, states); err != nil {
+		return nil, fmt.Errorf("open: %w", err)
+	}
+	r.recovered = true
+	var missing []topicPartition
+	for _, tp := range tps {
+		c, ok := committed[tp]
+		n, have := r.pos[tp]
+		switch {
+		case ok && have:
+			n = max(n, c.at)
+		case ok:
+			n = c.at
+		case !have:
+			missing = append(missing, tp)
+			continue
+		}
+		r.pos[tp] = n
+		r.assigned[tp] = true
+		if ok {
+			r.confirmed[tp] = c.at
+		}
+	}
+	// Positions of partitions held elsewhere that the group has committed
+	// at least as far need no carrying.
+	for tp, n := range r.pos {
+		if c, ok := committed[tp]; ok && !r.assigned[tp] && c.at >= n {
+			delete(r.pos, tp)
+		}
+	}
+	return missing, nil
 }
 
-func (r *sinkRunner) onRevoked(ctx context.Context, cl *kgo.Client, revoked map[string][]int32) {
+// adjustOffsets starts the assigned partitions at their positions, which
+// may be past their committed offsets.
+func (r *sinkRunner) adjustOffsets(_ context.Context, offsets map[string]map[int32]kgo.Offset) (map[string]map[int32]kgo.Offset, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.closed {
-		return
+	for topic, ps := range offsets {
+		for p, o := range ps {
+			tp := topicPartition{topic, p}
+			if n, ok := r.pos[tp]; ok && r.assigned[tp] {
+				ps[p] = o.At(n).WithEpoch(-1)
+			}
+		}
 	}
+	return offsets, nil
+}
+
+func (r *sinkRunner) onRevoked(kctx context.Context, cl *kgo.Client, revoked map[string][]int32) {
+	ctx, cancel := r.callbackContext(kctx)
+	defer cancel()
 	r.flushCommit(ctx, cl)
-	r.forget(revoked)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.release(revoked)
 }
 
 func (r *sinkRunner) onLost(_ context.Context, _ *kgo.Client, lost map[string][]int32) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.forget(lost)
+	r.release(lost)
 }
 
-func (r *sinkRunner) forget(parts map[string][]int32) {
+// release forgets partitions no longer assigned, but keeps their position
+// in the output until it is known committed; r.mu is held.
+func (r *sinkRunner) release(parts map[string][]int32) {
 	for topic, ps := range parts {
 		for _, p := range ps {
 			tp := topicPartition{topic, p}
-			delete(r.next, tp)
-			delete(r.committed, tp)
+			if c, ok := r.confirmed[tp]; ok && c >= r.pos[tp] {
+				delete(r.pos, tp)
+			}
+			delete(r.assigned, tp)
+			delete(r.confirmed, tp)
+			delete(r.needStart, tp)
 			delete(r.hwm, tp)
-			delete(r.baseline, tp)
 		}
 	}
+}
+
+// sinkSnapshot is the commit metadata of a sink flush:
+//
+//	{"sink_flush":12,"task":0,"state":"{\"file\":\"/var/log/out.txt\",\"size\":5120}","next":{"logs":{"0":340,"1":298}}}
+//
+// sink_flush numbers the task's flushes from 1, across runs; state is what
+// the task's Flush returned; next maps topic and partition to the offset
+// after the partition's last record in the output at that flush.
+type sinkSnapshot struct {
+	Flush uint64                     `json:"sink_flush"`
+	Task  int                        `json:"task"`
+	State string                     `json:"state"`
+	Next  map[string]map[int32]int64 `json:"next"`
+}
+
+// parseSnapshot reads commit metadata written by flushCommit; ok is false
+// for anything else (older versions' task states, other clients' metadata).
+func parseSnapshot(md string) (s sinkSnapshot, ok bool) {
+	if !strings.HasPrefix(md, `{"sink_flush":`) {
+		return s, false
+	}
+	if json.Unmarshal([]byte(md), &s) != nil || s.Flush == 0 || s.Next == nil {
+		return sinkSnapshot{}, false
+	}
+	return s, true
+}
+
+// newestSnapshot finds task's snapshot with the highest flush number among
+// committed metadata, with the entries of every copy of it (a snapshot too
+// large for one partition's metadata is spread over several).
+func newestSnapshot(task int, committed map[topicPartition]committedOffset) (best sinkSnapshot, next map[topicPartition]int64, ok bool) {
+	for _, c := range committed {
+		s, sok := parseSnapshot(c.metadata)
+		if !sok || s.Task != task || s.Flush < best.Flush {
+			continue
+		}
+		if s.Flush > best.Flush {
+			best, next = s, map[topicPartition]int64{}
+		}
+		for topic, ps := range s.Next {
+			for p, n := range ps {
+				if n < 0 {
+					continue
+				}
+				tp := topicPartition{topic, p}
+				next[tp] = max(next[tp], n)
+			}
+		}
+	}
+	return best, next, best.Flush > 0
+}
+
+// Levels of snapshotMetadata.
+const (
+	metadataWhole  = iota // every partition carries the whole snapshot
+	metadataPruned        // ... without the entries known committed
+	metadataOwn           // each partition carries its own entry only
+	metadataNone          // the state alone does not fit: no metadata
+)
+
+// snapshotMetadata returns the metadata to commit with each partition of
+// offsets: the snapshot s with pos as its entries, made smaller until it
+// fits in limit bytes (see sinkRunner), and the level it took.
+func snapshotMetadata(s sinkSnapshot, pos, confirmed, offsets map[topicPartition]int64, limit int) (map[topicPartition]string, int) {
+	md := make(map[topicPartition]string, len(offsets))
+	s.Next = entries(pos, func(topicPartition, int64) bool { return true })
+	if b := encodeSnapshot(s); len(b) <= limit {
+		for tp := range offsets {
+			md[tp] = b
+		}
+		return md, metadataWhole
+	}
+	s.Next = entries(pos, func(tp topicPartition, n int64) bool {
+		c, ok := confirmed[tp]
+		return !ok || c != n
+	})
+	if b := encodeSnapshot(s); len(b) <= limit {
+		for tp := range offsets {
+			md[tp] = b
+		}
+		return md, metadataPruned
+	}
+	level := metadataOwn
+	for tp, n := range offsets {
+		s.Next = map[string]map[int32]int64{tp.topic: {tp.partition: n}}
+		b := encodeSnapshot(s)
+		if len(b) > limit {
+			b, level = "", metadataNone
+		}
+		md[tp] = b
+	}
+	return md, level
+}
+
+func entries(pos map[topicPartition]int64, keep func(topicPartition, int64) bool) map[string]map[int32]int64 {
+	next := map[string]map[int32]int64{}
+	for tp, n := range pos {
+		if !keep(tp, n) {
+			continue
+		}
+		m := next[tp.topic]
+		if m == nil {
+			m = map[int32]int64{}
+			next[tp.topic] = m
+		}
+		m[tp.partition] = n
+	}
+	return next
+}
+
+func encodeSnapshot(s sinkSnapshot) string {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return "" // strings and numbers only: cannot happen
+	}
+	return string(b)
 }
 
 // fetchPool lends the sink's consumer the record slices and decompression

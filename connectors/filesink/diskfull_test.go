@@ -208,3 +208,70 @@ func TestWriteErrorFails(t *testing.T) {
 		t.Fatalf("Put: %v", err)
 	}
 }
+
+// TestStopWhileDiskFull: Stop, from another goroutine, returns at once
+// while Put waits for space (the wait holds no lock and ends with Stop),
+// and Put then fails; a cancelled ctx ends the wait the same way, even when
+// the backoff has grown long. Nothing waits on the clock: with the old
+// behaviour both would hang until space is freed, which never happens.
+func TestStopWhileDiskFull(t *testing.T) {
+	q := &quota{}
+	old := write
+	write = q.write
+	t.Cleanup(func() { write = old })
+
+	for _, how := range []string{"Stop", "ctx"} {
+		t.Run(how, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "out.txt")
+			task, err := start(t, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			done := make(chan error, 1)
+			before := q.failures()
+			go func() { done <- task.Put(ctx, recs("a", "b")) }()
+			// Wait into the backoff: five failures make the next wait 800ms.
+			deadline := time.Now().Add(20 * time.Second)
+			for q.failures() < before+5 {
+				if time.Now().After(deadline) {
+					t.Fatal("Put does not retry")
+				}
+				select {
+				case err := <-done:
+					t.Fatalf("Put returned while the disk is full: %v", err)
+				case <-time.After(5 * time.Millisecond):
+				}
+			}
+			stopped := make(chan error, 1)
+			if how == "Stop" {
+				go func() { stopped <- task.Stop() }()
+			} else {
+				cancel()
+			}
+			var putErr error
+			select {
+			case putErr = <-done:
+			case <-time.After(10 * time.Second):
+				t.Fatalf("Put still waits for space after %s", how)
+			}
+			if !errors.Is(putErr, syscall.ENOSPC) || !strings.Contains(putErr.Error(), p) {
+				t.Fatalf("Put: %v", putErr)
+			}
+			if how == "Stop" {
+				select {
+				case err := <-stopped:
+					if !errors.Is(err, syscall.ENOSPC) {
+						t.Fatalf("Stop: %v, want the write error of what stayed buffered", err)
+					}
+				case <-time.After(10 * time.Second):
+					t.Fatal("Stop waits for Put's retry")
+				}
+				if _, err := task.Flush(context.Background()); err == nil {
+					t.Fatal("Flush after Stop succeeded")
+				}
+			}
+		})
+	}
+}

@@ -7,17 +7,39 @@
 //
 // A full disk (ENOSPC, EDQUOT) or a file system that turned read-only
 // (EROFS) does not fail the task: the error is logged, naming the file, and
-// the write is retried with backoff until it succeeds, so the worker stops
-// consuming and commits nothing past what is written (back-pressure); once
-// space is freed the pipeline continues where it stopped. Other write
-// errors fail the task.
+// the write is retried with backoff (50 ms doubling to 5 s) until it
+// succeeds, so the worker stops consuming and commits nothing past what is
+// written (back-pressure); once space is freed the pipeline continues where
+// it stopped. The wait holds no lock and ends when the call's ctx ends or
+// Stop is called (from any goroutine): the call then fails with the write
+// error and Stop returns at once; nothing past what was written is
+// committed. Other write errors fail the task.
 //
-// No duplicates, even after a kill -9: the state returned by Flush, saved by
-// the worker beside the committed offsets, is the file's name and size at
-// that point. When partitions are assigned the task is given the saved
-// states back and truncates the file to the size it had at the last commit,
-// dropping whatever was written after it; those records are then consumed
-// and written again.
+// # Exactly once
+//
+// The state returned by Flush is the file's absolute name and its size after
+// the fsync, {"file":"/var/log/out.txt","size":5120}. The worker commits it
+// inside the snapshot of each flush, beside the next offset of every
+// partition written (package connect, sinkRunner). When a run's first
+// partitions are assigned, the worker hands Open the state of the newest
+// flush found among the committed offsets, and the task truncates the file
+// to that size, dropping whatever was written after it; the worker resumes
+// each partition right after its records in what is kept. The promise:
+// every record of the topics is in the file once, in partition order, after
+// clean stops, kill -9 of the worker, commits that fail or are lost for some
+// partitions only, and rebalances. Limits:
+//
+//   - a state of another file (file= was changed) is ignored: nothing is
+//     cut, and the new file continues where the old one stopped;
+//   - a file shorter than its state says (replaced or truncated by someone
+//     else) is appended to, with a warning;
+//   - standard output is never cut;
+//   - the worker's own limits apply (a snapshot of many partitions that
+//     does not fit in offset.metadata.max.bytes degrades to at least once
+//     for commits that fail for some partitions only; see package connect).
+//
+// Open given several states (offsets committed by versions before
+// snapshots, one per partition) cuts to the largest of them.
 package filesink
 
 import (
@@ -99,7 +121,10 @@ type Task struct {
 	size int64  // bytes in the file, buffered ones included
 	open bool
 
-	mu sync.Mutex // Stop may come from another goroutine than Put
+	// mu guards the fields above: Stop may come from another goroutine
+	// than Put. It is not held while a write waits for space.
+	mu      sync.Mutex
+	stopped chan struct{} // closed by Stop; ends a wait for space
 }
 
 var null = []byte("null")
@@ -119,6 +144,7 @@ const (
 
 // Start opens the file for appending.
 func (t *Task) Start(_ context.Context, tc *connect.SinkTaskContext) error {
+	t.stopped = make(chan struct{})
 	t.log = tc.Log
 	if t.log == nil {
 		t.log = slog.New(slog.DiscardHandler)
@@ -214,7 +240,7 @@ func (t *Task) Put(ctx context.Context, records []connect.SinkRecord) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if !t.open {
-		return errors.New("the task is stopped")
+		return errStopped
 	}
 	for i := range records {
 		v := records[i].Value
@@ -233,8 +259,9 @@ func (t *Task) Put(ctx context.Context, records []connect.SinkRecord) error {
 	return t.writeOut(ctx)
 }
 
-// writeOut writes the buffer to the file. A full disk or a read-only file
-// system is waited out (see the package comment) until ctx is done.
+// writeOut writes the buffer to the file; t.mu is held. A full disk or a
+// read-only file system is waited out (see the package comment) until ctx
+// is done or the task is stopped; t.mu is released while waiting.
 func (t *Task) writeOut(ctx context.Context) error {
 	wait := retryMin
 	var waiting error
@@ -247,14 +274,15 @@ func (t *Task) writeOut(ctx context.Context) error {
 		if !retriable(err) {
 			return t.writeErr(err)
 		}
+		if ctx.Err() != nil {
+			return t.writeErr(err)
+		}
 		if waiting == nil || err.Error() != waiting.Error() {
 			t.log.Error("cannot write the sink file; waiting and retrying, nothing is committed past what is written", "err", t.writeErr(err), "pending_bytes", len(t.buf))
 		}
 		waiting = err
-		select {
-		case <-ctx.Done():
-			return t.writeErr(err)
-		case <-time.After(wait):
+		if err := t.sleep(ctx, wait); err != nil {
+			return fmt.Errorf("%w (%w)", t.writeErr(waiting), err)
 		}
 		wait = min(2*wait, retryMax)
 	}
@@ -266,6 +294,30 @@ func (t *Task) writeOut(ctx context.Context) error {
 	}
 	return nil
 }
+
+// sleep waits d without holding t.mu, and returns early with an error when
+// ctx is done or the task is stopped meanwhile; t.mu is held again when it
+// returns.
+func (t *Task) sleep(ctx context.Context, d time.Duration) error {
+	t.mu.Unlock()
+	timer := time.NewTimer(d)
+	select {
+	case <-ctx.Done():
+	case <-t.stopped:
+	case <-timer.C:
+	}
+	timer.Stop()
+	t.mu.Lock()
+	switch {
+	case !t.open:
+		return errStopped
+	case ctx.Err() != nil:
+		return ctx.Err()
+	}
+	return nil
+}
+
+var errStopped = errors.New("the task is stopped")
 
 // retriable reports whether a write error may go away without a restart:
 // a full disk or quota, or a file system remounted read-only.
@@ -285,7 +337,7 @@ func (t *Task) Flush(ctx context.Context) (string, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if !t.open {
-		return "", errors.New("the task is stopped")
+		return "", errStopped
 	}
 	if err := t.writeOut(ctx); err != nil {
 		return "", err
@@ -308,6 +360,7 @@ func (t *Task) Stop() error {
 		return nil
 	}
 	t.open = false
+	close(t.stopped)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	err := t.writeOut(ctx)
