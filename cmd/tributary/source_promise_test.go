@@ -2,6 +2,9 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -11,6 +14,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // promiseFiles writes a worker file on the bundled broker with the given
@@ -107,7 +113,7 @@ func TestRecreatedSameHeaderEmbedded(t *testing.T) {
 		}
 		return b.String()
 	}
-	first := lines(1, 40)
+	first := lines(1, 20)
 	os.WriteFile(in, []byte(first), 0o644)
 	p := startCS(t, dir, args...)
 	csWaitFile(t, p, out, []byte(first))
@@ -200,4 +206,100 @@ func readFile(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return strings.TrimSuffix(string(b), "\n")
+}
+
+// TestBrokerRefusesRecordMidBatch: the topic's max.message.bytes is lowered
+// while the worker runs, so the broker (not the worker) refuses a line in
+// the middle of what was read at once. The task is FAILED at once, naming
+// the file and the position of the refused record; nothing after it is
+// counted as sent. With the limit raised again, a REST restart of the task
+// resumes there and the sink ends with every line once, in order.
+func TestBrokerRefusesRecordMidBatch(t *testing.T) {
+	dir := t.TempDir()
+	in, out, args := promiseFiles(t, dir)
+	os.WriteFile(in, []byte("start\n"), 0o644)
+	p := startCS(t, dir, args...)
+	csWaitFile(t, p, out, []byte("start\n"))
+	base := restURL(t, p)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(embeddedAddr(t, p)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	setLimit := func(v string) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		res, err := adm.AlterTopicConfigs(ctx, []kadm.AlterConfig{{Op: kadm.SetConfig, Name: "max.message.bytes", Value: &v}}, "promise")
+		if err == nil {
+			err = res[0].Err
+		}
+		if err != nil {
+			t.Fatalf("max.message.bytes=%s: %v", v, err)
+		}
+	}
+	setLimit("4096")
+
+	var before, after bytes.Buffer
+	for i := range 10 {
+		fmt.Fprintf(&before, "before %d\n", i)
+		fmt.Fprintf(&after, "after %d\n", i)
+	}
+	// Incompressible, so that the compressed batch is over the limit too.
+	rnd := make([]byte, 4500)
+	rand.Read(rnd)
+	big := base64.StdEncoding.EncodeToString(rnd) + "\n"
+	f, err := os.OpenFile(in, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(before.String() + big + after.String())
+	f.Close()
+
+	var st struct {
+		Tasks []struct {
+			State string `json:"state"`
+			Trace string `json:"trace"`
+		} `json:"tasks"`
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		getJSON(t, base+"/connectors/src/status", &st)
+		if len(st.Tasks) == 1 && st.Tasks[0].State == "FAILED" {
+			break
+		}
+		if time.Now().After(deadline) {
+			got, _ := os.ReadFile(out)
+			t.Fatalf("source status %+v, want FAILED; sink holds %d bytes\n%s", st, len(got), p.stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	trace := st.Tasks[0].Trace
+	if !strings.Contains(trace, in) || !strings.Contains(trace, "MESSAGE_TOO_LARGE") {
+		t.Errorf("trace %q should name %s and the broker's refusal", trace, in)
+	}
+	bigAt := len("start\n") + before.Len()
+	var at int
+	if _, err := fmt.Sscanf(trace[strings.Index(trace, "position ")+len("position "):], "%d", &at); err != nil || at < len("start\n") || at > bigAt {
+		t.Errorf("trace %q names position %d, want one from %d to %d", trace, at, len("start\n"), bigAt)
+	}
+	if got, _ := os.ReadFile(out); !bytes.HasPrefix([]byte("start\n"+before.String()), got) {
+		t.Fatalf("sink after the refusal holds more than the lines before it: %q", got)
+	}
+
+	setLimit("2097152")
+	req, _ := http.NewRequest("POST", base+"/connectors/src/tasks/0/restart", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("task restart: %s", resp.Status)
+	}
+	csWaitFile(t, p, out, []byte("start\n"+before.String()+big+after.String()))
+	if code := p.stop(t); code != 0 {
+		t.Fatalf("exit %d:\n%s", code, p.stderr.String())
+	}
 }
