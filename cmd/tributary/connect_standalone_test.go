@@ -51,6 +51,17 @@ func startCS(t testing.TB, dir string, args ...string) *csProc {
 // stop sends SIGTERM and waits for the exit code.
 func (p *csProc) stop(t testing.TB) int {
 	t.Helper()
+	// A signal that comes before the process has set up its handlers
+	// (its first log line comes after) would end it as the default action
+	// does, not cleanly.
+	for deadline := time.Now().Add(30 * time.Second); p.stderr.String() == "" && time.Now().Before(deadline); {
+		select {
+		case <-p.done:
+		case <-time.After(5 * time.Millisecond):
+			continue
+		}
+		break
+	}
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-p.done:
