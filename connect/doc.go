@@ -25,10 +25,12 @@
 // A sink task receives SinkRecords from a consumer in group connect-<name>.
 // On each flush interval, on rebalance and on shutdown the worker asks the
 // task to Flush (make durable what it was given) and then commits the
-// offsets it flushed, with the state the task returned (for the file sink,
-// the output file's size) as commit metadata; on start the task is handed
-// that state back (Open) so that it can drop anything written after the
-// commit.
+// offsets it flushed. Each commit carries, as metadata, a snapshot of that
+// flush: the state the task returned (for the file sink, the output file's
+// size), a flush number and the next offset of every partition in the
+// output. On start the task is handed the newest snapshot's state (Open) so
+// that it drops anything written after it, and every partition resumes
+// from that snapshot, whichever partitions' commits landed.
 //
 // # Acknowledged positions
 //
