@@ -414,7 +414,7 @@ func (t *taskRuntime) start(ctx context.Context) error {
 			t.fail(err)
 			return err
 		}
-		r, err := newSinkRunner(t, task)
+		r, err := newSinkRunner(ctx, t, task)
 		if err != nil {
 			task.Stop()
 			cancel()

@@ -172,7 +172,7 @@ type sinkRunner struct {
 	recs      []SinkRecord
 }
 
-func newSinkRunner(t *taskRuntime, task SinkTask) (*sinkRunner, error) {
+func newSinkRunner(ctx context.Context, t *taskRuntime, task SinkTask) (*sinkRunner, error) {
 	w := t.c.w
 	spec := t.c.spec
 	r := &sinkRunner{
@@ -213,7 +213,7 @@ func newSinkRunner(t *taskRuntime, task SinkTask) (*sinkRunner, error) {
 		// Create missing topics so that the sink starts at their beginning
 		// rather than waiting for metadata.
 		for _, topic := range spec.topics {
-			if _, err := w.partitions(context.Background(), topic, nil); err != nil {
+			if _, err := w.partitions(ctx, topic, nil); err != nil {
 				return nil, err
 			}
 		}

@@ -460,7 +460,7 @@ func (w *Worker) limitReason(topic string) string {
 	w.topicsMu.Lock()
 	m := w.topics[topic]
 	w.topicsMu.Unlock()
-	if m.maxBytes > 0 && (w.maxRequest == 0 || m.maxBytes < w.maxRequest) && m.maxBytes < max(m.need, kafkaMaxRequestSize) {
+	if m.maxBytes > 0 && m.maxBytes == w.recordLimit(topic) {
 		return fmt.Sprintf("the topic's max.message.bytes is %d", m.maxBytes)
 	}
 	if w.maxRequest > 0 {
@@ -506,9 +506,9 @@ func (w *Worker) topicFor(ctx context.Context, topic string, c *connectorRuntime
 				}
 				w.topics[topic] = m
 				w.topicsMu.Unlock()
-				if m.maxBytes > 0 && m.maxBytes < need && (w.maxRequest == 0 || w.maxRequest > m.maxBytes) {
-					w.log.Warn("the topic accepts smaller records than the connector may send; a record larger than the topic's max.message.bytes fails the task when it comes",
-						"topic", topic, "max.message.bytes", m.maxBytes, "largest_record", need)
+				if limit := w.recordLimit(topic); limit < need {
+					w.log.Warn("records to this topic are limited to fewer bytes than the connector may send ("+w.limitReason(topic)+"); a larger record fails the task when it comes",
+						"topic", topic, "limit", limit, "largest_record", need)
 				}
 				return m, nil
 			}

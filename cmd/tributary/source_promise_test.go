@@ -184,7 +184,9 @@ func TestRefusedRecordFailsAtOnce(t *testing.T) {
 	if !strings.Contains(st.Tasks[0].Trace, wantPos) || !strings.Contains(st.Tasks[0].Trace, in) {
 		t.Errorf("trace %q should name %s and %q", st.Tasks[0].Trace, in, wantPos)
 	}
-	waitLog(t, p, "level=ERROR", wantPos)
+	waitLog(t, p, "level=ERROR", wantPos,
+		// Said at start, before any line came.
+		"records to this topic are limited to fewer bytes than the connector may send (producer.max.request.size is 4096)")
 	if code := p.stop(t); code != 0 {
 		t.Fatalf("exit %d:\n%s", code, p.stderr.String())
 	}
