@@ -389,6 +389,19 @@ func parsePosition(v []byte) (start, end int64, ok bool) {
 	return -1, en, err == nil && en >= 0
 }
 
+// sourceHeaders returns a record's source identity and position headers.
+func sourceHeaders(rec *kgo.Record) (id, pos []byte) {
+	for _, h := range rec.Headers {
+		switch h.Key {
+		case HeaderSource:
+			id = h.Value
+		case HeaderPosition:
+			pos = h.Value
+		}
+	}
+	return id, pos
+}
+
 // noteOffset returns sp's entry in b.offsets, adding it when it is new.
 // Another generation of the same partition key (a rotated file) shares the
 // stored entry; the later one in the batch wins when both are here.
@@ -466,15 +479,7 @@ func (r *sourceRunner) recordFailed(rec *kgo.Record, err error) {
 		return
 	}
 	where := "record"
-	var id, pos []byte
-	for _, h := range rec.Headers {
-		switch h.Key {
-		case HeaderSource:
-			id = h.Value
-		case HeaderPosition:
-			pos = h.Value
-		}
-	}
+	id, pos := sourceHeaders(rec)
 	if start, _, ok := parsePosition(pos); ok && id != nil {
 		where = fmt.Sprintf("record at position %d of the stream %s", start, id)
 		r.keysMu.Lock()
@@ -582,15 +587,7 @@ func (w *Worker) followChain(ctx context.Context, topic string, part int32, lo, 
 			if rec.Offset == hi-1 {
 				done = true
 			}
-			var id, p []byte
-			for _, h := range rec.Headers {
-				switch h.Key {
-				case HeaderSource:
-					id = h.Value
-				case HeaderPosition:
-					p = h.Value
-				}
-			}
+			id, p := sourceHeaders(rec)
 			if id == nil || string(id) != string(identity) {
 				return
 			}

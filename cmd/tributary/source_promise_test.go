@@ -163,26 +163,10 @@ func TestRefusedRecordFailsAtOnce(t *testing.T) {
 	p := startCS(t, dir, args...)
 	csWaitFile(t, p, out, before.Bytes())
 	base := restURL(t, p)
-	var st struct {
-		Tasks []struct {
-			State string `json:"state"`
-			Trace string `json:"trace"`
-		} `json:"tasks"`
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		getJSON(t, base+"/connectors/src/status", &st)
-		if len(st.Tasks) == 1 && st.Tasks[0].State == "FAILED" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("source status %+v, want FAILED", st)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	trace := waitSourceFailed(t, p, base)
 	wantPos := fmt.Sprintf("position %d of", before.Len())
-	if !strings.Contains(st.Tasks[0].Trace, wantPos) || !strings.Contains(st.Tasks[0].Trace, in) {
-		t.Errorf("trace %q should name %s and %q", st.Tasks[0].Trace, in, wantPos)
+	if !strings.Contains(trace, wantPos) || !strings.Contains(trace, in) {
+		t.Errorf("trace %q should name %s and %q", trace, in, wantPos)
 	}
 	waitLog(t, p, "level=ERROR", wantPos,
 		// Said at start, before any line came.
@@ -199,6 +183,29 @@ func TestRefusedRecordFailsAtOnce(t *testing.T) {
 	p = startCS(t, dir, args...)
 	csWaitFile(t, p, out, []byte(before.String()+big+after.String()))
 	p.stop(t)
+}
+
+// waitSourceFailed polls the source connector's status until its task is
+// FAILED and returns the task's trace.
+func waitSourceFailed(t *testing.T, p *csProc, base string) string {
+	t.Helper()
+	var st struct {
+		Tasks []struct {
+			State string `json:"state"`
+			Trace string `json:"trace"`
+		} `json:"tasks"`
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		getJSON(t, base+"/connectors/src/status", &st)
+		if len(st.Tasks) == 1 && st.Tasks[0].State == "FAILED" {
+			return st.Tasks[0].Trace
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("source status %+v, want FAILED\n%s", st, p.stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 func readFile(t *testing.T, path string) string {
@@ -259,25 +266,7 @@ func TestBrokerRefusesRecordMidBatch(t *testing.T) {
 	f.WriteString(before.String() + big + after.String())
 	f.Close()
 
-	var st struct {
-		Tasks []struct {
-			State string `json:"state"`
-			Trace string `json:"trace"`
-		} `json:"tasks"`
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		getJSON(t, base+"/connectors/src/status", &st)
-		if len(st.Tasks) == 1 && st.Tasks[0].State == "FAILED" {
-			break
-		}
-		if time.Now().After(deadline) {
-			got, _ := os.ReadFile(out)
-			t.Fatalf("source status %+v, want FAILED; sink holds %d bytes\n%s", st, len(got), p.stderr.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	trace := st.Tasks[0].Trace
+	trace := waitSourceFailed(t, p, base)
 	if !strings.Contains(trace, in) || !strings.Contains(trace, "MESSAGE_TOO_LARGE") {
 		t.Errorf("trace %q should name %s and the broker's refusal", trace, in)
 	}
