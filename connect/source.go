@@ -290,6 +290,7 @@ func (r *sourceRunner) send(ctx, produceCtx context.Context, recs []SourceRecord
 	var last *SourcePartition
 	var cur *pendingOffset
 	var tooLarge error
+	limitTopic, limit := "", 0 // recordLimit of the topic of the record before
 	for i := range recs {
 		rec := &recs[i]
 		kr := &b.krecs[i]
@@ -320,7 +321,10 @@ func (r *sourceRunner) send(ctx, produceCtx context.Context, recs []SourceRecord
 				kgo.RecordHeader{Key: HeaderPosition, Value: arena[start:len(arena):len(arena)]})
 			kr.Headers = b.hdrs[h : h+2 : h+2]
 		}
-		if limit := r.w.recordLimit(rec.Topic); limit > 0 {
+		if rec.Topic != limitTopic {
+			limitTopic, limit = rec.Topic, r.w.recordLimit(rec.Topic)
+		}
+		if limit > 0 {
 			if size := encodedSize(kr); size > limit {
 				b.krecs = b.krecs[:i]
 				tooLarge = fmt.Errorf("%s is %d bytes with its headers, more than the %d bytes a record may have for topic %s (%s); it was not sent, nor anything after it",
