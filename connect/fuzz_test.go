@@ -19,6 +19,8 @@ func FuzzOffsetsFile(f *testing.F) {
 	f.Add([]byte("[\n{\"key\":[\"local-file-source\",{\"filename\":\"test.txt\"}],\"value\":{\"position\":1300,\"identity\":\"1:2\"}},\n{\"key\":[\"b\",{\"filename\":\"x\"}],\"value\":null}\n]\n"))
 	f.Add([]byte(`[{"key":["c",{"filename":"f"}],"value":{"position":"12x"}}]`))
 	f.Add([]byte(`[{"key":["c",{"filename":"f"}],"value":{"position":1e30}}]`))
+	f.Add([]byte(`[{"key":["c",{"filename":"f"}],"value":{"position":9,"identity":"1:2:ab","proof":"9:1f/9:2e","record":{"topic":"t","partition":0,"offset":41}}}]`))
+	f.Add([]byte(`[{"key":["c",{"filename":"f"}],"value":{"position":9,"record":{"topic":"t","offset":-1}}}]`))
 	f.Add([]byte(`[{"key":["c"]}]`))
 	f.Add([]byte(`[]  []`))
 	f.Add([]byte(" \n"))

@@ -2,6 +2,7 @@ package connect
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -152,5 +153,34 @@ func TestOffsetStoreSavesOnNewIdentity(t *testing.T) {
 	case <-s.kick:
 		t.Fatal("a save was asked for without a new identity")
 	default:
+	}
+}
+
+// TestOffsetStoreProofAndRecord: the identity, proof and Kafka record of a
+// stored offset are saved and read back as set, whatever their characters.
+func TestOffsetStoreProofAndRecord(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "connect.offsets")
+	s, err := OpenOffsetStore(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	part := map[string]any{"filename": "/var/log/a\"b.log"}
+	kj, _ := json.Marshal(part)
+	want := SourceOffset{Position: 1234, Identity: "2049:131:9f\u2028", Proof: "400:abc/400:def\x01", Record: RecordRef{Topic: "log-test", Partition: 3, Offset: 56}}
+	s.set(offsetKey("src", kj), want, 1)
+	if err := s.Save(); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := OpenOffsetStore(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, ok, err := s2.SourceOffset("src", part)
+	if err != nil || !ok || got != want {
+		t.Fatalf("read back %+v %v %v, want %+v", got, ok, err, want)
+	}
+	b, _ := os.ReadFile(path)
+	if !strings.Contains(string(b), `"position":1234,`) {
+		t.Fatalf("Kafka's position key missing:\n%s", b)
 	}
 }
