@@ -48,8 +48,8 @@
 //
 // Every record of one source partition goes to one Kafka partition and
 // carries two headers: the identity of the stream it was read from and the
-// record's start and end positions ("start-end"). A stored offset also names
-// the Kafka record that ended at it. On start a source task asks
+// record's end position and length ("end:length", so its start is known).
+// A stored offset also names the Kafka record that ended at it. On start a source task asks
 // (SourceTaskContext.Produced) how far the records after that one reach:
 // the worker follows the records whose start is the position reached so
 // far, so records acknowledged after the last offset flush are not sent

@@ -252,7 +252,8 @@ func TestJSONEnvelopeEndToEnd(t *testing.T) {
 				pos = string(h.Value)
 			}
 		}
-		if wantPos := fmt.Sprintf("%d-%d", len(strings.Join(strings.SplitAfter(lines, "\n")[:i], "")), len(strings.Join(strings.SplitAfter(lines, "\n")[:i+1], ""))); pos != wantPos {
+		start, end := len(strings.Join(strings.SplitAfter(lines, "\n")[:i], "")), len(strings.Join(strings.SplitAfter(lines, "\n")[:i+1], ""))
+		if wantPos := fmt.Sprintf("%d:%d", end, end-start); pos != wantPos {
 			t.Errorf("record %d: position header %q, want %s", i, pos, wantPos)
 		}
 	}
@@ -346,8 +347,8 @@ func TestPipelineReusedBatches(t *testing.T) {
 				hp = string(h.Value)
 			}
 		}
-		if hp != fmt.Sprintf("%d-%d", start, pos) {
-			t.Fatalf("record %d: position header %q, want %d-%d", i, hp, start, pos)
+		if hp != fmt.Sprintf("%d:%d", pos, pos-start) {
+			t.Fatalf("record %d: position header %q, want %d:%d", i, hp, pos, pos-start)
 		}
 	}
 }

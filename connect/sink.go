@@ -386,6 +386,8 @@ func (r *sinkRunner) handle(ctx context.Context, fetches kgo.Fetches) {
 			r.fail(fmt.Errorf("records of %s/%d, which the task does not hold or whose start is not committed", fp.Topic, fp.Partition))
 			return
 		}
+		next := from
+		defer func() { r.pos[tp] = next }() // once per partition, not per record
 		for _, rec := range fp.Records {
 			if rec.Offset < from {
 				continue // in the output already
@@ -404,7 +406,7 @@ func (r *sinkRunner) handle(ctx context.Context, fetches kgo.Fetches) {
 			}
 			recs = append(recs, SinkRecord{Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset, Timestamp: rec.Timestamp, Key: k, Value: v})
 			nbytes += int64(len(rec.Value))
-			r.pos[tp] = rec.Offset + 1
+			next = rec.Offset + 1
 		}
 		r.hwm[tp] = fp.HighWatermark
 	})

@@ -373,21 +373,24 @@ func (r *sourceRunner) enqueue(b *sourceBatch) {
 	r.inflight.Add(1)
 }
 
-// appendPosition appends a record's position header: "start-end".
+// appendPosition appends a record's position header, "end:length": the
+// source offset after the record and how many bytes of the source it took
+// (so its start is end-length). The length is small and repeats, so the
+// header costs little more, compressed, than the end alone.
 func appendPosition(b []byte, start, end int64) []byte {
-	b = strconv.AppendInt(b, start, 10)
-	b = append(b, '-')
-	return strconv.AppendInt(b, end, 10)
+	b = strconv.AppendInt(b, end, 10)
+	b = append(b, ':')
+	return strconv.AppendInt(b, end-start, 10)
 }
 
 // parsePosition reads a position header. Records written before headers
-// carried the start hold the end alone (start -1).
+// carried the length hold the end alone (start -1).
 func parsePosition(v []byte) (start, end int64, ok bool) {
 	s := string(v)
-	if a, b, cut := strings.Cut(s, "-"); cut {
-		st, err1 := strconv.ParseInt(a, 10, 64)
-		en, err2 := strconv.ParseInt(b, 10, 64)
-		return st, en, err1 == nil && err2 == nil && st >= 0 && en >= st
+	if a, b, cut := strings.Cut(s, ":"); cut {
+		en, err1 := strconv.ParseInt(a, 10, 64)
+		n, err2 := strconv.ParseInt(b, 10, 64)
+		return en - n, en, err1 == nil && err2 == nil && n >= 0 && en >= n
 	}
 	en, err := strconv.ParseInt(s, 10, 64)
 	return -1, en, err == nil && en >= 0

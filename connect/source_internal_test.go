@@ -153,12 +153,14 @@ func TestParsePosition(t *testing.T) {
 		start, end int64
 		ok         bool
 	}{
-		{"0-12", 0, 12, true},
-		{"5-5", 5, 5, true},
+		{"12:12", 0, 12, true},
+		{"5:0", 5, 5, true},
+		{"791253245:198", 791253047, 791253245, true},
 		{"42", -1, 42, true},
-		{"9-3", 0, 0, false},
+		{"3:9", 0, 0, false},
+		{"9:-3", 0, 0, false},
 		{"-3", 0, 0, false},
-		{"x-1", 0, 0, false},
+		{"x:1", 0, 0, false},
 		{"", 0, 0, false},
 	} {
 		s, e, ok := parsePosition([]byte(c.in))
