@@ -1,6 +1,8 @@
 package broker
 
 import (
+	"regexp"
+
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -31,18 +33,13 @@ import (
 func handleApiVersions(b *Broker, _ *conn, kreq kmsg.Request) reply {
 	req := kreq.(*kmsg.ApiVersionsRequest)
 	resp := req.ResponseKind().(*kmsg.ApiVersionsResponse)
-	if req.Version >= 3 && (!validSoftwareName(req.ClientSoftwareName) || !validSoftwareName(req.ClientSoftwareVersion)) {
+	if req.Version >= 3 && !(softwareNameRE.MatchString(req.ClientSoftwareName) && softwareNameRE.MatchString(req.ClientSoftwareVersion)) {
 		resp.ErrorCode = kerr.InvalidRequest.Code
 		return reply{resp: resp}
 	}
 	if req.Version >= 5 {
-		hasCluster, hasNode := req.ClusterID != nil, req.NodeID != -1
-		switch {
-		case hasCluster != hasNode:
-			resp.ErrorCode = kerr.InvalidRequest.Code
-			return reply{resp: resp}
-		case hasCluster && (*req.ClusterID != b.clusterID || req.NodeID != b.cfg.NodeID):
-			resp.ErrorCode = kerr.RebootstrapRequired.Code
+		if code := b.addresseeCheck(req.ClusterID, req.NodeID); code != 0 {
+			resp.ErrorCode = code
 			return reply{resp: resp}
 		}
 	}
@@ -70,19 +67,26 @@ func apiVersionsV0Unsupported(b *Broker) kmsg.Response {
 	return resp
 }
 
-// validSoftwareName is Kafka's check of client software names and
-// versions: alphanumerics at both ends, dots and dashes allowed inside.
-func validSoftwareName(s string) bool {
-	alnum := func(c byte) bool {
-		return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+// softwareNameRE is the pattern KIP-511 gives for a client's software name
+// and version: one or more letters, digits, dots and dashes, starting and
+// ending with a letter or digit.
+var softwareNameRE = regexp.MustCompile(`^[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?$`)
+
+// addresseeCheck answers an ApiVersions v5 request that may say which
+// cluster and node the client means to reach (KIP-1242): a request naming
+// neither is fine; one naming only one of them is malformed; one naming
+// another cluster or node was sent to the wrong broker, and the client must
+// look up its bootstrap servers again.
+func (b *Broker) addresseeCheck(clusterID *string, nodeID int32) int16 {
+	namesCluster, namesNode := clusterID != nil, nodeID != -1
+	if !namesCluster && !namesNode {
+		return 0
 	}
-	if s == "" || !alnum(s[0]) || !alnum(s[len(s)-1]) {
-		return false
+	if namesCluster != namesNode {
+		return kerr.InvalidRequest.Code
 	}
-	for i := 1; i < len(s)-1; i++ {
-		if c := s[i]; !alnum(c) && c != '-' && c != '.' {
-			return false
-		}
+	if *clusterID == b.clusterID && nodeID == b.cfg.NodeID {
+		return 0
 	}
-	return true
+	return kerr.RebootstrapRequired.Code
 }

@@ -353,11 +353,63 @@ func TestApiVersionsAdvertisesServedVersions(t *testing.T) {
 			t.Errorf("v%d: group keys missing", v)
 		}
 	}
-	// A bad client software name (v3+) is INVALID_REQUEST.
-	req := kmsg.NewPtrApiVersionsRequest()
-	req.Version, req.ClientSoftwareName, req.ClientSoftwareVersion = 3, "-bad-", "1"
-	if resp := c.roundTrip(req).(*kmsg.ApiVersionsResponse); resp.ErrorCode != kerr.InvalidRequest.Code {
-		t.Fatalf("bad software name: %s", errName(resp.ErrorCode))
+	// Client software names and versions (v3+) are checked against
+	// KIP-511's pattern.
+	for _, sw := range []struct {
+		name, version string
+		ok            bool
+	}{
+		{"test", "1.0", true},
+		{"librdkafka", "2.3.0", true},
+		{"apache-kafka-java", "3.9.0-SNAPSHOT", true},
+		{"a", "1", true},
+		{"-bad-", "1", false},
+		{"bad-", "1", false},
+		{"kgo", ".1", false},
+		{"kgo", "1.0.", false},
+		{"franz go", "1", false},
+		{"kgo", "v1_2", false},
+		{"", "1", false},
+		{"kgo", "", false},
+	} {
+		req := kmsg.NewPtrApiVersionsRequest()
+		req.Version, req.ClientSoftwareName, req.ClientSoftwareVersion = 3, sw.name, sw.version
+		got := c.roundTrip(req).(*kmsg.ApiVersionsResponse).ErrorCode
+		if want := map[bool]int16{true: 0, false: kerr.InvalidRequest.Code}[sw.ok]; got != want {
+			t.Errorf("software %q %q: %s, want %s", sw.name, sw.version, errName(got), errName(want))
+		}
+	}
+}
+
+// TestApiVersionsAddressee: ApiVersions v5 may name the cluster and node
+// the client means to reach (KIP-1242).
+func TestApiVersionsAddressee(t *testing.T) {
+	tb := startBroker(t)
+	c := dialRaw(t, tb.addr)
+	ask := func(cluster *string, node int32) int16 {
+		req := kmsg.NewPtrApiVersionsRequest()
+		req.Version, req.ClientSoftwareName, req.ClientSoftwareVersion = 5, "test", "1"
+		req.ClusterID, req.NodeID = cluster, node
+		return c.roundTrip(req).(*kmsg.ApiVersionsResponse).ErrorCode
+	}
+	id := tb.b.clusterID
+	other := "another-cluster"
+	for _, tc := range []struct {
+		what    string
+		cluster *string
+		node    int32
+		want    int16
+	}{
+		{"names no one", nil, -1, 0},
+		{"names this broker", &id, tb.b.cfg.NodeID, 0},
+		{"cluster without node", &id, -1, kerr.InvalidRequest.Code},
+		{"node without cluster", nil, tb.b.cfg.NodeID, kerr.InvalidRequest.Code},
+		{"another cluster", &other, tb.b.cfg.NodeID, kerr.RebootstrapRequired.Code},
+		{"another node", &id, tb.b.cfg.NodeID + 1, kerr.RebootstrapRequired.Code},
+	} {
+		if got := ask(tc.cluster, tc.node); got != tc.want {
+			t.Errorf("%s: %s, want %s", tc.what, errName(got), errName(tc.want))
+		}
 	}
 }
 
