@@ -117,7 +117,7 @@ func cloneStringPtr(s *string) *string {
 // joinNew serves a join without a member id.
 func (c *Coordinator) joinNew(ctx context.Context, g *group, p joinParams, resp *kmsg.JoinGroupResponse) *waiter {
 	req := p.req
-	if !g.supportsProtocols(req.ProtocolType, req.Protocols) {
+	if !g.acceptsJoin(req.ProtocolType, req.Protocols) {
 		resp.ErrorCode = kerr.InconsistentGroupProtocol.Code
 		return nil
 	}
@@ -150,7 +150,7 @@ func (c *Coordinator) joinNew(ctx context.Context, g *group, p joinParams, resp 
 // joinKnown serves a join with a member id.
 func (c *Coordinator) joinKnown(ctx context.Context, g *group, p joinParams, resp *kmsg.JoinGroupResponse) *waiter {
 	req := p.req
-	if !g.supportsProtocols(req.ProtocolType, req.Protocols) {
+	if !g.acceptsJoin(req.ProtocolType, req.Protocols) {
 		resp.ErrorCode = kerr.InconsistentGroupProtocol.Code
 		return nil
 	}
@@ -171,7 +171,7 @@ func (c *Coordinator) joinKnown(ctx context.Context, g *group, p joinParams, res
 		if m.matches(req.Protocols) {
 			// The member probably missed its JoinGroup response:
 			// answer again for the current generation.
-			c.fillJoin(g, m.id, resp, m.id == g.leader)
+			g.joinAnswer(resp, m.id, m.id == g.leader)
 			return nil
 		}
 		return c.updateMember(ctx, g, m, p, "member rejoined with new metadata")
@@ -184,7 +184,7 @@ func (c *Coordinator) joinKnown(ctx context.Context, g *group, p joinParams, res
 		if !m.matches(req.Protocols) {
 			return c.updateMember(ctx, g, m, p, "member rejoined with new metadata")
 		}
-		c.fillJoin(g, m.id, resp, false)
+		g.joinAnswer(resp, m.id, false)
 		return nil
 	}
 	resp.ErrorCode = kerr.UnknownMemberID.Code
@@ -265,7 +265,7 @@ func (c *Coordinator) replaceStatic(ctx context.Context, g *group, oldID, newID 
 			resp := req.ResponseKind().(*kmsg.JoinGroupResponse)
 			isLeader := g.leader == newID
 			skip := isLeader && req.Version >= 9
-			c.fillJoin(g, newID, resp, skip)
+			g.joinAnswer(resp, newID, skip)
 			resp.SkipAssignment = skip
 			if !skip {
 				// The old leader id: a leader that cannot skip

@@ -189,22 +189,17 @@ func (g *group) allJoined() bool {
 	return len(g.pending) == 0
 }
 
-// supportsProtocols is Kafka's check that a joining member can be part of
-// the group: a new group needs a protocol type and protocols; otherwise the
-// type must match and one protocol must be supported by every member.
-func (g *group) supportsProtocols(protocolType string, protocols []kmsg.JoinGroupRequestProtocol) bool {
+// acceptsJoin reports whether a member offering protocols of protocolType
+// may be in the group, or gets INCONSISTENT_GROUP_PROTOCOL. The JoinGroup
+// schema's rule: the first member must name a protocol type and offer at
+// least one protocol; after it, the type must be the group's and at least
+// one offered protocol must be one that every member offers.
+func (g *group) acceptsJoin(protocolType string, offered []kmsg.JoinGroupRequestProtocol) bool {
 	if len(g.members) == 0 {
-		return protocolType != "" && len(protocols) > 0
+		return protocolType != "" && len(offered) > 0
 	}
-	if protocolType != g.protocolType {
-		return false
-	}
-	for _, p := range protocols {
-		if g.protocols[p.Name] == len(g.members) {
-			return true
-		}
-	}
-	return false
+	everyone := func(p kmsg.JoinGroupRequestProtocol) bool { return g.protocols[p.Name] == len(g.members) }
+	return protocolType == g.protocolType && slices.ContainsFunc(offered, everyone)
 }
 
 // selectProtocol picks, among the protocols every member supports, the one
@@ -607,7 +602,7 @@ func (c *Coordinator) completeJoin(g *group) {
 	for _, m := range g.members {
 		if w := m.joinWait; w != nil {
 			resp := w.req.ResponseKind().(*kmsg.JoinGroupResponse)
-			c.fillJoin(g, m.id, resp, m.id == g.leader)
+			g.joinAnswer(resp, m.id, m.id == g.leader)
 			c.reply(w, resp)
 		}
 		c.scheduleSession(g, m, m.session)
@@ -633,21 +628,24 @@ func (c *Coordinator) electJoinedLeader(g *group) bool {
 	return false
 }
 
-// fillJoin fills a successful JoinGroup response for memberID.
-func (c *Coordinator) fillJoin(g *group, memberID string, resp *kmsg.JoinGroupResponse, withMembers bool) {
-	resp.Generation = g.generation
-	resp.ProtocolType = kmsg.StringPtr(g.protocolType)
-	resp.Protocol = kmsg.StringPtr(g.protocol)
-	resp.LeaderID = g.leader
-	resp.MemberID = memberID
-	if withMembers {
-		for _, m := range g.members {
-			rm := kmsg.NewJoinGroupResponseMember()
-			rm.MemberID = m.id
-			rm.InstanceID = m.instanceID
-			rm.ProtocolMetadata = m.metadata(g.protocol)
-			resp.Members = append(resp.Members, rm)
-		}
+// joinAnswer writes into resp what the end of a join phase tells one
+// member, after the JoinGroup response schema: the generation, the protocol
+// type and the chosen protocol, the leader, the member's own id and, in the
+// leader's view only, every member with its metadata for the chosen
+// protocol (from which the leader computes the assignment it sends with
+// SyncGroup).
+func (g *group) joinAnswer(resp *kmsg.JoinGroupResponse, to string, leaderView bool) {
+	protocolType, protocol := g.protocolType, g.protocol
+	resp.MemberID, resp.LeaderID, resp.Generation = to, g.leader, g.generation
+	resp.ProtocolType, resp.Protocol = &protocolType, &protocol
+	if !leaderView {
+		return
+	}
+	resp.Members = make([]kmsg.JoinGroupResponseMember, len(g.members))
+	for i, m := range g.members {
+		resp.Members[i] = kmsg.NewJoinGroupResponseMember()
+		entry := &resp.Members[i]
+		entry.MemberID, entry.InstanceID, entry.ProtocolMetadata = m.id, m.instanceID, m.metadata(protocol)
 	}
 }
 
