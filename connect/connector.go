@@ -60,11 +60,13 @@ type SourceTask interface {
 type SinkTask interface {
 	Start(ctx context.Context, tc *SinkTaskContext) error
 	// Open is called when partitions are assigned, before any of their
-	// records are put. states holds the states the task returned from Flush
-	// that were saved with the committed offsets of those partitions (empty
-	// when none were). The task drops anything written after the newest of
-	// them, and returns its current state, which the worker saves with the
-	// starting offsets of partitions that have none committed yet.
+	// records are put. On the first assignment of a run, states holds the
+	// state the task returned from the Flush of the newest flush the group's
+	// commits record (or, for commits made before flush snapshots, the
+	// states saved with the assigned partitions); the task drops anything
+	// written after the newest of them. Later assignments pass no states:
+	// nothing is dropped while other partitions are held. The returned
+	// state is the task's current one (the worker does not keep it).
 	Open(ctx context.Context, states []string) (string, error)
 	// Put hands the task records to write. The records' byte slices are only
 	// valid during the call.
