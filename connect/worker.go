@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -315,7 +316,8 @@ func (w *Worker) StartConnector(ctx context.Context, props *config.Props) error 
 		c.stop(context.Background())
 		w.mu.Lock()
 		delete(w.connectors, spec.name)
-		w.order = w.order[:len(w.order)-1]
+		// By name: another connector may have been added meanwhile.
+		w.order = slices.DeleteFunc(w.order, func(n string) bool { return n == spec.name })
 		w.mu.Unlock()
 		return err
 	}
