@@ -37,27 +37,19 @@ import (
 func handleListOffsets(b *Broker, _ *conn, kreq kmsg.Request) reply {
 	req := kreq.(*kmsg.ListOffsetsRequest)
 	resp := req.ResponseKind().(*kmsg.ListOffsetsResponse)
-	type tp struct {
-		t string
-		p int32
-	}
-	seen := map[tp]int{}
-	for _, rt := range req.Topics {
-		for _, rp := range rt.Partitions {
-			seen[tp{rt.Topic, rp.Partition}]++
-		}
-	}
+	repeated := repeatedPartitions(req.Topics)
 	topics := b.topics()
 	for _, rt := range req.Topics {
 		st := kmsg.NewListOffsetsResponseTopic()
 		st.Topic = rt.Topic
 		t := topics.byName[rt.Topic]
+		again := repeated[rt.Topic]
 		for _, in := range rt.Partitions {
 			sp := kmsg.NewListOffsetsResponseTopicPartition()
 			sp.Partition = in.Partition
 			sp.Timestamp, sp.Offset, sp.LeaderEpoch = -1, -1, -1
 			code := listOffset(b, req.Version, t, in, &sp)
-			if seen[tp{rt.Topic, in.Partition}] > 1 {
+			if again[in.Partition] {
 				code = kerr.InvalidRequest.Code
 			}
 			if code != 0 {
@@ -68,6 +60,26 @@ func handleListOffsets(b *Broker, _ *conn, kreq kmsg.Request) reply {
 		resp.Topics = append(resp.Topics, st)
 	}
 	return reply{resp: resp}
+}
+
+// repeatedPartitions maps each topic of a request to its partitions, true
+// for a partition the request names more than once, even across two
+// entries of the same topic. Kafka answers every entry of such a partition
+// INVALID_REQUEST (ListOffsetsRequest.duplicatePartitions).
+func repeatedPartitions(topics []kmsg.ListOffsetsRequestTopic) map[string]map[int32]bool {
+	named := make(map[string]map[int32]bool, len(topics))
+	for _, rt := range topics {
+		parts := named[rt.Topic]
+		if parts == nil {
+			parts = make(map[int32]bool, len(rt.Partitions))
+			named[rt.Topic] = parts
+		}
+		for _, rp := range rt.Partitions {
+			_, before := parts[rp.Partition]
+			parts[rp.Partition] = before
+		}
+	}
+	return named
 }
 
 func listOffset(b *Broker, version int16, t *topic, in kmsg.ListOffsetsRequestTopicPartition, sp *kmsg.ListOffsetsResponseTopicPartition) int16 {

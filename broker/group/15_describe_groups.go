@@ -31,40 +31,53 @@ func (c *Coordinator) describeGroups(req *kmsg.DescribeGroupsRequest) kmsg.Respo
 	}
 	resp := req.ResponseKind().(*kmsg.DescribeGroupsResponse)
 	for _, name := range req.Groups {
-		rg := kmsg.NewDescribeGroupsResponseGroup()
-		rg.Group = name
+		d := kmsg.NewDescribeGroupsResponseGroup()
+		d.Group = name
+		if g := c.groups[name]; g != nil {
+			g.summarize(&d)
+		} else {
+			describeUnknown(&d, req.Version)
+		}
 		if req.IncludeAuthorizedOperations {
-			rg.AuthorizedOperations = groupOperations
+			d.AuthorizedOperations = groupOperations
 		}
-		g := c.groups[name]
-		if g == nil {
-			rg.State = stateDead.String()
-			if req.Version >= 6 {
-				rg.ErrorCode = kerr.GroupIDNotFound.Code
-				rg.ErrorMessage = kmsg.StringPtr(fmt.Sprintf("Group %s not found.", name))
-			}
-			resp.Groups = append(resp.Groups, rg)
-			continue
-		}
-		rg.State = g.state.String()
-		rg.ProtocolType = g.protocolType
-		stable := g.state == stateStable
-		if stable {
-			rg.Protocol = g.protocol
-		}
-		for _, m := range g.members {
-			rm := kmsg.NewDescribeGroupsResponseGroupMember()
-			rm.MemberID = m.id
-			rm.InstanceID = m.instanceID
-			rm.ClientID = m.clientID
-			rm.ClientHost = m.clientHost
-			if stable {
-				rm.ProtocolMetadata = m.metadata(g.protocol)
-				rm.MemberAssignment = m.assignment
-			}
-			rg.Members = append(rg.Members, rm)
-		}
-		resp.Groups = append(resp.Groups, rg)
+		resp.Groups = append(resp.Groups, d)
 	}
 	return resp
+}
+
+// describeUnknown answers for a group this coordinator does not hold: Dead,
+// and from v6 also GROUP_ID_NOT_FOUND.
+func describeUnknown(d *kmsg.DescribeGroupsResponseGroup, version int16) {
+	d.State = stateDead.String()
+	if version < 6 {
+		return
+	}
+	d.ErrorCode = kerr.GroupIDNotFound.Code
+	d.ErrorMessage = kmsg.StringPtr(fmt.Sprintf("Group %s not found.", d.Group))
+}
+
+// summarize writes g into d in two passes, as Kafka's group summary does:
+// first what every state shows (state, protocol type, who the members
+// are), then, for a Stable group only, the chosen protocol with each
+// member's metadata for it and its assignment.
+func (g *group) summarize(d *kmsg.DescribeGroupsResponseGroup) {
+	d.State, d.ProtocolType = g.state.String(), g.protocolType
+	if len(g.members) > 0 {
+		d.Members = make([]kmsg.DescribeGroupsResponseGroupMember, len(g.members))
+	}
+	for i, m := range g.members {
+		dm := &d.Members[i]
+		dm.Default()
+		dm.MemberID, dm.InstanceID = m.id, m.instanceID
+		dm.ClientID, dm.ClientHost = m.clientID, m.clientHost
+	}
+	if g.state != stateStable {
+		return
+	}
+	d.Protocol = g.protocol
+	for i, m := range g.members {
+		d.Members[i].ProtocolMetadata = m.metadata(g.protocol)
+		d.Members[i].MemberAssignment = m.assignment
+	}
 }
