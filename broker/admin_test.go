@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -294,6 +295,39 @@ func TestListOffsetsByTimestamp(t *testing.T) {
 				t.Errorf("beyond the last timestamp: %d@%d %s", p.Offset, p.Timestamp, errName(p.ErrorCode))
 			}
 		}
+	}
+}
+
+// TestListOffsetsRepeatedPartition: a partition named twice in one request,
+// in one topic entry or across two entries of the same topic, is
+// INVALID_REQUEST wherever it is named; the other partitions are answered.
+func TestListOffsetsRepeatedPartition(t *testing.T) {
+	tb := startBroker(t)
+	createTopic(t, tb.addr, "dup", 3, nil)
+	c := dialRaw(t, tb.addr)
+	entry := func(parts ...int32) kmsg.ListOffsetsRequestTopic {
+		lt := kmsg.NewListOffsetsRequestTopic()
+		lt.Topic = "dup"
+		for _, p := range parts {
+			lp := kmsg.NewListOffsetsRequestTopicPartition()
+			lp.Partition, lp.Timestamp = p, -1
+			lt.Partitions = append(lt.Partitions, lp)
+		}
+		return lt
+	}
+	req := kmsg.NewPtrListOffsetsRequest()
+	req.Version = 5
+	req.Topics = []kmsg.ListOffsetsRequestTopic{entry(0, 1), entry(0), entry(2, 2)}
+	resp := c.roundTrip(req).(*kmsg.ListOffsetsResponse)
+	got := map[int32][]int16{}
+	for _, rt := range resp.Topics {
+		for _, rp := range rt.Partitions {
+			got[rp.Partition] = append(got[rp.Partition], rp.ErrorCode)
+		}
+	}
+	bad := kerr.InvalidRequest.Code
+	if fmt.Sprint(got[0]) != fmt.Sprint([]int16{bad, bad}) || fmt.Sprint(got[1]) != "[0]" || fmt.Sprint(got[2]) != fmt.Sprint([]int16{bad, bad}) {
+		t.Fatalf("error codes by partition %v; want 0 and 2 refused wherever named, 1 answered", got)
 	}
 }
 
