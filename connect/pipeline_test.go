@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -42,11 +43,39 @@ func registry(t testing.TB) *connect.Registry {
 	return reg
 }
 
+// testLogger is the worker's log in a test: on stderr with
+// CONNECT_TEST_LOG set, else kept (from Info up) and printed only if the
+// test fails, so that a failure seen once says what the worker did.
 func testLogger(t testing.TB) *slog.Logger {
 	if os.Getenv("CONNECT_TEST_LOG") != "" {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	return slog.New(slog.DiscardHandler)
+	buf := &logBuffer{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("worker log (the last 64 KiB):\n%s", buf.tail(64<<10))
+		}
+	})
+	return slog.New(slog.NewTextHandler(buf, nil))
+}
+
+// logBuffer keeps what a logger writes, for concurrent writers.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) tail(n int) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.b.Bytes()
+	return string(b[max(0, len(b)-n):])
 }
 
 // workerProps is a worker file for tests: the cluster, the offsets file in
