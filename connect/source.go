@@ -41,11 +41,10 @@ type sourceRunner struct {
 	errMu    sync.Mutex
 	err      error              // first failure
 	stopRun  context.CancelFunc // ends run's loop: set once by run
-	// produceCtx is what records are produced under; stopProduce ends it
-	// when the cluster refuses a record, so that records behind it that
-	// are still buffered are not sent. A record refused before sending
-	// (too large) does not end it: the records before that one go.
-	produceCtx  context.Context
+	// stopProduce ends the context records are produced under, when the
+	// cluster refuses a record, so that records behind it that are still
+	// buffered are not sent. A record refused before sending (too large)
+	// does not end it: the records before that one go.
 	stopProduce context.CancelFunc
 
 	lastTopic string
@@ -107,11 +106,10 @@ func (r *sourceRunner) run(parent context.Context) {
 	defer cancel()
 	// Not ended by a stop: what was handed to the producer is still sent
 	// and acknowledged while finish waits for it.
-	pctx, pcancel := context.WithCancel(context.WithoutCancel(parent))
-	defer pcancel()
+	produceCtx, stopProduce := context.WithCancel(context.WithoutCancel(parent))
+	defer stopProduce()
 	r.errMu.Lock()
-	r.stopRun = cancel
-	r.produceCtx, r.stopProduce = pctx, pcancel
+	r.stopRun, r.stopProduce = cancel, stopProduce
 	failed := r.err != nil
 	r.errMu.Unlock()
 	defer r.finish()
@@ -142,7 +140,7 @@ func (r *sourceRunner) run(parent context.Context) {
 			return
 		}
 		if len(recs) > 0 {
-			if err := r.send(ctx, r.produceCtx, recs); err != nil {
+			if err := r.send(ctx, produceCtx, recs); err != nil {
 				if r.setErr(err) {
 					r.t.fail(err)
 				}
@@ -437,16 +435,12 @@ func (b *sourceBatch) promise(rec *kgo.Record, err error) {
 	}
 	failed := b.failed.Load()
 	r.keysMu.Lock()
-	touched := make([]string, 0, len(b.offsets))
-	for _, o := range b.offsets {
+	for _, o := range b.offsets { // one entry per key
 		o.done, o.failed = true, failed
 		if kr := &b.krecs[o.lastIdx]; !failed {
 			o.off.Record = RecordRef{Topic: kr.Topic, Partition: kr.Partition, Offset: kr.Offset}
 		}
-		touched = append(touched, o.key)
-	}
-	for _, key := range touched {
-		r.advance(key)
+		r.advance(o.key)
 	}
 	r.keysMu.Unlock()
 	if !failed {
@@ -490,10 +484,12 @@ func (r *sourceRunner) recordFailed(rec *kgo.Record, err error) {
 	if start, _, ok := parsePosition(pos); ok && id != nil {
 		where = fmt.Sprintf("record at position %d of the stream %s", start, id)
 		r.keysMu.Lock()
+	find:
 		for key, q := range r.keys {
 			for _, o := range q {
 				if o.off.Identity == string(id) {
 					where = fmt.Sprintf("record at position %d of %s", start, key)
+					break find
 				}
 			}
 		}

@@ -598,25 +598,30 @@ func (w *Worker) createTopic(ctx context.Context, topic string, c *connectorRunt
 		return fmt.Errorf("create topic %s: %w", topic, cerr)
 	}
 	if cerr == nil {
+		args := []any{"topic", topic}
 		if configs != nil {
-			w.log.Info("created topic", "topic", topic, "max.message.bytes", need)
-		} else {
-			w.log.Info("created topic", "topic", topic)
+			args = append(args, "max.message.bytes", need)
 		}
+		w.log.Info("created topic", args...)
 	}
 	return nil
 }
 
 // topicMaxBytes reads a topic's max.message.bytes; 0 when it cannot be read
-// (a cluster that refuses DescribeConfigs to this client).
+// (a cluster that refuses DescribeConfigs to this client), which is said
+// once: a record larger than the topic accepts then fails the task only
+// when it comes.
 func (w *Worker) topicMaxBytes(ctx context.Context, topic string) int {
 	rcs, err := w.admin.DescribeTopicConfigs(ctx, topic)
-	if err != nil {
-		w.log.Debug("cannot read the topic's configuration", "topic", topic, "err", err)
-		return 0
+	var rc kadm.ResourceConfig
+	if err == nil {
+		rc, err = rcs.On(topic, nil)
 	}
-	rc, err := rcs.On(topic, nil)
-	if err != nil || rc.Err != nil {
+	if err == nil {
+		err = rc.Err
+	}
+	if err != nil {
+		w.log.Warn("cannot read the topic's max.message.bytes; a record larger than the topic accepts fails the task when it comes", "topic", topic, "err", err)
 		return 0
 	}
 	for _, c := range rc.Configs {

@@ -163,7 +163,6 @@ type Task struct {
 	warned    bool      // a too-long line of this file was logged
 	held      []byte    // line.overflow=truncate: the start of the line being skipped
 	heldAt    int64     // its position
-	head      proofSum  // checksum of the file's first proofWindow bytes, once read
 	waiting   bool      // the file cannot be opened; said so once
 	problem   string    // the last problem logged about the path
 	queue     []rotated // rotated files to finish, in order, before the path
@@ -321,54 +320,38 @@ type rotated struct {
 // covers: the file's first bytes, and those just before the position.
 const proofWindow = 1024
 
-// proofSum is the checksum of one window.
-type proofSum struct {
-	n   int // bytes covered
-	sum uint64
-}
-
-func sumOf(b []byte) proofSum {
-	h := fnv.New64a()
-	h.Write(b)
-	return proofSum{n: len(b), sum: h.Sum64()}
-}
-
-// formatProof is a stored position's proof: "<head bytes>:<head sum>/<tail
-// bytes>:<tail sum>", in hexadecimal.
-func formatProof(head, tail proofSum) string {
-	return strconv.FormatInt(int64(head.n), 16) + ":" + strconv.FormatUint(head.sum, 16) + "/" +
-		strconv.FormatInt(int64(tail.n), 16) + ":" + strconv.FormatUint(tail.sum, 16)
-}
-
-// proofAt returns the proof of position pos in the open file: checksums of
-// its first proofWindow bytes (or all before pos) and of the proofWindow
-// bytes before pos. Bytes still in the buffer are taken from it, so the
-// proof is of what was read, even if the file changes meanwhile.
-func (t *Task) proofAt(pos int64) string {
-	if t.head.n < proofWindow && int64(t.head.n) < pos {
-		n := min(pos, proofWindow)
-		b := make([]byte, n)
-		if !t.bytesAt(b, 0) {
-			return ""
-		}
-		t.head = sumOf(b)
-	}
-	head := t.head
-	if int64(head.n) > pos { // only possible after the file started again
-		return ""
-	}
+// proofOf returns the proof of position pos: "<n>:<sum>/<n>:<sum>", FNV-1a
+// checksums (in hexadecimal) of the first n and the last n bytes before
+// pos, n being proofWindow or pos if less; read fills a slice from an
+// offset. It is false when the bytes cannot all be read.
+func proofOf(pos int64, read func(b []byte, off int64) bool) (string, bool) {
 	n := min(pos, proofWindow)
-	var tail []byte
-	base := t.pos - int64(len(t.buf))
-	if pos-n >= base && pos <= t.pos {
-		tail = t.buf[pos-n-base : pos-base]
-	} else {
-		tail = make([]byte, n)
-		if !t.bytesAt(tail, pos-n) {
-			return ""
-		}
+	var head, tail [proofWindow]byte
+	if !read(head[:n], 0) || !read(tail[:n], pos-n) {
+		return "", false
 	}
-	return formatProof(head, sumOf(tail))
+	sum := func(b []byte) string {
+		h := fnv.New64a()
+		h.Write(b)
+		return strconv.FormatInt(n, 16) + ":" + strconv.FormatUint(h.Sum64(), 16)
+	}
+	return sum(head[:n]) + "/" + sum(tail[:n]), true
+}
+
+// readFull is a read for proofOf from a file.
+func readFull(f *os.File) func(b []byte, off int64) bool {
+	return func(b []byte, off int64) bool {
+		n, _ := f.ReadAt(b, off)
+		return n == len(b)
+	}
+}
+
+// proofAt returns the proof of position pos in the open file. Bytes still
+// in the buffer are taken from it, so the proof is of what was read, even if
+// the file changes meanwhile.
+func (t *Task) proofAt(pos int64) string {
+	proof, _ := proofOf(pos, t.bytesAt)
+	return proof
 }
 
 // bytesAt fills b from the buffer or the file at offset off.
@@ -378,11 +361,7 @@ func (t *Task) bytesAt(b []byte, off int64) bool {
 		copy(b, t.buf[off-base:])
 		return true
 	}
-	if t.f == nil {
-		return false
-	}
-	n, _ := t.f.ReadAt(b, off)
-	return n == len(b)
+	return t.f != nil && readFull(t.f)(b, off)
 }
 
 // proves reports whether the file f (of size size, device and inode base)
@@ -392,34 +371,25 @@ func (t *Task) bytesAt(b []byte, off int64) bool {
 // reused at once, headers repeat). Offsets without a proof (Kafka Connect's,
 // or older ones) are taken on the inode and first line as before.
 func (t *Task) proves(f *os.File, size int64, base string, stored connect.SourceOffset) (bool, string) {
-	if stored.Position > size {
+	switch {
+	case stored.Position > size:
 		return false, fmt.Sprintf("it is %d bytes, shorter than the stored position %d", size, stored.Position)
-	}
-	if stored.Proof == "" {
-		switch {
-		case stored.Identity == "" || stored.Identity == base:
+	case stored.Identity != "" && baseOf(stored.Identity) != base:
+		return false, "the stored position was taken in another file (" + stored.Identity + ", this one is " + base + ")"
+	case stored.Proof == "":
+		if stored.Identity == "" || stored.Identity == base {
 			return true, ""
-		case !strings.HasPrefix(stored.Identity, base+":"):
-			return false, "the stored position was taken in another file (" + stored.Identity + ", this one is " + base + ")"
 		}
 		if id, ok := t.fullIdentity(f, base); ok && id == stored.Identity {
 			return true, ""
 		}
 		return false, "its first line differs from the one of the file the stored position was taken in"
 	}
-	if stored.Identity != "" && baseOf(stored.Identity) != base {
-		return false, "the stored position was taken in another file (" + stored.Identity + ", this one is " + base + ")"
+	proof, ok := proofOf(stored.Position, readFull(f))
+	if !ok {
+		return false, "its bytes before the stored position cannot be read"
 	}
-	headN := min(stored.Position, proofWindow)
-	head := make([]byte, headN)
-	tail := make([]byte, headN)
-	if n, _ := f.ReadAt(head, 0); int64(n) != headN {
-		return false, "its first bytes cannot be read"
-	}
-	if n, _ := f.ReadAt(tail, stored.Position-headN); int64(n) != headN {
-		return false, "the bytes before the stored position cannot be read"
-	}
-	if formatProof(sumOf(head), sumOf(tail)) != stored.Proof {
+	if proof != stored.Proof {
 		return false, fmt.Sprintf("its bytes before the stored position %d, or its first bytes, differ from those read there (the file was replaced or rewritten, even if it has the same inode and first line)", stored.Position)
 	}
 	return true, ""
@@ -867,7 +837,7 @@ func (t *Task) fill() (n int, truncated bool, err error) {
 func (t *Task) truncated(size int64) {
 	t.log.Warn("the file was truncated; reading it again from the start", "position", t.pos, "size", size)
 	t.pos, t.buf, t.off, t.skipping, t.splitting, t.sigLen, t.held = 0, nil, 0, false, false, 0, nil
-	t.head, t.warned = proofSum{}, false
+	t.warned = false
 	t.sig = [sigSize]byte{}
 	t.sp = nil // new content: a new first line
 	t.setProgress(0, size)
@@ -930,7 +900,7 @@ func (t *Task) check(ctx context.Context) (bool, []connect.SourceRecord, error) 
 	}
 	t.f.Close()
 	t.f, t.buf, t.off, t.skipping, t.splitting, t.sigLen, t.held = nil, nil, 0, false, false, 0, nil
-	t.head, t.warned = proofSum{}, false
+	t.warned = false
 	if len(t.queue) > 0 {
 		next := t.queue[0]
 		t.queue = t.queue[1:]
@@ -982,7 +952,7 @@ func (t *Task) open(ctx context.Context) (bool, error) {
 	t.problem = ""
 	t.f, t.id, t.pos = f, identityOf(fi), 0
 	t.sp = nil
-	t.head, t.warned, t.held = proofSum{}, false, nil
+	t.warned, t.held = false, nil
 	if t.catchUp {
 		t.catchUp = false
 		if id, ok := t.fullIdentity(f, t.id); ok {

@@ -49,8 +49,7 @@ func (p *produced) store(r connect.SourceRecord) {
 		if err != nil || int64(len(b)) < r.Position {
 			panic(fmt.Sprintf("no proof for %s at %d", p.path, r.Position))
 		}
-		b = b[:r.Position]
-		off.Proof = formatProof(sumOf(b[:min(len(b), proofWindow)]), sumOf(b[max(0, len(b)-proofWindow):]))
+		off.Proof, _ = proofOf(r.Position, func(dst []byte, at int64) bool { return copy(dst, b[at:]) == len(dst) })
 	}
 	for i := len(p.recs) - 1; i >= 0; i-- {
 		if p.recs[i].id == off.Identity && p.recs[i].end == r.Position {
