@@ -131,6 +131,11 @@ func SourceDef(name string, keys ...config.Key) *config.Def {
 				return nil
 			},
 			Doc: "Replication factor of topics the worker creates for this connector (-1: the broker's default)."},
+		config.Key{Name: "position.headers", Type: config.Bool, Default: "true", HasDefault: true,
+			Doc: "Whether each record carries the headers tributary.source (the file's identity) and tributary.position (its end:length in the file). " +
+				"They let a restart after a crash (kill -9) find the records that reached Kafka after the last offset flush and go on after them. " +
+				"With false, records are about 60 bytes smaller, but a restart after a crash sends again what was sent since the last flush " +
+				"(up to offset.flush.interval.ms of lines): duplicates, never a loss. A clean stop flushes offsets and sends nothing twice either way."},
 	)
 	return config.NewDef(name, common...).With(name, keys...)
 }

@@ -392,9 +392,13 @@ func (t *taskRuntime) start(ctx context.Context) error {
 			offsets: func(p map[string]any) (SourceOffset, bool, error) {
 				return c.w.offsets.SourceOffset(c.spec.name, p)
 			},
-			produced: func(ctx context.Context, topic string, p *SourcePartition, from SourceOffset) (int64, error) {
+		}
+		if positionHeaders(c.spec.vals) {
+			tc.produced = func(ctx context.Context, topic string, p *SourcePartition, from SourceOffset) (int64, error) {
 				return c.w.produced(ctx, topic, p, from, c)
-			},
+			}
+		} else if t.id == 0 {
+			t.log.Info("position.headers=false: records carry no position headers; after a crash, lines sent since the last offset flush are sent again")
 		}
 		if err := task.Start(ctx, tc); err != nil {
 			cancel()

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/tributary-io/tributary/config"
 )
 
 // Header keys carried by every record of a source partition: the identity
@@ -36,6 +38,7 @@ type sourceRunner struct {
 
 	keyConv, valConv Converter
 	passValue        bool // value converter copies bytes unchanged
+	headers          bool // position.headers: records carry HeaderSource and HeaderPosition
 
 	inflight sync.WaitGroup // batches not yet fully acknowledged
 	errMu    sync.Mutex
@@ -72,7 +75,8 @@ type pendingOffset struct {
 const maxFreeBatches = 6
 
 func newSourceRunner(t *taskRuntime, task SourceTask) *sourceRunner {
-	r := &sourceRunner{t: t, w: t.c.w, task: task, keyConv: t.c.spec.keyConv, valConv: t.c.spec.valConv, keys: map[string][]*pendingOffset{}}
+	r := &sourceRunner{t: t, w: t.c.w, task: task, keyConv: t.c.spec.keyConv, valConv: t.c.spec.valConv, keys: map[string][]*pendingOffset{},
+		headers: positionHeaders(t.c.spec.vals)}
 	switch r.valConv.(type) {
 	case stringConverter, byteArrayConverter:
 		r.passValue = true
@@ -263,6 +267,12 @@ func encodedSize(kr *kgo.Record) int {
 }
 
 // describe names a source partition and position for errors and logs.
+// positionHeaders says whether a source connector's records carry the
+// position headers (position.headers, on unless set to false).
+func positionHeaders(vals *config.Values) bool {
+	return vals == nil || !vals.Has("position.headers") || vals.Bool("position.headers")
+}
+
 func describe(sp *SourcePartition, pos int64) string {
 	if sp == nil {
 		return "record"
@@ -310,7 +320,7 @@ func (r *sourceRunner) send(ctx, produceCtx context.Context, recs []SourceRecord
 			arena = r.valConv.FromConnect(arena, rec.Value)
 			kr.Value = arena[start:len(arena):len(arena)]
 		}
-		if sp := rec.Source; sp != nil {
+		if sp := rec.Source; sp != nil && r.headers {
 			start := len(arena)
 			arena = appendPosition(arena, rec.Start, rec.Position)
 			h := len(b.hdrs)
