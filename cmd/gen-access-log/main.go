@@ -13,7 +13,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/tributary-io/tributary/cmd/gen-access-log/accesslog"
+	"github.com/tributary-io/tributary/cmd/internal/accesslog"
 )
 
 // defaultStart is the time stamp of the first line with default flags.

@@ -18,8 +18,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kfake"
 
-	"github.com/tributary-io/tributary/cmd/gen-access-log/accesslog"
-	"github.com/tributary-io/tributary/cmd/tributary-bench/latency"
+	"github.com/tributary-io/tributary/cmd/internal/accesslog"
+	"github.com/tributary-io/tributary/cmd/internal/latency"
 )
 
 // bench holds one run: its options, work folder, binary and results.
