@@ -1,6 +1,10 @@
-// Package storage is the durable log of one topic partition, in Kafka's
-// on-disk format. It knows nothing of the network: the broker hands it the
-// record batches producers send and asks it for bytes to fetch.
+// Package storage is the durable log of one topic partition. Its segment
+// files (.log) are Kafka's: a folder of them can be read by Kafka's
+// kafka-dump-log.sh and served by a Kafka broker. The files beside them
+// follow Kafka's names and layout but differ, as "Where this differs from
+// Kafka" below says exactly. It knows nothing of the network: the broker
+// hands it the record batches producers send and asks it for bytes to
+// fetch.
 //
 // # Lifecycle
 //
@@ -104,4 +108,21 @@
 // recovery cut the log, or a producer snapshot beyond the log end, that
 // cannot be removed fails Open. Every creation, rename and removal is
 // followed by an fsync of the folder before the log relies on it.
+//
+// # Where this differs from Kafka
+//
+//   - A .index entry names the first offset of the batch at its position;
+//     Kafka's names the batch's last offset. Both are lower bounds for a
+//     lookup, so each side finds records in the other's files, but Kafka's
+//     kafka-dump-log.sh reports each of our entries as an index mismatch.
+//   - A .timeindex entry's offset is the first offset of the batch holding
+//     the largest timestamp so far; Kafka's is that batch's last offset.
+//   - Index files are written at their exact length; Kafka preallocates
+//     the active segment's (segment.index.bytes) and trims them on roll.
+//   - A .snapshot file is this package's own format (magic "TRPS", see
+//     producer.go); Kafka's producer snapshot has another schema, and
+//     neither side reads the other's. kafka-dump-log.sh fails on ours.
+//   - A partition folder holds no leader-epoch-checkpoint and no
+//     partition.metadata (one node, one leader epoch; topic ids live in
+//     the broker's topics.json).
 package storage
