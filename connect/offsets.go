@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/tributary-io/tributary/config/atomicfile"
 )
 
 // OffsetStore holds the source offsets of every connector of a worker and
@@ -47,6 +49,9 @@ type OffsetStore struct {
 	path string
 	log  *slog.Logger
 	kick chan struct{} // a save is due now
+	// saveMu lets one save run at a time: saves share the temporary file,
+	// and a snapshot taken later is written later.
+	saveMu sync.Mutex
 
 	mu      sync.Mutex // guards the fields below
 	entries map[string]*offsetEntry
@@ -331,6 +336,8 @@ func (s *OffsetStore) set(key string, off SourceOffset, seq uint64) {
 
 // Save writes the offsets file if anything changed since the last save.
 func (s *OffsetStore) Save() error {
+	s.saveMu.Lock()
+	defer s.saveMu.Unlock()
 	s.mu.Lock()
 	if !s.dirty {
 		s.mu.Unlock()
@@ -361,7 +368,7 @@ func (s *OffsetStore) Save() error {
 	s.dirty = false
 	s.mu.Unlock()
 
-	if err := writeFileAtomic(s.path, b.Bytes()); err != nil {
+	if err := atomicfile.Write(s.path, b.Bytes(), 0o600); err != nil {
 		s.mu.Lock()
 		s.dirty = true
 		s.mu.Unlock()
@@ -395,38 +402,4 @@ func (s *OffsetStore) Run(ctx context.Context, interval time.Duration) {
 			s.log.Error("saving offsets", "err", err)
 		}
 	}
-}
-
-// writeFileAtomic replaces path with data: temporary file in the same
-// folder, fsync, rename, fsync of the folder.
-func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }

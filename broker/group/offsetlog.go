@@ -10,6 +10,8 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+
+	"github.com/tributary-io/tributary/config/atomicfile"
 )
 
 // The offsets log is one append-only file, Dir/offsets.log:
@@ -39,7 +41,7 @@ import (
 // size.
 const (
 	logName     = "offsets.log"
-	tmpName     = "offsets.log.tmp"
+	tmpName     = logName + atomicfile.TempSuffix
 	logVersion  = 1
 	frameHeader = 8
 	// maxPayload bounds a record; a longer length field is corruption.
@@ -319,46 +321,18 @@ func readLogFile(dir string) (recs []record, dropped int, err error) {
 }
 
 // writeSnapshot atomically replaces Dir/offsets.log with the header and
-// snap (framed records): temp file, fsync, rename, fsync of Dir. renamed
-// says whether the new file is in place, even when an error follows.
+// snap (framed records): temp file, fsync, rename, fsync of Dir
+// (atomicfile). renamed says whether the new file is in place, even when
+// an error follows.
 func writeSnapshot(dir string, snap []byte) (renamed bool, err error) {
-	tmp := filepath.Join(dir, tmpName)
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
-	if err != nil {
-		return false, fmt.Errorf("create %s: %w", tmp, err)
-	}
-	_, err = f.Write(append(logMagic[:], snap...))
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return false, fmt.Errorf("write %s: %w", tmp, err)
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, logName)); err != nil {
-		os.Remove(tmp)
-		return false, fmt.Errorf("rename %s: %w", tmp, err)
+	if err := atomicfile.Replace(filepath.Join(dir, logName), append(logMagic[:], snap...), 0o644); err != nil {
+		return false, fmt.Errorf("write offsets log: %w", err)
 	}
 	return true, syncDir(dir)
 }
 
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("open dir %s: %w", dir, err)
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("fsync dir %s: %w", dir, err)
-	}
-	return nil
-}
+// syncDir fsyncs dir (atomicfile.SyncDir).
+func syncDir(dir string) error { return atomicfile.SyncDir(dir) }
 
 // openLog writes snap as the new log and opens it for appending.
 func openLog(dir string, snap []byte, slack int64) (*offsetLog, error) {
