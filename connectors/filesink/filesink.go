@@ -15,6 +15,19 @@
 // error and Stop returns at once; nothing past what was written is
 // committed. Other write errors fail the task.
 //
+// # Following the file
+//
+// The task writes to whatever file its path names. Before each write, and
+// once a second while idle, it checks the path: a file renamed away or
+// deleted (logrotate, a user cleaning up) or replaced by another is left
+// as it is, the path is opened again (created if missing) and the log says
+// so; what was written before stays where it went. A file that loses its
+// name while a batch is written to it gets that batch written again to the
+// path's new file, so nothing written after the change is lost. A file
+// truncated under the task (copytruncate) is appended to at its new end;
+// what was written between the copy and the truncation is lost, as with
+// any writer.
+//
 // # Exactly once
 //
 // The state returned by Flush is the file's absolute name and its size after
@@ -117,14 +130,17 @@ type Task struct {
 	path string   // absolute; "" for standard output
 	out  *os.File // f, or standard output
 	f    *os.File
-	buf  []byte // records not yet written out
-	size int64  // bytes in the file, buffered ones included
+	fi   os.FileInfo // what f was when opened: its device and inode
+	buf  []byte      // records not yet written out, from off on
+	off  int
+	size int64 // bytes in the file, buffered ones included
 	open bool
 
 	// mu guards the fields above: Stop may come from another goroutine
 	// than Put. It is not held while a write waits for space.
-	mu      sync.Mutex
-	stopped chan struct{} // closed by Stop; ends a wait for space
+	mu        sync.Mutex
+	stopped   chan struct{} // closed by Stop; ends a wait for space and the watch
+	watchDone chan struct{} // closed when watch returns
 }
 
 var null = []byte("null")
@@ -182,8 +198,10 @@ func (t *Task) Start(_ context.Context, tc *connect.SinkTaskContext) error {
 		f.Close()
 		return &config.Error{Source: cfg.Source(), Key: "file", Value: name, Reason: "is not a regular file"}
 	}
-	t.path, t.f, t.out, t.size, t.open = abs, f, f, fi.Size(), true
+	t.path, t.f, t.fi, t.out, t.size, t.open = abs, f, fi, f, fi.Size(), true
 	t.log = t.log.With("file", abs)
+	t.watchDone = make(chan struct{})
+	go t.watch()
 	return nil
 }
 
@@ -205,7 +223,7 @@ func (t *Task) Open(_ context.Context, states []string) (string, error) {
 	}
 	if best >= 0 {
 		// Whatever is still buffered was not committed either.
-		t.buf = t.buf[:0]
+		t.buf, t.off = t.buf[:0], 0
 		fi, err := t.f.Stat()
 		if err != nil {
 			return "", fmt.Errorf("stat %s: %w", t.path, err)
@@ -263,12 +281,30 @@ func (t *Task) Put(ctx context.Context, records []connect.SinkRecord) error {
 // read-only file system is waited out (see the package comment) until ctx
 // is done or the task is stopped; t.mu is released while waiting.
 func (t *Task) writeOut(ctx context.Context) error {
+	if len(t.buf) == 0 {
+		return nil
+	}
+	if err := t.followLocked(); err != nil {
+		return err
+	}
 	wait := retryMin
 	var waiting error
-	for len(t.buf) > 0 {
-		n, err := write(t.out, t.buf)
-		t.buf = t.buf[:copy(t.buf, t.buf[n:])]
+	rewritten := false
+	for t.off < len(t.buf) {
+		n, err := write(t.out, t.buf[t.off:])
+		t.off += n
 		if err == nil {
+			if t.off == len(t.buf) && !rewritten && t.unlinkedLocked() {
+				// The file lost its name while this was written to it:
+				// what went in is gone with it, so it goes to the path's
+				// new file too.
+				rewritten = true
+				if err := t.reopenLocked("was deleted while being written to"); err != nil {
+					return err
+				}
+				t.size += int64(len(t.buf))
+				t.off = 0
+			}
 			continue
 		}
 		if !retriable(err) {
@@ -278,7 +314,7 @@ func (t *Task) writeOut(ctx context.Context) error {
 			return t.writeErr(err)
 		}
 		if waiting == nil || err.Error() != waiting.Error() {
-			t.log.Error("cannot write the sink file; waiting and retrying, nothing is committed past what is written", "err", t.writeErr(err), "pending_bytes", len(t.buf))
+			t.log.Error("cannot write the sink file; waiting and retrying, nothing is committed past what is written", "err", t.writeErr(err), "pending_bytes", len(t.buf)-t.off)
 		}
 		waiting = err
 		if err := t.sleep(ctx, wait); err != nil {
@@ -289,6 +325,7 @@ func (t *Task) writeOut(ctx context.Context) error {
 	if waiting != nil {
 		t.log.Info("writing to the sink file again")
 	}
+	t.buf, t.off = t.buf[:0], 0
 	if cap(t.buf) > 4*bufSize {
 		t.buf = nil
 	}
@@ -361,6 +398,11 @@ func (t *Task) Stop() error {
 	}
 	t.open = false
 	close(t.stopped)
+	if t.watchDone != nil {
+		t.mu.Unlock()
+		<-t.watchDone
+		t.mu.Lock()
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	err := t.writeOut(ctx)

@@ -68,6 +68,7 @@ import (
 
 	"github.com/tributary-io/tributary/config"
 	"github.com/tributary-io/tributary/connect"
+	"github.com/tributary-io/tributary/connectors/internal/fileident"
 )
 
 // Class is the connector's Kafka class name.
@@ -252,7 +253,7 @@ func (t *Task) Start(ctx context.Context, tc *connect.SourceTaskContext) error {
 	case err != nil:
 		return &config.Error{Source: cfg.Source(), Key: "file", Value: t.path, Reason: "cannot be read: " + err.Error()}
 	default:
-		t.f, t.id = f, identityOf(fi)
+		t.f, t.id = f, fileident.Of(fi)
 		if id, ok := t.fullIdentity(f, t.id); ok {
 			t.sp = connect.NewSourcePartition(t.key, id)
 		}
@@ -453,7 +454,7 @@ func (t *Task) resumeRotated(ctx context.Context, stored connect.SourceOffset, s
 		if err != nil {
 			continue
 		}
-		base := identityOf(fi)
+		base := fileident.Of(fi)
 		if base == "" || base == skipID || base != want {
 			continue
 		}
@@ -511,7 +512,7 @@ func (t *Task) findSuccessors(ctx context.Context, ents []os.DirEntry, current s
 		if err != nil || fi.ModTime().Before(since) {
 			continue
 		}
-		base := identityOf(fi)
+		base := fileident.Of(fi)
 		if base == "" || slices.Contains(skip, base) {
 			continue
 		}
@@ -866,15 +867,15 @@ func (t *Task) check(ctx context.Context) (bool, []connect.SourceRecord, error) 
 		pfi, err := os.Stat(t.path)
 		if err != nil {
 			// Renamed or deleted, not yet recreated: keep the old file.
-			if !errors.Is(err, fs.ErrNotExist) || deleted(fi) {
+			if !errors.Is(err, fs.ErrNotExist) || fileident.Deleted(fi) {
 				t.note(err)
 			}
 			return false, nil, nil
 		}
-		if identityOf(pfi) == t.id && !deleted(fi) {
+		if fileident.Of(pfi) == t.id && !fileident.Deleted(fi) {
 			return false, nil, nil
 		}
-		if pfi.Size() == 0 && !deleted(fi) {
+		if pfi.Size() == 0 && !fileident.Deleted(fi) {
 			// A new, empty file beside the renamed one: the writer may
 			// still be writing to the old one.
 			return false, nil, nil
@@ -950,7 +951,7 @@ func (t *Task) open(ctx context.Context) (bool, error) {
 		}
 	}
 	t.problem = ""
-	t.f, t.id, t.pos = f, identityOf(fi), 0
+	t.f, t.id, t.pos = f, fileident.Of(fi), 0
 	t.sp = nil
 	t.warned, t.held = false, nil
 	if t.catchUp {

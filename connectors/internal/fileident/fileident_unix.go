@@ -1,6 +1,6 @@
 //go:build unix
 
-package filesource
+package fileident
 
 import (
 	"os"
@@ -8,9 +8,9 @@ import (
 	"syscall"
 )
 
-// identityOf returns a file's device and inode as "dev:ino": the same file
+// Of returns a file's device and inode as "dev:ino": the same file
 // keeps it across renames, a new file at the same path gets another.
-func identityOf(fi os.FileInfo) string {
+func Of(fi os.FileInfo) string {
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	if !ok {
 		return ""
@@ -18,8 +18,8 @@ func identityOf(fi os.FileInfo) string {
 	return strconv.FormatUint(uint64(st.Dev), 10) + ":" + strconv.FormatUint(uint64(st.Ino), 10)
 }
 
-// deleted reports whether an open file has no name left.
-func deleted(fi os.FileInfo) bool {
+// Deleted reports whether an open file has no name left.
+func Deleted(fi os.FileInfo) bool {
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	return ok && st.Nlink == 0
 }
