@@ -7,13 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
+	"math"
 	"sort"
 
 	"github.com/klauspost/compress/s2"
 	"github.com/klauspost/compress/zstd"
 	"github.com/pierrec/lz4/v4"
-	"github.com/twmb/franz-go/pkg/kbin"
-	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // Lookups by timestamp are rare (ListOffsets): they may decode the one batch
@@ -136,14 +136,13 @@ func (l *Log) firstRecordAtOrAfter(s *segment, h *BatchHeader, pos, ts int64) (i
 		return h.BaseOffset, h.MaxTimestamp, h.MaxTimestamp >= ts, nil
 	}
 	raw := make([]byte, h.Size())
-	if _, err := s.f.ReadAt(raw, pos); err != nil && err != io.EOF {
-		return 0, 0, false, err
+	if n, err := s.f.ReadAt(raw, pos); n < len(raw) {
+		if err == nil || err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return 0, 0, false, fmt.Errorf("%w: read batch at offset %d in %s: %v", ErrStorage, h.BaseOffset, s.path, err)
 	}
-	var b kmsg.RecordBatch
-	if err := b.ReadFrom(raw); err != nil {
-		return 0, 0, false, fmt.Errorf("%w: decode batch at offset %d: %v", ErrStorage, h.BaseOffset, err)
-	}
-	records := b.Records
+	records := raw[BatchHeaderSize:]
 	if c := h.Compression(); c != 0 {
 		limit := l.decompressLimit
 		if limit <= 0 {
@@ -158,23 +157,52 @@ func (l *Log) firstRecordAtOrAfter(s *segment, h *BatchHeader, pos, ts int64) (i
 			return 0, 0, false, fmt.Errorf("%w: decompress batch at offset %d in %s: %v", ErrStorage, h.BaseOffset, s.path, err)
 		}
 	}
-	r := kbin.Reader{Src: records}
-	for range b.NumRecords {
-		start := r.Src
-		n := r.Varint()
-		r.Span(int(n))
-		if !r.Ok() {
-			break
-		}
-		var rec kmsg.Record
-		if err := rec.ReadFrom(start[:len(start)-len(r.Src)]); err != nil {
-			break
-		}
-		if t := b.FirstTimestamp + rec.TimestampDelta64; t >= ts {
-			return h.BaseOffset + int64(rec.OffsetDelta), t, true, nil
+	for d := range recordDeltas(records, h.NumRecords) {
+		if t := h.BaseTimestamp + d.timestamp; t >= ts {
+			return h.BaseOffset + int64(d.offset), t, true, nil
 		}
 	}
 	return 0, 0, false, nil
+}
+
+// deltas are a record's timestamp and offset, relative to its batch's
+// base timestamp and base offset.
+type deltas struct {
+	timestamp int64
+	offset    int32
+}
+
+// recordDeltas yields the deltas of the first n records of a batch's
+// (decompressed) records section, stopping early at a record that does
+// not parse. Each record is
+//
+//	length:varint attributes:int8 timestampDelta:varlong offsetDelta:varint
+//	key value headers  (not read here)
+//
+// where length counts the bytes after it and varints are zigzag-encoded,
+// as in Kafka's DefaultRecord.
+func recordDeltas(records []byte, n int32) iter.Seq[deltas] {
+	return func(yield func(deltas) bool) {
+		for rest := records; n > 0; n-- {
+			length, k := binary.Varint(rest)
+			if k <= 0 || length < 1 || length > int64(len(rest)-k) {
+				return
+			}
+			body := rest[k+1 : k+int(length)] // after the attributes
+			rest = rest[k+int(length):]
+			tsDelta, k := binary.Varint(body)
+			if k <= 0 {
+				return
+			}
+			offDelta, k := binary.Varint(body[k:])
+			if k <= 0 || offDelta < math.MinInt32 || offDelta > math.MaxInt32 {
+				return
+			}
+			if !yield(deltas{timestamp: tsDelta, offset: int32(offDelta)}) {
+				return
+			}
+		}
+	}
 }
 
 // decompress decodes a batch's records section compressed with codec

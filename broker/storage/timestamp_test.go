@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
+	"slices"
 	"strings"
 	"testing"
 
@@ -162,6 +163,65 @@ func FuzzDecompress(f *testing.F) {
 		out, err := decompress(data, int8(codec%5), limit)
 		if err == nil && len(out) > limit {
 			t.Fatalf("%d bytes out with a limit of %d", len(out), limit)
+		}
+	})
+}
+
+// recordDeltas reads back the deltas of records as Kafka encodes them
+// (kmsg, with keys, headers and negative timestamp deltas), stops at n
+// records, and stops without panicking at a record that is cut short.
+func TestRecordDeltas(t *testing.T) {
+	var recs []byte
+	var want []deltas
+	for i, td := range []int64{0, -5, 1 << 40, 7} {
+		r := kmsg.Record{TimestampDelta64: td, OffsetDelta: int32(i * 3), Key: []byte("k"), Value: make([]byte, 200*i),
+			Headers: []kmsg.Header{{Key: "h", Value: []byte("v")}}}
+		body := r.AppendTo(nil)
+		r.Length = int32(len(body) - 1)
+		recs = r.AppendTo(recs)
+		want = append(want, deltas{timestamp: td, offset: int32(i * 3)})
+	}
+	collect := func(b []byte, n int32) []deltas {
+		var out []deltas
+		for d := range recordDeltas(b, n) {
+			out = append(out, d)
+		}
+		return out
+	}
+	if got := collect(recs, 4); !slices.Equal(got, want) {
+		t.Errorf("four records: %v, want %v", got, want)
+	}
+	if got := collect(recs, 2); !slices.Equal(got, want[:2]) {
+		t.Errorf("the first two: %v, want %v", got, want[:2])
+	}
+	if got := collect(recs, 9); !slices.Equal(got, want) {
+		t.Errorf("nine asked of four: %v, want %v", got, want)
+	}
+	if got := collect(recs[:len(recs)-1], 4); !slices.Equal(got, want[:3]) {
+		t.Errorf("the last record cut short: %v, want %v", got, want[:3])
+	}
+	for d := range recordDeltas(recs, 4) {
+		if d.offset == 3 {
+			break // the iterator stops when asked
+		}
+	}
+}
+
+// FuzzRecordDeltas: no records section panics the record walker or yields
+// more records than asked.
+func FuzzRecordDeltas(f *testing.F) {
+	r := kmsg.Record{TimestampDelta64: 3, OffsetDelta: 1, Value: []byte("v")}
+	body := r.AppendTo(nil)
+	r.Length = int32(len(body) - 1)
+	f.Add(r.AppendTo(nil), int32(1))
+	f.Add([]byte{0x02, 0x00}, int32(2))
+	f.Fuzz(func(t *testing.T, b []byte, n int32) {
+		got := int32(0)
+		for range recordDeltas(b, n) {
+			got++
+		}
+		if got > max(n, 0) {
+			t.Fatalf("%d records from a section of %d", got, n)
 		}
 	})
 }
