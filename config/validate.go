@@ -106,3 +106,20 @@ func All(vs ...Validator) Validator {
 		return nil
 	}
 }
+
+// Topic accepts a legal topic name (TopicName); for a List, every element.
+func Topic() Validator {
+	return func(v any) error {
+		switch t := v.(type) {
+		case string:
+			return TopicName(t)
+		case []string:
+			for _, name := range t {
+				if err := TopicName(name); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+}

@@ -91,6 +91,10 @@ func TestConnectorFileErrors(t *testing.T) {
 		{map[string]string{"name": "a", "connector.class": "FileStreamSink", "topics": "a", "topics.regex": "b.*"}, "c.properties: topics.regex: \"b.*\" is set together with topics"},
 		{map[string]string{"name": "a", "connector.class": "FileStreamSink", "topics.regex": "("}, "c.properties: topics.regex: \"(\" is not a regular expression"},
 		{map[string]string{"connector.class": "FileStreamSink", "topics": "a"}, "c.properties: name: missing required key"},
+		{map[string]string{"name": "a", "connector.class": "FileStreamSource", "topic": "bad topic!"}, `c.properties: topic: "bad topic!" Topic name "bad topic!" is illegal, it contains a character other than ASCII alphanumerics, '.', '_' and '-'`},
+		{map[string]string{"name": "a", "connector.class": "FileStreamSource", "topic": ".."}, `c.properties: topic: ".." Topic name cannot be "." or ".."`},
+		{map[string]string{"name": "a", "connector.class": "FileStreamSource", "topic": strings.Repeat("x", 300)}, `Topic name is illegal, it can't be longer than 249 characters`},
+		{map[string]string{"name": "a", "connector.class": "FileStreamSink", "topics": "good,bad/one"}, `c.properties: topics: "good,bad/one" Topic name "bad/one" is illegal`},
 		{map[string]string{"name": "a", "connector.class": "FileStreamSink", "topics": "a", "value.converter": "Avro"}, `c.properties: value.converter: "Avro" is not a known converter`},
 	}
 	for _, tc := range cases {

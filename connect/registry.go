@@ -144,7 +144,7 @@ func SourceDef(name string, keys ...config.Key) *config.Def {
 // every sink connector has (topics, topics.regex), then keys.
 func SinkDef(name string, keys ...config.Key) *config.Def {
 	common := append(append([]config.Key(nil), commonKeys...),
-		config.Key{Name: "topics", Type: config.List,
+		config.Key{Name: "topics", Type: config.List, Validate: config.Topic(),
 			Doc: "Topics to consume, comma-separated. Set this or topics.regex."},
 		config.Key{Name: "topics.regex", Type: config.String,
 			Doc: "Regular expression of the topics to consume. Set this or topics."},

@@ -79,7 +79,7 @@ func Def() *config.Def {
 	return connect.SourceDef("FileStreamSource",
 		config.Key{Name: "file", Type: config.String,
 			Doc: "File to tail; standard input when unset."},
-		config.Key{Name: "topic", Type: config.String, Required: true, Validate: config.NonEmpty(),
+		config.Key{Name: "topic", Type: config.String, Required: true, Validate: config.Topic(),
 			Doc: "Topic to write the lines to."},
 		config.Key{Name: "batch.size", Type: config.Int, Default: "2000", HasDefault: true, Validate: config.AtLeast(1),
 			Doc: "Most lines handed to the worker at a time."},
