@@ -122,7 +122,7 @@ func (c *connectorRuntime) startLocked(ctx context.Context) error {
 	c.taskConfigs = cfgs
 	c.mu.Unlock()
 	for i, tc := range cfgs {
-		t := &taskRuntime{c: c, id: i, cfg: tc, log: c.log.With("task", i), gate: newGate()}
+		t := &taskRuntime{c: c, id: i, cfg: tc, log: c.log.With("task", i), gate: newGate(), state: StateUnassigned}
 		c.mu.Lock()
 		c.tasks = append(c.tasks, t)
 		c.mu.Unlock()
