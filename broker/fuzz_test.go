@@ -13,7 +13,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"github.com/tributary-io/tributary/config"
+	"github.com/tributary-io/tributary/config/security"
 )
 
 var (
@@ -170,7 +170,7 @@ func FuzzJAAS(f *testing.F) {
 	f.Add(`ScramLoginModule required user_a="b \"c\" \\ d" user_e=f;`)
 	f.Add(`X optional a=;`)
 	f.Fuzz(func(t *testing.T, s string) {
-		e, err := config.ParseJAAS(s)
+		e, err := security.ParseJAAS(s)
 		if err == nil && (e.Module == "" || e.Options == nil) {
 			t.Fatalf("%q parsed to %+v", s, e)
 		}

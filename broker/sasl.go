@@ -16,7 +16,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/tributary-io/tributary/config"
+	"github.com/tributary-io/tributary/config/security"
 )
 
 // SASL authentication on SASL_PLAINTEXT and SASL_SSL listeners.
@@ -353,7 +353,7 @@ func (s *scramExchange) clientFinal(msg string) ([]byte, bool, error) {
 // jaasUsers reads the user_NAME="password" options of a broker's JAAS
 // entry for mech, checking that the login module fits the mechanism.
 func jaasUsers(mech, jaas string) (map[string]string, error) {
-	e, err := config.ParseJAAS(jaas)
+	e, err := security.ParseJAAS(jaas)
 	if err != nil {
 		return nil, err
 	}

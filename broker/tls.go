@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/tributary-io/tributary/config"
+	"github.com/tributary-io/tributary/config/security"
 )
 
 // TLS on SSL and SASL_SSL listeners.
@@ -47,7 +47,7 @@ func buildTLS(s tlsSettings) (*tls.Config, error) {
 		}
 		certPEM, keyPEM = []byte(s.keystoreChain), []byte(s.keystoreKey)
 	case s.keystoreLocation != "":
-		data, err := config.ReadPEMFile("ssl.keystore.location", s.keystoreLocation)
+		data, err := security.ReadPEMFile("ssl.keystore.location", s.keystoreLocation)
 		if err != nil {
 			return nil, err
 		}
@@ -55,7 +55,7 @@ func buildTLS(s tlsSettings) (*tls.Config, error) {
 	default:
 		return nil, errors.New("an SSL listener needs a key and certificate: set ssl.keystore.location (a PEM file with both) or ssl.keystore.certificate.chain and ssl.keystore.key")
 	}
-	if config.EncryptedPEMKey(keyPEM) {
+	if security.EncryptedPEMKey(keyPEM) {
 		return nil, errors.New("ssl.keystore.key: the private key is encrypted; give an unencrypted PEM key (openssl pkcs8 -topk8 -nocrypt)")
 	}
 	cert, err := tls.X509KeyPair(certPEM, keyPEM)
@@ -69,7 +69,7 @@ func buildTLS(s tlsSettings) (*tls.Config, error) {
 	case s.truststoreCerts != "":
 		trust = []byte(s.truststoreCerts)
 	case s.truststoreLocation != "":
-		if trust, err = config.ReadPEMFile("ssl.truststore.location", s.truststoreLocation); err != nil {
+		if trust, err = security.ReadPEMFile("ssl.truststore.location", s.truststoreLocation); err != nil {
 			return nil, err
 		}
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/sasl/plain"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 
-	"github.com/tributary-io/tributary/config"
+	"github.com/tributary-io/tributary/config/security"
 )
 
 // Security settings, with the Java client's names:
@@ -112,7 +112,7 @@ func clientTLS(props map[string]string) (*tls.Config, error) {
 		trust = []byte(get("ssl.truststore.certificates"))
 	case get("ssl.truststore.location") != "":
 		var err error
-		if trust, err = config.ReadPEMFile("ssl.truststore.location", get("ssl.truststore.location")); err != nil {
+		if trust, err = security.ReadPEMFile("ssl.truststore.location", get("ssl.truststore.location")); err != nil {
 			return nil, err
 		}
 	}
@@ -130,14 +130,14 @@ func clientTLS(props map[string]string) (*tls.Config, error) {
 			return nil, errors.New("ssl.keystore.certificate.chain and ssl.keystore.key must be set together")
 		}
 	case get("ssl.keystore.location") != "":
-		data, err := config.ReadPEMFile("ssl.keystore.location", get("ssl.keystore.location"))
+		data, err := security.ReadPEMFile("ssl.keystore.location", get("ssl.keystore.location"))
 		if err != nil {
 			return nil, err
 		}
 		certPEM, keyPEM = data, data
 	}
 	if certPEM != nil {
-		if config.EncryptedPEMKey(keyPEM) {
+		if security.EncryptedPEMKey(keyPEM) {
 			return nil, errors.New("ssl.keystore: the private key is encrypted; give an unencrypted PEM key (openssl pkcs8 -topk8 -nocrypt)")
 		}
 		cert, err := tls.X509KeyPair(certPEM, keyPEM)
@@ -186,7 +186,7 @@ func saslMechanism(get func(string) string, full bool) (sasl.Mechanism, error) {
 		}
 		return nil, fmt.Errorf("sasl.jaas.config is required for %s (org.apache.kafka.common.security.%s required username=\"...\" password=\"...\";)", mech, map[bool]string{true: "plain.PlainLoginModule", false: "scram.ScramLoginModule"}[mech == "PLAIN"])
 	}
-	e, err := config.ParseJAAS(jaas)
+	e, err := security.ParseJAAS(jaas)
 	if err != nil {
 		return nil, fmt.Errorf("sasl.jaas.config: %w", err)
 	}
