@@ -80,6 +80,25 @@ var definitions = config.NewDef("broker (server.properties)",
 	config.Key{Name: "emulate.kafka.version", Type: config.String, Validate: kafkaRelease, Doc: "advertise no API version newer than this Apache Kafka release (for example 2.8 or 3.7), to test clients against an older broker; empty advertises every version implemented"},
 )
 
+// EmbeddedPrefix starts the keys with which the file of another command
+// configures a broker that it runs in-process (connect-standalone's
+// bundled broker): broker.<server.properties key>.
+const EmbeddedPrefix = "broker."
+
+// EmbeddedKeys returns the keys that a command running the broker
+// in-process declares in its own file: broker.listeners and
+// broker.log.dirs, with the defaults of the bundled broker. Any other
+// broker.<key> is the server.properties key of Definitions.
+func EmbeddedKeys() []config.Key {
+	listeners, _ := definitions.Lookup("listeners")
+	return []config.Key{
+		{Name: EmbeddedPrefix + "listeners", Type: config.String, Default: listeners.Default, HasDefault: true,
+			Doc: "Bundled broker only (no bootstrap.servers): its listeners. Any other broker.<key> is a server.properties key for it."},
+		{Name: EmbeddedPrefix + "log.dirs", Type: config.String,
+			Doc: "Bundled broker only: its data folder; by default tributary-logs beside the offsets file."},
+	}
+}
+
 func singleReplica(v any) error {
 	if n, _ := v.(int); n != 1 {
 		return errors.New("must be 1: this broker is a single node")

@@ -12,8 +12,9 @@ import (
 	"github.com/tributary-io/tributary/connect/kafkaclient"
 )
 
-// WorkerDef returns the keys of a standalone worker file, with Kafka's names
-// and defaults.
+// WorkerDef returns the worker's keys of a standalone worker file, with
+// Kafka's names and defaults. A command that runs a broker in-process adds
+// that broker's keys.
 func WorkerDef() *config.Def {
 	return config.NewDef("worker",
 		config.Key{Name: "bootstrap.servers", Type: config.List,
@@ -48,10 +49,6 @@ func WorkerDef() *config.Def {
 			Doc: "How long shutdown waits for tasks to stop, records to be acknowledged and offsets committed."},
 		config.Key{Name: "topic.creation.enable", Type: config.Bool, Default: "true", HasDefault: true,
 			Doc: "Create the topics that source connectors write to when they do not exist."},
-		config.Key{Name: "broker.listeners", Type: config.String, Default: "PLAINTEXT://127.0.0.1:9092", HasDefault: true,
-			Doc: "Bundled broker only (no bootstrap.servers): its listeners. Any other broker.<key> is a server.properties key for it."},
-		config.Key{Name: "broker.log.dirs", Type: config.String,
-			Doc: "Bundled broker only: its data folder; by default tributary-logs beside the offsets file."},
 	)
 }
 

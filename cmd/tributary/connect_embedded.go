@@ -12,6 +12,7 @@ import (
 
 	"github.com/tributary-io/tributary/broker"
 	"github.com/tributary-io/tributary/config"
+	"github.com/tributary-io/tributary/connect"
 )
 
 // embeddedBroker is the bundled broker run in-process for a worker file
@@ -21,13 +22,23 @@ type embeddedBroker struct {
 	close func(ctx context.Context) error
 }
 
+// workerDef is the definition set of a worker file: the worker's keys,
+// which connect declares, and the bundled broker's, which the broker
+// declares (broker.EmbeddedKeys). Here is where the two meet.
+func workerDef() *config.Def {
+	w := connect.WorkerDef()
+	return w.With(w.Name(), broker.EmbeddedKeys()...)
+}
+
 // brokerProps returns the server properties of the bundled broker: the
-// worker file's broker.* keys without the prefix, with listeners on
-// 127.0.0.1:9092 and log.dirs beside the offsets file unless they are set.
+// worker file's broker.* keys without the prefix, with the broker's
+// default listeners (127.0.0.1:9092) and log.dirs beside the offsets file
+// unless they are set.
 func brokerProps(worker *config.Values, offsetsFile string) *config.Props {
-	m := worker.WithPrefix("broker.")
+	m := worker.WithPrefix(broker.EmbeddedPrefix)
 	if strings.TrimSpace(m["listeners"]) == "" {
-		m["listeners"] = "PLAINTEXT://127.0.0.1:9092"
+		listeners, _ := broker.Definitions().Lookup("listeners")
+		m["listeners"] = listeners.Default
 	}
 	if strings.TrimSpace(m["group.initial.rebalance.delay.ms"]) == "" {
 		// One worker is the only member: no reason to wait for others.
@@ -54,7 +65,7 @@ func prefixKeys(err error) error {
 		var ce *config.Error
 		if errors.As(e, &ce) {
 			c := *ce
-			c.Key = "broker." + c.Key
+			c.Key = broker.EmbeddedPrefix + c.Key
 			out = append(out, &c)
 			return
 		}
@@ -94,18 +105,27 @@ func setMemoryLimit(log *slog.Logger) {
 	}
 }
 
+// embeddedBrokerConfig builds the bundled broker's configuration from the
+// worker file's broker.* keys (brokerProps); errors name those keys.
+func embeddedBrokerConfig(worker *config.Values, offsetsFile string) (broker.Config, error) {
+	vals, err := broker.Definitions().Parse(brokerProps(worker, offsetsFile))
+	if err != nil {
+		return broker.Config{}, prefixKeys(err)
+	}
+	cfg, err := broker.ParseConfig(vals)
+	if err != nil {
+		return broker.Config{}, prefixKeys(err)
+	}
+	return cfg, nil
+}
+
 // startEmbeddedBroker starts the bundled broker in this process with the
 // worker file's broker.* keys, and logs its address.
 func startEmbeddedBroker(ctx context.Context, a *app, worker *config.Values, offsetsFile string) (*embeddedBroker, error) {
 	setMemoryLimit(a.log)
-	props := brokerProps(worker, offsetsFile)
-	vals, err := broker.Definitions().Parse(props)
+	cfg, err := embeddedBrokerConfig(worker, offsetsFile)
 	if err != nil {
-		return nil, prefixKeys(err)
-	}
-	cfg, err := broker.ParseConfig(vals)
-	if err != nil {
-		return nil, prefixKeys(err)
+		return nil, err
 	}
 	cfg.Logger = a.log.With("component", "broker")
 	b, err := broker.New(cfg)
@@ -116,7 +136,6 @@ func startEmbeddedBroker(ctx context.Context, a *app, worker *config.Values, off
 		b.Close(context.Background())
 		return nil, fmt.Errorf("bundled broker: %w", err)
 	}
-	dirs, _ := props.Get("log.dirs")
-	a.log.Info("bundled broker started; other tools can use it with --bootstrap-server "+b.Addr(), "address", b.Addr(), "log.dirs", dirs)
+	a.log.Info("bundled broker started; other tools can use it with --bootstrap-server "+b.Addr(), "address", b.Addr(), "log.dirs", strings.Join(cfg.LogDirs, ","))
 	return &embeddedBroker{addr: b.Addr(), close: b.Close}, nil
 }

@@ -66,7 +66,7 @@ func runConnectStandalone(ctx context.Context, a *app, workerFile string, connec
 		}
 		props.Set(strings.TrimSpace(k), v)
 	}
-	vals, err := connect.WorkerDef().Parse(props)
+	vals, err := workerDef().Parse(props)
 	if err != nil {
 		return err
 	}

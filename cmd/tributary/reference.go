@@ -5,7 +5,6 @@ import (
 
 	"github.com/tributary-io/tributary/broker"
 	"github.com/tributary-io/tributary/config"
-	"github.com/tributary-io/tributary/connect"
 	"github.com/tributary-io/tributary/connectors/filesink"
 	"github.com/tributary-io/tributary/connectors/filesource"
 )
@@ -15,7 +14,7 @@ import (
 // from them (go test ./cmd/tributary -run TestREADMEReference -update).
 func configReference() []*config.Def {
 	return []*config.Def{
-		connect.WorkerDef(),
+		workerDef(),
 		filesource.Def(),
 		filesink.Def(),
 		broker.Definitions(),
