@@ -21,21 +21,15 @@ import (
 	"github.com/tributary-io/tributary/connect/kafkaclient"
 )
 
-// kafkaclientOptions translates consumer properties (minus the keys the
-// worker decides itself) into kgo options for a client of this worker.
+// kafkaclientOptions translates the worker's consumer properties, with its
+// bootstrap.servers, into kgo options for a consumer whose group the
+// worker runs (kafkaclient.ConsumerOptions); errors name the worker file.
 func kafkaclientOptions(w *Worker, props map[string]string) ([]kgo.Opt, error) {
-	p := w.clientProps(props)
-	delete(p, "group.id")
-	delete(p, "enable.auto.commit")
-	delete(p, "group.instance.id")
-	res, err := kafkaclient.Options(p, kafkaclient.Consumer)
+	opts, err := kafkaclient.ConsumerOptions(w.clientProps(props), w.log)
 	if err != nil {
 		return nil, fmt.Errorf("%s: consumer.%w", w.cfg.Source, err)
 	}
-	return append([]kgo.Opt{
-		kgo.WithLogger(kafkaclient.Logger(w.log)),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-	}, res.Opts...), nil
+	return opts, nil
 }
 
 func newKgoClient(opts ...kgo.Opt) (*kgo.Client, error) {
@@ -200,7 +194,7 @@ func newSinkRunner(ctx context.Context, t *taskRuntime, task SinkTask) (*sinkRun
 		kgo.InstanceID(r.instance),
 		kgo.DisableAutoCommit(),
 		kgo.BlockRebalanceOnPoll(),
-		kgo.WithPools(&fetchPool{}),
+		kafkaclient.FetchPools(),
 		kgo.OnPartitionsAssigned(r.onAssigned),
 		kgo.AdjustFetchOffsetsFn(r.adjustOffsets),
 		kgo.OnPartitionsRevoked(r.onRevoked),
@@ -925,43 +919,4 @@ func encodeSnapshot(s sinkSnapshot) string {
 		return "" // strings and numbers only: cannot happen
 	}
 	return string(b)
-}
-
-// fetchPool lends the sink's consumer the record slices and decompression
-// buffers of batches already written, instead of new ones for every fetch.
-// Records go back with Recycle once Put has returned. It is a sync.Pool, so
-// an idle worker lets go of them at the next collections.
-type fetchPool struct {
-	recs sync.Pool // *[]kgo.Record
-	bufs sync.Pool // *[]byte
-}
-
-// GetRecords implements kgo.PoolRecords.
-func (p *fetchPool) GetRecords(n int) []kgo.Record {
-	if s, ok := p.recs.Get().(*[]kgo.Record); ok && cap(*s) >= n {
-		return (*s)[:0]
-	}
-	return make([]kgo.Record, 0, roundPow2(n))
-}
-
-// PutRecords implements kgo.PoolRecords.
-func (p *fetchPool) PutRecords(s []kgo.Record) { p.recs.Put(&s) }
-
-// GetDecompressBytes implements kgo.PoolDecompressBytes.
-func (p *fetchPool) GetDecompressBytes(compressed []byte, _ kgo.CompressionCodecType) []byte {
-	if b, ok := p.bufs.Get().(*[]byte); ok && cap(*b) >= 2*len(compressed) {
-		return (*b)[:0]
-	}
-	return make([]byte, 0, roundPow2(4*len(compressed)))
-}
-
-// PutDecompressBytes implements kgo.PoolDecompressBytes.
-func (p *fetchPool) PutDecompressBytes(b []byte) { p.bufs.Put(&b) }
-
-func roundPow2(n int) int {
-	c := 64
-	for c < n {
-		c <<= 1
-	}
-	return c
 }
