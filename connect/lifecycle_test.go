@@ -30,11 +30,23 @@ import (
 // with its data in t.TempDir(), and returns its address.
 func startBundledBroker(t testing.TB) string {
 	t.Helper()
-	vals, err := broker.Definitions().Parse(config.FromMap("test broker", map[string]string{
+	return startBundledBrokerWith(t)
+}
+
+// startBundledBrokerWith is startBundledBroker with further server
+// properties, key=value, which replace the defaults.
+func startBundledBrokerWith(t testing.TB, extra ...string) string {
+	t.Helper()
+	props := map[string]string{
 		"listeners":                        "PLAINTEXT://127.0.0.1:0",
 		"log.dirs":                         t.TempDir(),
 		"group.initial.rebalance.delay.ms": "0",
-	}))
+	}
+	for _, kv := range extra {
+		k, v, _ := strings.Cut(kv, "=")
+		props[k] = v
+	}
+	vals, err := broker.Definitions().Parse(config.FromMap("test broker", props))
 	if err != nil {
 		t.Fatal(err)
 	}

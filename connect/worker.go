@@ -62,8 +62,12 @@ type Worker struct {
 
 	offsets  *OffsetStore
 	producer *kgo.Client
-	admin    *kadm.Client
-	seq      atomic.Uint64 // batch sequence numbers
+	// adminCl is the admin client, configured by the admin.* keys as in
+	// Kafka Connect: it creates and describes topics, lists offsets and
+	// serves the REST API's questions. admin wraps it.
+	adminCl *kgo.Client
+	admin   *kadm.Client
+	seq     atomic.Uint64 // batch sequence numbers
 
 	topicsMu sync.Mutex // guards topics
 	topics   map[string]topicMeta
@@ -119,6 +123,24 @@ func (w *Worker) clientProps(extra map[string]string) map[string]string {
 	return props
 }
 
+// newAdmin builds the worker's admin client from the admin.* keys, with
+// the worker's bootstrap.servers.
+func (w *Worker) newAdmin() error {
+	res, err := kafkaclient.Options(w.clientProps(w.cfg.AdminProps), kafkaclient.Admin)
+	if err != nil {
+		return fmt.Errorf("%s: admin.%w", w.cfg.Source, err)
+	}
+	if len(res.Ignored) > 0 {
+		w.log.Info("admin properties without effect here", "keys", strings.Join(res.Ignored, ","))
+	}
+	w.adminCl, err = newKgoClient(append([]kgo.Opt{kgo.WithLogger(kafkaclient.Logger(w.log))}, res.Opts...)...)
+	if err != nil {
+		return err
+	}
+	w.admin = kadm.NewClient(w.adminCl)
+	return nil
+}
+
 // Start opens the offsets file, connects the producer and starts the REST
 // API and the background savers. A failure leaves nothing running.
 func (w *Worker) Start(ctx context.Context) (err error) {
@@ -164,20 +186,30 @@ func (w *Worker) Start(ctx context.Context) (err error) {
 	// The largest batch, and so the largest record, per topic: what the
 	// topic accepts and the connectors need (see recordLimit).
 	opts = append(opts, kgo.ProducerBatchMaxBytesFn(func(topic string) int32 { return int32(w.recordLimit(topic)) }))
-	w.producer, err = kgo.NewClient(opts...)
+	w.producer, err = newKgoClient(opts...)
 	if err != nil {
-		return fmt.Errorf("kafka client: %w", err)
+		return err
 	}
-	w.admin = kadm.NewClient(w.producer)
 	defer func() {
 		if err != nil {
 			w.producer.Close()
+		}
+	}()
+	if err := w.newAdmin(); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			w.adminCl.Close()
 		}
 	}()
 	pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if err := w.producer.Ping(pctx); err != nil {
 		return fmt.Errorf("cannot reach the Kafka cluster at %s: %w", strings.Join(w.cfg.BootstrapServers, ","), err)
+	}
+	if err := w.adminCl.Ping(pctx); err != nil {
+		return fmt.Errorf("admin client (%s: admin.*): cannot reach the Kafka cluster at %s: %w", w.cfg.Source, strings.Join(w.cfg.BootstrapServers, ","), err)
 	}
 	if w.cfg.Listener != "" {
 		ln, err := net.Listen("tcp", w.cfg.Listener)
@@ -342,9 +374,10 @@ func (w *Worker) connectorList() []*connectorRuntime {
 
 // Close stops everything in order: source tasks stop polling, their records
 // are acknowledged, sink tasks flush and commit, connectors stop, offsets
-// are saved, clients close, and the REST API stops last so that status can
-// be read while stopping. It waits at most task.shutdown.graceful.timeout.ms
-// for each step that waits on the cluster.
+// are saved, the producer closes, and the REST API stops last (then the
+// admin client it asks) so that status can be read while stopping. It
+// waits at most task.shutdown.graceful.timeout.ms for each step that waits
+// on the cluster.
 func (w *Worker) Close(ctx context.Context) error {
 	w.closeOnce.Do(func() { w.closeErr = w.close(ctx) })
 	return w.closeErr
@@ -394,6 +427,9 @@ func (w *Worker) close(ctx context.Context) error {
 		}
 		cancel()
 		<-w.restDone
+	}
+	if w.adminCl != nil {
+		w.adminCl.Close() // after the REST API, which asks it
 	}
 	return errors.Join(errs...)
 }
@@ -551,7 +587,7 @@ func (w *Worker) topicPartitions(ctx context.Context, topic string) (int32, bool
 	rt := kmsg.NewMetadataRequestTopic()
 	rt.Topic = kmsg.StringPtr(topic)
 	req.Topics = append(req.Topics, rt)
-	resp, err := req.RequestWith(ctx, w.producer)
+	resp, err := req.RequestWith(ctx, w.adminCl)
 	if err != nil {
 		return 0, false, err
 	}
