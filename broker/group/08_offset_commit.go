@@ -72,10 +72,8 @@ func (c *Coordinator) offsetCommit(ctx context.Context, req *kmsg.OffsetCommitRe
 	}
 
 	now := c.clk.Now()
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		return setAll(kerr.CoordinatorNotAvailable.Code)
+	if code := c.lockOpen(); code != 0 {
+		return setAll(code)
 	}
 	g := c.groups[req.Group]
 	created := false
@@ -93,7 +91,7 @@ func (c *Coordinator) offsetCommit(ctx context.Context, req *kmsg.OffsetCommitRe
 			return setAll(kerr.IllegalGeneration.Code)
 		}
 	}
-	if code := validateCommit(g, req); code != 0 {
+	if code := commitCheck(g, req); code != 0 {
 		if created && g.idle() {
 			delete(c.groups, g.name)
 		}
@@ -133,7 +131,7 @@ func (c *Coordinator) offsetCommit(ctx context.Context, req *kmsg.OffsetCommitRe
 		g.pendingCommits[topicPartition{r.topic, r.partition}]++
 		written = append(written, s)
 	}
-	if m := g.byID[req.MemberID]; m != nil && (g.state == stateStable || g.state == statePreparingRebalance) {
+	if m := g.byID[req.MemberID]; m != nil && states[g.state].members {
 		c.scheduleSession(g, m, m.session)
 	}
 	if len(recs) == 0 {
@@ -161,24 +159,21 @@ func (c *Coordinator) offsetCommit(ctx context.Context, req *kmsg.OffsetCommitRe
 	return resp
 }
 
-// validateCommit is Kafka's check of who may commit to a classic group.
-func validateCommit(g *group, req *kmsg.OffsetCommitRequest) int16 {
-	if req.Generation < 0 && g.state == stateEmpty {
+// commitCheck says whether an OffsetCommit may write to g. A commit with
+// generation -1 and no member is a simple one (kcat, the console tools),
+// which only an Empty group takes: a group with members takes commits from
+// its members in good standing (group.standing) alone, and then the
+// state's commit column has the last word (state.go): not while the group
+// waits for its leader's assignment.
+func commitCheck(g *group, req *kmsg.OffsetCommitRequest) int16 {
+	if g.state == stateEmpty && req.Generation < 0 {
 		return 0
 	}
-	if req.Generation >= 0 || req.MemberID != "" || req.InstanceID != nil {
-		if code := g.validateMember(req.MemberID, req.InstanceID); code != 0 {
-			return code
-		}
-		if req.Generation != g.generation {
-			return kerr.IllegalGeneration.Code
-		}
-	} else if g.state != stateEmpty {
-		// Only members may commit to a group that has members.
-		return kerr.UnknownMemberID.Code
+	if req.Generation < 0 && req.MemberID == "" && req.InstanceID == nil {
+		return codeNoMember
 	}
-	if g.state == stateCompletingRebalance {
-		return kerr.RebalanceInProgress.Code
+	if _, code := g.standing(req.MemberID, req.InstanceID, req.Generation); code != 0 {
+		return code
 	}
-	return 0
+	return states[g.state].commit
 }

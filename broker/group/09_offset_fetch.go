@@ -1,7 +1,6 @@
 package group
 
 import (
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -26,11 +25,10 @@ import (
 // does. Only durable commits are visible.
 
 func (c *Coordinator) offsetFetch(req *kmsg.OffsetFetchRequest) kmsg.Response {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		return errorResponse(req, kerr.CoordinatorNotAvailable.Code)
+	if code := c.lockOpen(); code != 0 {
+		return errorResponse(req, code)
 	}
+	defer c.mu.Unlock()
 	resp := req.ResponseKind().(*kmsg.OffsetFetchResponse)
 	if req.Version >= 8 {
 		for _, rg := range req.Groups {

@@ -61,10 +61,7 @@ func (c *Coordinator) joinGroup(ctx context.Context, req *kmsg.JoinGroupRequest)
 		c.log.Debug("join group", "group", req.Group, "member", req.MemberID, "reason", *req.Reason)
 	}
 
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		resp.ErrorCode = kerr.CoordinatorNotAvailable.Code
+	if resp.ErrorCode = c.lockOpen(); resp.ErrorCode != 0 {
 		return resp
 	}
 	g := c.groups[req.Group]
@@ -72,7 +69,7 @@ func (c *Coordinator) joinGroup(ctx context.Context, req *kmsg.JoinGroupRequest)
 	if g == nil {
 		if req.MemberID != "" {
 			c.mu.Unlock()
-			resp.ErrorCode = kerr.UnknownMemberID.Code
+			resp.ErrorCode = codeNoMember
 			return resp
 		}
 		g = newGroup(strings.Clone(req.Group))
@@ -80,16 +77,16 @@ func (c *Coordinator) joinGroup(ctx context.Context, req *kmsg.JoinGroupRequest)
 		created = true
 	}
 	var w *waiter
-	if req.MemberID == "" {
+	switch {
+	case !g.acceptsJoin(req.ProtocolType, req.Protocols):
+		resp.ErrorCode = kerr.InconsistentGroupProtocol.Code
+	case req.MemberID == "":
 		w = c.joinNew(ctx, g, p, resp)
-	} else {
+	default:
 		w = c.joinKnown(ctx, g, p, resp)
 	}
 	if created && g.idle() {
 		delete(c.groups, g.name)
-	}
-	if g.state == statePreparingRebalance {
-		c.checkJoin(g)
 	}
 	c.mu.Unlock()
 	if w == nil {
@@ -114,80 +111,58 @@ func cloneStringPtr(s *string) *string {
 	return &v
 }
 
-// joinNew serves a join without a member id.
+// joinNew serves a JoinGroup without a member id: the coordinator names
+// the member, after its instance id if it is static, else after its client
+// id. A dynamic member of JoinGroup v4+ is only told its id
+// (MEMBER_ID_REQUIRED, KIP-394) and joins when it comes back with it;
+// other members join at once, a static one in place of the member that
+// holds its instance id, if any.
 func (c *Coordinator) joinNew(ctx context.Context, g *group, p joinParams, resp *kmsg.JoinGroupResponse) *waiter {
 	req := p.req
-	if !g.acceptsJoin(req.ProtocolType, req.Protocols) {
-		resp.ErrorCode = kerr.InconsistentGroupProtocol.Code
-		return nil
-	}
-	prefix := p.client.id
-	if req.InstanceID != nil {
-		prefix = *req.InstanceID
-	}
-	id := c.newID(prefix)
-	if req.InstanceID != nil {
-		if old, ok := g.static[*req.InstanceID]; ok {
-			return c.replaceStatic(ctx, g, old, id, p)
+	if req.InstanceID == nil {
+		id := c.newID(p.client.id)
+		if req.Version < 4 {
+			return c.addMember(ctx, g, id, p)
 		}
-		return c.addMember(ctx, g, id, p)
-	}
-	if req.Version >= 4 {
-		g.pending[id] = c.sched.after(c.clk.Now(), p.session, func() {
-			if c.live(g) && g.pending[id] != nil {
-				c.log.Info("pending member expired", "group", g.name, "member", id)
-				delete(g.pending, id)
-				c.checkJoin(g)
-			}
-		})
-		resp.MemberID = id
-		resp.ErrorCode = kerr.MemberIDRequired.Code
+		c.holdMemberID(g, id, p.session)
+		resp.MemberID, resp.ErrorCode = id, kerr.MemberIDRequired.Code
 		return nil
+	}
+	id := c.newID(*req.InstanceID)
+	if holder, held := g.static[*req.InstanceID]; held {
+		return c.replaceStatic(ctx, g, holder, id, p)
 	}
 	return c.addMember(ctx, g, id, p)
 }
 
-// joinKnown serves a join with a member id.
+// joinKnown serves a JoinGroup with a member id: a member id held since
+// MEMBER_ID_REQUIRED joins now; a member's rejoin does what the state's
+// rejoin rule says (state.go).
 func (c *Coordinator) joinKnown(ctx context.Context, g *group, p joinParams, resp *kmsg.JoinGroupResponse) *waiter {
 	req := p.req
-	if !g.acceptsJoin(req.ProtocolType, req.Protocols) {
-		resp.ErrorCode = kerr.InconsistentGroupProtocol.Code
-		return nil
-	}
-	if t, ok := g.pending[req.MemberID]; ok {
+	if t, held := g.pending[req.MemberID]; held {
 		c.sched.stop(t)
 		delete(g.pending, req.MemberID)
 		return c.addMember(ctx, g, strings.Clone(req.MemberID), p)
 	}
-	if code := g.validateMember(req.MemberID, req.InstanceID); code != 0 {
+	m, code := g.identify(req.MemberID, req.InstanceID)
+	if code != 0 {
 		resp.ErrorCode = code
 		return nil
 	}
-	m := g.byID[req.MemberID]
-	switch g.state {
-	case statePreparingRebalance:
-		return c.updateMember(ctx, g, m, p, "member rejoined during a rebalance")
-	case stateCompletingRebalance:
-		if m.matches(req.Protocols) {
-			// The member probably missed its JoinGroup response:
-			// answer again for the current generation.
-			g.joinAnswer(resp, m.id, m.id == g.leader)
-			return nil
-		}
-		return c.updateMember(ctx, g, m, p, "member rejoined with new metadata")
-	case stateStable:
-		if m.id == g.leader {
-			// The leader rejoins to rebalance for changes that do
-			// not show in its metadata (new partitions, say).
-			return c.updateMember(ctx, g, m, p, "leader rejoined")
-		}
-		if !m.matches(req.Protocols) {
-			return c.updateMember(ctx, g, m, p, "member rejoined with new metadata")
-		}
-		g.joinAnswer(resp, m.id, false)
+	changed := !m.offersSame(req.Protocols)
+	switch rule := states[g.state].rejoin; {
+	case rule == rejoinRefused:
+		resp.ErrorCode = codeNoMember
 		return nil
+	case rule == rejoinTakesPart:
+		return c.updateMember(ctx, g, m, p, "member rejoined during a rebalance")
+	case changed:
+		return c.updateMember(ctx, g, m, p, "member rejoined with new metadata")
+	case rule == rejoinLeaderAlways && m.id == g.leader:
+		return c.updateMember(ctx, g, m, p, "leader rejoined")
 	}
-	resp.ErrorCode = kerr.UnknownMemberID.Code
+	g.joinAnswer(resp, m.id, m.id == g.leader)
 	return nil
 }
 
@@ -208,23 +183,24 @@ func (c *Coordinator) addMember(ctx context.Context, g *group, id string, p join
 	if g.state == statePreparingRebalance && g.generation == 0 {
 		g.newMemberAdded = true
 	}
+	g.add(m)
 	w := c.newWaiter(ctx, g, m, req, false)
-	g.add(m, w)
+	m.joinWait = w
 	c.scheduleSession(g, m, newMemberJoinTimeout)
-	c.maybePrepareRebalance(g, "member "+id+" joined")
+	c.rebalance(g, "member "+id+" joined")
 	return w
 }
 
-// updateMember parks a known member in JoinGroup with its new protocols
-// and rebalances. A JoinGroup of the member still parked is answered with
+// updateMember parks a known member in JoinGroup with its new offer and
+// rebalances. A JoinGroup the member still has parked is answered with
 // REBALANCE_IN_PROGRESS: the new one replaces it.
 func (c *Coordinator) updateMember(ctx context.Context, g *group, m *member, p joinParams, reason string) *waiter {
-	g.setProtocols(m, cloneProtocols(p.req.Protocols))
+	m.protocols = cloneProtocols(p.req.Protocols)
 	m.session, m.rebalance = p.session, p.rebalance
-	c.replyJoinError(m.joinWait, kerr.RebalanceInProgress.Code, m.id)
+	c.replyJoinError(m.joinWait, codeRebalancing, m.id)
 	w := c.newWaiter(ctx, g, m, p.req, false)
 	m.joinWait = w
-	c.maybePrepareRebalance(g, reason)
+	c.rebalance(g, reason)
 	return w
 }
 
@@ -246,56 +222,43 @@ func (c *Coordinator) replaceStatic(ctx context.Context, g *group, oldID, newID 
 	if g.leader == oldID {
 		g.leader = newID
 	}
-	if g.pendingSync[oldID] {
-		delete(g.pendingSync, oldID)
-		g.pendingSync[newID] = true
-	}
 	m.clientID, m.clientHost = p.client.id, p.client.host
 	m.session, m.rebalance = p.session, p.rebalance
 	c.scheduleSession(g, m, m.session)
 	oldProtocols := m.protocols
-	g.setProtocols(m, cloneProtocols(req.Protocols))
+	m.protocols = cloneProtocols(req.Protocols)
 	w := c.newWaiter(ctx, g, m, req, false)
 	m.joinWait = w
 	c.log.Info("static member rejoined", "group", g.name, "instance", *m.instanceID, "old", oldID, "member", newID)
 
-	switch g.state {
-	case stateStable:
-		if g.selectProtocol() == g.protocol && sameSubscription(g.protocolType, oldProtocols, m.protocols, g.protocol) {
-			resp := req.ResponseKind().(*kmsg.JoinGroupResponse)
-			isLeader := g.leader == newID
-			skip := isLeader && req.Version >= 9
-			g.joinAnswer(resp, newID, skip)
-			resp.SkipAssignment = skip
-			if !skip {
-				// The old leader id: a leader that cannot skip
-				// the assignment must not think it leads, as a
-				// stable group ignores a new assignment.
-				resp.LeaderID = currentLeader
-			}
-			c.reply(w, resp)
-			return w
-		}
-		c.prepareRebalance(g, "static member rejoined with a new subscription")
-	case stateCompletingRebalance:
+	if g.state != stateStable {
 		// The leader may be assigning to the old member id.
-		c.prepareRebalance(g, "static member rejoined during a rebalance")
+		c.rebalance(g, "static member rejoined during a rebalance")
+		return w
 	}
+	if g.selectProtocol() != g.protocol || !sameSubscription(g.protocolType, oldProtocols, m.protocols, g.protocol) {
+		c.rebalance(g, "static member rejoined with a new subscription")
+		return w
+	}
+	resp := req.ResponseKind().(*kmsg.JoinGroupResponse)
+	isLeader := g.leader == newID
+	skip := isLeader && req.Version >= 9
+	g.joinAnswer(resp, newID, skip)
+	resp.SkipAssignment = skip
+	if !skip {
+		// The old leader id: a leader that cannot skip the assignment
+		// must not think it leads, as a stable group ignores a new
+		// assignment.
+		resp.LeaderID = currentLeader
+	}
+	c.reply(w, resp)
 	return w
 }
 
 // sameSubscription reports whether a static member's metadata for the
 // selected protocol asks for the same thing as before.
 func sameSubscription(protocolType string, old, cur []kmsg.JoinGroupRequestProtocol, protocol string) bool {
-	meta := func(ps []kmsg.JoinGroupRequestProtocol) []byte {
-		for _, p := range ps {
-			if p.Name == protocol {
-				return p.Metadata
-			}
-		}
-		return nil
-	}
-	a, b := meta(old), meta(cur)
+	a, b := protocolMetadata(old, protocol), protocolMetadata(cur, protocol)
 	if protocolType == "consumer" {
 		ta, oka := subscriptionOf(a)
 		tb, okb := subscriptionOf(b)

@@ -1,7 +1,6 @@
 package group
 
 import (
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -18,65 +17,55 @@ import (
 
 func (c *Coordinator) leaveGroup(req *kmsg.LeaveGroupRequest) kmsg.Response {
 	resp := req.ResponseKind().(*kmsg.LeaveGroupResponse)
-	if req.Group == "" {
-		resp.ErrorCode = kerr.InvalidGroupID.Code
+	if resp.ErrorCode = c.admit(req.Group); resp.ErrorCode != 0 {
 		return resp
 	}
-	members := req.Members
-	if req.Version < 3 {
-		members = []kmsg.LeaveGroupRequestMember{{MemberID: req.MemberID}}
-	}
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		resp.ErrorCode = kerr.CoordinatorNotAvailable.Code
-		return resp
-	}
+	defer c.mu.Unlock()
 	g := c.groups[req.Group]
-	for _, lm := range members {
-		rm := kmsg.NewLeaveGroupResponseMember()
-		rm.MemberID = lm.MemberID
-		rm.InstanceID = lm.InstanceID
-		rm.ErrorCode = c.leave(g, lm)
-		resp.Members = append(resp.Members, rm)
-	}
-	c.mu.Unlock()
 	if req.Version < 3 {
-		resp.ErrorCode = resp.Members[0].ErrorCode
-		resp.Members = nil
+		resp.ErrorCode = c.leave(g, kmsg.LeaveGroupRequestMember{MemberID: req.MemberID})
+		return resp
+	}
+	resp.Members = make([]kmsg.LeaveGroupResponseMember, len(req.Members))
+	for i, lm := range req.Members {
+		out := &resp.Members[i]
+		out.Default()
+		out.MemberID, out.InstanceID, out.ErrorCode = lm.MemberID, lm.InstanceID, c.leave(g, lm)
 	}
 	return resp
 }
 
-// leave removes one member and returns its error code.
+// leave removes the member that one entry of a LeaveGroup names, and
+// returns the entry's error code. An entry with an instance id and no
+// member id removes whoever holds that instance id, as an admin tool does;
+// a member id held since MEMBER_ID_REQUIRED is released; any other entry
+// must name a member in the group (group.identify).
 func (c *Coordinator) leave(g *group, lm kmsg.LeaveGroupRequestMember) int16 {
 	if g == nil {
-		return kerr.UnknownMemberID.Code
+		return codeNoMember
+	}
+	var m *member
+	switch _, pending := g.pending[lm.MemberID]; {
+	case lm.MemberID == "" && lm.InstanceID != nil:
+		holder, held := g.static[*lm.InstanceID]
+		if !held {
+			return codeNoMember
+		}
+		m = g.byID[holder]
+	case pending:
+		c.releaseMemberID(g, lm.MemberID)
+		return 0
+	default:
+		var code int16
+		if m, code = g.identify(lm.MemberID, lm.InstanceID); code != 0 {
+			return code
+		}
 	}
 	reason := "left the group"
 	if lm.Reason != nil {
-		reason = "left the group: " + *lm.Reason
+		reason += ": " + *lm.Reason
 	}
-	if lm.MemberID == "" {
-		if lm.InstanceID == nil {
-			return kerr.UnknownMemberID.Code
-		}
-		id, ok := g.static[*lm.InstanceID]
-		if !ok {
-			return kerr.UnknownMemberID.Code
-		}
-		c.log.Info("static member removed", "group", g.name, "instance", *lm.InstanceID, "member", id)
-		c.removeMember(g, g.byID[id], reason)
-		return 0
-	}
-	if _, ok := g.pending[lm.MemberID]; ok {
-		c.removePending(g, lm.MemberID)
-		return 0
-	}
-	if code := g.validateMember(lm.MemberID, lm.InstanceID); code != 0 {
-		return code
-	}
-	c.log.Info("member left", "group", g.name, "member", lm.MemberID, "reason", reason)
-	c.removeMember(g, g.byID[lm.MemberID], reason)
+	c.log.Info("member left", "group", g.name, "member", m.id, "reason", reason)
+	c.removeMember(g, m, reason)
 	return 0
 }

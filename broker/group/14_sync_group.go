@@ -1,7 +1,6 @@
 package group
 
 import (
-	"bytes"
 	"context"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -13,92 +12,85 @@ import (
 // Version notes:
 //   - v3: InstanceID (KIP-345): a static member must hold its instance id,
 //     else FENCED_INSTANCE_ID.
-//   - v5: ProtocolType and Protocol in the request (checked against the
-//     group's, else INCONSISTENT_GROUP_PROTOCOL) and in the response.
+//   - v5: ProtocolType and Protocol in the request, checked against the
+//     group's (INCONSISTENT_GROUP_PROTOCOL), and in the response (KIP-559).
 //
-// Followers park until the leader's SyncGroup brings the assignment; a
+// A SyncGroup is sent within a generation: its member must be in the group
+// at the group's generation (group.standing). What it gets then depends on
+// the group's state (the table in state.go): while the group waits for the
+// leader's assignment every member's SyncGroup parks, and the leader's
+// brings the assignment to all of them; once the group is Stable a member
+// gets its part at once; during a join phase it is told to rejoin. A
 // member the leader left out gets an empty assignment, as in Kafka.
 
 func (c *Coordinator) syncGroup(ctx context.Context, req *kmsg.SyncGroupRequest) kmsg.Response {
 	resp := req.ResponseKind().(*kmsg.SyncGroupResponse)
-	if req.Group == "" {
-		resp.ErrorCode = kerr.InvalidGroupID.Code
+	if resp.ErrorCode = c.admit(req.Group); resp.ErrorCode != 0 {
 		return resp
 	}
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		resp.ErrorCode = kerr.CoordinatorNotAvailable.Code
-		return resp
-	}
-	g := c.groups[req.Group]
-	code := kerr.UnknownMemberID.Code
-	if g != nil {
-		code = g.validateMember(req.MemberID, req.InstanceID)
-	}
+	g, m, code := c.memberOf(req.Group, req.MemberID, req.InstanceID, req.Generation)
 	switch {
 	case code != 0:
-	case req.Generation != g.generation:
-		code = kerr.IllegalGeneration.Code
-	case req.ProtocolType != nil && *req.ProtocolType != g.protocolType,
-		req.Protocol != nil && *req.Protocol != g.protocol:
+	case !g.speaks(req.ProtocolType, req.Protocol):
 		code = kerr.InconsistentGroupProtocol.Code
+	case states[g.state].sync == syncRefused:
+		code = states[g.state].syncErr
 	}
 	if code != 0 {
 		c.mu.Unlock()
 		resp.ErrorCode = code
 		return resp
 	}
-	m := g.byID[req.MemberID]
-	switch g.state {
-	case stateEmpty:
-		resp.ErrorCode = kerr.UnknownMemberID.Code
-	case statePreparingRebalance:
-		resp.ErrorCode = kerr.RebalanceInProgress.Code
-	case stateCompletingRebalance:
-		delete(g.pendingSync, m.id)
-		c.replySyncError(m.syncWait, kerr.RebalanceInProgress.Code)
-		w := c.newWaiter(ctx, g, m, req, true)
-		m.syncWait = w
-		if m.id == g.leader {
-			c.completeSync(g, req.GroupAssignment)
-		}
-		c.mu.Unlock()
-		return c.wait(ctx, w)
-	case stateStable:
-		delete(g.pendingSync, m.id)
-		resp.ProtocolType = kmsg.StringPtr(g.protocolType)
-		resp.Protocol = kmsg.StringPtr(g.protocol)
-		resp.MemberAssignment = m.assignment
+	m.syncedGen = g.generation
+	if states[g.state].sync == syncServed {
+		g.syncAnswer(resp, m)
 		c.scheduleSession(g, m, m.session)
+		c.mu.Unlock()
+		return resp
+	}
+	// syncWaits. A SyncGroup the member still has parked is replaced.
+	c.replySyncError(m.syncWait, codeRebalancing)
+	w := c.newWaiter(ctx, g, m, req, true)
+	m.syncWait = w
+	if m.id == g.leader {
+		c.adoptAssignment(g, req.GroupAssignment)
 	}
 	c.mu.Unlock()
-	return resp
+	return c.wait(ctx, w)
 }
 
-// completeSync stores the leader's assignment, answers every parked
-// SyncGroup and makes the group stable.
-func (c *Coordinator) completeSync(g *group, assignments []kmsg.SyncGroupRequestGroupAssignment) {
-	byMember := make(map[string][]byte, len(assignments))
-	for _, a := range assignments {
-		byMember[a.MemberID] = a.MemberAssignment
+// speaks reports whether the protocol type and protocol name that a
+// SyncGroup v5 may name are the group's; one not named is not checked.
+func (g *group) speaks(protocolType, protocol *string) bool {
+	is := func(named *string, want string) bool { return named == nil || *named == want }
+	return is(protocolType, g.protocolType) && is(protocol, g.protocol)
+}
+
+// adoptAssignment ends a generation's wait for its assignment: each member
+// keeps what the leader's SyncGroup gives it (ids the leader names that
+// are not members are ignored), the group is Stable, and every SyncGroup
+// parked meanwhile gets its member's part.
+func (c *Coordinator) adoptAssignment(g *group, plan []kmsg.SyncGroupRequestGroupAssignment) {
+	given := make(map[string][]byte, len(plan))
+	for _, a := range plan {
+		given[a.MemberID] = a.MemberAssignment
 	}
-	for _, m := range g.members {
-		m.assignment = bytes.Clone(byMember[m.id])
-		if m.assignment == nil {
-			m.assignment = []byte{}
-		}
-	}
-	g.state = stateStable
+	c.enter(g, stateStable)
 	c.log.Info("rebalance: group stable", "group", g.name, "generation", g.generation, "members", len(g.members))
 	for _, m := range g.members {
+		m.assignment = append([]byte{}, given[m.id]...)
 		if w := m.syncWait; w != nil {
 			resp := w.req.ResponseKind().(*kmsg.SyncGroupResponse)
-			resp.ProtocolType = kmsg.StringPtr(g.protocolType)
-			resp.Protocol = kmsg.StringPtr(g.protocol)
-			resp.MemberAssignment = m.assignment
+			g.syncAnswer(resp, m)
 			c.reply(w, resp)
 			c.scheduleSession(g, m, m.session)
 		}
 	}
+}
+
+// syncAnswer writes m's part of the generation into resp.
+func (g *group) syncAnswer(resp *kmsg.SyncGroupResponse, m *member) {
+	resp.ProtocolType = kmsg.StringPtr(g.protocolType)
+	resp.Protocol = kmsg.StringPtr(g.protocol)
+	resp.MemberAssignment = m.assignment
 }

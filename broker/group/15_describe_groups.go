@@ -24,11 +24,10 @@ import (
 const groupOperations = 1<<3 | 1<<6 | 1<<8
 
 func (c *Coordinator) describeGroups(req *kmsg.DescribeGroupsRequest) kmsg.Response {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		return errorResponse(req, kerr.CoordinatorNotAvailable.Code)
+	if code := c.lockOpen(); code != 0 {
+		return errorResponse(req, code)
 	}
+	defer c.mu.Unlock()
 	resp := req.ResponseKind().(*kmsg.DescribeGroupsResponse)
 	for _, name := range req.Groups {
 		d := kmsg.NewDescribeGroupsResponseGroup()

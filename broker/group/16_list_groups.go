@@ -4,52 +4,57 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // ListGroups: v0-5
 //
 // Version notes:
-//   - v4: StatesFilter and GroupState (KIP-518); states match without
-//     regard to case, as in Kafka.
-//   - v5: TypesFilter and GroupType (KIP-848); every group here is
-//     "classic".
+//   - v4: StatesFilter and GroupState (KIP-518).
+//   - v5: TypesFilter and GroupType (KIP-848).
 //
-// Groups are listed by name. A group that only holds offsets committed
-// with generation -1 is listed with an empty protocol type.
+// Every group this coordinator holds is listed, by name, with its protocol
+// type ("" for a group that only holds offsets committed with generation
+// -1) and state. A filter that is given keeps the groups it names: states
+// by the names DescribeGroups shows, types among which every group here is
+// "classic"; both are compared without regard to case, as Kafka compares
+// them, and a name that matches nothing (a type "consumer", a misspelt
+// state) leaves the list empty.
+
+// groupType is the GroupType of every group here: the classic protocol.
+const groupType = "classic"
 
 func (c *Coordinator) listGroups(req *kmsg.ListGroupsRequest) kmsg.Response {
-	c.mu.Lock()
+	wanted := listFilter(req.StatesFilter, req.TypesFilter)
+	if code := c.lockOpen(); code != 0 {
+		return errorResponse(req, code)
+	}
 	defer c.mu.Unlock()
-	if c.closed {
-		return errorResponse(req, kerr.CoordinatorNotAvailable.Code)
-	}
 	resp := req.ResponseKind().(*kmsg.ListGroupsResponse)
-	names := make([]string, 0, len(c.groups))
-	for name := range c.groups {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	for _, name := range names {
-		g := c.groups[name]
-		state := g.state.String()
-		if len(req.StatesFilter) > 0 && !containsFold(req.StatesFilter, state) {
-			continue
+	for _, name := range c.groupNames() {
+		if g := c.groups[name]; wanted(g.state) {
+			resp.Groups = append(resp.Groups, g.listing())
 		}
-		if len(req.TypesFilter) > 0 && !containsFold(req.TypesFilter, "classic") {
-			continue
-		}
-		rg := kmsg.NewListGroupsResponseGroup()
-		rg.Group = name
-		rg.ProtocolType = g.protocolType
-		rg.GroupState = state
-		rg.GroupType = "classic"
-		resp.Groups = append(resp.Groups, rg)
 	}
 	return resp
 }
 
-func containsFold(list []string, s string) bool {
-	return slices.ContainsFunc(list, func(v string) bool { return strings.EqualFold(v, s) })
+// listFilter turns a ListGroups request's filters into a test of a
+// group's state. An empty filter admits everything.
+func listFilter(states, types []string) func(groupState) bool {
+	named := func(filter []string, name string) bool {
+		return len(filter) == 0 || slices.ContainsFunc(filter, func(f string) bool { return strings.EqualFold(f, name) })
+	}
+	if !named(types, groupType) {
+		return func(groupState) bool { return false }
+	}
+	return func(s groupState) bool { return named(states, s.String()) }
+}
+
+// listing is g's entry in a ListGroups response.
+func (g *group) listing() kmsg.ListGroupsResponseGroup {
+	entry := kmsg.NewListGroupsResponseGroup()
+	entry.Group, entry.ProtocolType = g.name, g.protocolType
+	entry.GroupState, entry.GroupType = g.state.String(), groupType
+	return entry
 }

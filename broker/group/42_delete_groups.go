@@ -19,10 +19,8 @@ import (
 
 func (c *Coordinator) deleteGroups(ctx context.Context, req *kmsg.DeleteGroupsRequest) kmsg.Response {
 	resp := req.ResponseKind().(*kmsg.DeleteGroupsResponse)
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		return errorResponse(req, kerr.CoordinatorNotAvailable.Code)
+	if code := c.lockOpen(); code != 0 {
+		return errorResponse(req, code)
 	}
 	var recs []record
 	var deleted []int
@@ -74,8 +72,6 @@ func (c *Coordinator) dropGroup(g *group) {
 	for _, t := range g.pending {
 		c.sched.stop(t)
 	}
-	c.sched.stop(g.joinTask)
-	c.sched.stop(g.syncTask)
-	g.state = stateDead
+	c.enter(g, stateDead)
 	delete(c.groups, g.name)
 }

@@ -46,10 +46,8 @@ func (c *Coordinator) offsetDelete(ctx context.Context, req *kmsg.OffsetDeleteRe
 		return resp
 	}
 
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		return groupError(kerr.CoordinatorNotAvailable.Code)
+	if code := c.lockOpen(); code != 0 {
+		return groupError(code)
 	}
 	g := c.groups[req.Group]
 	if g == nil {

@@ -1,9 +1,5 @@
 package group
 
-import (
-	"slices"
-)
-
 // Offsets retention (offsets.retention.minutes), checked every
 // offsets.retention.check.interval.ms, with Kafka's rules (KIP-211):
 //
@@ -31,14 +27,9 @@ func (c *Coordinator) scheduleRetention() {
 func (c *Coordinator) expireOffsets() {
 	now := c.clk.Now().UnixMilli()
 	retention := c.cfg.OffsetsRetention.Milliseconds()
-	names := make([]string, 0, len(c.groups))
-	for name := range c.groups {
-		names = append(names, name)
-	}
-	slices.Sort(names)
 	var recs []record
 	expiredTotal := 0
-	for _, name := range names {
+	for _, name := range c.groupNames() {
 		g := c.groups[name]
 		var base func(o *offset) int64
 		var skip map[string]bool

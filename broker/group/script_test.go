@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -225,9 +226,28 @@ func newHarness(t *testing.T) *harness {
 		ids:    make(map[string]int),
 		reqs:   make(map[string]*running),
 	}
-	h.cfg = Config{Dir: h.dir, MinSessionTimeout: time.Second, MaxSessionTimeout: time.Hour, MaxMetadataSize: 4096, Topics: h.topics}
+	h.cfg = Config{Dir: h.dir, MinSessionTimeout: time.Second, MaxSessionTimeout: time.Hour, MaxMetadataSize: 4096, Topics: h.topics,
+		Logger: slog.New(failOnError{t})}
 	h.open()
 	return h
+}
+
+// failOnError is a log handler that fails the test at every record at
+// ERROR: nothing in a script may go wrong inside the coordinator (a state
+// move its table does not allow, say).
+type failOnError struct{ t *testing.T }
+
+func (h failOnError) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelError }
+func (h failOnError) WithAttrs([]slog.Attr) slog.Handler           { return h }
+func (h failOnError) WithGroup(string) slog.Handler                { return h }
+func (h failOnError) Handle(_ context.Context, r slog.Record) error {
+	msg := r.Message
+	r.Attrs(func(a slog.Attr) bool {
+		msg += " " + a.String()
+		return true
+	})
+	h.t.Errorf("the coordinator logged an error: %s", msg)
+	return nil
 }
 
 func (h *harness) open() {

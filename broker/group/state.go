@@ -11,7 +11,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// groupState is a classic group's state, named as Kafka names it.
+// groupState is where a classic group stands in its cycle of generations.
+// What each state means is one row of the table states, below.
 type groupState int8
 
 const (
@@ -22,19 +23,88 @@ const (
 	stateDead
 )
 
-func (s groupState) String() string {
-	switch s {
-	case stateEmpty:
-		return "Empty"
-	case statePreparingRebalance:
-		return "PreparingRebalance"
-	case stateCompletingRebalance:
-		return "CompletingRebalance"
-	case stateStable:
-		return "Stable"
-	}
-	return "Dead"
+// syncRule is what a SyncGroup gets in a state.
+type syncRule int8
+
+const (
+	// syncRefused: the row's syncErr, at once.
+	syncRefused syncRule = iota
+	// syncWaits: it parks until the leader's SyncGroup brings the
+	// generation's assignment (the leader's own included).
+	syncWaits
+	// syncServed: the member's assignment of this generation, at once.
+	syncServed
+)
+
+// rejoinRule is what a JoinGroup of a member already in the group does.
+type rejoinRule int8
+
+const (
+	// rejoinRefused: there are no members, so no such member.
+	rejoinRefused rejoinRule = iota
+	// rejoinTakesPart: the join phase is open; the member parks in it.
+	rejoinTakesPart
+	// rejoinIfChanged: a member offering other protocols or metadata
+	// than it did starts a rebalance; one offering the same gets its
+	// answer for the current generation again (it probably lost it).
+	rejoinIfChanged
+	// rejoinLeaderAlways: as rejoinIfChanged, except that the leader's
+	// JoinGroup always starts a rebalance. A client asks for a new
+	// assignment that way when something no member's metadata shows has
+	// changed (partitions added to a subscribed topic, say).
+	rejoinLeaderAlways
+)
+
+// stateRow is one state of the classic group protocol: its name on the
+// wire, the states it may be entered from, and how it answers a member in
+// good standing, one whose member id, instance id and generation are all
+// current (see group.standing for the errors of the others).
+type stateRow struct {
+	name string
+	from []groupState
+	// members: the state has members; a heartbeat, a SyncGroup or an
+	// accepted commit restarts the member's session timer.
+	members   bool
+	heartbeat int16 // the Heartbeat's error code
+	sync      syncRule
+	syncErr   int16 // the SyncGroup's error code under syncRefused
+	commit    int16 // the OffsetCommit's error code
+	rejoin    rejoinRule
 }
+
+var (
+	codeNoMember    = kerr.UnknownMemberID.Code
+	codeRebalancing = kerr.RebalanceInProgress.Code
+)
+
+// states is the classic group state machine, from the JoinGroup, SyncGroup,
+// Heartbeat and OffsetCommit schemas and the error codes they document.
+// Empty and Dead have no members, so a member request never reaches their
+// answers (the member is unknown first); they are listed for completeness.
+var states = [...]stateRow{
+	stateEmpty: {
+		name: "Empty", from: []groupState{statePreparingRebalance},
+		heartbeat: codeNoMember, sync: syncRefused, syncErr: codeNoMember, rejoin: rejoinRefused,
+	},
+	statePreparingRebalance: {
+		name: "PreparingRebalance", from: []groupState{stateEmpty, stateCompletingRebalance, stateStable},
+		members: true, heartbeat: codeRebalancing, sync: syncRefused, syncErr: codeRebalancing, rejoin: rejoinTakesPart,
+	},
+	stateCompletingRebalance: {
+		name: "CompletingRebalance", from: []groupState{statePreparingRebalance},
+		members: true, sync: syncWaits, commit: codeRebalancing, rejoin: rejoinIfChanged,
+	},
+	stateStable: {
+		name: "Stable", from: []groupState{stateCompletingRebalance},
+		members: true, sync: syncServed, rejoin: rejoinLeaderAlways,
+	},
+	stateDead: {
+		name: "Dead", from: []groupState{stateEmpty},
+		heartbeat: codeNoMember, sync: syncRefused, syncErr: codeNoMember, rejoin: rejoinRefused,
+	},
+}
+
+func (s groupState) String() string { return states[s].name }
 
 // newMemberJoinTimeout is how long a new member may wait in its first
 // JoinGroup before it is dropped (Kafka's NewMemberJoinTimeoutMs): its
@@ -55,18 +125,26 @@ type offset struct {
 	expireTime  int64 // Unix ms; -1: none (OffsetCommit v2-v4 set it)
 }
 
+// member is one member of a group, from its JoinGroup until it leaves,
+// is fenced, or its session or a deadline ends.
 type member struct {
 	id           string
 	instanceID   *string
 	clientID     string
 	clientHost   string
 	protocolType string
-	protocols    []kmsg.JoinGroupRequestProtocol
-	session      time.Duration
-	rebalance    time.Duration
-	assignment   []byte
-	// isNew is true from the member's first JoinGroup until that join
-	// completes.
+	// protocols is the member's offer, in its order of preference.
+	protocols []kmsg.JoinGroupRequestProtocol
+	session   time.Duration
+	rebalance time.Duration
+	// assignment is what the leader gave the member for the generation
+	// the group is Stable in; empty, not nil, if the leader left it out.
+	assignment []byte
+	// syncedGen is the last generation in which the member sent
+	// SyncGroup: one behind the group's still owes it.
+	syncedGen int32
+	// isNew is true from the member's first JoinGroup until a join
+	// phase completes with it.
 	isNew bool
 
 	joinWait    *waiter // parked JoinGroup
@@ -74,17 +152,25 @@ type member struct {
 	sessionTask *task
 }
 
-func (m *member) matches(protocols []kmsg.JoinGroupRequestProtocol) bool {
+// offers reports whether m lists the protocol called name.
+func (m *member) offers(name string) bool {
+	return slices.ContainsFunc(m.protocols, func(p kmsg.JoinGroupRequestProtocol) bool { return p.Name == name })
+}
+
+// offersSame reports whether protocols is m's offer unchanged: the same
+// names with the same metadata, in the same order.
+func (m *member) offersSame(protocols []kmsg.JoinGroupRequestProtocol) bool {
 	return slices.EqualFunc(m.protocols, protocols, func(a, b kmsg.JoinGroupRequestProtocol) bool {
 		return a.Name == b.Name && bytes.Equal(a.Metadata, b.Metadata)
 	})
 }
 
-func (m *member) metadata(protocol string) []byte {
-	for _, p := range m.protocols {
-		if p.Name == protocol {
-			return p.Metadata
-		}
+func (m *member) metadata(protocol string) []byte { return protocolMetadata(m.protocols, protocol) }
+
+// protocolMetadata is the metadata an offer gives for one protocol.
+func protocolMetadata(offer []kmsg.JoinGroupRequestProtocol, protocol string) []byte {
+	if i := slices.IndexFunc(offer, func(p kmsg.JoinGroupRequestProtocol) bool { return p.Name == protocol }); i >= 0 {
+		return offer[i].Metadata
 	}
 	return nil
 }
@@ -102,16 +188,17 @@ type group struct {
 	generation   int32
 	leader       string
 
-	members   []*member // in join order
-	byID      map[string]*member
-	static    map[string]string // instance id -> member id
-	pending   map[string]*task  // member ids handed out with MEMBER_ID_REQUIRED
-	protocols map[string]int    // how many members support each protocol
+	members []*member // in join order
+	byID    map[string]*member
+	static  map[string]string // instance id -> member id
+	pending map[string]*task  // member ids handed out with MEMBER_ID_REQUIRED
 
-	pendingSync map[string]bool // members yet to SyncGroup this generation
-	syncTask    *task
-
+	// joinTask is the deadline of the join phase: it exists only while
+	// the group is PreparingRebalance. syncTask is the deadline for the
+	// members' SyncGroups: it exists from the start of a generation until
+	// the group leaves it (CompletingRebalance and the Stable after).
 	joinTask *task
+	syncTask *task
 	// initialJoin is true while joinTask is group.initial.rebalance.delay.ms.
 	initialJoin      bool
 	initialRemaining time.Duration
@@ -133,8 +220,6 @@ func newGroup(name string) *group {
 		byID:           make(map[string]*member),
 		static:         make(map[string]string),
 		pending:        make(map[string]*task),
-		protocols:      make(map[string]int),
-		pendingSync:    make(map[string]bool),
 		offsets:        make(map[topicPartition]*offset),
 		pendingCommits: make(map[topicPartition]int),
 	}
@@ -189,6 +274,27 @@ func (g *group) allJoined() bool {
 	return len(g.pending) == 0
 }
 
+// sharedProtocols returns the names of the protocols that every member
+// offers. Every join is checked against it (acceptsJoin), so it is never
+// empty while the group has members.
+func (g *group) sharedProtocols() map[string]bool {
+	shared := make(map[string]bool)
+	if len(g.members) == 0 {
+		return shared
+	}
+	for _, p := range g.members[0].protocols {
+		shared[p.Name] = true
+	}
+	for _, m := range g.members[1:] {
+		for name := range shared {
+			if !m.offers(name) {
+				delete(shared, name)
+			}
+		}
+	}
+	return shared
+}
+
 // acceptsJoin reports whether a member offering protocols of protocolType
 // may be in the group, or gets INCONSISTENT_GROUP_PROTOCOL. The JoinGroup
 // schema's rule: the first member must name a protocol type and offer at
@@ -198,34 +304,40 @@ func (g *group) acceptsJoin(protocolType string, offered []kmsg.JoinGroupRequest
 	if len(g.members) == 0 {
 		return protocolType != "" && len(offered) > 0
 	}
-	everyone := func(p kmsg.JoinGroupRequestProtocol) bool { return g.protocols[p.Name] == len(g.members) }
-	return protocolType == g.protocolType && slices.ContainsFunc(offered, everyone)
+	shared := g.sharedProtocols()
+	return protocolType == g.protocolType &&
+		slices.ContainsFunc(offered, func(p kmsg.JoinGroupRequestProtocol) bool { return shared[p.Name] })
 }
 
-// selectProtocol picks, among the protocols every member supports, the one
-// most members list first (ties go to the one voted for first, in join
-// order).
+// selectProtocol chooses the protocol of the next generation by a vote:
+// each member votes for the first protocol of its own offer that every
+// member offers, and the one with the most votes wins; of protocols with
+// as many votes, the one whose first vote came earliest in join order.
 func (g *group) selectProtocol() string {
-	votes := make(map[string]int)
-	var order []string
+	shared := g.sharedProtocols()
+	type ballot struct {
+		protocol string
+		votes    int
+	}
+	var ballots []ballot // in order of first vote
 	for _, m := range g.members {
-		for _, p := range m.protocols {
-			if g.protocols[p.Name] == len(g.members) {
-				if votes[p.Name] == 0 {
-					order = append(order, p.Name)
-				}
-				votes[p.Name]++
-				break
-			}
+		i := slices.IndexFunc(m.protocols, func(p kmsg.JoinGroupRequestProtocol) bool { return shared[p.Name] })
+		if i < 0 {
+			continue
 		}
-	}
-	best := ""
-	for _, name := range order {
-		if best == "" || votes[name] > votes[best] {
-			best = name
+		choice := m.protocols[i].Name
+		j := slices.IndexFunc(ballots, func(b ballot) bool { return b.protocol == choice })
+		if j < 0 {
+			j = len(ballots)
+			ballots = append(ballots, ballot{protocol: choice})
 		}
+		ballots[j].votes++
 	}
-	return best
+	if len(ballots) == 0 {
+		return ""
+	}
+	// MaxFunc returns the first of equal maxima: the earliest first vote.
+	return slices.MaxFunc(ballots, func(a, b ballot) int { return cmp.Compare(a.votes, b.votes) }).protocol
 }
 
 // subscribedTopics decodes the consumer protocol metadata of every member
@@ -263,8 +375,10 @@ func subscriptionOf(meta []byte) (topics []string, ok bool) {
 	return topics, true
 }
 
-// add makes m a member, waiting in join on w (may be nil).
-func (g *group) add(m *member, w *waiter) {
+// add makes m a member, last in join order. The first member sets the
+// group's protocol type, and a group without a leader gets m as leader
+// until a join phase elects one.
+func (g *group) add(m *member) {
 	if len(g.members) == 0 {
 		g.protocolType = m.protocolType
 	}
@@ -273,73 +387,124 @@ func (g *group) add(m *member, w *waiter) {
 	}
 	g.members = append(g.members, m)
 	g.byID[m.id] = m
-	for _, p := range m.protocols {
-		g.protocols[p.Name]++
-	}
 	if m.instanceID != nil {
 		g.static[*m.instanceID] = m.id
 	}
-	m.joinWait = w
 }
 
-// remove drops member id from the group's books (not its timers or
-// waiters; see Coordinator.removeMember).
-func (g *group) remove(id string) {
-	m := g.byID[id]
-	if m == nil {
-		return
-	}
-	for _, p := range m.protocols {
-		g.protocols[p.Name]--
-		if g.protocols[p.Name] == 0 {
-			delete(g.protocols, p.Name)
-		}
-	}
-	delete(g.byID, id)
+// remove takes m off the group's books (not its timers or waiters; see
+// Coordinator.drop). A leader that leaves hands over to the first member.
+func (g *group) remove(m *member) {
+	delete(g.byID, m.id)
 	g.members = slices.DeleteFunc(g.members, func(x *member) bool { return x == m })
-	if m.instanceID != nil && g.static[*m.instanceID] == id {
+	if m.instanceID != nil && g.static[*m.instanceID] == m.id {
 		delete(g.static, *m.instanceID)
 	}
-	if g.leader == id {
+	if g.leader == m.id {
 		g.leader = ""
 		if len(g.members) > 0 {
 			g.leader = g.members[0].id
 		}
 	}
-	delete(g.pendingSync, id)
 }
 
-// setProtocols replaces m's protocols, keeping the group's counts right.
-func (g *group) setProtocols(m *member, protocols []kmsg.JoinGroupRequestProtocol) {
-	for _, p := range m.protocols {
-		g.protocols[p.Name]--
-		if g.protocols[p.Name] == 0 {
-			delete(g.protocols, p.Name)
-		}
-	}
-	m.protocols = protocols
-	for _, p := range m.protocols {
-		g.protocols[p.Name]++
-	}
-}
-
-// validateMember is Kafka's member check for heartbeat, sync, leave and
-// commit: a static member must be the current holder of its instance id,
-// and the member must exist.
-func (g *group) validateMember(memberID string, instanceID *string) int16 {
+// identify finds the member a request speaks for. A request that names an
+// instance id (a static member, KIP-345) must come from the member id
+// holding it now: an instance id nobody holds is UNKNOWN_MEMBER_ID, one
+// held by another member id is FENCED_INSTANCE_ID (a newer process of that
+// instance took its place). Then the member id must be in the group.
+func (g *group) identify(memberID string, instanceID *string) (*member, int16) {
 	if instanceID != nil {
-		known, ok := g.static[*instanceID]
-		if !ok {
-			return kerr.UnknownMemberID.Code
-		}
-		if known != memberID {
-			return kerr.FencedInstanceID.Code
+		switch holder, held := g.static[*instanceID]; {
+		case !held:
+			return nil, codeNoMember
+		case holder != memberID:
+			return nil, kerr.FencedInstanceID.Code
 		}
 	}
-	if g.byID[memberID] == nil {
-		return kerr.UnknownMemberID.Code
+	if m := g.byID[memberID]; m != nil {
+		return m, 0
+	}
+	return nil, codeNoMember
+}
+
+// standing is identify for a request sent within a generation (Heartbeat,
+// SyncGroup, a member's OffsetCommit): the member must also be at the
+// group's generation, else ILLEGAL_GENERATION.
+func (g *group) standing(memberID string, instanceID *string, generation int32) (*member, int16) {
+	m, code := g.identify(memberID, instanceID)
+	if code == 0 && generation != g.generation {
+		return nil, kerr.IllegalGeneration.Code
+	}
+	return m, code
+}
+
+// memberOf finds the group and member of a request sent within a
+// generation; a group this coordinator does not hold has no such member.
+// Called with mu held.
+func (c *Coordinator) memberOf(name, memberID string, instanceID *string, generation int32) (*group, *member, int16) {
+	g := c.groups[name]
+	if g == nil {
+		return nil, nil, codeNoMember
+	}
+	m, code := g.standing(memberID, instanceID, generation)
+	return g, m, code
+}
+
+// groupNames returns the names of the groups, sorted. Called with mu held.
+func (c *Coordinator) groupNames() []string {
+	names := make([]string, 0, len(c.groups))
+	for name := range c.groups {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// lockOpen takes mu, unless the coordinator is closed: then it answers
+// COORDINATOR_NOT_AVAILABLE and mu is not held.
+func (c *Coordinator) lockOpen() int16 {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return kerr.CoordinatorNotAvailable.Code
 	}
 	return 0
+}
+
+// admit is lockOpen for a request that names its group, which must not be
+// empty (INVALID_GROUP_ID).
+func (c *Coordinator) admit(group string) int16 {
+	if group == "" {
+		return kerr.InvalidGroupID.Code
+	}
+	return c.lockOpen()
+}
+
+// enter moves g to state next. The table says from which states each
+// state is entered; a move it does not list is a bug, logged at ERROR (and
+// made anyway). The deadlines belong to stretches of states: the join
+// deadline to PreparingRebalance, the sync deadline to one generation; a
+// move out of its stretch stops it. Entering Empty forgets the protocol
+// and starts the offsets retention clock.
+func (c *Coordinator) enter(g *group, next groupState) {
+	if !slices.Contains(states[next].from, g.state) {
+		c.log.Error("group state machine: a move the table does not allow", "group", g.name, "from", g.state, "to", next)
+	}
+	if next != statePreparingRebalance {
+		c.sched.stop(g.joinTask)
+		g.joinTask = nil
+	}
+	if next != stateStable {
+		c.sched.stop(g.syncTask)
+		g.syncTask = nil
+	}
+	g.state = next
+	if next == stateEmpty {
+		g.protocol = ""
+		g.emptySince = c.clk.Now()
+		g.subscribed = map[string]bool{}
+	}
 }
 
 // waiter is a parked JoinGroup or SyncGroup.
@@ -361,19 +526,24 @@ func (c *Coordinator) newWaiter(ctx context.Context, g *group, m *member, req km
 	return w
 }
 
+// detach marks w answered and unhooks it from its member.
+func (w *waiter) detach() {
+	w.done = true
+	slot := &w.m.joinWait
+	if w.sync {
+		slot = &w.m.syncWait
+	}
+	if *slot == w {
+		*slot = nil
+	}
+}
+
 // reply answers w (once) and detaches it from its member.
 func (c *Coordinator) reply(w *waiter, resp kmsg.Response) {
 	if w == nil || w.done {
 		return
 	}
-	w.done = true
-	if w.sync {
-		if w.m.syncWait == w {
-			w.m.syncWait = nil
-		}
-	} else if w.m.joinWait == w {
-		w.m.joinWait = nil
-	}
+	w.detach()
 	w.ch <- resp
 	if c.hooks != nil {
 		c.hooks.replied(w.tag)
@@ -418,19 +588,12 @@ func (c *Coordinator) wait(ctx context.Context, w *waiter) kmsg.Response {
 	}
 	c.mu.Lock()
 	if !w.done {
-		w.done = true
-		if w.sync {
-			if w.m.syncWait == w {
-				w.m.syncWait = nil
-			}
-		} else if w.m.joinWait == w {
-			w.m.joinWait = nil
-		}
-		if cur := c.groups[w.g.name]; cur == w.g && w.g.byID[w.m.id] == w.m && !w.m.isNew {
+		w.detach()
+		if c.live(w.g) && w.g.byID[w.m.id] == w.m && !w.m.isNew {
 			c.scheduleSession(w.g, w.m, w.m.session)
 		}
 		c.mu.Unlock()
-		return errorResponse(w.req, kerr.RebalanceInProgress.Code)
+		return errorResponse(w.req, codeRebalancing)
 	}
 	c.mu.Unlock()
 	return <-w.ch
@@ -440,8 +603,7 @@ func (c *Coordinator) wait(ctx context.Context, w *waiter) kmsg.Response {
 // deleted group do nothing).
 func (c *Coordinator) live(g *group) bool { return c.groups[g.name] == g }
 
-// scheduleSession (re)starts m's session timer: Kafka's
-// completeAndScheduleNextHeartbeatExpiration.
+// scheduleSession (re)starts m's session timer.
 func (c *Coordinator) scheduleSession(g *group, m *member, d time.Duration) {
 	c.sched.stop(m.sessionTask)
 	m.sessionTask = c.sched.after(c.clk.Now(), d, func() { c.sessionExpired(g, m) })
@@ -449,7 +611,7 @@ func (c *Coordinator) scheduleSession(g *group, m *member, d time.Duration) {
 
 // sessionExpired removes a member whose session timed out. A member parked
 // in JoinGroup or SyncGroup is alive (unless it is new and never completed
-// a join, Kafka's new member timeout); its timer starts over.
+// a join: the new member timeout); its timer starts over.
 func (c *Coordinator) sessionExpired(g *group, m *member) {
 	if !c.live(g) || g.byID[m.id] != m {
 		return
@@ -462,88 +624,97 @@ func (c *Coordinator) sessionExpired(g *group, m *member) {
 	c.removeMember(g, m, "session timeout")
 }
 
-// removeMember drops m and moves the group on: Kafka's
-// removeMemberAndUpdateGroup. A parked JoinGroup or SyncGroup of m is
-// answered with UNKNOWN_MEMBER_ID.
-func (c *Coordinator) removeMember(g *group, m *member, reason string) {
-	c.replyJoinError(m.joinWait, kerr.UnknownMemberID.Code, "")
-	c.replySyncError(m.syncWait, kerr.UnknownMemberID.Code)
+// drop takes m out of g: a JoinGroup or SyncGroup it has parked is
+// answered UNKNOWN_MEMBER_ID and its session timer stops. What the group
+// does next is the caller's business.
+func (c *Coordinator) drop(g *group, m *member) {
+	c.replyJoinError(m.joinWait, codeNoMember, "")
+	c.replySyncError(m.syncWait, codeNoMember)
 	c.sched.stop(m.sessionTask)
-	g.remove(m.id)
-	switch g.state {
-	case stateStable, stateCompletingRebalance:
-		c.prepareRebalance(g, reason)
-	case statePreparingRebalance:
-		c.checkJoin(g)
-	}
+	g.remove(m)
 }
 
-// removePending forgets a member id handed out with MEMBER_ID_REQUIRED.
-func (c *Coordinator) removePending(g *group, id string) {
+// removeMember drops m (it left, or its session ended) and rebalances.
+func (c *Coordinator) removeMember(g *group, m *member, reason string) {
+	c.drop(g, m)
+	c.rebalance(g, reason)
+}
+
+// holdMemberID reserves a member id handed out with MEMBER_ID_REQUIRED
+// (KIP-394) until the member joins with it, leaves, or its session timeout
+// passes. While held, it keeps a join phase open.
+func (c *Coordinator) holdMemberID(g *group, id string, session time.Duration) {
+	g.pending[id] = c.sched.after(c.clk.Now(), session, func() {
+		if c.live(g) && g.pending[id] != nil {
+			c.log.Info("pending member expired", "group", g.name, "member", id)
+			c.releaseMemberID(g, id)
+		}
+	})
+}
+
+// releaseMemberID forgets a member id held by holdMemberID.
+func (c *Coordinator) releaseMemberID(g *group, id string) {
 	c.sched.stop(g.pending[id])
 	delete(g.pending, id)
 	c.checkJoin(g)
 }
 
-// maybePrepareRebalance starts a rebalance unless one is under way.
-func (c *Coordinator) maybePrepareRebalance(g *group, reason string) {
+// rebalance asks for a new generation: it opens a join phase, or, if one
+// is open, ends it now if everyone is in.
+func (c *Coordinator) rebalance(g *group, reason string) {
 	switch g.state {
-	case stateStable, stateCompletingRebalance, stateEmpty:
-		c.prepareRebalance(g, reason)
+	case statePreparingRebalance:
+		c.checkJoin(g)
+	case stateEmpty, stateCompletingRebalance, stateStable:
+		c.openJoin(g, reason)
 	}
 }
 
-// prepareRebalance moves g to PreparingRebalance: members parked in
-// SyncGroup are told REBALANCE_IN_PROGRESS, and the join deadline starts,
-// group.initial.rebalance.delay.ms for an empty group, else the longest
-// rebalance timeout.
-func (c *Coordinator) prepareRebalance(g *group, reason string) {
-	if g.state == stateCompletingRebalance {
-		for _, m := range g.members {
-			m.assignment = nil
-			if m.syncWait != nil {
-				// Its session timer starts over from this answer,
-				// as after any answer to a parked request.
-				c.replySyncError(m.syncWait, kerr.RebalanceInProgress.Code)
-				c.scheduleSession(g, m, m.session)
-			}
+// openJoin starts a join phase (PreparingRebalance). Members waiting in
+// SyncGroup are told REBALANCE_IN_PROGRESS, so that they rejoin. The phase
+// ends once every member has rejoined, or at its deadline: the longest
+// rebalance timeout of the members, or, for a group that was Empty,
+// group.initial.rebalance.delay.ms, which gives the first members of a
+// group the time to arrive together (see initialJoinExpired).
+func (c *Coordinator) openJoin(g *group, reason string) {
+	for _, m := range g.members {
+		if m.syncWait != nil {
+			// Its session timer starts over from this answer, as
+			// after any answer to a parked request.
+			c.replySyncError(m.syncWait, codeRebalancing)
+			c.scheduleSession(g, m, m.session)
 		}
 	}
-	c.sched.stop(g.syncTask)
-	g.syncTask = nil
-	clear(g.pendingSync)
-	c.sched.stop(g.joinTask)
-	wasEmpty := g.state == stateEmpty
-	g.state = statePreparingRebalance
+	fromEmpty := g.state == stateEmpty
+	c.enter(g, statePreparingRebalance)
 	c.log.Debug("preparing rebalance", "group", g.name, "generation", g.generation, "reason", reason)
-	if wasEmpty {
+	if fromEmpty {
 		delay := c.cfg.InitialRebalanceDelay
 		g.initialJoin = true
 		g.initialRemaining = max(g.rebalanceTimeout()-delay, 0)
-		g.joinTask = c.sched.after(c.clk.Now(), delay, func() { c.initialJoinExpired(g) })
+		c.setJoinDeadline(g, delay, c.initialJoinExpired)
 		return
 	}
 	g.initialJoin = false
-	gen := g.generation
-	g.joinTask = c.sched.after(c.clk.Now(), g.rebalanceTimeout(), func() {
-		if c.live(g) && g.generation == gen && g.state == statePreparingRebalance {
-			c.completeJoin(g)
-		}
-	})
+	c.setJoinDeadline(g, g.rebalanceTimeout(), c.completeJoin)
 	c.checkJoin(g)
+}
+
+// setJoinDeadline (re)arms the deadline of the open join phase: end runs
+// after d, unless the phase ends first (enter stops it).
+func (c *Coordinator) setJoinDeadline(g *group, d time.Duration, end func(*group)) {
+	c.sched.stop(g.joinTask)
+	g.joinTask = c.sched.after(c.clk.Now(), d, func() { end(g) })
 }
 
 // initialJoinExpired extends the initial delay while new members keep
 // arriving, up to the rebalance timeout, then completes the join.
 func (c *Coordinator) initialJoinExpired(g *group) {
-	if !c.live(g) || g.state != statePreparingRebalance || !g.initialJoin {
-		return
-	}
 	if g.newMemberAdded && g.initialRemaining > 0 {
 		g.newMemberAdded = false
 		delay := min(c.cfg.InitialRebalanceDelay, g.initialRemaining)
 		g.initialRemaining = max(g.initialRemaining-c.cfg.InitialRebalanceDelay, 0)
-		g.joinTask = c.sched.after(c.clk.Now(), delay, func() { c.initialJoinExpired(g) })
+		c.setJoinDeadline(g, delay, c.initialJoinExpired)
 		return
 	}
 	c.completeJoin(g)
@@ -557,65 +728,42 @@ func (c *Coordinator) checkJoin(g *group) {
 	}
 }
 
-// completeJoin ends the join phase: dynamic members that did not rejoin
-// are removed, the next generation starts and every parked JoinGroup is
-// answered (the leader with the members' metadata).
+// completeJoin ends the join phase. Dynamic members that did not rejoin
+// are dropped; static ones stay until their session ends (their process
+// may be restarting). If members are left but none of them rejoined, the
+// phase waits once more. Otherwise the next generation starts: Empty if
+// nobody is left, else CompletingRebalance, announced to the members.
 func (c *Coordinator) completeJoin(g *group) {
-	c.sched.stop(g.joinTask)
-	g.joinTask = nil
 	g.initialJoin = false
 	for _, m := range slices.Clone(g.members) {
 		if m.joinWait == nil && m.instanceID == nil {
 			c.log.Info("member did not rejoin in time", "group", g.name, "member", m.id)
-			c.sched.stop(m.sessionTask)
-			g.remove(m.id)
+			c.drop(g, m)
 		}
 	}
-	if len(g.members) > 0 && !c.electJoinedLeader(g) {
-		// Only static members that have not rejoined are left: wait
-		// for them (or for their sessions to end) once more.
-		gen := g.generation
-		g.joinTask = c.sched.after(c.clk.Now(), g.rebalanceTimeout(), func() {
-			if c.live(g) && g.generation == gen && g.state == statePreparingRebalance {
-				c.completeJoin(g)
-			}
-		})
+	if len(g.members) > 0 && !g.electJoinedLeader() {
+		c.setJoinDeadline(g, g.rebalanceTimeout(), c.completeJoin)
 		return
 	}
 	g.generation++
-	clear(g.pendingSync)
 	if len(g.members) == 0 {
-		g.protocol = ""
-		g.state = stateEmpty
-		g.emptySince = c.clk.Now()
-		g.subscribed = map[string]bool{}
+		c.enter(g, stateEmpty)
 		c.log.Info("group is empty", "group", g.name, "generation", g.generation)
 		c.olog.append(g.metaRecord(c.clk.Now()))
 		return
 	}
 	g.protocol = g.selectProtocol()
-	g.state = stateCompletingRebalance
+	c.enter(g, stateCompletingRebalance)
 	g.subscribed = g.subscribedTopics()
 	c.olog.append(g.metaRecord(c.clk.Now()))
 	c.log.Info("rebalance: join complete", "group", g.name, "generation", g.generation,
 		"members", len(g.members), "protocol", g.protocol, "leader", g.leader)
-	for _, m := range g.members {
-		if w := m.joinWait; w != nil {
-			resp := w.req.ResponseKind().(*kmsg.JoinGroupResponse)
-			g.joinAnswer(resp, m.id, m.id == g.leader)
-			c.reply(w, resp)
-		}
-		c.scheduleSession(g, m, m.session)
-		m.isNew = false
-		g.pendingSync[m.id] = true
-	}
-	gen := g.generation
-	g.syncTask = c.sched.after(c.clk.Now(), g.rebalanceTimeout(), func() { c.syncExpired(g, gen) })
+	c.announce(g)
 }
 
-// electJoinedLeader keeps the leader if it rejoined, else makes any
-// rejoined member the leader; false if no member rejoined.
-func (c *Coordinator) electJoinedLeader(g *group) bool {
+// electJoinedLeader keeps the leader if it rejoined, else makes the first
+// member that rejoined the leader; false if no member rejoined.
+func (g *group) electJoinedLeader() bool {
 	if m := g.byID[g.leader]; m != nil && m.joinWait != nil {
 		return true
 	}
@@ -626,6 +774,23 @@ func (c *Coordinator) electJoinedLeader(g *group) bool {
 		}
 	}
 	return false
+}
+
+// announce starts the group's new generation: each member that rejoined
+// gets its JoinGroup answer (the leader with everyone's metadata), every
+// member's session timer starts over, and each member owes a SyncGroup
+// within the rebalance timeout (syncExpired).
+func (c *Coordinator) announce(g *group) {
+	for _, m := range g.members {
+		if w := m.joinWait; w != nil {
+			resp := w.req.ResponseKind().(*kmsg.JoinGroupResponse)
+			g.joinAnswer(resp, m.id, m.id == g.leader)
+			c.reply(w, resp)
+		}
+		m.isNew = false
+		c.scheduleSession(g, m, m.session)
+	}
+	g.syncTask = c.sched.after(c.clk.Now(), g.rebalanceTimeout(), func() { c.syncExpired(g) })
 }
 
 // joinAnswer writes into resp what the end of a join phase tells one
@@ -649,24 +814,20 @@ func (g *group) joinAnswer(resp *kmsg.JoinGroupResponse, to string, leaderView b
 	}
 }
 
-// syncExpired removes the members that did not send SyncGroup within the
-// rebalance timeout after the join, and rebalances.
-func (c *Coordinator) syncExpired(g *group, gen int32) {
-	if !c.live(g) || g.generation != gen || len(g.pendingSync) == 0 {
+// syncExpired runs at the sync deadline of a generation (it is stopped
+// when the group leaves the generation): the members that have not sent
+// SyncGroup in it are dropped, and the group rebalances.
+func (c *Coordinator) syncExpired(g *group) {
+	g.syncTask = nil
+	late := slices.DeleteFunc(slices.Clone(g.members), func(m *member) bool { return m.syncedGen == g.generation })
+	if len(late) == 0 {
 		return
 	}
-	if g.state != stateCompletingRebalance && g.state != stateStable {
-		return
+	for _, m := range late {
+		c.log.Info("member did not sync in time", "group", g.name, "member", m.id)
+		c.drop(g, m)
 	}
-	for _, m := range slices.Clone(g.members) {
-		if g.pendingSync[m.id] {
-			c.log.Info("member did not sync in time", "group", g.name, "member", m.id)
-			c.replyJoinError(m.joinWait, kerr.UnknownMemberID.Code, "")
-			c.sched.stop(m.sessionTask)
-			g.remove(m.id)
-		}
-	}
-	c.prepareRebalance(g, "members did not sync in time")
+	c.rebalance(g, "members did not sync in time")
 }
 
 // apply applies one record of the offsets log to the in-memory state: on
@@ -736,7 +897,7 @@ func (c *Coordinator) dropIfIdle(g *group, loading bool) {
 	if loading || !g.idle() || c.groups[g.name] != g {
 		return
 	}
-	g.state = stateDead
+	c.enter(g, stateDead)
 	delete(c.groups, g.name)
 }
 
