@@ -12,6 +12,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/tributary-io/tributary/config"
 )
 
 // treeOf lists every path under root, relative to it.
@@ -72,7 +74,7 @@ func TestHostileTopicNamesNeverReachTheFilesystem(t *testing.T) {
 		}
 	}
 	// The longest legal name works and stays inside the log dir.
-	longest := strings.Repeat("L", maxTopicNameLen)
+	longest := strings.Repeat("L", config.MaxTopicNameLength)
 	createTopic(t, tb.addr, longest, 1, nil)
 
 	tb.restart()
@@ -93,6 +95,27 @@ func TestHostileTopicNamesNeverReachTheFilesystem(t *testing.T) {
 	}
 }
 
+// TestIllegalTopicNameMessages: CreateTopics refuses an illegal name with
+// Kafka's message for it, as kafka-topics.sh would print it.
+func TestIllegalTopicNameMessages(t *testing.T) {
+	tb := startBroker(t)
+	ctx := testCtx(t, time.Minute)
+	adm := newAdmin(t, tb.addr)
+	long := strings.Repeat("x", 250)
+	for name, want := range map[string]string{
+		"":       "Topic name is illegal, it can't be empty",
+		".":      `Topic name cannot be "." or ".."`,
+		"..":     `Topic name cannot be "." or ".."`,
+		long:     "Topic name is illegal, it can't be longer than 249 characters, topic name: " + long,
+		"sp ace": `Topic name "sp ace" is illegal, it contains a character other than ASCII alphanumerics, '.', '_' and '-'`,
+	} {
+		r, _ := adm.CreateTopic(ctx, 1, 1, nil, name)
+		if !errorIs(r.Err, kerr.InvalidTopicException) || r.ErrMessage != want {
+			t.Errorf("create %q: %v %q, want %q", name, r.Err, r.ErrMessage, want)
+		}
+	}
+}
+
 func errorIs(err error, want *kerr.Error) bool {
 	ke, ok := err.(*kerr.Error)
 	return ok && ke.Code == want.Code
@@ -104,7 +127,7 @@ func TestTopicNameCollisions(t *testing.T) {
 	adm := newAdmin(t, tb.addr)
 	createTopic(t, tb.addr, "metrics.cpu", 1, nil)
 	r, _ := adm.CreateTopic(ctx, 1, 1, nil, "metrics_cpu")
-	if !errorIs(r.Err, kerr.InvalidTopicException) || !strings.Contains(r.ErrMessage, "collides with existing topic: metrics.cpu") {
+	if !errorIs(r.Err, kerr.InvalidTopicException) || r.ErrMessage != "Topic 'metrics_cpu' collides with existing topic: metrics.cpu" {
 		t.Fatalf("metrics_cpu after metrics.cpu: %v %q", r.Err, r.ErrMessage)
 	}
 	// On a case-sensitive file system names differing in case are two

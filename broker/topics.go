@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/tributary-io/tributary/broker/storage"
+	"github.com/tributary-io/tributary/config"
 )
 
 // topic is one topic's metadata. A topic value is never changed once
@@ -148,25 +149,11 @@ func (b *Broker) PartitionEnd(topicName string, index int32) (int64, bool) {
 	return p.log.EndOffset(), true
 }
 
-const maxTopicNameLen = 249
-
-var legalTopicName = regexp.MustCompile(`^[a-zA-Z0-9._-]+$`)
-
-// validateTopicName applies Kafka's rules: 1 to 249 characters of
-// [a-zA-Z0-9._-], and not "." or "..". Such a name can never leave the log
-// folder when used as part of a path.
+// validateTopicName applies Kafka's rules for topic names (config.TopicName),
+// with Kafka's messages. Such a name can never leave the log folder when
+// used as part of a path.
 func validateTopicName(name string) error {
-	switch {
-	case name == "":
-		return errors.New("topic name is empty")
-	case name == "." || name == "..":
-		return fmt.Errorf("topic name cannot be %q", name)
-	case len(name) > maxTopicNameLen:
-		return fmt.Errorf("topic name is %d characters; the limit is %d", len(name), maxTopicNameLen)
-	case !legalTopicName.MatchString(name):
-		return fmt.Errorf("topic name %q is illegal: it contains a character other than ASCII alphanumerics, '.', '_' and '-'", name)
-	}
-	return nil
+	return config.TopicName(name)
 }
 
 // collides reports an existing topic that differs from name only by '.'
@@ -187,7 +174,7 @@ func (m *topicMap) collides(name string) string {
 }
 
 func (m *topicMap) normalize(name string) string {
-	name = strings.ReplaceAll(name, ".", "_")
+	name = config.TopicCollisionKey(name)
 	if m.foldCase {
 		name = strings.ToLower(name)
 	}
@@ -444,10 +431,11 @@ func (b *Broker) autoCreate(name string) (*topic, error) {
 type collisionError struct{ name, other string }
 
 func (e collisionError) Error() string {
-	if a, b := strings.ReplaceAll(e.name, ".", "_"), strings.ReplaceAll(e.other, ".", "_"); a != b && strings.EqualFold(a, b) {
-		return fmt.Sprintf("topic '%s' collides with existing topic: %s (the log directory's file system ignores case, so their partition folders would be the same)", e.name, e.other)
+	msg := config.TopicCollision(e.name, e.other).Error()
+	if a, b := config.TopicCollisionKey(e.name), config.TopicCollisionKey(e.other); a != b && strings.EqualFold(a, b) {
+		msg += " (the log directory's file system ignores case, so their partition folders would be the same)"
 	}
-	return fmt.Sprintf("topic '%s' collides with existing topic: %s", e.name, e.other)
+	return msg
 }
 
 // loadTopics opens every partition found on disk or listed in topics.json.
