@@ -1,80 +1,33 @@
 package main
 
 import (
-	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
 
-	"github.com/tributary-io/tributary/broker"
-	"github.com/tributary-io/tributary/config"
+	"github.com/tributary-io/tributary/cmd/internal/kafkatools/kafkatest"
 )
 
 // startKfake starts franz-go's kfake, an independent implementation of the
-// Kafka protocol, on a free port and returns its address. Tests run the same
-// client-facing suite against it and against the bundled broker, to show the
-// tools work against a broker this project did not write.
+// Kafka protocol, and returns its address (kafkatest.StartKfake).
 func startKfake(t testing.TB, opts ...kfake.Opt) string {
 	t.Helper()
-	opts = append([]kfake.Opt{kfake.NumBrokers(1), kfake.AllowAutoTopicCreation()}, opts...)
-	c, err := kfake.NewCluster(opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	return c.ListenAddrs()[0]
+	return kafkatest.StartKfake(t, opts...)
 }
 
-// startBroker starts the bundled broker in-process on a free port of
-// 127.0.0.1, with its data in t.TempDir(), and returns its address. props
-// are "key=value" server.properties entries on top of those defaults (for
-// example "num.partitions=3"). The broker is closed when the test ends.
+// startBroker starts the bundled broker in-process and returns its address
+// (kafkatest.StartBroker); props are server.properties entries key=value.
 func startBroker(t testing.TB, props ...string) string {
 	t.Helper()
-	m := map[string]string{
-		"listeners":                        "PLAINTEXT://127.0.0.1:0",
-		"log.dirs":                         t.TempDir(),
-		"group.initial.rebalance.delay.ms": "0",
-	}
-	for _, kv := range props {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok {
-			t.Fatalf("broker property %q is not key=value", kv)
-		}
-		m[k] = v
-	}
-	vals, err := broker.Definitions().Parse(config.FromMap("test broker", m))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := broker.ParseConfig(vals)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := broker.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := b.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := b.Close(ctx); err != nil {
-			t.Errorf("close broker: %v", err)
-		}
-	})
-	return b.Addr()
+	return kafkatest.StartBroker(t, props...)
 }
+
+// lockedBuffer is a buffer a command may write while the test reads it.
+type lockedBuffer = kafkatest.Buffer
 
 var (
 	binaryOnce sync.Once

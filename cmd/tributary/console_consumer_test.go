@@ -11,22 +11,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spf13/cobra"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
-)
 
-// produceValues writes the values to the topic (partition 0 unless the
-// record says otherwise), waiting for the acknowledgements.
-func produceRecords(t testing.TB, addr string, recs ...*kgo.Record) {
-	t.Helper()
-	cl := testClient(t, addr, kgo.RecordPartitioner(kgo.ManualPartitioner()))
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
-}
+	"github.com/tributary-io/tributary/cmd/internal/kafkatools/kafkatest"
+	"github.com/tributary-io/tributary/cmd/internal/kafkatools/toolclient"
+)
 
 func valueRecords(topic string, vs ...string) []*kgo.Record {
 	recs := make([]*kgo.Record, len(vs))
@@ -34,27 +24,6 @@ func valueRecords(topic string, vs ...string) []*kgo.Record {
 		recs[i] = &kgo.Record{Topic: topic, Value: []byte(v)}
 	}
 	return recs
-}
-
-// committed returns the group's committed offsets of the topic's
-// partitions (-1 for none).
-func committed(t testing.TB, addr, group, topic string, partitions int32) []int64 {
-	t.Helper()
-	adm := kadm.NewClient(testClient(t, addr))
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	offsets, err := adm.FetchOffsets(ctx, group)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := make([]int64, partitions)
-	for p := range partitions {
-		out[p] = -1
-		if o, ok := offsets.Lookup(topic, p); ok && o.Err == nil {
-			out[p] = o.At
-		}
-	}
-	return out
 }
 
 func TestConsoleConsumerSuite(t *testing.T) {
@@ -65,8 +34,8 @@ func TestConsoleConsumerSuite(t *testing.T) {
 		}
 
 		t.Run("from beginning", func(t *testing.T) {
-			mustCreateTopic(t, addr, "cc-basic", 1)
-			produceRecords(t, addr, valueRecords("cc-basic", "one", "two", "three")...)
+			kafkatest.CreateTopic(t, addr, "cc-basic", 1)
+			kafkatest.Produce(t, addr, valueRecords("cc-basic", "one", "two", "three")...)
 			r := consume("--topic", "cc-basic", "--from-beginning", "--max-messages", "3")
 			if r.code != 0 || r.stdout != "one\ntwo\nthree\n" || r.stderr != "Processed a total of 3 messages\n" {
 				t.Fatalf("%v", r)
@@ -78,8 +47,8 @@ func TestConsoleConsumerSuite(t *testing.T) {
 		})
 
 		t.Run("latest by default", func(t *testing.T) {
-			mustCreateTopic(t, addr, "cc-latest", 1)
-			produceRecords(t, addr, valueRecords("cc-latest", "old")...)
+			kafkatest.CreateTopic(t, addr, "cc-latest", 1)
+			kafkatest.Produce(t, addr, valueRecords("cc-latest", "old")...)
 			r := consumeWhileProducing(t, addr, "cc-latest", 0, "console-consumer", "--bootstrap-server", addr, "--topic", "cc-latest", "--max-messages", "1")
 			if r.code != 0 || !strings.HasPrefix(r.stdout, "fresh-") || strings.Contains(r.stdout, "old") {
 				t.Fatalf("%v", r)
@@ -87,8 +56,8 @@ func TestConsoleConsumerSuite(t *testing.T) {
 		})
 
 		t.Run("timeout", func(t *testing.T) {
-			mustCreateTopic(t, addr, "cc-idle", 1)
-			produceRecords(t, addr, valueRecords("cc-idle", "a", "b")...)
+			kafkatest.CreateTopic(t, addr, "cc-idle", 1)
+			kafkatest.Produce(t, addr, valueRecords("cc-idle", "a", "b")...)
 			start := time.Now()
 			r := consume("--topic", "cc-idle", "--from-beginning", "--timeout-ms", "1500")
 			if r.code != 0 || r.stdout != "a\nb\n" || r.stderr != "Processed a total of 2 messages\n" {
@@ -100,13 +69,13 @@ func TestConsoleConsumerSuite(t *testing.T) {
 		})
 
 		t.Run("group commits", func(t *testing.T) {
-			mustCreateTopic(t, addr, "cc-group", 1)
-			produceRecords(t, addr, valueRecords("cc-group", "r0", "r1", "r2", "r3", "r4")...)
+			kafkatest.CreateTopic(t, addr, "cc-group", 1)
+			kafkatest.Produce(t, addr, valueRecords("cc-group", "r0", "r1", "r2", "r3", "r4")...)
 			r := consume("--topic", "cc-group", "--group", "g-commit", "--from-beginning", "--max-messages", "3")
 			if r.code != 0 || r.stdout != "r0\nr1\nr2\n" {
 				t.Fatalf("%v", r)
 			}
-			if got := committed(t, addr, "g-commit", "cc-group", 1); got[0] != 3 {
+			if got := kafkatest.Committed(t, addr, "g-commit", "cc-group", 1); got[0] != 3 {
 				t.Fatalf("committed %v, want 3: exactly what was printed", got)
 			}
 			// A second run resumes at the committed offset.
@@ -114,19 +83,19 @@ func TestConsoleConsumerSuite(t *testing.T) {
 			if r.code != 0 || r.stdout != "r3\nr4\n" {
 				t.Fatalf("resume: %v", r)
 			}
-			if got := committed(t, addr, "g-commit", "cc-group", 1); got[0] != 5 {
+			if got := kafkatest.Committed(t, addr, "g-commit", "cc-group", 1); got[0] != 5 {
 				t.Fatalf("committed %v, want 5", got)
 			}
 		})
 
 		t.Run("no group no commits", func(t *testing.T) {
-			mustCreateTopic(t, addr, "cc-ephemeral", 1)
-			produceRecords(t, addr, valueRecords("cc-ephemeral", "e0", "e1")...)
+			kafkatest.CreateTopic(t, addr, "cc-ephemeral", 1)
+			kafkatest.Produce(t, addr, valueRecords("cc-ephemeral", "e0", "e1")...)
 			r := consume("--topic", "cc-ephemeral", "--from-beginning", "--max-messages", "2")
 			if r.code != 0 || r.stdout != "e0\ne1\n" {
 				t.Fatalf("%v", r)
 			}
-			adm := kadm.NewClient(testClient(t, addr))
+			adm := kadm.NewClient(kafkatest.Client(t, addr))
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			groups, err := adm.ListGroups(ctx)
@@ -135,7 +104,7 @@ func TestConsoleConsumerSuite(t *testing.T) {
 			}
 			for _, g := range groups.Groups() {
 				if strings.HasPrefix(g, "console-consumer-") {
-					if got := committed(t, addr, g, "cc-ephemeral", 1); got[0] != -1 {
+					if got := kafkatest.Committed(t, addr, g, "cc-ephemeral", 1); got[0] != -1 {
 						t.Errorf("group %s committed %v", g, got)
 					}
 				}
@@ -143,13 +112,13 @@ func TestConsoleConsumerSuite(t *testing.T) {
 		})
 
 		t.Run("consumer-property and consumer.config", func(t *testing.T) {
-			mustCreateTopic(t, addr, "cc-props", 1)
-			produceRecords(t, addr, valueRecords("cc-props", "p0", "p1")...)
+			kafkatest.CreateTopic(t, addr, "cc-props", 1)
+			kafkatest.Produce(t, addr, valueRecords("cc-props", "p0", "p1")...)
 			r := consume("--topic", "cc-props", "--consumer-property", "group.id=g-prop", "--consumer-property", "auto.offset.reset=earliest", "--max-messages", "1")
 			if r.code != 0 || r.stdout != "p0\n" {
 				t.Fatalf("%v", r)
 			}
-			if got := committed(t, addr, "g-prop", "cc-props", 1); got[0] != 1 {
+			if got := kafkatest.Committed(t, addr, "g-prop", "cc-props", 1); got[0] != 1 {
 				t.Fatalf("group.id from --consumer-property: committed %v", got)
 			}
 			file := filepath.Join(t.TempDir(), "consumer.properties")
@@ -160,19 +129,19 @@ func TestConsoleConsumerSuite(t *testing.T) {
 			if r.code != 0 || r.stdout != "p1\n" {
 				t.Fatalf("--consumer.config: %v", r)
 			}
-			if got := committed(t, addr, "g-prop", "cc-props", 1); got[0] != 1 {
+			if got := kafkatest.Committed(t, addr, "g-prop", "cc-props", 1); got[0] != 1 {
 				t.Fatalf("enable.auto.commit=false still committed: %v", got)
 			}
 		})
 
 		t.Run("partition and offset", func(t *testing.T) {
-			mustCreateTopic(t, addr, "cc-parts", 2)
+			kafkatest.CreateTopic(t, addr, "cc-parts", 2)
 			var recs []*kgo.Record
 			for i := range 4 {
 				recs = append(recs, &kgo.Record{Topic: "cc-parts", Partition: 0, Value: fmt.Appendf(nil, "p0-%d", i)})
 				recs = append(recs, &kgo.Record{Topic: "cc-parts", Partition: 1, Value: fmt.Appendf(nil, "p1-%d", i)})
 			}
-			produceRecords(t, addr, recs...)
+			kafkatest.Produce(t, addr, recs...)
 			r := consume("--topic", "cc-parts", "--partition", "1", "--offset", "2", "--max-messages", "2")
 			if r.code != 0 || r.stdout != "p1-2\np1-3\n" {
 				t.Fatalf("--offset 2: %v", r)
@@ -197,8 +166,8 @@ func TestConsoleConsumerSuite(t *testing.T) {
 
 		t.Run("include", func(t *testing.T) {
 			for _, n := range []string{"inc-a", "inc-b", "inc-other-x"} {
-				mustCreateTopic(t, addr, n, 1)
-				produceRecords(t, addr, valueRecords(n, "from "+n)...)
+				kafkatest.CreateTopic(t, addr, n, 1)
+				kafkatest.Produce(t, addr, valueRecords(n, "from "+n)...)
 			}
 			r := consume("--include", "inc-[ab]", "--from-beginning", "--max-messages", "2")
 			lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
@@ -209,9 +178,9 @@ func TestConsoleConsumerSuite(t *testing.T) {
 		})
 
 		t.Run("print properties", func(t *testing.T) {
-			mustCreateTopic(t, addr, "cc-print", 1)
+			kafkatest.CreateTopic(t, addr, "cc-print", 1)
 			ts := time.UnixMilli(1700000000123)
-			produceRecords(t, addr,
+			kafkatest.Produce(t, addr,
 				&kgo.Record{Topic: "cc-print", Key: []byte("k1"), Value: []byte("v1"), Timestamp: ts, Headers: []kgo.RecordHeader{{Key: "h", Value: []byte("x")}, {Key: "n"}}},
 				&kgo.Record{Topic: "cc-print", Value: []byte("v2"), Timestamp: ts},
 			)
@@ -239,9 +208,9 @@ func TestConsoleConsumerSuite(t *testing.T) {
 		})
 
 		t.Run("deserializers and skip-message-on-error", func(t *testing.T) {
-			mustCreateTopic(t, addr, "cc-longs", 1)
+			kafkatest.CreateTopic(t, addr, "cc-longs", 1)
 			long := func(v int64) []byte { return binary.BigEndian.AppendUint64(nil, uint64(v)) }
-			produceRecords(t, addr,
+			kafkatest.Produce(t, addr,
 				&kgo.Record{Topic: "cc-longs", Key: []byte{0, 0, 0, 7}, Value: long(42)},
 				&kgo.Record{Topic: "cc-longs", Value: []byte("abc")},
 				&kgo.Record{Topic: "cc-longs", Value: long(-1)},
@@ -264,9 +233,9 @@ func TestConsoleConsumerSuite(t *testing.T) {
 			if !c.transactions {
 				t.Skip("this broker does not serve transactions")
 			}
-			mustCreateTopic(t, addr, "cc-txn", 1)
-			produceRecords(t, addr, valueRecords("cc-txn", "committed")...)
-			txn := testClient(t, addr, kgo.TransactionalID("cc-txn-producer"), kgo.DefaultProduceTopic("cc-txn"))
+			kafkatest.CreateTopic(t, addr, "cc-txn", 1)
+			kafkatest.Produce(t, addr, valueRecords("cc-txn", "committed")...)
+			txn := kafkatest.Client(t, addr, kgo.TransactionalID("cc-txn-producer"), kgo.DefaultProduceTopic("cc-txn"))
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			if err := txn.BeginTransaction(); err != nil {
@@ -286,8 +255,8 @@ func TestConsoleConsumerSuite(t *testing.T) {
 		})
 
 		t.Run("sigint", func(t *testing.T) {
-			mustCreateTopic(t, addr, "cc-sigint", 1)
-			produceRecords(t, addr, valueRecords("cc-sigint", "s0", "s1")...)
+			kafkatest.CreateTopic(t, addr, "cc-sigint", 1)
+			kafkatest.Produce(t, addr, valueRecords("cc-sigint", "s0", "s1")...)
 			ctx, cancel := context.WithCancel(context.Background())
 			var out, errb lockedBuffer
 			a := &app{stdin: strings.NewReader(""), stdout: &out, stderr: &errb}
@@ -295,7 +264,7 @@ func TestConsoleConsumerSuite(t *testing.T) {
 			go func() {
 				done <- a.execute(ctx, a.root(), []string{"console-consumer", "--bootstrap-server", addr, "--topic", "cc-sigint", "--from-beginning", "--group", "g-sigint"})
 			}()
-			eventually(t, 15*time.Second, "both records printed", func() bool { return out.String() == "s0\ns1\n" })
+			kafkatest.Eventually(t, 15*time.Second, "both records printed", func() bool { return out.String() == "s0\ns1\n" })
 			cancel()
 			select {
 			case code := <-done:
@@ -305,7 +274,7 @@ func TestConsoleConsumerSuite(t *testing.T) {
 			case <-time.After(20 * time.Second):
 				t.Fatal("no exit within 20s of SIGINT")
 			}
-			if got := committed(t, addr, "g-sigint", "cc-sigint", 1); got[0] != 2 {
+			if got := kafkatest.Committed(t, addr, "g-sigint", "cc-sigint", 1); got[0] != 2 {
 				t.Fatalf("committed %v, want 2", got)
 			}
 		})
@@ -319,7 +288,7 @@ func consumeWhileProducing(t *testing.T, addr, topic string, partition int32, ar
 	t.Helper()
 	done := make(chan toolResult)
 	go func() { done <- runTool(t, "", args...) }()
-	cl := testClient(t, addr, kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	cl := kafkatest.Client(t, addr, kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	deadline := time.After(30 * time.Second)
 	for i := 0; ; i++ {
 		select {
@@ -361,173 +330,14 @@ func TestConsoleConsumerUsage(t *testing.T) {
 	}
 }
 
-// TestConsoleConsumerProps: the flags become Kafka consumer properties,
-// with Kafka's precedence and defaults.
-func TestConsoleConsumerProps(t *testing.T) {
-	file := filepath.Join(t.TempDir(), "c.properties")
-	if err := os.WriteFile(file, []byte("client.id=from-file\nisolation.level=read_committed\nfetch.max.wait.ms=100\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		args []string
-		want map[string]string
-	}{
-		{[]string{"--topic", "t"}, map[string]string{"bootstrap.servers": "localhost:9092", "client.id": "console-consumer", "auto.offset.reset": "latest",
-			"isolation.level": "read_uncommitted", "enable.auto.commit": "false", "max.partition.fetch.bytes": "4194304"}},
-		{[]string{"--topic", "t", "--from-beginning", "--group", "g"}, map[string]string{"auto.offset.reset": "earliest", "group.id": "g", "enable.auto.commit": ""}},
-		{[]string{"--topic", "t", "--partition", "0"}, map[string]string{"group.id": ""}},
-		{[]string{"--topic", "t", "--isolation-level", "read_committed", "--bootstrap-server", "b:1"}, map[string]string{"isolation.level": "read_committed", "bootstrap.servers": "b:1"}},
-		{[]string{"--topic", "t", "--consumer.config", file}, map[string]string{"client.id": "from-file", "isolation.level": "read_committed", "fetch.max.wait.ms": "100"}},
-		{[]string{"--topic", "t", "--consumer.config", file, "--consumer-property", "client.id=mine", "--isolation-level", "read_uncommitted"},
-			map[string]string{"client.id": "mine", "isolation.level": "read_uncommitted"}},
-		{[]string{"--topic", "t", "--consumer-property", "max.partition.fetch.bytes=1048576", "--consumer-property", "auto.offset.reset=earliest"},
-			map[string]string{"max.partition.fetch.bytes": "1048576", "auto.offset.reset": "earliest"}},
-	}
-	for _, tt := range tests {
-		var o consoleConsumerOptions
-		cmd := newConsoleConsumerCmd(&app{})
-		cmd.RunE = func(*cobra.Command, []string) error { return nil }
-		if err := cmd.ParseFlags(tt.args); err != nil {
-			t.Fatal(err)
-		}
-		fs := cmd.Flags()
-		o.bootstrap, _ = fs.GetString("bootstrap-server")
-		o.topic, _ = fs.GetString("topic")
-		o.fromBeginning, _ = fs.GetBool("from-beginning")
-		o.group, _ = fs.GetString("group")
-		o.partition, _ = fs.GetInt32("partition")
-		o.offset, _ = fs.GetString("offset")
-		o.isolationLevel, _ = fs.GetString("isolation-level")
-		o.consumerKVs, _ = fs.GetStringArray("consumer-property")
-		o.consumerConfig, _ = fs.GetString("consumer.config")
-		props, err := o.consumerProps(fs)
-		if err != nil {
-			t.Fatalf("%v: %v", tt.args, err)
-		}
-		for k, v := range tt.want {
-			if props[k] != v {
-				t.Errorf("%v: %s = %q, want %q", tt.args, k, props[k], v)
-			}
-		}
-		if tt.want["group.id"] == "" && !fs.Changed("partition") && !strings.HasPrefix(props["group.id"], "console-consumer-") {
-			t.Errorf("%v: group %q, want an ephemeral console-consumer-N", tt.args, props["group.id"])
-		}
-	}
-}
-
 func TestConsoleConsumerUnreachable(t *testing.T) {
-	addr := closedAddr(t)
+	addr := kafkatest.ClosedAddr(t)
 	start := time.Now()
 	r := runTool(t, "", "console-consumer", "--bootstrap-server", addr, "--topic", "t")
 	if r.code != 1 || !strings.HasPrefix(r.stderr, "Error: cannot reach a broker at "+addr) || strings.Count(r.stderr, "\n") != 1 {
 		t.Fatalf("%v", r)
 	}
-	if d := time.Since(start); d > reachTimeout+2*time.Second {
+	if d := time.Since(start); d > toolclient.ReachTimeout+2*time.Second {
 		t.Fatalf("took %v", d)
 	}
 }
-
-func TestRecordFormatter(t *testing.T) {
-	ts := time.UnixMilli(1700000000123)
-	rec := &kgo.Record{Key: []byte("k"), Value: []byte("v"), Partition: 3, Offset: 9, Timestamp: ts,
-		Headers: []kgo.RecordHeader{{Key: "a", Value: []byte("1")}, {Key: "b", Value: nil}}}
-	bare := &kgo.Record{Timestamp: ts}
-	tests := []struct {
-		props map[string]string
-		rec   *kgo.Record
-		want  string
-	}{
-		{nil, rec, "v\n"},
-		{nil, bare, "null\n"},
-		{map[string]string{"print.key": "true"}, rec, "k\tv\n"},
-		{map[string]string{"print.key": "TRUE ", "print.value": "false"}, rec, "k\n"},
-		{map[string]string{"print.value": "false"}, rec, ""},
-		{map[string]string{"print.timestamp": "true"}, rec, "CreateTime:1700000000123\tv\n"},
-		{map[string]string{"print.partition": "true", "print.offset": "true"}, rec, "Partition:3\tOffset:9\tv\n"},
-		{map[string]string{"print.headers": "true"}, rec, "a:1,b:null\tv\n"},
-		{map[string]string{"print.headers": "true", "headers.separator": ";", "null.literal": "-"}, rec, "a:1;b:-\tv\n"},
-		{map[string]string{"print.headers": "true"}, bare, "NO_HEADERS\tnull\n"},
-		{map[string]string{"print.key": "true", "null.literal": "<none>"}, bare, "<none>\t<none>\n"},
-		{map[string]string{"print.key": "true", "key.separator": "=", "line.separator": "|"}, rec, "k=v|"},
-		{map[string]string{"print.timestamp": "true", "print.partition": "true", "print.offset": "true", "print.headers": "true", "print.key": "true", "print.value": "false"}, rec,
-			"CreateTime:1700000000123\tPartition:3\tOffset:9\ta:1,b:null\tk\n"},
-		{map[string]string{"print.timestamp": "true", "print.value": "false"}, rec, "CreateTime:1700000000123\n"},
-	}
-	for _, tt := range tests {
-		f, err := newRecordFormatter(tt.props)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := f.appendRecord([]byte("prefix:"), tt.rec)
-		if err != nil || string(got) != "prefix:"+tt.want {
-			t.Errorf("%v: got %q, %v; want %q", tt.props, got, err, tt.want)
-		}
-	}
-}
-
-func TestDeserializers(t *testing.T) {
-	be := func(n int, v uint64) []byte {
-		b := binary.BigEndian.AppendUint64(nil, v)
-		return b[8-n:]
-	}
-	tests := []struct {
-		class string
-		in    []byte
-		want  string
-		err   string
-	}{
-		{"org.apache.kafka.common.serialization.StringDeserializer", []byte("héllo"), "héllo", ""},
-		{"ByteArrayDeserializer", []byte{1, 2}, "\x01\x02", ""},
-		{"org.apache.kafka.common.serialization.LongDeserializer", be(8, 1<<40), "1099511627776", ""},
-		{"LongDeserializer", be(8, ^uint64(0)), "-1", ""},
-		{"LongDeserializer", []byte{1}, "", "Size of data received by LongDeserializer is not 8"},
-		{"IntegerDeserializer", be(4, 0xfffffffe), "-2", ""},
-		{"IntegerDeserializer", be(8, 1), "", "Size of data received by IntegerDeserializer is not 4"},
-		{"ShortDeserializer", be(2, 300), "300", ""},
-		{"DoubleDeserializer", be(8, 0x3ff0000000000000), "1.0", ""},
-		{"DoubleDeserializer", be(4, 0), "", "Size of data received by Deserializer is not 8"},
-		{"FloatDeserializer", be(4, 0x40490fdb), "3.1415927", ""},
-		{"UUIDDeserializer", []byte("123E4567-e89b-12d3-a456-426614174000"), "123e4567-e89b-12d3-a456-426614174000", ""},
-		{"UUIDDeserializer", []byte("not-a-uuid"), "", "Error parsing data into UUID"},
-		{"VoidDeserializer", []byte("x"), "", "Data should be null for a VoidDeserializer."},
-	}
-	for _, tt := range tests {
-		d, err := deserializerFor(tt.class)
-		if err != nil {
-			t.Fatalf("%s: %v", tt.class, err)
-		}
-		f := &recordFormatter{nullLiteral: []byte("null")}
-		got, err := f.appendField(nil, tt.in, d)
-		if tt.err != "" {
-			if err == nil || err.Error() != tt.err {
-				t.Errorf("%s %x: err %v, want %q", tt.class, tt.in, err, tt.err)
-			}
-			continue
-		}
-		if err != nil || string(got) != tt.want {
-			t.Errorf("%s %x: got %q, %v; want %q", tt.class, tt.in, got, err, tt.want)
-		}
-	}
-}
-
-func TestJavaFloat(t *testing.T) {
-	tests := []struct {
-		f    float64
-		bits int
-		want string
-	}{
-		{1, 64, "1.0"}, {-2.5, 64, "-2.5"}, {100, 64, "100.0"}, {0.001, 64, "0.001"}, {1234567.5, 64, "1234567.5"},
-		{1e7, 64, "1.0E7"}, {1.5e10, 64, "1.5E10"}, {0.0001, 64, "1.0E-4"}, {-3.25e-5, 64, "-3.25E-5"},
-		{0, 64, "0.0"}, {-1 / posInf(), 64, "-0.0"}, {posInf(), 64, "Infinity"}, {-posInf(), 64, "-Infinity"},
-		{float64(float32(0.1)), 32, "0.1"},
-	}
-	for _, tt := range tests {
-		if got := javaFloat(tt.f, tt.bits); got != tt.want {
-			t.Errorf("javaFloat(%v, %d) = %q, want %q", tt.f, tt.bits, got, tt.want)
-		}
-	}
-}
-
-func posInf() float64 { return float64(1) / zero }
-
-var zero float64

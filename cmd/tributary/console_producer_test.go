@@ -12,25 +12,10 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
-)
 
-// readTopic reads n records of a topic from the start, failing the test
-// if they do not arrive within 15 seconds.
-func readTopic(t testing.TB, addr, topic string, n int) []*kgo.Record {
-	t.Helper()
-	cl := testClient(t, addr, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	var recs []*kgo.Record
-	for len(recs) < n {
-		fs := cl.PollFetches(ctx)
-		if ctx.Err() != nil {
-			t.Fatalf("topic %s: %d of %d records within 15s", topic, len(recs), n)
-		}
-		recs = append(recs, fs.Records()...)
-	}
-	return recs
-}
+	"github.com/tributary-io/tributary/cmd/internal/kafkatools/kafkatest"
+	"github.com/tributary-io/tributary/cmd/internal/kafkatools/toolclient"
+)
 
 func values(recs []*kgo.Record) []string {
 	vs := make([]string, len(recs))
@@ -48,7 +33,7 @@ func TestConsoleProducerSuite(t *testing.T) {
 		}
 
 		t.Run("lines in order", func(t *testing.T) {
-			mustCreateTopic(t, addr, "lines", 1)
+			kafkatest.CreateTopic(t, addr, "lines", 1)
 			var in strings.Builder
 			for i := range 2000 {
 				fmt.Fprintf(&in, "line %d\n", i)
@@ -58,7 +43,7 @@ func TestConsoleProducerSuite(t *testing.T) {
 			if r.code != 0 || r.stdout != "" || r.stderr != "" {
 				t.Fatalf("%v", r)
 			}
-			got := values(readTopic(t, addr, "lines", 2001))
+			got := values(kafkatest.ReadTopic(t, addr, "lines", 2001))
 			for i := range 2000 {
 				if got[i] != fmt.Sprintf("line %d", i) {
 					t.Fatalf("record %d = %q", i, got[i])
@@ -74,25 +59,25 @@ func TestConsoleProducerSuite(t *testing.T) {
 			if r := produce("never-created", "first\n"); r.code != 0 {
 				t.Fatalf("%v", r)
 			}
-			if got := values(readTopic(t, addr, "never-created", 1)); got[0] != "first" {
+			if got := values(kafkatest.ReadTopic(t, addr, "never-created", 1)); got[0] != "first" {
 				t.Fatalf("%q", got)
 			}
 		})
 
 		t.Run("broker-list and CRLF", func(t *testing.T) {
-			mustCreateTopic(t, addr, "crlf", 1)
+			kafkatest.CreateTopic(t, addr, "crlf", 1)
 			r := runTool(t, "a\r\n\r\nb\n", "console-producer", "--broker-list", addr, "--topic", "crlf")
 			if r.code != 0 {
 				t.Fatalf("%v", r)
 			}
-			recs := readTopic(t, addr, "crlf", 3)
+			recs := kafkatest.ReadTopic(t, addr, "crlf", 3)
 			if got := values(recs); got[0] != "a" || got[1] != "" || got[2] != "b" || recs[1].Value == nil {
 				t.Fatalf("values %q", got)
 			}
 		})
 
 		t.Run("keys and headers", func(t *testing.T) {
-			mustCreateTopic(t, addr, "keyed", 1)
+			kafkatest.CreateTopic(t, addr, "keyed", 1)
 			in := "h1:v1,h2:v2|k1:value one\n" +
 				"NULL|k2:NULL\n" +
 				"h3:NULL|NULL:value three\n"
@@ -101,7 +86,7 @@ func TestConsoleProducerSuite(t *testing.T) {
 			if r.code != 0 {
 				t.Fatalf("%v", r)
 			}
-			recs := readTopic(t, addr, "keyed", 3)
+			recs := kafkatest.ReadTopic(t, addr, "keyed", 3)
 			if string(recs[0].Key) != "k1" || string(recs[0].Value) != "value one" || len(recs[0].Headers) != 2 ||
 				recs[0].Headers[1].Key != "h2" || string(recs[0].Headers[1].Value) != "v2" {
 				t.Errorf("record 0: %+v", recs[0])
@@ -115,26 +100,26 @@ func TestConsoleProducerSuite(t *testing.T) {
 		})
 
 		t.Run("missing key separator", func(t *testing.T) {
-			mustCreateTopic(t, addr, "nokey", 1)
+			kafkatest.CreateTopic(t, addr, "nokey", 1)
 			r := produce("nokey", "a\tb\nno separator\nc\td\n", "--property", "parse.key=true")
 			if r.code != 1 || r.stderr != "Error: No key separator found on line number 2: 'no separator'\n" {
 				t.Fatalf("%v", r)
 			}
 			// The line before is sent; the input stops at the bad line.
-			if got := readTopic(t, addr, "nokey", 1); string(got[0].Key) != "a" || string(got[0].Value) != "b" {
+			if got := kafkatest.ReadTopic(t, addr, "nokey", 1); string(got[0].Key) != "a" || string(got[0].Value) != "b" {
 				t.Fatalf("%+v", got[0])
 			}
 			r = produce("nokey", "no separator\n", "--property", "parse.key=true", "--property", "ignore.error=true")
 			if r.code != 0 {
 				t.Fatalf("ignore.error: %v", r)
 			}
-			if got := readTopic(t, addr, "nokey", 2); got[1].Key != nil || string(got[1].Value) != "no separator" {
+			if got := kafkatest.ReadTopic(t, addr, "nokey", 2); got[1].Key != nil || string(got[1].Value) != "no separator" {
 				t.Fatalf("ignore.error record %+v", got[1])
 			}
 		})
 
 		t.Run("reader-config", func(t *testing.T) {
-			mustCreateTopic(t, addr, "readercfg", 1)
+			kafkatest.CreateTopic(t, addr, "readercfg", 1)
 			file := filepath.Join(t.TempDir(), "reader.properties")
 			if err := os.WriteFile(file, []byte("parse.key=true\nkey.separator==\n"), 0o644); err != nil {
 				t.Fatal(err)
@@ -148,7 +133,7 @@ func TestConsoleProducerSuite(t *testing.T) {
 			if r.code != 0 {
 				t.Fatalf("%v", r)
 			}
-			recs := readTopic(t, addr, "readercfg", 2)
+			recs := kafkatest.ReadTopic(t, addr, "readercfg", 2)
 			if string(recs[0].Key) != "k" || string(recs[0].Value) != "v" || string(recs[1].Key) != "k2" || string(recs[1].Value) != "v2" {
 				t.Fatalf("%q %q / %q %q", recs[0].Key, recs[0].Value, recs[1].Key, recs[1].Value)
 			}
@@ -168,12 +153,12 @@ func TestConsoleProducerSuite(t *testing.T) {
 			}
 			for i, tc := range cases {
 				topic := fmt.Sprintf("codec-%d", i)
-				mustCreateTopic(t, addr, topic, 1)
+				kafkatest.CreateTopic(t, addr, topic, 1)
 				r := produce(topic, strings.Repeat("compressible text\n", 50), tc.args...)
 				if r.code != 0 {
 					t.Fatalf("%v: %v", tc.args, r)
 				}
-				recs := readTopic(t, addr, topic, 50)
+				recs := kafkatest.ReadTopic(t, addr, topic, 50)
 				if got := codecs(recs); got != tc.want || string(recs[49].Value) != "compressible text" {
 					t.Errorf("%v: compression %d, want %d", tc.args, got, tc.want)
 				}
@@ -182,17 +167,17 @@ func TestConsoleProducerSuite(t *testing.T) {
 			if err := os.WriteFile(file, []byte("compression.type=lz4\n"), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			mustCreateTopic(t, addr, "codec-file", 1)
+			kafkatest.CreateTopic(t, addr, "codec-file", 1)
 			if r := produce("codec-file", strings.Repeat("compressible text\n", 50), "--producer.config", file); r.code != 0 {
 				t.Fatalf("%v", r)
 			}
-			if got := codecs(readTopic(t, addr, "codec-file", 50)); got != 3 {
+			if got := codecs(kafkatest.ReadTopic(t, addr, "codec-file", 50)); got != 3 {
 				t.Errorf("--producer.config compression.type=lz4: got codec %d", got)
 			}
 		})
 
 		t.Run("acks sync linger", func(t *testing.T) {
-			mustCreateTopic(t, addr, "acks", 1)
+			kafkatest.CreateTopic(t, addr, "acks", 1)
 			for _, args := range [][]string{
 				{"--request-required-acks", "1"},
 				{"--request-required-acks", "all"},
@@ -205,7 +190,7 @@ func TestConsoleProducerSuite(t *testing.T) {
 					t.Fatalf("%v: %v", args, r)
 				}
 			}
-			got := values(readTopic(t, addr, "acks", 6))
+			got := values(kafkatest.ReadTopic(t, addr, "acks", 6))
 			if got[0] != "--request-required-acks 1" || got[3] != "--sync" || got[5] != "--timeout 0" {
 				t.Fatalf("%q", got)
 			}
@@ -223,7 +208,7 @@ func TestConsoleProducerSuite(t *testing.T) {
 			if r.code != 1 || r.stderr != want {
 				t.Fatalf("%v", r)
 			}
-			if got := values(readTopic(t, addr, "small", 2)); got[0] != "one" || got[1] != "three" {
+			if got := values(kafkatest.ReadTopic(t, addr, "small", 2)); got[0] != "one" || got[1] != "three" {
 				t.Fatalf("%q", got)
 			}
 			// --sync reports the same way.
@@ -234,30 +219,30 @@ func TestConsoleProducerSuite(t *testing.T) {
 		})
 
 		t.Run("line over the default limit", func(t *testing.T) {
-			mustCreateTopic(t, addr, "biglines", 1)
+			kafkatest.CreateTopic(t, addr, "biglines", 1)
 			in := "first\n" + strings.Repeat("z", 1100_000) + "\nlast\n"
 			r := produce("biglines", in)
 			if r.code != 1 || !strings.Contains(r.stderr, "Error: line 2 was not sent to topic biglines: its record of 1100000 bytes is larger than the ") {
 				t.Fatalf("%v", r)
 			}
-			if got := values(readTopic(t, addr, "biglines", 2)); got[0] != "first" || got[1] != "last" {
+			if got := values(kafkatest.ReadTopic(t, addr, "biglines", 2)); got[0] != "first" || got[1] != "last" {
 				t.Fatalf("%q", got)
 			}
 		})
 
 		t.Run("batch-size", func(t *testing.T) {
-			mustCreateTopic(t, addr, "batches", 1)
+			kafkatest.CreateTopic(t, addr, "batches", 1)
 			r := produce("batches", "short\n"+strings.Repeat("b", 1500)+"\nshort again\n", "--batch-size", "1000")
 			if r.code != 1 || !strings.Contains(r.stderr, "Error: line 2 was not sent to topic batches: its record of 1500 bytes is larger than --batch-size 1000\n") {
 				t.Fatalf("%v", r)
 			}
-			if got := values(readTopic(t, addr, "batches", 2)); got[0] != "short" || got[1] != "short again" {
+			if got := values(kafkatest.ReadTopic(t, addr, "batches", 2)); got[0] != "short" || got[1] != "short again" {
 				t.Fatalf("%q", got)
 			}
 		})
 
 		t.Run("sigint flushes", func(t *testing.T) {
-			mustCreateTopic(t, addr, "interrupted", 1)
+			kafkatest.CreateTopic(t, addr, "interrupted", 1)
 			stdin := &waitingReader{data: strings.NewReader("x\ny\nz\n"), reached: make(chan struct{}), release: make(chan struct{})}
 			defer close(stdin.release)
 			ctx, cancel := context.WithCancel(context.Background())
@@ -280,7 +265,7 @@ func TestConsoleProducerSuite(t *testing.T) {
 			case <-time.After(20 * time.Second):
 				t.Fatal("no exit within 20s of SIGINT")
 			}
-			if got := values(readTopic(t, addr, "interrupted", 3)); strings.Join(got, ",") != "x,y,z" {
+			if got := values(kafkatest.ReadTopic(t, addr, "interrupted", 3)); strings.Join(got, ",") != "x,y,z" {
 				t.Fatalf("%q", got)
 			}
 		})
@@ -338,150 +323,16 @@ func TestConsoleProducerUsage(t *testing.T) {
 }
 
 func TestConsoleProducerUnreachable(t *testing.T) {
-	addr := closedAddr(t)
+	addr := kafkatest.ClosedAddr(t)
 	start := time.Now()
 	r := runTool(t, "a\n", "console-producer", "--bootstrap-server", addr, "--topic", "t")
 	if r.code != 1 || !strings.HasPrefix(r.stderr, "Error: cannot reach a broker at "+addr) || strings.Count(r.stderr, "\n") != 1 {
 		t.Fatalf("%v", r)
 	}
-	if d := time.Since(start); d > reachTimeout+2*time.Second {
+	if d := time.Since(start); d > toolclient.ReachTimeout+2*time.Second {
 		t.Fatalf("took %v", d)
 	}
 }
-
-// TestConsoleProducerProps: the dedicated flags become Kafka producer
-// properties, with Kafka's precedence.
-func TestConsoleProducerProps(t *testing.T) {
-	dir := t.TempDir()
-	file := filepath.Join(dir, "p.properties")
-	if err := os.WriteFile(file, []byte("linger.ms=7\nacks=1\nclient.id=from-file\nbootstrap.servers=file:1\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		args []string
-		want map[string]string
-	}{
-		{nil, map[string]string{"bootstrap.servers": "localhost:9092", "acks": "-1", "linger.ms": "1000", "compression.type": "none", "client.id": "console-producer", "delivery.timeout.ms": "120000"}},
-		{[]string{"--broker-list", "b:1"}, map[string]string{"bootstrap.servers": "b:1"}},
-		{[]string{"--broker-list", "b:1", "--bootstrap-server", "s:1"}, map[string]string{"bootstrap.servers": "s:1"}},
-		{[]string{"--timeout", "5", "--request-required-acks", "0", "--batch-size", "4096", "--compression-codec", "zstd"},
-			map[string]string{"linger.ms": "5", "acks": "0", "batch.size": "4096", "compression.type": "zstd"}},
-		{[]string{"--producer-property", "linger.ms=9", "--producer-property", "acks=all"}, map[string]string{"linger.ms": "9", "acks": "all"}},
-		{[]string{"--producer-property", "linger.ms=9", "--timeout", "3"}, map[string]string{"linger.ms": "3"}},
-		{[]string{"--producer.config", file}, map[string]string{"linger.ms": "7", "acks": "1", "client.id": "from-file", "bootstrap.servers": "file:1"}},
-		{[]string{"--producer.config", file, "--producer-property", "acks=0", "--bootstrap-server", "s:1"}, map[string]string{"linger.ms": "7", "acks": "0", "bootstrap.servers": "s:1"}},
-	}
-	for _, tt := range tests {
-		cmd := newConsoleProducerCmd(&app{})
-		if err := cmd.ParseFlags(tt.args); err != nil {
-			t.Fatal(err)
-		}
-		var o consoleProducerOptions
-		fs := cmd.Flags()
-		o.bootstrap, _ = fs.GetString("bootstrap-server")
-		o.brokerList, _ = fs.GetString("broker-list")
-		o.producerKVs, _ = fs.GetStringArray("producer-property")
-		o.producerConfig, _ = fs.GetString("producer.config")
-		o.compression, _ = fs.GetString("compression-codec")
-		if err := optionalFlagValue(fs, "compression-codec", &o.compression, fs.Args()); err != nil {
-			t.Fatal(err)
-		}
-		o.acks, _ = fs.GetString("request-required-acks")
-		o.batchSize, _ = fs.GetInt32("batch-size")
-		o.lingerMs, _ = fs.GetInt64("timeout")
-		got, err := o.producerProps(fs)
-		if err != nil {
-			t.Fatalf("%v: %v", tt.args, err)
-		}
-		for k, v := range tt.want {
-			if got[k] != v {
-				t.Errorf("%v: %s = %q, want %q", tt.args, k, got[k], v)
-			}
-		}
-		if _, set := got["batch.size"]; set != (tt.want["batch.size"] != "") {
-			t.Errorf("%v: batch.size set = %v", tt.args, set)
-		}
-	}
-}
-
-func TestLineReader(t *testing.T) {
-	tests := []struct {
-		props   map[string]string
-		line    string
-		key     *string
-		value   *string
-		headers string // k=v;k2=<nil>
-		err     string
-	}{
-		{nil, "plain\tline", nil, ptr("plain\tline"), "", ""},
-		{map[string]string{"parse.key": "true"}, "k\tv\tw", ptr("k"), ptr("v\tw"), "", ""},
-		{map[string]string{"parse.key": "true", "key.separator": "::"}, "k::v", ptr("k"), ptr("v"), "", ""},
-		{map[string]string{"parse.key": "true"}, "nokey", nil, nil, "", "No key separator found on line number 7: 'nokey'"},
-		{map[string]string{"parse.key": "true", "ignore.error": "true"}, "nokey", nil, ptr("nokey"), "", ""},
-		{map[string]string{"parse.headers": "true"}, "a:1,b:2\tv", nil, ptr("v"), "a=1;b=2", ""},
-		{map[string]string{"parse.headers": "true", "parse.key": "true"}, "a:1\tk\tv", ptr("k"), ptr("v"), "a=1", ""},
-		{map[string]string{"parse.headers": "true"}, "noheaders", nil, nil, "", "No headers delimiter found on line number 7: 'noheaders'"},
-		{map[string]string{"parse.headers": "true"}, "a1\tv", nil, nil, "", "No header key separator found in pair 'a1' on line number 7"},
-		{map[string]string{"parse.headers": "true", "ignore.error": "true"}, "a1\tv", nil, ptr("v"), "a1=<nil>", ""},
-		{map[string]string{"parse.headers": "true", "headers.separator": ";", "headers.key.separator": "="}, "a=1;b=2\tv", nil, ptr("v"), "a=1;b=2", ""},
-		{map[string]string{"null.marker": "<null>"}, "<null>", nil, nil, "", ""},
-		{map[string]string{"parse.headers": "true", "null.marker": "N"}, "h:N\tv", nil, ptr("v"), "h=<nil>", ""},
-		{map[string]string{"parse.headers": "true", "null.marker": "N"}, "N:v\tv", nil, nil, "", "Header keys should not be equal to the null marker 'N' as they can't be null"},
-		{map[string]string{"parse.headers": "true", "null.marker": "N"}, "N\tv", nil, ptr("v"), "", ""},
-	}
-	for _, tt := range tests {
-		r, err := newLineReader("t", tt.props)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rec, err := r.record(tt.line, 7)
-		if tt.err != "" {
-			if err == nil || err.Error() != tt.err {
-				t.Errorf("%v %q: err %v, want %q", tt.props, tt.line, err, tt.err)
-			}
-			continue
-		}
-		if err != nil {
-			t.Errorf("%v %q: %v", tt.props, tt.line, err)
-			continue
-		}
-		if !sameBytes(rec.Key, tt.key) || !sameBytes(rec.Value, tt.value) {
-			t.Errorf("%v %q: key %q value %q", tt.props, tt.line, rec.Key, rec.Value)
-		}
-		var hs []string
-		for _, h := range rec.Headers {
-			v := "<nil>"
-			if h.Value != nil {
-				v = string(h.Value)
-			}
-			hs = append(hs, h.Key+"="+v)
-		}
-		if got := strings.Join(hs, ";"); got != tt.headers {
-			t.Errorf("%v %q: headers %q, want %q", tt.props, tt.line, got, tt.headers)
-		}
-		if rec.Topic != "t" {
-			t.Errorf("topic %q", rec.Topic)
-		}
-	}
-}
-
-func TestLineReaderConfigErrors(t *testing.T) {
-	for _, props := range []map[string]string{
-		{"headers.delimiter": ","},
-		{"headers.delimiter": ":"},
-		{"headers.separator": ":"},
-		{"null.marker": "\t"},
-		{"null.marker": ","},
-		{"null.marker": ":"},
-		{"key.separator": ""},
-	} {
-		if _, err := newLineReader("t", props); err == nil {
-			t.Errorf("%v accepted", props)
-		}
-	}
-}
-
-func ptr(s string) *string { return &s }
 
 // codecs returns the compression codec the records were sent with. franz-go
 // sends a batch uncompressed when compressing does not make it smaller (a
@@ -498,11 +349,4 @@ func codecs(recs []*kgo.Record) uint8 {
 		}
 	}
 	return codec
-}
-
-func sameBytes(b []byte, s *string) bool {
-	if s == nil {
-		return b == nil
-	}
-	return b != nil && string(b) == *s
 }

@@ -14,13 +14,15 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/tributary-io/tributary/cmd/internal/kafkatools/kafkatest"
 )
 
 // commitOffsets commits offsets for a group without members (generation
 // -1), which creates the group as Empty.
 func commitOffsets(t testing.TB, addr, group, topic string, offsets ...int64) {
 	t.Helper()
-	adm := kadm.NewClient(testClient(t, addr))
+	adm := kadm.NewClient(kafkatest.Client(t, addr))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var os kadm.Offsets
@@ -42,7 +44,7 @@ func fillPartitions(t testing.TB, addr, topic string, base time.Time, n ...int) 
 			recs = append(recs, &kgo.Record{Topic: topic, Partition: int32(p), Value: fmt.Appendf(nil, "%d-%d", p, i), Timestamp: base.Add(time.Duration(i) * time.Second)})
 		}
 	}
-	produceRecords(t, addr, recs...)
+	kafkatest.Produce(t, addr, recs...)
 }
 
 // activeMember joins the group with a franz-go consumer of the topic and
@@ -50,7 +52,7 @@ func fillPartitions(t testing.TB, addr, topic string, base time.Time, n ...int) 
 func activeMember(t testing.TB, addr, group, topic string, partitions int) *kgo.Client {
 	t.Helper()
 	assigned := make(chan struct{}, 16)
-	cl := testClient(t, addr, kgo.ConsumerGroup(group), kgo.ConsumeTopics(topic), kgo.ClientID("member-client"),
+	cl := kafkatest.Client(t, addr, kgo.ConsumerGroup(group), kgo.ConsumeTopics(topic), kgo.ClientID("member-client"),
 		kgo.DisableAutoCommit(), kgo.Balancers(kgo.RangeBalancer()),
 		kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, m map[string][]int32) {
 			if len(m[topic]) == partitions {
@@ -82,7 +84,7 @@ func TestConsumerGroupsSuite(t *testing.T) {
 		}
 
 		t.Run("list", func(t *testing.T) {
-			mustCreateTopic(t, addr, "cg-list", 1)
+			kafkatest.CreateTopic(t, addr, "cg-list", 1)
 			commitOffsets(t, addr, "cg-list-b", "cg-list", 0)
 			commitOffsets(t, addr, "cg-list-a", "cg-list", 0)
 			r := groups("--list")
@@ -104,7 +106,7 @@ func TestConsumerGroupsSuite(t *testing.T) {
 		})
 
 		t.Run("describe without members", func(t *testing.T) {
-			mustCreateTopic(t, addr, "cg-empty", 2)
+			kafkatest.CreateTopic(t, addr, "cg-empty", 2)
 			fillPartitions(t, addr, "cg-empty", time.Now(), 5, 3)
 			commitOffsets(t, addr, "cg-empty-g", "cg-empty", 2)
 			r := groups("--describe", "--group", "cg-empty-g")
@@ -121,7 +123,7 @@ func TestConsumerGroupsSuite(t *testing.T) {
 		})
 
 		t.Run("describe active group", func(t *testing.T) {
-			mustCreateTopic(t, addr, "cg-active", 2)
+			kafkatest.CreateTopic(t, addr, "cg-active", 2)
 			fillPartitions(t, addr, "cg-active", time.Now(), 5, 3)
 			member := activeMember(t, addr, "cg-active-g", "cg-active", 2)
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -199,7 +201,7 @@ func TestConsumerGroupsSuite(t *testing.T) {
 		})
 
 		t.Run("delete", func(t *testing.T) {
-			mustCreateTopic(t, addr, "cg-del", 1)
+			kafkatest.CreateTopic(t, addr, "cg-del", 1)
 			commitOffsets(t, addr, "cg-del-1", "cg-del", 0)
 			commitOffsets(t, addr, "cg-del-2", "cg-del", 0)
 			r := groups("--delete", "--group", "cg-del-1", "--group", "cg-del-2")
@@ -212,8 +214,8 @@ func TestConsumerGroupsSuite(t *testing.T) {
 		})
 
 		t.Run("delete offsets", func(t *testing.T) {
-			mustCreateTopic(t, addr, "cg-deloff", 2)
-			mustCreateTopic(t, addr, "cg-deloff-keep", 1)
+			kafkatest.CreateTopic(t, addr, "cg-deloff", 2)
+			kafkatest.CreateTopic(t, addr, "cg-deloff-keep", 1)
 			commitOffsets(t, addr, "cg-deloff-g", "cg-deloff", 0, 0)
 			commitOffsets(t, addr, "cg-deloff-g", "cg-deloff-keep", 0)
 			r := groups("--delete-offsets", "--group", "cg-deloff-g", "--topic", "cg-deloff")
@@ -224,16 +226,16 @@ func TestConsumerGroupsSuite(t *testing.T) {
 			if r.code != 0 || r.stdout != want {
 				t.Fatalf("got %q\n%v", r.stdout, r)
 			}
-			if got := committed(t, addr, "cg-deloff-g", "cg-deloff", 2); got[0] != -1 || got[1] != -1 {
+			if got := kafkatest.Committed(t, addr, "cg-deloff-g", "cg-deloff", 2); got[0] != -1 || got[1] != -1 {
 				t.Fatalf("offsets left: %v", got)
 			}
-			if got := committed(t, addr, "cg-deloff-g", "cg-deloff-keep", 1); got[0] != 0 {
+			if got := kafkatest.Committed(t, addr, "cg-deloff-g", "cg-deloff-keep", 1); got[0] != 0 {
 				t.Fatalf("other topic's offsets deleted: %v", got)
 			}
 		})
 
 		t.Run("reset offsets", func(t *testing.T) {
-			mustCreateTopic(t, addr, "cg-reset", 2)
+			kafkatest.CreateTopic(t, addr, "cg-reset", 2)
 			base := time.Now().Add(-10 * time.Minute).Truncate(time.Second)
 			fillPartitions(t, addr, "cg-reset", base, 10, 10)
 			commitOffsets(t, addr, "cg-reset-g", "cg-reset", 5, 5)
@@ -255,7 +257,7 @@ func TestConsumerGroupsSuite(t *testing.T) {
 			}
 
 			check([]string{"--topic", "cg-reset", "--to-earliest", "--dry-run"}, 0, 0)
-			if got := committed(t, addr, "cg-reset-g", "cg-reset", 2); got[0] != 5 || got[1] != 5 {
+			if got := kafkatest.Committed(t, addr, "cg-reset-g", "cg-reset", 2); got[0] != 5 || got[1] != 5 {
 				t.Fatalf("--dry-run changed the offsets: %v", got)
 			}
 			r := reset("--topic", "cg-reset", "--to-earliest")
@@ -263,7 +265,7 @@ func TestConsumerGroupsSuite(t *testing.T) {
 				t.Fatalf("neither --dry-run nor --execute: %v", r)
 			}
 			check([]string{"--topic", "cg-reset", "--to-earliest", "--execute"}, 0, 0)
-			if got := committed(t, addr, "cg-reset-g", "cg-reset", 2); got[0] != 0 || got[1] != 0 {
+			if got := kafkatest.Committed(t, addr, "cg-reset-g", "cg-reset", 2); got[0] != 0 || got[1] != 0 {
 				t.Fatalf("--execute: committed %v", got)
 			}
 			check([]string{"--all-topics", "--to-latest", "--execute"}, 10, 10)
@@ -288,7 +290,7 @@ func TestConsumerGroupsSuite(t *testing.T) {
 			if r.code != 0 || r.stdout != "\nGROUP           TOPIC           PARTITION  NEW-OFFSET\ncg-reset-g      cg-reset        1          2\n" {
 				t.Fatalf("--topic t:1: %v", r)
 			}
-			if got := committed(t, addr, "cg-reset-g", "cg-reset", 2); got[0] != 4 || got[1] != 2 {
+			if got := kafkatest.Committed(t, addr, "cg-reset-g", "cg-reset", 2); got[0] != 4 || got[1] != 2 {
 				t.Fatalf("--topic t:1: committed %v", got)
 			}
 
@@ -302,7 +304,7 @@ func TestConsumerGroupsSuite(t *testing.T) {
 				t.Fatal(err)
 			}
 			check([]string{"--from-file", file, "--execute"}, 8, 8)
-			if got := committed(t, addr, "cg-reset-g", "cg-reset", 2); got[0] != 8 || got[1] != 8 {
+			if got := kafkatest.Committed(t, addr, "cg-reset-g", "cg-reset", 2); got[0] != 8 || got[1] != 8 {
 				t.Fatalf("--from-file: committed %v", got)
 			}
 
@@ -310,7 +312,7 @@ func TestConsumerGroupsSuite(t *testing.T) {
 			if r.code != 1 || !strings.Contains(r.stderr, `Error: The partitions "cg-reset-7" do not exist`) {
 				t.Fatalf("unknown partition: %v", r)
 			}
-			mustCreateTopic(t, addr, "cg-reset-uncommitted", 1)
+			kafkatest.CreateTopic(t, addr, "cg-reset-uncommitted", 1)
 			r = reset("--topic", "cg-reset-uncommitted", "--shift-by", "1", "--dry-run")
 			if r.code != 1 || !strings.Contains(r.stderr, "cannot shift offset for partition cg-reset-uncommitted-0 since there is no current committed offset") {
 				t.Fatalf("shift without a commit: %v", r)
@@ -318,7 +320,7 @@ func TestConsumerGroupsSuite(t *testing.T) {
 		})
 
 		t.Run("reset all groups", func(t *testing.T) {
-			mustCreateTopic(t, addr, "cg-resetall", 1)
+			kafkatest.CreateTopic(t, addr, "cg-resetall", 1)
 			fillPartitions(t, addr, "cg-resetall", time.Now(), 3)
 			commitOffsets(t, addr, "cg-resetall-1", "cg-resetall", 1)
 			commitOffsets(t, addr, "cg-resetall-2", "cg-resetall", 2)
@@ -369,127 +371,9 @@ func TestConsumerGroupsUsage(t *testing.T) {
 }
 
 func TestConsumerGroupsUnreachable(t *testing.T) {
-	addr := closedAddr(t)
+	addr := kafkatest.ClosedAddr(t)
 	r := runTool(t, "", "consumer-groups", "--bootstrap-server", addr, "--list")
 	if r.code != 1 || !strings.HasPrefix(r.stderr, "Error: cannot reach a broker at "+addr) || strings.Count(r.stderr, "\n") != 1 {
 		t.Fatalf("%v", r)
-	}
-}
-
-func TestWriteOffsetsTable(t *testing.T) {
-	var b strings.Builder
-	writeOffsetsTable(&b, []groupOffsetRow{
-		{Group: "g1", Topic: "a-rather-long-topic-name", Partition: 0, Current: 5, End: 9, Consumer: "consumer-1-abc", Host: "/127.0.0.1", ClientID: "consumer-1"},
-		{Group: "g1", Topic: "t", Partition: 1, Current: -1, End: 3, Consumer: "-", Host: "-", ClientID: "-"},
-		{Group: "g1", Consumer: "idle-member", Host: "/10.0.0.1", ClientID: "c", Current: -1, End: -1},
-	})
-	want := "\n" +
-		"GROUP           TOPIC                    PARTITION  CURRENT-OFFSET  LOG-END-OFFSET  LAG             CONSUMER-ID     HOST            CLIENT-ID\n" +
-		"g1              a-rather-long-topic-name 0          5               9               4               consumer-1-abc  /127.0.0.1      consumer-1\n" +
-		"g1              t                        1          -               3               -               -               -               -\n" +
-		"g1              -                        -          -               -               -               idle-member     /10.0.0.1       c\n"
-	if b.String() != want {
-		t.Fatalf("got\n%s\nwant\n%s", b.String(), want)
-	}
-}
-
-func TestWriteMembersTable(t *testing.T) {
-	var b strings.Builder
-	writeMembersTable(&b, []groupMemberRow{
-		{Group: "g", Consumer: "m1", Host: "/h", ClientID: "c1", Assignment: map[string][]int32{"t": {1, 0}, "a": {2}}},
-		{Group: "g", Consumer: "m2", InstanceID: "static-1", Host: "/h", ClientID: "c2", Assignment: map[string][]int32{}},
-	}, true)
-	want := "\n" +
-		"GROUP           CONSUMER-ID     GROUP-INSTANCE-ID HOST            CLIENT-ID       #PARTITIONS     ASSIGNMENT\n" +
-		"g               m1                                /h              c1              3               a(2), t(0,1)\n" +
-		"g               m2              static-1          /h              c2              0               -\n"
-	if b.String() != want {
-		t.Fatalf("got\n%q\nwant\n%q", b.String(), want)
-	}
-}
-
-func TestWriteStateTable(t *testing.T) {
-	var b strings.Builder
-	writeStateTable(&b, groupState{Group: "g1", Coordinator: "localhost:9092  (1)", Strategy: "range", State: "Stable", Members: 2})
-	want := "\nGROUP           COORDINATOR (ID)          ASSIGNMENT-STRATEGY  STATE                #MEMBERS" +
-		"\ng1              localhost:9092  (1)       range                Stable               2\n"
-	if b.String() != want {
-		t.Fatalf("got\n%q\nwant\n%q", b.String(), want)
-	}
-}
-
-func TestParseKafkaDateTime(t *testing.T) {
-	tests := []struct {
-		in   string
-		want string // RFC 3339 in UTC
-	}{
-		{"2024-03-01T10:20:30.123", "2024-03-01T10:20:30.123Z"},
-		{"2024-03-01T10:20:30", "2024-03-01T10:20:30Z"},
-		{"2024-03-01T10:20:30.000Z", "2024-03-01T10:20:30Z"},
-		{"2024-03-01T10:20:30.000+01:00", "2024-03-01T09:20:30Z"},
-		{"2024-03-01T10:20:30.000-0230", "2024-03-01T12:50:30Z"},
-		{"2024-03-01T10:20:30.000+01", "2024-03-01T09:20:30Z"},
-	}
-	for _, tt := range tests {
-		got, err := parseKafkaDateTime(tt.in)
-		if err != nil || got.UTC().Format(time.RFC3339Nano) != tt.want {
-			t.Errorf("%s: %v %v, want %s", tt.in, got.UTC(), err, tt.want)
-		}
-	}
-	for _, bad := range []string{"2024-03-01", "2024-03-01T25:00:00", "yesterday"} {
-		if _, err := parseKafkaDateTime(bad); err == nil {
-			t.Errorf("%q accepted", bad)
-		}
-	}
-}
-
-func TestParseISODuration(t *testing.T) {
-	tests := map[string]time.Duration{
-		"PT1H":       time.Hour,
-		"PT1H30M":    90 * time.Minute,
-		"P1D":        24 * time.Hour,
-		"P2DT3H4M5S": 51*time.Hour + 4*time.Minute + 5*time.Second,
-		"PT0.5S":     500 * time.Millisecond,
-		"pt10m":      10 * time.Minute,
-		"-PT1M":      -time.Minute,
-		"PT0S":       0,
-	}
-	for in, want := range tests {
-		if got, err := parseISODuration(in); err != nil || got != want {
-			t.Errorf("%s: %v %v, want %v", in, got, err, want)
-		}
-	}
-	for _, bad := range []string{"", "P", "PT", "1H", "PT1X", "P1H"} {
-		if _, err := parseISODuration(bad); err == nil {
-			t.Errorf("%q accepted", bad)
-		}
-	}
-}
-
-func TestParseResetCSV(t *testing.T) {
-	rows, err := parseResetCSV("t,0,5\nt,1,6\n\n", "g")
-	if err != nil || len(rows) != 2 || rows[1] != (resetRow{"g", "t", 1, 6}) {
-		t.Fatalf("%v %v", rows, err)
-	}
-	rows, err = parseResetCSV("g1,t,0,5\ng2,t,0,7\n", "")
-	if err != nil || rows[1] != (resetRow{"g2", "t", 0, 7}) {
-		t.Fatalf("%v %v", rows, err)
-	}
-	for _, bad := range []string{"t,0", "t,x,1", "t,0,1"} {
-		if _, err := parseResetCSV(bad, ""); err == nil {
-			t.Errorf("%q accepted", bad)
-		}
-	}
-}
-
-func TestClampOffset(t *testing.T) {
-	if got, w := clampOffset(5, 2, 9, "t-0"); got != 5 || w != "" {
-		t.Errorf("in range: %d %q", got, w)
-	}
-	if got, w := clampOffset(12, 2, 9, "t-0"); got != 9 || w != "New offset (12) is higher than latest offset for topic partition t-0. Value will be set to 9." {
-		t.Errorf("above: %d %q", got, w)
-	}
-	if got, w := clampOffset(1, 2, 9, "t-0"); got != 2 || w != "New offset (1) is lower than earliest offset for topic partition t-0. Value will be set to 2." {
-		t.Errorf("below: %d %q", got, w)
 	}
 }

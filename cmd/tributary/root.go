@@ -2,13 +2,14 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/tributary-io/tributary/cmd/internal/kafkatools/usage"
 )
 
 // app carries what every subcommand shares: standard streams and the
@@ -52,7 +53,7 @@ against any Kafka cluster: bootstrap.servers is the only switch.`,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
 			log, err := newLogger(a.stderr, a.logFormat, a.logLevel)
 			if err != nil {
-				return usageError{err}
+				return usage.Wrap(err)
 			}
 			a.log = log
 			return nil
@@ -62,7 +63,7 @@ against any Kafka cluster: bootstrap.servers is the only switch.`,
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
 	root.SetVersionTemplate("{{.Version}}\n")
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usage.Wrap(err) })
 	root.PersistentFlags().StringVar(&a.logFormat, "log-format", "text", "log format on stderr: text or json")
 	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	addPprofFlag(root, a)
@@ -92,20 +93,13 @@ func (a *app) execute(ctx context.Context, root *cobra.Command, args []string) i
 	return 1
 }
 
-// usageError marks an error as the user's misuse of the command line: exit
-// code 2 rather than 1.
-type usageError struct{ err error }
-
-func (e usageError) Error() string { return e.err.Error() }
-func (e usageError) Unwrap() error { return e.err }
-
+// usageErrorf formats a usage error: exit code 2 rather than 1.
 func usageErrorf(format string, args ...any) error {
-	return usageError{fmt.Errorf(format, args...)}
+	return usage.Errorf(format, args...)
 }
 
 func isUsageError(err error) bool {
-	var ue usageError
-	if errors.As(err, &ue) {
+	if usage.Is(err) {
 		return true
 	}
 	// cobra's own argument and command checks
@@ -121,7 +115,7 @@ func isUsageError(err error) bool {
 func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if err := check(cmd, args); err != nil {
-			return usageError{err}
+			return usage.Wrap(err)
 		}
 		return nil
 	}

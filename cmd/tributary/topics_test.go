@@ -1,18 +1,15 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/tributary-io/tributary/cmd/internal/kafkatools/kafkatest"
+	"github.com/tributary-io/tributary/cmd/internal/kafkatools/toolclient"
 )
 
 // toolCluster is a broker the client-facing suites of the command-line
@@ -67,73 +64,6 @@ func runToolCtx(t testing.TB, ctx context.Context, stdin string, args ...string)
 	a := &app{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb}
 	code := a.execute(ctx, a.root(), args)
 	return toolResult{code, out.String(), errb.String()}
-}
-
-// lockedBuffer is a bytes.Buffer safe for a writer and a concurrent reader.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t testing.TB, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not within %v: %s", within, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// testClient is a franz-go client for checking what the tools did.
-func testClient(t testing.TB, addr string, opts ...kgo.Opt) *kgo.Client {
-	t.Helper()
-	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(addr)}, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cl.Close)
-	return cl
-}
-
-func mustCreateTopic(t testing.TB, addr, topic string, partitions int32) {
-	t.Helper()
-	adm := kadm.NewClient(testClient(t, addr))
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	resp, err := adm.CreateTopic(ctx, partitions, 1, nil, topic)
-	if err == nil {
-		err = resp.Err
-	}
-	if err != nil {
-		t.Fatalf("create %s: %v", topic, err)
-	}
-}
-
-// closedAddr returns a loopback address on which nothing listens.
-func closedAddr(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
 }
 
 func TestTopicsSuite(t *testing.T) {
@@ -228,7 +158,7 @@ func TestTopicsSuite(t *testing.T) {
 
 		t.Run("list", func(t *testing.T) {
 			for _, n := range []string{"list-b", "list-a", "list-c"} {
-				mustCreateTopic(t, addr, n, 1)
+				kafkatest.CreateTopic(t, addr, n, 1)
 			}
 			r := run("--list")
 			if r.code != 0 || !strings.Contains(r.stdout, "list-a\nlist-b\nlist-c\n") {
@@ -251,7 +181,7 @@ func TestTopicsSuite(t *testing.T) {
 			if r := run("--create", "--topic", "hidden-internal", "--config", c.internalTopicConfig); r.code != 0 {
 				t.Fatalf("%v", r)
 			}
-			mustCreateTopic(t, addr, "shown-plain", 1)
+			kafkatest.CreateTopic(t, addr, "shown-plain", 1)
 			if r := run("--list"); !strings.Contains(r.stdout, "shown-plain\n") || strings.Contains(r.stdout, "hidden-internal") {
 				t.Fatalf("default list shows internal topics: %v", r)
 			}
@@ -267,7 +197,7 @@ func TestTopicsSuite(t *testing.T) {
 		})
 
 		t.Run("describe all and overrides", func(t *testing.T) {
-			mustCreateTopic(t, addr, "desc-plain", 2)
+			kafkatest.CreateTopic(t, addr, "desc-plain", 2)
 			r := run("--create", "--topic", "desc-override", "--config", "retention.ms=1000")
 			if r.code != 0 {
 				t.Fatalf("%v", r)
@@ -283,7 +213,7 @@ func TestTopicsSuite(t *testing.T) {
 		})
 
 		t.Run("alter", func(t *testing.T) {
-			mustCreateTopic(t, addr, "grow", 1)
+			kafkatest.CreateTopic(t, addr, "grow", 1)
 			if r := run("--alter", "--topic", "grow", "--partitions", "4"); r.code != 0 || r.stdout != "" {
 				t.Fatalf("%v", r)
 			}
@@ -305,11 +235,11 @@ func TestTopicsSuite(t *testing.T) {
 		})
 
 		t.Run("delete", func(t *testing.T) {
-			mustCreateTopic(t, addr, "doomed", 1)
+			kafkatest.CreateTopic(t, addr, "doomed", 1)
 			if r := run("--delete", "--topic", "doomed"); r.code != 0 || r.stdout != "" {
 				t.Fatalf("%v", r)
 			}
-			eventually(t, 10*time.Second, "deleted topic disappears from --list", func() bool {
+			kafkatest.Eventually(t, 10*time.Second, "deleted topic disappears from --list", func() bool {
 				return !strings.Contains(run("--list").stdout, "doomed\n")
 			})
 			r := run("--delete", "--topic", "doomed")
@@ -361,13 +291,13 @@ func TestTopicsUsage(t *testing.T) {
 // TestTopicsUnreachable: a broker that is not there is reported in one
 // line within seconds, with the default address when none is given.
 func TestTopicsUnreachable(t *testing.T) {
-	addr := closedAddr(t)
+	addr := kafkatest.ClosedAddr(t)
 	start := time.Now()
 	r := runTool(t, "", "topics", "--bootstrap-server", addr, "--list")
 	if r.code != 1 || !strings.HasPrefix(r.stderr, "Error: cannot reach a broker at "+addr+": ") || strings.Count(r.stderr, "\n") != 1 {
 		t.Fatalf("%v", r)
 	}
-	if d := time.Since(start); d > reachTimeout+2*time.Second {
+	if d := time.Since(start); d > toolclient.ReachTimeout+2*time.Second {
 		t.Fatalf("took %v", d)
 	}
 }
@@ -376,84 +306,5 @@ func TestTopicsDefaultBootstrap(t *testing.T) {
 	cmd := newTopicsCmd(&app{})
 	if got := cmd.Flags().Lookup("bootstrap-server").DefValue; got != "localhost:9092" {
 		t.Fatalf("default --bootstrap-server %q", got)
-	}
-}
-
-func TestWriteTopicDescription(t *testing.T) {
-	d := topicDescription{
-		Name:    "Teste",
-		ID:      [16]byte{0xfb, 0xff, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14},
-		Configs: []string{"segment.bytes=1073741824", "retention.ms=1000"},
-		Partitions: []partitionDescription{
-			{Partition: 0, Leader: 1, Replicas: []int32{1}, ISR: []int32{1}},
-			{Partition: 1, Leader: -1, Replicas: []int32{1, 2}, ISR: nil},
-		},
-	}
-	var b strings.Builder
-	writeTopicDescription(&b, d, true)
-	want := "Topic: Teste\tTopicId: -_8BAgMEBQYHCAkKCwwNDg\tPartitionCount: 2\tReplicationFactor: 1\tConfigs: segment.bytes=1073741824,retention.ms=1000\n" +
-		"\tTopic: Teste\tPartition: 0\tLeader: 1\tReplicas: 1\tIsr: 1\n" +
-		"\tTopic: Teste\tPartition: 1\tLeader: none\tReplicas: 1,2\tIsr: \n"
-	if b.String() != want {
-		t.Fatalf("got\n%q\nwant\n%q", b.String(), want)
-	}
-
-	b.Reset()
-	writeTopicDescription(&b, topicDescription{Name: "old", Partitions: d.Partitions[:1]}, false)
-	if want := "Topic: old\tPartitionCount: 1\tReplicationFactor: 1\tConfigs: \n"; b.String() != want {
-		t.Fatalf("without ID, topic line only: %q", b.String())
-	}
-}
-
-func TestValidateTopicName(t *testing.T) {
-	for name, ok := range map[string]bool{
-		"Teste": true, "log-test": true, "a.b": true, "a_b": true, "A-Z.0_9": true,
-		strings.Repeat("x", 249): true, strings.Repeat("x", 250): false,
-		"": false, ".": false, "..": false, "a b": false, "a/b": false, "ä": false,
-	} {
-		if err := validateTopicName(name); (err == nil) != ok {
-			t.Errorf("%q: err %v, want ok=%v", name, err, ok)
-		}
-	}
-}
-
-func TestTopicFilter(t *testing.T) {
-	tests := []struct {
-		expr  string
-		match []string
-		miss  []string
-	}{
-		{"orders", []string{"orders"}, []string{"orders2", "my-orders"}},
-		{"ord.*", []string{"orders", "ord"}, []string{"my-orders"}},
-		{"a,b", []string{"a", "b"}, []string{"ab", "c"}},
-		{`"a|b"`, []string{"a", "b"}, []string{"ab"}},
-	}
-	for _, tt := range tests {
-		f, err := topicFilter(tt.expr)
-		if err != nil {
-			t.Fatalf("%q: %v", tt.expr, err)
-		}
-		for _, m := range tt.match {
-			if !f(m) {
-				t.Errorf("%q does not match %q", tt.expr, m)
-			}
-		}
-		for _, m := range tt.miss {
-			if f(m) {
-				t.Errorf("%q matches %q", tt.expr, m)
-			}
-		}
-	}
-}
-
-func TestParseTopicConfigs(t *testing.T) {
-	m, err := parseTopicConfigs([]string{"retention.ms=1000", " cleanup.policy = compact "})
-	if err != nil || *m["retention.ms"] != "1000" || *m["cleanup.policy"] != "compact" || len(m) != 2 {
-		t.Fatalf("%v %v", m, err)
-	}
-	for _, bad := range []string{"novalue", "=1", "a=b=c"} {
-		if _, err := parseTopicConfigs([]string{bad}); err == nil {
-			t.Errorf("%q accepted", bad)
-		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tributary-io/tributary/cmd/gen-access-log/accesslog"
+	"github.com/tributary-io/tributary/cmd/internal/kafkatools/kafkatest"
 )
 
 // TestWalkthrough follows DESIGN.md's walkthrough word for word (tool name
@@ -277,7 +278,7 @@ func (w *walkthrough) groups(t *testing.T) {
 		}
 		return strings.Split(s, "\n")
 	}
-	eventually(t, 30*time.Second, "every message reaches both groups", func() bool {
+	kafkatest.Eventually(t, 30*time.Second, "every message reaches both groups", func() bool {
 		return len(lines(a))+len(lines(b)) >= len(all) && len(lines(other)) >= len(all)
 	})
 	shared := append(lines(a), lines(b)...)

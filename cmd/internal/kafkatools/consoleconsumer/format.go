@@ -1,4 +1,4 @@
-package main
+package consoleconsumer
 
 import (
 	"encoding/binary"

@@ -1,15 +1,17 @@
-package main
+package consoleproducer
 
 import (
+	"context"
 	"io"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 	"unsafe"
+
+	"github.com/tributary-io/tributary/cmd/internal/kafkatools/kafkatest"
 )
 
 // openPTY opens a pseudo-terminal and returns its controlling side and the
@@ -60,36 +62,20 @@ func TestIsTerminal(t *testing.T) {
 	}
 }
 
-// TestConsoleProducerPrompt: typed at a terminal, each line is prompted
-// with '>', as Kafka's console producer does; piped input is not (the
-// suites check that stdout stays empty).
-func TestConsoleProducerPrompt(t *testing.T) {
+// TestPrompt: typed at a terminal, each line is prompted with '>', as
+// Kafka's console producer does; piped input is not (TestRun checks that
+// stdout stays empty).
+func TestPrompt(t *testing.T) {
 	control, term := openPTY(t)
-	addr := startKfake(t)
-	mustCreateTopic(t, addr, "typed", 1)
+	addr := kafkatest.StartKfake(t)
+	kafkatest.CreateTopic(t, addr, "typed", 1)
 
-	cmd := exec.Command(tributaryBinary(t), "console-producer", "--bootstrap-server", addr, "--topic", "typed")
-	cmd.Env = append(os.Environ(), "GORACE=atexit_sleep_ms=0")
-	cmd.Stdin = term
-	var out, errb lockedBuffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var waitErr error
-	done := make(chan struct{})
-	go func() { // ends with the process
-		waitErr = cmd.Wait()
-		close(done)
-	}()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			t.Errorf("console-producer not reaped 10s after SIGKILL; stdout %q stderr %q", out.String(), errb.String())
-		}
-	})
+	o := defaults()
+	o.Bootstrap, o.Topic = addr, "typed"
+	var out, errb kafkatest.Buffer
+	done := make(chan error, 1)
+	// Run ends at Ctrl-D.
+	go func() { done <- Run(context.Background(), o, term, &out, &errb) }()
 	go func() { // drains the terminal's echo; ends when control is closed
 		b := make([]byte, 1024)
 		for {
@@ -99,16 +85,16 @@ func TestConsoleProducerPrompt(t *testing.T) {
 		}
 	}()
 
-	eventually(t, 30*time.Second, "first prompt", func() bool { return out.String() == ">" })
+	kafkatest.Eventually(t, 30*time.Second, "first prompt", func() bool { return out.String() == ">" })
 	control.Write([]byte("first typed line\n"))
-	eventually(t, 30*time.Second, "second prompt", func() bool { return out.String() == ">>" })
+	kafkatest.Eventually(t, 30*time.Second, "second prompt", func() bool { return out.String() == ">>" })
 	control.Write([]byte("second typed line\n"))
-	eventually(t, 30*time.Second, "third prompt", func() bool { return out.String() == ">>>" })
+	kafkatest.Eventually(t, 30*time.Second, "third prompt", func() bool { return out.String() == ">>>" })
 	control.Write([]byte{4}) // Ctrl-D: end of input
 	select {
-	case <-done:
-		if waitErr != nil || errb.String() != "" {
-			t.Fatalf("exit %v, stderr %q", waitErr, errb.String())
+	case err := <-done:
+		if err != nil || errb.String() != "" {
+			t.Fatalf("exit %v, stderr %q", err, errb.String())
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("no exit after Ctrl-D")
@@ -116,7 +102,8 @@ func TestConsoleProducerPrompt(t *testing.T) {
 	if out.String() != ">>>" {
 		t.Fatalf("stdout %q", out.String())
 	}
-	if got := values(readTopic(t, addr, "typed", 2)); got[0] != "first typed line" || got[1] != "second typed line" {
-		t.Fatalf("%q", got)
+	recs := kafkatest.ReadTopic(t, addr, "typed", 2)
+	if string(recs[0].Value) != "first typed line" || string(recs[1].Value) != "second typed line" {
+		t.Fatalf("%q %q", recs[0].Value, recs[1].Value)
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package consumergroups
 
 import (
 	"errors"
@@ -95,7 +95,14 @@ func (m groupMemberRow) assignment() string {
 	for t, ps := range m.Assignment {
 		ps = slices.Clone(ps)
 		slices.Sort(ps)
-		parts = append(parts, t+"("+joinInt32s(ps)+")")
+		part := []byte(t + "(")
+		for i, p := range ps {
+			if i > 0 {
+				part = append(part, ',')
+			}
+			part = strconv.AppendInt(part, int64(p), 10)
+		}
+		parts = append(parts, string(part)+")")
 	}
 	slices.Sort(parts)
 	return strings.Join(parts, ", ")

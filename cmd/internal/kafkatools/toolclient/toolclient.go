@@ -1,0 +1,112 @@
+// Package toolclient gives Kafka's command-line tools their client: it
+// gathers Kafka client properties the way the tools take them (a property
+// file such as --command-config, key=value arguments such as
+// --consumer-property) and builds a franz-go client from them that has
+// been seen to reach a broker.
+//
+// A tool pointed at the wrong address fails within ReachTimeout with one
+// error line naming the address, not after minutes of retries; until a
+// broker has answered, the client's own complaints about failed
+// connections are logged at debug level only.
+package toolclient
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/tributary-io/tributary/cmd/internal/kafkatools/usage"
+	"github.com/tributary-io/tributary/config"
+	"github.com/tributary-io/tributary/connect/kafkaclient"
+)
+
+// DefaultBootstrap is the broker the tools talk to when none is named, as
+// Kafka's tools do.
+const DefaultBootstrap = "localhost:9092"
+
+// ReachTimeout bounds how long a tool waits for the first answer of a
+// broker before it gives up with one clear error.
+const ReachTimeout = 5 * time.Second
+
+// AdminTimeout bounds the admin requests of a tool once a broker has
+// answered.
+const AdminTimeout = 30 * time.Second
+
+// New builds a franz-go client for role from Kafka client properties
+// (bootstrap.servers and the rest, as kafkaclient translates them) and
+// extra options, and checks that a broker answers within ReachTimeout. A
+// property that cannot be translated is a usage error. log receives the
+// client's messages; nil discards them.
+func New(ctx context.Context, log *slog.Logger, props map[string]string, role kafkaclient.Role, extra ...kgo.Opt) (*kgo.Client, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	res, err := kafkaclient.Options(props, role)
+	if err != nil {
+		return nil, usage.Wrap(err)
+	}
+	if len(res.Ignored) > 0 {
+		log.Debug("client properties with no effect", "keys", res.Ignored)
+	}
+	logger := &startupLogger{Logger: kafkaclient.Logger(log)}
+	logger.quiet.Store(true)
+	opts := append([]kgo.Opt{kgo.WithLogger(logger)}, res.Opts...)
+	cl, err := kgo.NewClient(append(opts, extra...)...)
+	if err != nil {
+		return nil, usage.Wrap(err)
+	}
+	if err := kafkaclient.Reachable(ctx, cl, ReachTimeout); err != nil {
+		cl.Close()
+		return nil, err
+	}
+	logger.quiet.Store(false)
+	return cl, nil
+}
+
+// startupLogger logs the client's messages at debug level while quiet:
+// until a broker has answered, failures to connect are what the one error
+// line reports.
+type startupLogger struct {
+	kgo.Logger
+	quiet atomic.Bool
+}
+
+func (l *startupLogger) Log(level kgo.LogLevel, msg string, keyvals ...any) {
+	if l.quiet.Load() {
+		level = kgo.LogLevelDebug
+	}
+	l.Logger.Log(level, msg, keyvals...)
+}
+
+// LoadProps reads a property file given to a tool (--command-config,
+// --producer.config, --consumer.config, --formatter-config,
+// --reader-config); an empty path gives no properties.
+func LoadProps(path string) (map[string]string, error) {
+	if path == "" {
+		return map[string]string{}, nil
+	}
+	p, err := config.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	return p.Map(), nil
+}
+
+// ParseKeyValues parses key=value arguments as Kafka's tools do: the value
+// is everything after the first '=', and a key without '=' has an empty
+// value. An argument without a key is a usage error.
+func ParseKeyValues(kvs []string) (map[string]string, error) {
+	m := make(map[string]string, len(kvs))
+	for _, kv := range kvs {
+		k, v, _ := strings.Cut(kv, "=")
+		if k == "" {
+			return nil, usage.Errorf("invalid property %q: want key=value", kv)
+		}
+		m[k] = v
+	}
+	return m, nil
+}

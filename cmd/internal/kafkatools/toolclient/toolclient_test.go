@@ -1,0 +1,73 @@
+package toolclient
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tributary-io/tributary/cmd/internal/kafkatools/kafkatest"
+	"github.com/tributary-io/tributary/cmd/internal/kafkatools/usage"
+	"github.com/tributary-io/tributary/connect/kafkaclient"
+)
+
+func TestNew(t *testing.T) {
+	addr := kafkatest.StartBroker(t)
+	ctx := context.Background()
+	cl, err := New(ctx, nil, map[string]string{"bootstrap.servers": addr, "client.id": "toolclient-test"}, kafkaclient.Admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if err := cl.Ping(ctx); err != nil {
+		t.Fatalf("ping: %v", err)
+	}
+
+	_, err = New(ctx, nil, map[string]string{"bootstrap.servers": addr, "acks": "2"}, kafkaclient.Producer)
+	if !usage.Is(err) || !strings.Contains(err.Error(), `acks: "2"`) {
+		t.Fatalf("a property that cannot be translated: %v", err)
+	}
+}
+
+// TestNewUnreachable: a broker that is not there is one error naming the
+// address, within ReachTimeout.
+func TestNewUnreachable(t *testing.T) {
+	addr := kafkatest.ClosedAddr(t)
+	start := time.Now()
+	_, err := New(context.Background(), nil, map[string]string{"bootstrap.servers": addr}, kafkaclient.Admin)
+	if err == nil || usage.Is(err) || !strings.HasPrefix(err.Error(), "cannot reach a broker at "+addr+": ") {
+		t.Fatalf("%v", err)
+	}
+	if d := time.Since(start); d > ReachTimeout+2*time.Second {
+		t.Fatalf("took %v", d)
+	}
+}
+
+func TestLoadProps(t *testing.T) {
+	if m, err := LoadProps(""); err != nil || len(m) != 0 {
+		t.Fatalf("no file: %v %v", m, err)
+	}
+	file := filepath.Join(t.TempDir(), "client.properties")
+	if err := os.WriteFile(file, []byte("# admin\nclient.id=from-file\nsecurity.protocol = PLAINTEXT\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m, err := LoadProps(file)
+	if err != nil || len(m) != 2 || m["client.id"] != "from-file" || m["security.protocol"] != "PLAINTEXT" {
+		t.Fatalf("%v %v", m, err)
+	}
+	if _, err := LoadProps("/no/such/file"); err == nil || !strings.Contains(err.Error(), "/no/such/file: file does not exist") {
+		t.Fatalf("missing file: %v", err)
+	}
+}
+
+func TestParseKeyValues(t *testing.T) {
+	m, err := ParseKeyValues([]string{"print.key=true", "key.separator==", "flag", "a=b=c"})
+	if err != nil || m["print.key"] != "true" || m["key.separator"] != "=" || m["flag"] != "" || m["a"] != "b=c" || len(m) != 4 {
+		t.Fatalf("%v %v", m, err)
+	}
+	if _, err := ParseKeyValues([]string{"=x"}); !usage.Is(err) || err.Error() != `invalid property "=x": want key=value` {
+		t.Fatalf("no key: %v", err)
+	}
+}
