@@ -55,6 +55,7 @@ func runGroupSuite(t *testing.T, gc *groupCluster) {
 	t.Run("RebalanceUnderLoad", func(t *testing.T) { testGroupUnderLoad(t, gc) })
 	t.Run("KcatBalanced", func(t *testing.T) { testGroupKcat(t, gc) })
 	t.Run("CommitChecks", func(t *testing.T) { testGroupCommitChecks(t, gc) })
+	t.Run("ProtocolAnswers", func(t *testing.T) { testGroupProtocolAnswers(t, gc) })
 	if gc.restart != nil {
 		t.Run("CommitsSurviveBrokerRestart", func(t *testing.T) { testGroupBrokerRestart(t, gc) })
 	}
