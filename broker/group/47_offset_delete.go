@@ -54,7 +54,8 @@ func (c *Coordinator) offsetDelete(ctx context.Context, req *kmsg.OffsetDeleteRe
 		c.mu.Unlock()
 		return groupError(kerr.GroupIDNotFound.Code)
 	}
-	if g.state != stateEmpty && g.protocolType != "consumer" {
+	needed, known := g.neededTopics()
+	if !known {
 		c.mu.Unlock()
 		return groupError(kerr.NonEmptyGroup.Code)
 	}
@@ -62,7 +63,7 @@ func (c *Coordinator) offsetDelete(ctx context.Context, req *kmsg.OffsetDeleteRe
 	for _, s := range eligible {
 		topic := req.Topics[s.t].Topic
 		partition := req.Topics[s.t].Partitions[s.p].Partition
-		if g.state != stateEmpty && (g.subscribed == nil || g.subscribed[topic]) {
+		if needed(topic) {
 			resp.Topics[s.t].Partitions[s.p].ErrorCode = kerr.GroupSubscribedToTopic.Code
 			continue
 		}
@@ -88,4 +89,21 @@ func (c *Coordinator) offsetDelete(ctx context.Context, req *kmsg.OffsetDeleteRe
 		return groupError(kerr.NotCoordinator.Code)
 	}
 	return resp
+}
+
+// neededTopics says which topics' committed offsets the group's members
+// may still read from. An Empty group has no members; a "consumer" group
+// needs the topics its members subscribe to (every topic, if one of their
+// subscriptions cannot be read). For a group of another protocol type with
+// members the metadata does not say: known is false.
+func (g *group) neededTopics() (needed func(topic string) bool, known bool) {
+	switch {
+	case g.state == stateEmpty:
+		return func(string) bool { return false }, true
+	case g.protocolType != "consumer":
+		return nil, false
+	case g.subscribed == nil:
+		return func(string) bool { return true }, true
+	}
+	return func(topic string) bool { return g.subscribed[topic] }, true
 }

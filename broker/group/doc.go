@@ -29,6 +29,17 @@
 // The coordinator never computes assignments: the leader (a client) does,
 // so every client-side assignor works.
 //
+// The table states in state.go is the state machine: for each state its
+// name, the states it is entered from, and what it answers a member in
+// good standing (Heartbeat, SyncGroup, OffsetCommit, a rejoin). A member is
+// in good standing when its member id is in the group, it holds the
+// instance id it names, and its generation is the group's; otherwise it
+// gets UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID or ILLEGAL_GENERATION whatever
+// the state. rebalance.go moves a group through a generation; each
+// deadline belongs to the states it guards (the join deadline to
+// PreparingRebalance, the sync deadline to one generation) and stops when
+// the group leaves them.
+//
 // # Committed offsets on disk
 //
 // Dir holds one file, offsets.log, and while it is rewritten offsets.log.tmp.
