@@ -162,16 +162,9 @@ func (o *Options) consumerProps() (map[string]string, error) {
 		}
 	}
 
-	props, err := toolclient.LoadProps(o.ConsumerConfig)
+	props, err := toolclient.Properties(o.ConsumerConfig, o.ConsumerProperties)
 	if err != nil {
 		return nil, err
-	}
-	kv, err := toolclient.ParseKeyValues(o.ConsumerProperties)
-	if err != nil {
-		return nil, err
-	}
-	for k, v := range kv {
-		props[k] = v
 	}
 
 	// A group may come from --group, the file or --consumer-property; they
@@ -235,22 +228,16 @@ func (o *Options) consumerProps() (map[string]string, error) {
 // deserializer flags and the formatter properties, in that order of
 // precedence (the last wins).
 func (o *Options) formatter() (*recordFormatter, error) {
-	fprops, err := toolclient.LoadProps(o.FormatterConfig)
-	if err != nil {
-		return nil, err
-	}
+	var kvs []string
 	if o.KeyDeserializer != "" {
-		fprops["key.deserializer"] = o.KeyDeserializer
+		kvs = append(kvs, "key.deserializer="+o.KeyDeserializer)
 	}
 	if o.ValueDeserializer != "" {
-		fprops["value.deserializer"] = o.ValueDeserializer
+		kvs = append(kvs, "value.deserializer="+o.ValueDeserializer)
 	}
-	kv, err := toolclient.ParseKeyValues(o.FormatterProperties)
+	fprops, err := toolclient.Properties(o.FormatterConfig, append(kvs, o.FormatterProperties...))
 	if err != nil {
 		return nil, err
-	}
-	for k, v := range kv {
-		fprops[k] = v
 	}
 	format, err := newRecordFormatter(fprops)
 	return format, usage.Wrap(err)

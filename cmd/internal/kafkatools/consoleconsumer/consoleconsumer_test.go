@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
@@ -18,11 +17,6 @@ import (
 // flags' defaults.
 func defaults() Options {
 	return Options{Bootstrap: "localhost:9092", Offset: "latest", MaxMessages: -1, TimeoutMs: -1, IsolationLevel: "read_uncommitted"}
-}
-
-// given returns a Changed function reporting the named flags.
-func given(flags ...string) func(string) bool {
-	return func(f string) bool { return slices.Contains(flags, f) }
 }
 
 // TestConsumerProps: the flags become Kafka consumer properties, with
@@ -41,14 +35,14 @@ func TestConsumerProps(t *testing.T) {
 			"isolation.level": "read_uncommitted", "enable.auto.commit": "false", "max.partition.fetch.bytes": "4194304"}},
 		{"--from-beginning --group g", func(o *Options) { o.FromBeginning, o.Group = true, "g" },
 			map[string]string{"auto.offset.reset": "earliest", "group.id": "g", "enable.auto.commit": ""}},
-		{"--partition 0", func(o *Options) { o.Changed = given("partition") }, map[string]string{"group.id": ""}},
+		{"--partition 0", func(o *Options) { o.Changed = kafkatest.Changed("partition") }, map[string]string{"group.id": ""}},
 		{"--isolation-level read_committed --bootstrap-server b:1", func(o *Options) {
-			o.IsolationLevel, o.Bootstrap, o.Changed = "read_committed", "b:1", given("isolation-level", "bootstrap-server")
+			o.IsolationLevel, o.Bootstrap, o.Changed = "read_committed", "b:1", kafkatest.Changed("isolation-level", "bootstrap-server")
 		}, map[string]string{"isolation.level": "read_committed", "bootstrap.servers": "b:1"}},
 		{"--consumer.config", func(o *Options) { o.ConsumerConfig = file },
 			map[string]string{"client.id": "from-file", "isolation.level": "read_committed", "fetch.max.wait.ms": "100"}},
 		{"--consumer.config --consumer-property client.id=mine --isolation-level read_uncommitted", func(o *Options) {
-			o.ConsumerConfig, o.ConsumerProperties, o.Changed = file, []string{"client.id=mine"}, given("isolation-level")
+			o.ConsumerConfig, o.ConsumerProperties, o.Changed = file, []string{"client.id=mine"}, kafkatest.Changed("isolation-level")
 		}, map[string]string{"client.id": "mine", "isolation.level": "read_uncommitted"}},
 		{"--consumer-property max.partition.fetch.bytes=1048576 auto.offset.reset=earliest", func(o *Options) {
 			o.ConsumerProperties = []string{"max.partition.fetch.bytes=1048576", "auto.offset.reset=earliest"}
@@ -79,9 +73,9 @@ func TestOptionErrors(t *testing.T) {
 		want string
 	}{
 		{func(o *Options) {}, "exactly one of --topic and --include is required"},
-		{func(o *Options) { o.Include, o.Changed = "x", given("partition") }, "the topic is required when partition is specified"},
-		{func(o *Options) { o.Topic, o.Offset, o.Changed = "t", "3", given("offset") }, "the partition is required when offset is specified"},
-		{func(o *Options) { o.Topic, o.Offset, o.Changed = "t", "soon", given("partition", "offset") }, "the provided offset value 'soon' is incorrect"},
+		{func(o *Options) { o.Include, o.Changed = "x", kafkatest.Changed("partition") }, "the topic is required when partition is specified"},
+		{func(o *Options) { o.Topic, o.Offset, o.Changed = "t", "3", kafkatest.Changed("offset") }, "the partition is required when offset is specified"},
+		{func(o *Options) { o.Topic, o.Offset, o.Changed = "t", "soon", kafkatest.Changed("partition", "offset") }, "the provided offset value 'soon' is incorrect"},
 		{func(o *Options) { o.Topic, o.Group, o.ConsumerProperties = "t", "a", []string{"group.id=b"} }, "do not match: 'a', 'b'"},
 		{func(o *Options) {
 			o.Topic, o.FormatterProperties = "t", []string{"value.deserializer=com.example.Mine"}

@@ -68,16 +68,9 @@ func (o *Options) changed(flag string) bool { return o.Changed != nil && o.Chang
 // producer does: --producer.config, then --producer-property, then the
 // dedicated flags (those given, or whose key no property set).
 func (o *Options) producerProps() (map[string]string, error) {
-	props, err := toolclient.LoadProps(o.ProducerConfig)
+	props, err := toolclient.Properties(o.ProducerConfig, o.ProducerProperties)
 	if err != nil {
 		return nil, err
-	}
-	kv, err := toolclient.ParseKeyValues(o.ProducerProperties)
-	if err != nil {
-		return nil, err
-	}
-	for k, v := range kv {
-		props[k] = v
 	}
 	switch {
 	case o.Bootstrap != "":
@@ -113,16 +106,9 @@ func (o *Options) producerProps() (map[string]string, error) {
 // lineReader builds the line reader from --reader-config and --property,
 // the latter taking precedence.
 func (o *Options) lineReader() (*lineReader, error) {
-	readerProps, err := toolclient.LoadProps(o.ReaderConfig)
+	readerProps, err := toolclient.Properties(o.ReaderConfig, o.Properties)
 	if err != nil {
 		return nil, err
-	}
-	kv, err := toolclient.ParseKeyValues(o.Properties)
-	if err != nil {
-		return nil, err
-	}
-	for k, v := range kv {
-		readerProps[k] = v
 	}
 	reader, err := newLineReader(o.Topic, readerProps)
 	return reader, usage.Wrap(err)

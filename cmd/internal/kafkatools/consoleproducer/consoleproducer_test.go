@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
@@ -16,11 +15,6 @@ import (
 // flags' defaults.
 func defaults() Options {
 	return Options{Compression: "none", Acks: "-1", BatchSize: 16384, LingerMs: 1000}
-}
-
-// given returns a Changed function reporting the named flags.
-func given(flags ...string) func(string) bool {
-	return func(f string) bool { return slices.Contains(flags, f) }
 }
 
 // TestProducerProps: the dedicated flags become Kafka producer properties,
@@ -42,12 +36,12 @@ func TestProducerProps(t *testing.T) {
 		{"--broker-list b:1 --bootstrap-server s:1", func(o *Options) { o.BrokerList, o.Bootstrap = "b:1", "s:1" }, map[string]string{"bootstrap.servers": "s:1"}},
 		{"--timeout 5 --request-required-acks 0 --batch-size 4096 --compression-codec zstd", func(o *Options) {
 			o.LingerMs, o.Acks, o.BatchSize, o.Compression = 5, "0", 4096, "zstd"
-			o.Changed = given("timeout", "request-required-acks", "batch-size", "compression-codec")
+			o.Changed = kafkatest.Changed("timeout", "request-required-acks", "batch-size", "compression-codec")
 		}, map[string]string{"linger.ms": "5", "acks": "0", "batch.size": "4096", "compression.type": "zstd"}},
 		{"--producer-property linger.ms=9 acks=all", func(o *Options) { o.ProducerProperties = []string{"linger.ms=9", "acks=all"} },
 			map[string]string{"linger.ms": "9", "acks": "all"}},
 		{"--producer-property linger.ms=9 --timeout 3", func(o *Options) {
-			o.ProducerProperties, o.LingerMs, o.Changed = []string{"linger.ms=9"}, 3, given("timeout")
+			o.ProducerProperties, o.LingerMs, o.Changed = []string{"linger.ms=9"}, 3, kafkatest.Changed("timeout")
 		}, map[string]string{"linger.ms": "3"}},
 		{"--producer.config", func(o *Options) { o.ProducerConfig = file },
 			map[string]string{"linger.ms": "7", "acks": "1", "client.id": "from-file", "bootstrap.servers": "file:1"}},
@@ -113,7 +107,7 @@ func TestRun(t *testing.T) {
 	}
 
 	o = defaults()
-	o.Bootstrap, o.Topic, o.BatchSize, o.Changed = addr, "cp-run", 1000, given("batch-size")
+	o.Bootstrap, o.Topic, o.BatchSize, o.Changed = addr, "cp-run", 1000, kafkatest.Changed("batch-size")
 	errb.Reset()
 	err := Run(context.Background(), o, strings.NewReader("short\n"+strings.Repeat("b", 1500)+"\nshort again\n"), &out, &errb)
 	if err == nil || err.Error() != "1 line(s) not sent to topic cp-run" ||

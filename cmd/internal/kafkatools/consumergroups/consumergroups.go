@@ -204,7 +204,7 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
 	if err := o.Check(); err != nil {
 		return err
 	}
-	props, err := toolclient.LoadProps(o.CommandConfig)
+	props, err := toolclient.Properties(o.CommandConfig, nil)
 	if err != nil {
 		return err
 	}

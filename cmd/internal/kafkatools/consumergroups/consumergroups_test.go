@@ -2,7 +2,6 @@ package consumergroups
 
 import (
 	"context"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,11 +12,6 @@ import (
 	"github.com/tributary-io/tributary/cmd/internal/kafkatools/kafkatest"
 	"github.com/tributary-io/tributary/cmd/internal/kafkatools/usage"
 )
-
-// given returns a Changed function reporting the named flags.
-func given(flags ...string) func(string) bool {
-	return func(f string) bool { return slices.Contains(flags, f) }
-}
 
 // TestRun lists and describes a group of the bundled broker over TCP,
 // then plans and executes a reset of its offsets.
@@ -55,7 +49,7 @@ func TestRun(t *testing.T) {
 		t.Fatalf("describe: %v\n%q\n%q", err, out, errOut)
 	}
 
-	reset := Options{ResetOffsets: true, Groups: []string{"cg-run-g"}, Topics: []string{"cg-run"}, ShiftBy: 10, Changed: given("shift-by")}
+	reset := Options{ResetOffsets: true, Groups: []string{"cg-run-g"}, Topics: []string{"cg-run"}, ShiftBy: 10, Changed: kafkatest.Changed("shift-by")}
 	out, errOut, err = run(reset)
 	if err != nil || out != "\nGROUP           TOPIC           PARTITION  NEW-OFFSET\ncg-run-g        cg-run          0          5\n" ||
 		!strings.HasPrefix(errOut, "WARN: No action will be performed as the --execute option is missing.") {
@@ -64,7 +58,7 @@ func TestRun(t *testing.T) {
 	if got := kafkatest.Committed(t, addr, "cg-run-g", "cg-run", 1); got[0] != 2 {
 		t.Fatalf("a dry run committed %v", got)
 	}
-	reset.Execute, reset.Changed = true, given("shift-by", "execute")
+	reset.Execute, reset.Changed = true, kafkatest.Changed("shift-by", "execute")
 	if _, _, err := run(reset); err != nil {
 		t.Fatalf("execute: %v", err)
 	}
@@ -80,12 +74,12 @@ func TestCheck(t *testing.T) {
 	}{
 		{Options{TimeoutMs: 5000}, "exactly one action"},
 		{Options{Describe: true, TimeoutMs: 5000}, "--describe takes one of these options: --all-groups, --group"},
-		{Options{List: true, State: "sleeping", Changed: given("state"), TimeoutMs: 5000}, "invalid state list 'sleeping'"},
-		{Options{Describe: true, Groups: []string{"g"}, ToEarliest: true, Changed: given("group", "to-earliest"), TimeoutMs: 5000}, "--to-earliest can only be used with --reset-offsets"},
-		{Options{ResetOffsets: true, Groups: []string{"g"}, Topics: []string{"t:x"}, ToEarliest: true, Changed: given("to-earliest"), TimeoutMs: 5000}, "invalid partition 'x' specified in topic arg 't:x'"},
-		{Options{ResetOffsets: true, Groups: []string{"g"}, Topics: []string{"t"}, ByDuration: "1h", Changed: given("by-duration"), TimeoutMs: 5000}, "is not an ISO-8601 duration"},
+		{Options{List: true, State: "sleeping", Changed: kafkatest.Changed("state"), TimeoutMs: 5000}, "invalid state list 'sleeping'"},
+		{Options{Describe: true, Groups: []string{"g"}, ToEarliest: true, Changed: kafkatest.Changed("group", "to-earliest"), TimeoutMs: 5000}, "--to-earliest can only be used with --reset-offsets"},
+		{Options{ResetOffsets: true, Groups: []string{"g"}, Topics: []string{"t:x"}, ToEarliest: true, Changed: kafkatest.Changed("to-earliest"), TimeoutMs: 5000}, "invalid partition 'x' specified in topic arg 't:x'"},
+		{Options{ResetOffsets: true, Groups: []string{"g"}, Topics: []string{"t"}, ByDuration: "1h", Changed: kafkatest.Changed("by-duration"), TimeoutMs: 5000}, "is not an ISO-8601 duration"},
 		{Options{List: true}, "--timeout must be positive"},
-		{Options{ResetOffsets: true, AllGroups: true, AllTopics: true, ToLatest: true, Changed: given("to-latest"), TimeoutMs: 5000}, ""},
+		{Options{ResetOffsets: true, AllGroups: true, AllTopics: true, ToLatest: true, Changed: kafkatest.Changed("to-latest"), TimeoutMs: 5000}, ""},
 	}
 	for _, tt := range tests {
 		err := tt.o.Check()

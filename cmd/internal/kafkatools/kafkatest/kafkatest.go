@@ -14,6 +14,7 @@ import (
 	"bytes"
 	"context"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -172,6 +173,12 @@ func ClosedAddr(t testing.TB) string {
 	addr := ln.Addr().String()
 	ln.Close()
 	return addr
+}
+
+// Changed returns a function for the Changed field of a tool's options: it
+// reports the named flags (without dashes) as given on the command line.
+func Changed(flags ...string) func(flag string) bool {
+	return func(flag string) bool { return slices.Contains(flags, flag) }
 }
 
 // Buffer is a bytes.Buffer that a tool may write while the test reads it.

@@ -83,7 +83,7 @@ func (o *ProducerOptions) producerProps() (map[string]string, error) {
 	case len(o.ProducerProps) == 0 && o.ProducerConfig == "" && o.Bootstrap == "":
 		return nil, usage.Errorf("either --producer-props or --producer.config must be specified")
 	}
-	props, err := toolclient.LoadProps(o.ProducerConfig)
+	props, err := toolclient.Properties(o.ProducerConfig, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -278,7 +278,7 @@ func RunConsumer(ctx context.Context, o ConsumerOptions, stdout io.Writer) error
 	if err != nil {
 		return usage.Wrap(err)
 	}
-	props, err := toolclient.LoadProps(o.ConsumerConfig)
+	props, err := toolclient.Properties(o.ConsumerConfig, nil)
 	if err != nil {
 		return err
 	}

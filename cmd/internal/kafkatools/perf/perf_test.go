@@ -3,18 +3,12 @@ package perf
 import (
 	"context"
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
 
 	"github.com/tributary-io/tributary/cmd/internal/kafkatools/kafkatest"
 	"github.com/tributary-io/tributary/cmd/internal/kafkatools/usage"
 )
-
-// given returns a Changed function reporting the named flags.
-func given(flags ...string) func(string) bool {
-	return func(f string) bool { return slices.Contains(flags, f) }
-}
 
 // TestRun produces to the bundled broker over TCP and consumes what was
 // produced, checking the figures' format and counts.
@@ -23,7 +17,7 @@ func TestRun(t *testing.T) {
 	kafkatest.CreateTopic(t, addr, "perf-run", 1)
 	var out strings.Builder
 	err := RunProducer(context.Background(), ProducerOptions{Topic: "perf-run", NumRecords: 500, PayloadMonotonic: true, Throughput: -1,
-		ProducerProps: []string{"bootstrap.servers=" + addr, "acks=1"}, Changed: given("topic", "num-records", "payload-monotonic", "throughput")}, &out)
+		ProducerProps: []string{"bootstrap.servers=" + addr, "acks=1"}, Changed: kafkatest.Changed("topic", "num-records", "payload-monotonic", "throughput")}, &out)
 	summary := regexp.MustCompile(`(?m)^500 records sent, [\d.]+ records/sec \([\d.]+ MB/sec\), [\d.]+ ms avg latency, [\d.]+ ms max latency, \d+ ms 50th, \d+ ms 95th, \d+ ms 99th, \d+ ms 99.9th\.$`)
 	if err != nil || !summary.MatchString(out.String()) {
 		t.Fatalf("producer: %v\n%s", err, out.String())
@@ -34,7 +28,7 @@ func TestRun(t *testing.T) {
 
 	out.Reset()
 	err = RunConsumer(context.Background(), ConsumerOptions{Bootstrap: addr, Topic: "perf-run", Messages: 500, Group: "perf-run-g", FetchSize: 1 << 20,
-		ReportingInterval: 5000, DateFormat: "yyyy-MM-dd HH:mm:ss:SSS", TimeoutMs: 10000, Changed: given("messages")}, &out)
+		ReportingInterval: 5000, DateFormat: "yyyy-MM-dd HH:mm:ss:SSS", TimeoutMs: 10000, Changed: kafkatest.Changed("messages")}, &out)
 	values := regexp.MustCompile(`(?m)^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d:\d{3}, \d{4}-\d\d-\d\d \d\d:\d\d:\d\d:\d{3}, [\d.]+, [\d.]+, 500, [\d.]+, \d+, \d+, [\d.]+, [\d.]+$`)
 	if err != nil || !strings.HasPrefix(out.String(), "start.time, end.time, data.consumed.in.MB,") || !values.MatchString(out.String()) {
 		t.Fatalf("consumer: %v\n%s", err, out.String())
@@ -47,19 +41,19 @@ func TestRun(t *testing.T) {
 func TestOptionErrors(t *testing.T) {
 	producer := func(o ProducerOptions) error { return RunProducer(context.Background(), o, &strings.Builder{}) }
 	consumer := func(o ConsumerOptions) error { return RunConsumer(context.Background(), o, &strings.Builder{}) }
-	all := given("topic", "num-records", "throughput", "record-size")
+	all := kafkatest.Changed("topic", "num-records", "throughput", "record-size")
 	tests := []struct {
 		err  error
 		want string
 	}{
-		{producer(ProducerOptions{NumRecords: 1, RecordSize: 1, Bootstrap: "x:1", Changed: given("num-records", "throughput", "record-size")}), "argument --topic is required"},
-		{producer(ProducerOptions{Topic: "t", NumRecords: 1, Bootstrap: "x:1", Changed: given("topic", "num-records", "throughput")}), "exactly one of --record-size, --payload-file and --payload-monotonic"},
+		{producer(ProducerOptions{NumRecords: 1, RecordSize: 1, Bootstrap: "x:1", Changed: kafkatest.Changed("num-records", "throughput", "record-size")}), "argument --topic is required"},
+		{producer(ProducerOptions{Topic: "t", NumRecords: 1, Bootstrap: "x:1", Changed: kafkatest.Changed("topic", "num-records", "throughput")}), "exactly one of --record-size, --payload-file and --payload-monotonic"},
 		{producer(ProducerOptions{Topic: "t", NumRecords: 0, RecordSize: 1, Bootstrap: "x:1", Changed: all}), "--num-records should be greater than zero"},
 		{producer(ProducerOptions{Topic: "t", NumRecords: 1, RecordSize: 1, Changed: all}), "either --producer-props or --producer.config must be specified"},
 		{producer(ProducerOptions{Topic: "t", NumRecords: 1, RecordSize: 1, ProducerProps: []string{"acks"}, Changed: all}), "invalid property: acks"},
-		{consumer(ConsumerOptions{Messages: 1, FetchSize: 1, ReportingInterval: 1, Changed: given("messages")}), "exactly one of --topic and --include is required"},
+		{consumer(ConsumerOptions{Messages: 1, FetchSize: 1, ReportingInterval: 1, Changed: kafkatest.Changed("messages")}), "exactly one of --topic and --include is required"},
 		{consumer(ConsumerOptions{Topic: "t", FetchSize: 1, ReportingInterval: 1}), "--messages is required"},
-		{consumer(ConsumerOptions{Topic: "t", Messages: 1, FetchSize: 1, ReportingInterval: 1, DateFormat: "yyyy-QQ", Changed: given("messages")}), `letter 'Q' is not supported`},
+		{consumer(ConsumerOptions{Topic: "t", Messages: 1, FetchSize: 1, ReportingInterval: 1, DateFormat: "yyyy-QQ", Changed: kafkatest.Changed("messages")}), `letter 'Q' is not supported`},
 	}
 	for _, tt := range tests {
 		if tt.err == nil || !usage.Is(tt.err) || !strings.Contains(tt.err.Error(), tt.want) {

@@ -82,31 +82,28 @@ func (l *startupLogger) Log(level kgo.LogLevel, msg string, keyvals ...any) {
 	l.Logger.Log(level, msg, keyvals...)
 }
 
-// LoadProps reads a property file given to a tool (--command-config,
-// --producer.config, --consumer.config, --formatter-config,
-// --reader-config); an empty path gives no properties.
-func LoadProps(path string) (map[string]string, error) {
-	if path == "" {
-		return map[string]string{}, nil
+// Properties gathers the properties of a tool as Kafka's tools do: those
+// of a property file (--command-config, --producer.config,
+// --consumer.config, --formatter-config, --reader-config; none when file
+// is ""), then key=value arguments over them (--producer-property,
+// --consumer-property, --property). In an argument the value is everything
+// after the first '=', and a key without '=' has an empty value; an
+// argument without a key is a usage error.
+func Properties(file string, kvs []string) (map[string]string, error) {
+	props := map[string]string{}
+	if file != "" {
+		p, err := config.Load(file)
+		if err != nil {
+			return nil, err
+		}
+		props = p.Map()
 	}
-	p, err := config.Load(path)
-	if err != nil {
-		return nil, err
-	}
-	return p.Map(), nil
-}
-
-// ParseKeyValues parses key=value arguments as Kafka's tools do: the value
-// is everything after the first '=', and a key without '=' has an empty
-// value. An argument without a key is a usage error.
-func ParseKeyValues(kvs []string) (map[string]string, error) {
-	m := make(map[string]string, len(kvs))
 	for _, kv := range kvs {
 		k, v, _ := strings.Cut(kv, "=")
 		if k == "" {
 			return nil, usage.Errorf("invalid property %q: want key=value", kv)
 		}
-		m[k] = v
+		props[k] = v
 	}
-	return m, nil
+	return props, nil
 }

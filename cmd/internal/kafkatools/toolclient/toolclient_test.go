@@ -45,29 +45,27 @@ func TestNewUnreachable(t *testing.T) {
 	}
 }
 
-func TestLoadProps(t *testing.T) {
-	if m, err := LoadProps(""); err != nil || len(m) != 0 {
-		t.Fatalf("no file: %v %v", m, err)
+// TestProperties: a property file, then key=value arguments over it.
+func TestProperties(t *testing.T) {
+	if m, err := Properties("", nil); err != nil || len(m) != 0 {
+		t.Fatalf("nothing: %v %v", m, err)
 	}
 	file := filepath.Join(t.TempDir(), "client.properties")
 	if err := os.WriteFile(file, []byte("# admin\nclient.id=from-file\nsecurity.protocol = PLAINTEXT\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	m, err := LoadProps(file)
+	m, err := Properties(file, nil)
 	if err != nil || len(m) != 2 || m["client.id"] != "from-file" || m["security.protocol"] != "PLAINTEXT" {
-		t.Fatalf("%v %v", m, err)
+		t.Fatalf("file: %v %v", m, err)
 	}
-	if _, err := LoadProps("/no/such/file"); err == nil || !strings.Contains(err.Error(), "/no/such/file: file does not exist") {
+	m, err = Properties(file, []string{"client.id=mine", "key.separator==", "flag", "a=b=c"})
+	if err != nil || m["client.id"] != "mine" || m["security.protocol"] != "PLAINTEXT" || m["key.separator"] != "=" || m["flag"] != "" || m["a"] != "b=c" || len(m) != 5 {
+		t.Fatalf("arguments over the file: %v %v", m, err)
+	}
+	if _, err := Properties("/no/such/file", nil); err == nil || usage.Is(err) || !strings.Contains(err.Error(), "/no/such/file: file does not exist") {
 		t.Fatalf("missing file: %v", err)
 	}
-}
-
-func TestParseKeyValues(t *testing.T) {
-	m, err := ParseKeyValues([]string{"print.key=true", "key.separator==", "flag", "a=b=c"})
-	if err != nil || m["print.key"] != "true" || m["key.separator"] != "=" || m["flag"] != "" || m["a"] != "b=c" || len(m) != 4 {
-		t.Fatalf("%v %v", m, err)
-	}
-	if _, err := ParseKeyValues([]string{"=x"}); !usage.Is(err) || err.Error() != `invalid property "=x": want key=value` {
+	if _, err := Properties("", []string{"=x"}); !usage.Is(err) || err.Error() != `invalid property "=x": want key=value` {
 		t.Fatalf("no key: %v", err)
 	}
 }

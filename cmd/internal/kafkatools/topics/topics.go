@@ -139,7 +139,7 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
 	if o.Zookeeper != "" {
 		fmt.Fprintf(stderr, "Warning: --zookeeper %s is not used: tributary talks to the broker at %s (--bootstrap-server) instead.\n", o.Zookeeper, o.Bootstrap)
 	}
-	props, err := toolclient.LoadProps(o.CommandConfig)
+	props, err := toolclient.Properties(o.CommandConfig, nil)
 	if err != nil {
 		return err
 	}

@@ -2,18 +2,12 @@ package topics
 
 import (
 	"context"
-	"slices"
 	"strings"
 	"testing"
 
 	"github.com/tributary-io/tributary/cmd/internal/kafkatools/kafkatest"
 	"github.com/tributary-io/tributary/cmd/internal/kafkatools/usage"
 )
-
-// given returns a Changed function reporting the named flags.
-func given(flags ...string) func(string) bool {
-	return func(f string) bool { return slices.Contains(flags, f) }
-}
 
 // TestRun drives each action against the bundled broker over TCP.
 func TestRun(t *testing.T) {
@@ -28,7 +22,7 @@ func TestRun(t *testing.T) {
 	}
 
 	out, errOut, err := run(Options{Create: true, Topic: "metrics.by_host", Partitions: 2, ReplicationFactor: -1,
-		Configs: []string{"retention.ms=1000"}, Zookeeper: "localhost:2181", Changed: given("partitions", "config")})
+		Configs: []string{"retention.ms=1000"}, Zookeeper: "localhost:2181", Changed: kafkatest.Changed("partitions", "config")})
 	wantOut := "WARNING: Due to limitations in metric names, topics with a period ('.') or underscore ('_') could collide. To avoid issues it is best to use either, but not both.\nCreated topic metrics.by_host.\n"
 	wantErr := "Warning: --zookeeper localhost:2181 is not used: tributary talks to the broker at " + addr + " (--bootstrap-server) instead.\n"
 	if err != nil || out != wantOut || errOut != wantErr {
@@ -46,7 +40,7 @@ func TestRun(t *testing.T) {
 	if out, _, err := run(Options{List: true}); err != nil || out != "metrics.by_host\n" {
 		t.Fatalf("list: %v %q", err, out)
 	}
-	if _, _, err := run(Options{Alter: true, Topic: "metrics.by_host", Partitions: 3, Changed: given("partitions")}); err != nil {
+	if _, _, err := run(Options{Alter: true, Topic: "metrics.by_host", Partitions: 3, Changed: kafkatest.Changed("partitions")}); err != nil {
 		t.Fatalf("alter: %v", err)
 	}
 	out, _, err = run(Options{Describe: true, Topic: "metrics.*"})
@@ -70,13 +64,13 @@ func TestCheck(t *testing.T) {
 		{Options{List: true, Describe: true}, "exactly one action"},
 		{Options{Create: true}, "--topic is required with --create"},
 		{Options{Alter: true, Topic: "t"}, "--alter needs --partitions"},
-		{Options{List: true, Partitions: 2, Changed: given("partitions")}, "--partitions can only be used with --create or --alter"},
-		{Options{Create: true, Topic: "t", IfExists: true, Changed: given("if-exists")}, "--if-exists can only be used with --alter or --delete or --describe"},
-		{Options{Create: true, Topic: "t", Partitions: 0, Changed: given("partitions")}, "--partitions must be greater than 0"},
+		{Options{List: true, Partitions: 2, Changed: kafkatest.Changed("partitions")}, "--partitions can only be used with --create or --alter"},
+		{Options{Create: true, Topic: "t", IfExists: true, Changed: kafkatest.Changed("if-exists")}, "--if-exists can only be used with --alter or --delete or --describe"},
+		{Options{Create: true, Topic: "t", Partitions: 0, Changed: kafkatest.Changed("partitions")}, "--partitions must be greater than 0"},
 		{Options{Create: true, Topic: "t", Configs: []string{"novalue"}}, `invalid topic config "novalue"`},
 		{Options{List: true, Topic: "("}, "not a valid regular expression"},
 		{Options{Create: true, Topic: "t", Partitions: -1, ReplicationFactor: -1}, ""},
-		{Options{Alter: true, Topic: "t", Partitions: 2, Changed: given("partitions")}, ""},
+		{Options{Alter: true, Topic: "t", Partitions: 2, Changed: kafkatest.Changed("partitions")}, ""},
 	}
 	for _, tt := range tests {
 		err := tt.o.Check()
