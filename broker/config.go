@@ -469,12 +469,12 @@ func listenerSecurity(v *config.Values, l Listener, keyErr func(key, value, reas
 	if strings.HasSuffix(l.SecurityProtocol, "SSL") {
 		var s tlsSettings
 		s.keystoreType, _ = str("ssl.keystore.type")
-		s.keystoreLocation, _ = str("ssl.keystore.location")
-		s.keystoreChain, _ = str("ssl.keystore.certificate.chain")
-		s.keystoreKey, _ = str("ssl.keystore.key")
+		s.KeystoreLocation, _ = str("ssl.keystore.location")
+		s.KeystoreChain, _ = str("ssl.keystore.certificate.chain")
+		s.KeystoreKey, _ = str("ssl.keystore.key")
 		s.truststoreType, _ = str("ssl.truststore.type")
-		s.truststoreLocation, _ = str("ssl.truststore.location")
-		s.truststoreCerts, _ = str("ssl.truststore.certificates")
+		s.TruststoreLocation, _ = str("ssl.truststore.location")
+		s.TruststoreCerts, _ = str("ssl.truststore.certificates")
 		s.clientAuth, _ = str("ssl.client.auth")
 		s.protocols, _ = list("ssl.enabled.protocols")
 		cfg, err := buildTLS(s)

@@ -2,7 +2,6 @@ package broker
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"strings"
@@ -27,58 +26,25 @@ import (
 
 // tlsSettings are the ssl.* values for one listener.
 type tlsSettings struct {
-	keystoreType, keystoreLocation, keystoreChain, keystoreKey, keyPassword string
-	truststoreType, truststoreLocation, truststoreCerts                     string
-	clientAuth                                                              string
-	protocols                                                               []string
+	security.Stores
+	keystoreType, keyPassword, truststoreType string
+	clientAuth                                string
+	protocols                                 []string
 }
 
 // buildTLS makes the tls.Config of a listener; errors name the key.
 func buildTLS(s tlsSettings) (*tls.Config, error) {
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
-	var certPEM, keyPEM []byte
-	switch {
-	case s.keystoreChain != "" || s.keystoreKey != "":
-		if s.keystoreChain == "" || s.keystoreKey == "" {
-			return nil, errors.New("ssl.keystore.certificate.chain and ssl.keystore.key must be set together")
-		}
-		if s.keystoreLocation != "" {
-			return nil, errors.New("ssl.keystore.location cannot be set with ssl.keystore.certificate.chain")
-		}
-		certPEM, keyPEM = []byte(s.keystoreChain), []byte(s.keystoreKey)
-	case s.keystoreLocation != "":
-		data, err := security.ReadPEMFile("ssl.keystore.location", s.keystoreLocation)
-		if err != nil {
-			return nil, err
-		}
-		certPEM, keyPEM = data, data
-	default:
+	cert, ok, err := s.Certificate()
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
 		return nil, errors.New("an SSL listener needs a key and certificate: set ssl.keystore.location (a PEM file with both) or ssl.keystore.certificate.chain and ssl.keystore.key")
 	}
-	if security.EncryptedPEMKey(keyPEM) {
-		return nil, errors.New("ssl.keystore.key: the private key is encrypted; give an unencrypted PEM key (openssl pkcs8 -topk8 -nocrypt)")
-	}
-	cert, err := tls.X509KeyPair(certPEM, keyPEM)
-	if err != nil {
-		return nil, fmt.Errorf("ssl.keystore: %w", err)
-	}
 	cfg.Certificates = []tls.Certificate{cert}
-
-	var trust []byte
-	switch {
-	case s.truststoreCerts != "":
-		trust = []byte(s.truststoreCerts)
-	case s.truststoreLocation != "":
-		if trust, err = security.ReadPEMFile("ssl.truststore.location", s.truststoreLocation); err != nil {
-			return nil, err
-		}
-	}
-	if trust != nil {
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(trust) {
-			return nil, errors.New("ssl.truststore: no PEM certificate found")
-		}
-		cfg.ClientCAs = pool
+	if cfg.ClientCAs, err = s.CertPool(); err != nil {
+		return nil, err
 	}
 	switch strings.ToLower(s.clientAuth) {
 	case "", "none":

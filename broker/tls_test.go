@@ -13,7 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"github.com/tributary-io/tributary/config/pemtest"
+	"github.com/tributary-io/tributary/config/security/pemtest"
 )
 
 // newTestPKI is a CA with a server certificate for 127.0.0.1, ::1 and

@@ -24,7 +24,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/tributary-io/tributary/config/pemtest"
+	"github.com/tributary-io/tributary/config/security/pemtest"
 )
 
 // brokerProc is `tributary broker` running as a child process.

@@ -7,10 +7,10 @@ import (
 	"os"
 )
 
-// ReadPEMFile reads the PEM key or trust store that key (such as
+// readPEMFile reads the PEM key or trust store that key (such as
 // ssl.keystore.location) names. Kafka's JKS and PKCS12 stores are refused
 // with how to convert them.
-func ReadPEMFile(key, path string) ([]byte, error) {
+func readPEMFile(key, path string) ([]byte, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", key, err)
@@ -21,9 +21,9 @@ func ReadPEMFile(key, path string) ([]byte, error) {
 	return data, nil
 }
 
-// EncryptedPEMKey reports whether data holds an encrypted private key,
+// encryptedPEMKey reports whether data holds an encrypted private key,
 // which Go's crypto/tls cannot load.
-func EncryptedPEMKey(data []byte) bool {
+func encryptedPEMKey(data []byte) bool {
 	for {
 		var b *pem.Block
 		b, data = pem.Decode(data)

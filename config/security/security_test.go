@@ -46,21 +46,21 @@ func TestReadPEMFile(t *testing.T) {
 	os.WriteFile(pemPath, []byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"), 0o600)
 	jks := filepath.Join(dir, "store.jks")
 	os.WriteFile(jks, []byte{0xfe, 0xed, 0xfe, 0xed, 0, 0, 0, 2}, 0o600)
-	if b, err := ReadPEMFile("ssl.truststore.location", pemPath); err != nil || len(b) == 0 {
+	if b, err := readPEMFile("ssl.truststore.location", pemPath); err != nil || len(b) == 0 {
 		t.Errorf("PEM file: %v", err)
 	}
 	for path, want := range map[string]string{
 		jks:                           "ssl.truststore.location: " + jks + " is not PEM",
 		filepath.Join(dir, "missing"): "ssl.truststore.location: open " + filepath.Join(dir, "missing"),
 	} {
-		if _, err := ReadPEMFile("ssl.truststore.location", path); err == nil || !strings.Contains(err.Error(), want) {
+		if _, err := readPEMFile("ssl.truststore.location", path); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: error %v, want %q", path, err, want)
 		}
 	}
-	if EncryptedPEMKey([]byte("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")) {
+	if encryptedPEMKey([]byte("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")) {
 		t.Error("a plain key reported encrypted")
 	}
-	if !EncryptedPEMKey([]byte("-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n")) {
+	if !encryptedPEMKey([]byte("-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n")) {
 		t.Error("an encrypted key not reported")
 	}
 }

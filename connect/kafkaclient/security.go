@@ -106,44 +106,19 @@ func securityOpts(props map[string]string, full bool) ([]kgo.Opt, error) {
 func clientTLS(props map[string]string) (*tls.Config, error) {
 	get := func(k string) string { return strings.TrimSpace(props[k]) }
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
-	var trust []byte
-	switch {
-	case get("ssl.truststore.certificates") != "":
-		trust = []byte(get("ssl.truststore.certificates"))
-	case get("ssl.truststore.location") != "":
-		var err error
-		if trust, err = security.ReadPEMFile("ssl.truststore.location", get("ssl.truststore.location")); err != nil {
-			return nil, err
-		}
+	stores := security.Stores{
+		KeystoreLocation: get("ssl.keystore.location"), KeystoreChain: get("ssl.keystore.certificate.chain"), KeystoreKey: get("ssl.keystore.key"),
+		TruststoreLocation: get("ssl.truststore.location"), TruststoreCerts: get("ssl.truststore.certificates"),
 	}
-	if trust != nil {
-		cfg.RootCAs = x509.NewCertPool()
-		if !cfg.RootCAs.AppendCertsFromPEM(trust) {
-			return nil, errors.New("ssl.truststore: no PEM certificate found")
-		}
+	var err error
+	if cfg.RootCAs, err = stores.CertPool(); err != nil {
+		return nil, err
 	}
-	var certPEM, keyPEM []byte
-	switch {
-	case get("ssl.keystore.certificate.chain") != "" || get("ssl.keystore.key") != "":
-		certPEM, keyPEM = []byte(get("ssl.keystore.certificate.chain")), []byte(get("ssl.keystore.key"))
-		if len(certPEM) == 0 || len(keyPEM) == 0 {
-			return nil, errors.New("ssl.keystore.certificate.chain and ssl.keystore.key must be set together")
-		}
-	case get("ssl.keystore.location") != "":
-		data, err := security.ReadPEMFile("ssl.keystore.location", get("ssl.keystore.location"))
-		if err != nil {
-			return nil, err
-		}
-		certPEM, keyPEM = data, data
+	cert, ok, err := stores.Certificate()
+	if err != nil {
+		return nil, err
 	}
-	if certPEM != nil {
-		if security.EncryptedPEMKey(keyPEM) {
-			return nil, errors.New("ssl.keystore: the private key is encrypted; give an unencrypted PEM key (openssl pkcs8 -topk8 -nocrypt)")
-		}
-		cert, err := tls.X509KeyPair(certPEM, keyPEM)
-		if err != nil {
-			return nil, fmt.Errorf("ssl.keystore: %w", err)
-		}
+	if ok {
 		cfg.Certificates = []tls.Certificate{cert}
 	}
 	if alg, set := props["ssl.endpoint.identification.algorithm"]; set && strings.TrimSpace(alg) == "" {

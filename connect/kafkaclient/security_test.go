@@ -15,7 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"github.com/tributary-io/tributary/config/pemtest"
+	"github.com/tributary-io/tributary/config/security/pemtest"
 )
 
 // ping sends one Metadata request through a client built from props.
