@@ -12,7 +12,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/tributary-io/tributary/config"
-	"github.com/tributary-io/tributary/connect"
 	"github.com/tributary-io/tributary/connect/kafkaclient"
 )
 
@@ -48,22 +47,11 @@ func TestWorkerAdminClientSettings(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			props := workerProps(addr, t.TempDir(), append(clients, tc.admin...)...)
-			vals, err := connect.WorkerDef().Parse(props)
-			if err != nil {
-				t.Fatal(err)
-			}
-			cfg, err := connect.ParseWorkerConfig(vals)
-			if err != nil {
-				t.Fatal(err)
-			}
-			w, err := connect.NewWorker(cfg, registry(t), testLogger(t))
-			if err != nil {
-				t.Fatal(err)
-			}
+			w := newWorker(t, props)
 			// A bound, should the client keep trying after a refusal.
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 			defer cancel()
-			err = w.Start(ctx)
+			err := w.Start(ctx)
 			if cerr := w.Close(context.Background()); cerr != nil {
 				t.Errorf("close after a failed start: %v", cerr)
 			}

@@ -94,7 +94,8 @@ func workerProps(addr, dir string, extra ...string) *config.Props {
 	return config.FromMap(filepath.Join(dir, "worker.properties"), m)
 }
 
-func startWorker(t testing.TB, props *config.Props, connectors ...*config.Props) *connect.Worker {
+// newWorker builds, but does not start, a worker of the worker file props.
+func newWorker(t testing.TB, props *config.Props) *connect.Worker {
 	t.Helper()
 	vals, err := connect.WorkerDef().Parse(props)
 	if err != nil {
@@ -108,6 +109,12 @@ func startWorker(t testing.TB, props *config.Props, connectors ...*config.Props)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return w
+}
+
+func startWorker(t testing.TB, props *config.Props, connectors ...*config.Props) *connect.Worker {
+	t.Helper()
+	w := newWorker(t, props)
 	ctx := context.Background()
 	if err := w.Start(ctx); err != nil {
 		t.Fatal(err)

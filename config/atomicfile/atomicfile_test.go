@@ -26,30 +26,27 @@ func noTemp(t *testing.T, path string) {
 	}
 }
 
-func TestWriteCreatesAndReplaces(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "state")
-	if err := Write(path, []byte("one\n"), 0o640); err != nil {
+// writeAndRead writes data to path and checks that the file holds it and
+// that no temporary file stays.
+func writeAndRead(t *testing.T, path, data string) {
+	t.Helper()
+	if err := Write(path, []byte(data), 0o640); err != nil {
 		t.Fatal(err)
 	}
-	if got := mustRead(t, path); got != "one\n" {
-		t.Fatalf("after the first write: %q", got)
+	if got := mustRead(t, path); got != data {
+		t.Fatalf("after writing %q the file holds %q", data, got)
 	}
+	noTemp(t, path)
+}
+
+func TestWriteCreatesAndReplaces(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state")
+	writeAndRead(t, path, "one\n")
 	if fi, _ := os.Stat(path); fi.Mode().Perm()&^0o640 != 0 {
 		t.Errorf("mode %v, want at most 0640", fi.Mode().Perm())
 	}
-	if err := Write(path, []byte("two\n"), 0o640); err != nil {
-		t.Fatal(err)
-	}
-	if got := mustRead(t, path); got != "two\n" {
-		t.Fatalf("after the second write: %q", got)
-	}
-	if err := Write(path, nil, 0o640); err != nil {
-		t.Fatal(err)
-	}
-	if got := mustRead(t, path); got != "" {
-		t.Fatalf("after writing nothing: %q", got)
-	}
-	noTemp(t, path)
+	writeAndRead(t, path, "two\n")
+	writeAndRead(t, path, "")
 }
 
 // A temporary file left by a crash is overwritten, whatever it held.
@@ -58,13 +55,7 @@ func TestWriteOverwritesLeftover(t *testing.T) {
 	if err := os.WriteFile(path+TempSuffix, []byte("a torn write from before a crash, longer than the new data"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := Write(path, []byte("new"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if got := mustRead(t, path); got != "new" {
-		t.Fatalf("got %q", got)
-	}
-	noTemp(t, path)
+	writeAndRead(t, path, "new")
 }
 
 // A path that is a directory cannot be replaced: the error says so, the
