@@ -88,9 +88,9 @@ func (c *Coordinator) adoptAssignment(g *group, plan []kmsg.SyncGroupRequestGrou
 	}
 }
 
-// syncAnswer writes m's part of the generation into resp.
+// syncAnswer writes into resp what a SyncGroup tells m once the leader has
+// assigned: its part, and (v5) the generation's protocol type and name.
 func (g *group) syncAnswer(resp *kmsg.SyncGroupResponse, m *member) {
-	resp.ProtocolType = kmsg.StringPtr(g.protocolType)
-	resp.Protocol = kmsg.StringPtr(g.protocol)
-	resp.MemberAssignment = m.assignment
+	protocolType, protocol := g.protocolType, g.protocol
+	resp.ProtocolType, resp.Protocol, resp.MemberAssignment = &protocolType, &protocol, m.assignment
 }
