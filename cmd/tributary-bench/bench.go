@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -32,8 +31,9 @@ type bench struct {
 	kcat   string // path, "" when not used
 	rmWork bool
 
-	table table
-	errs  []error
+	table     table
+	errs      []error
+	workerLog string // the first drain worker's output, for its GC settings
 }
 
 func newBench(ctx context.Context, o *options, log io.Writer) (*bench, error) {
@@ -76,6 +76,13 @@ func (b *bench) cleanup() {
 
 func (b *bench) logf(format string, args ...any) {
 	fmt.Fprintf(b.log, "[%6.1fs] %s\n", time.Since(b.begin).Seconds(), fmt.Sprintf(format, args...))
+}
+
+// failIf is fail for a non-nil err.
+func (b *bench) failIf(stage string, err error) {
+	if err != nil {
+		b.fail(stage, err)
+	}
 }
 
 func (b *bench) fail(stage string, err error) {
@@ -133,60 +140,58 @@ func (b *bench) runAll(ctx context.Context) {
 		return
 	}
 	size := fileSize(src)
-	b.logf("%s: %.1f MB", src, float64(size)/1e6)
+	b.logf("%s: %s", src, mib(size))
 
-	// 1. Pipeline drain, and 4. its peak RSS.
+	// 1. Pipeline drain, and 4. its peak RSS. The runs of the contenders
+	// take turns, so that a busy moment of the machine is shared out.
 	linesName := count(o.lines)
-	catTime, catErr := b.cat(ctx, src)
-	if catErr != nil {
-		b.fail("cat", catErr)
-	}
-	b.logf("draining through connect-standalone")
-	dr, drErr := b.drain(ctx, src, "drain")
-	if drErr != nil {
-		b.fail("drain", drErr)
-	} else {
-		b.logf("drain: %v, peak RSS %s, CPU %v", dr.dur.Round(time.Millisecond), mib(dr.peak), dr.cpu.Round(time.Millisecond))
-	}
-	var kcatTime, kcatCPU time.Duration
-	var kcatErr error
-	if b.kcat != "" {
-		b.logf("kcat pipeline")
-		kcatTime, kcatCPU, kcatErr = b.kcatPipeline(ctx, src)
-		if kcatErr != nil {
-			b.fail("kcat pipeline", kcatErr)
+	var catT, drainT, drainCPU, drainPeak, kcatT, kcatCPU series
+	for i := range o.runs {
+		b.logf("run %d of %d: cat, connect-standalone drain, kcat pipeline", i+1, o.runs)
+		d, err := b.cat(ctx, src)
+		if err != nil {
+			b.fail("cat", err)
+		}
+		catT.addDuration(d, err)
+		dr, err := b.drain(ctx, src, "drain")
+		if b.workerLog == "" {
+			b.workerLog = dr.log
+		}
+		if err != nil {
+			b.fail("drain", err)
+		} else {
+			b.logf("drain: %v, peak RSS %s, CPU %v", dr.dur.Round(time.Millisecond), mib(dr.peak), dr.cpu.Round(time.Millisecond))
+		}
+		drainT.addDuration(dr.dur, err)
+		drainCPU.addDuration(dr.cpu, err)
+		drainPeak.add(float64(dr.peak), err)
+		if b.kcat != "" {
+			kr, err := b.kcatPipeline(ctx, src, o.lines)
+			if err != nil {
+				b.fail("kcat pipeline", err)
+			}
+			kcatT.addDuration(kr.dur, err)
+			kcatCPU.addDuration(kr.cpu, err)
 		}
 	}
-	r := row{figure: linesName + "-line drain, file → topic → file (" + mb(size) + ")", target: "≤ 6× cat"}
-	r.result, r.baseline = cell(dr.dur, drErr, secs), "cat "+cell(catTime, catErr, secs)
-	if drErr == nil && catErr == nil {
-		x := dr.dur.Seconds() / catTime.Seconds()
+	r := row{figure: linesName + "-line drain, file → topic → file (" + mib(size) + ")", target: "≤ 6× cat"}
+	r.result, r.baseline = drainT.cell(num2, unitSecs), "cat "+catT.cell(num2, unitSecs)
+	if x, ok := ratioOf(&drainT, &catT); ok {
 		r.ratio, r.met = ratio(x), yes(x <= 6)
 	}
 	b.table.add(r)
 	r = row{figure: linesName + "-line drain vs the kcat pipeline", target: "faster than kcat (ratio < 1)"}
-	r.result = cell(dr.dur, drErr, secs)
-	switch {
-	case b.kcat == "":
-		r.baseline = "kcat not installed"
-	default:
-		r.baseline = "kcat -P, kcat -C " + cell(kcatTime, kcatErr, secs)
-		if drErr == nil && kcatErr == nil {
-			x := dr.dur.Seconds() / kcatTime.Seconds()
-			r.ratio, r.met = ratio(x), yes(x < 1)
-		}
+	r.result = drainT.cell(num2, unitSecs)
+	r.baseline = b.kcatCell("kcat -P and kcat -C -c N at once ", &kcatT, num2, unitSecs)
+	if x, ok := ratioOf(&drainT, &kcatT); ok {
+		r.ratio, r.met = ratio(x), yes(x < 1)
 	}
 	b.table.add(r)
 	r = row{figure: linesName + "-line drain, CPU time (user + system) vs the kcat pipeline's", target: "—", met: "—"}
-	r.result = cell(dr.cpu, drErr, secs)
-	switch {
-	case b.kcat == "":
-		r.baseline = "kcat not installed"
-	default:
-		r.baseline = "kcat -P, kcat -C and broker " + cell(kcatCPU, kcatErr, secs)
-		if drErr == nil && kcatErr == nil {
-			r.ratio = ratio(dr.cpu.Seconds() / kcatCPU.Seconds())
-		}
+	r.result = drainCPU.cell(num2, unitSecs)
+	r.baseline = b.kcatCell("kcat -P, kcat -C and broker ", &kcatCPU, num2, unitSecs)
+	if x, ok := ratioOf(&drainCPU, &kcatCPU); ok {
+		r.ratio = ratio(x)
 	}
 	b.table.add(r)
 
@@ -214,14 +219,13 @@ func (b *bench) runAll(ctx context.Context) {
 	b.brokerFigures(ctx)
 
 	// 4. Memory.
-	r = row{figure: "peak RSS of the worker during the " + linesName + "-line drain", baseline: "—", ratio: "—", target: "≤ 100 MB"}
-	r.result = cell(dr.peak, drErr, mib)
-	if drErr == nil {
-		r.met = yes(dr.peak <= 100<<20)
+	r = row{figure: "peak RSS of the worker during the " + linesName + "-line drain", baseline: "—", ratio: "—", target: "≤ 100 MiB"}
+	r.result = drainPeak.cell(numMiB, unitMiB)
+	if drainPeak.ok() {
+		r.met = yes(drainPeak.spread().median <= 100<<20)
 	}
 	b.table.add(r)
-	r = row{figure: "idle RSS of the worker", baseline: "—", ratio: "—", target: "≤ 30 MB"}
-	r.result = cell(idle, latErr, mib)
+	r = row{figure: "idle RSS of the worker", baseline: "—", ratio: "—", target: "≤ 30 MiB", result: "error"}
 	if idle > 0 {
 		r.result, r.met = mib(idle), yes(idle <= 30<<20)
 	}
@@ -241,15 +245,24 @@ func (b *bench) runAll(ctx context.Context) {
 		} else {
 			b.logf("large drain: %v, peak RSS %s", bd.dur.Round(time.Millisecond), mib(bd.peak))
 		}
-		r := row{figure: "peak RSS during the " + count(o.rssLines) + "-line drain", target: "flat: ≤ 1.1× the " + linesName + "-line drain's"}
-		r.result = cell(bd.peak, err, mib)
-		r.baseline = cell(dr.peak, drErr, mib)
-		if err == nil && drErr == nil {
-			x := float64(bd.peak) / float64(dr.peak)
+		var bigPeak series
+		bigPeak.add(float64(bd.peak), err)
+		r := row{figure: "peak RSS during the " + count(o.rssLines) + "-line drain (one run)", target: "flat: ≤ 1.1× the " + linesName + "-line drain's"}
+		r.result = bigPeak.cell(numMiB, unitMiB)
+		r.baseline = drainPeak.cell(numMiB, unitMiB)
+		if x, ok := ratioOf(&bigPeak, &drainPeak); ok {
 			r.ratio, r.met = ratio(x), yes(x <= 1.1)
 		}
 		b.table.add(r)
 	}
+}
+
+// kcatCell is a baseline cell of kcat's, or why there is none.
+func (b *bench) kcatCell(label string, s *series, num func(float64) string, unit string) string {
+	if b.kcat == "" {
+		return "kcat not used"
+	}
+	return label + s.cell(num, unit)
 }
 
 // generate writes n access log lines to path.
@@ -266,39 +279,38 @@ func generate(path string, n int) error {
 	return f.Close()
 }
 
-// cat times `cat src > dst`, the median of three runs.
+// cat times one `cat src > dst`.
 func (b *bench) cat(ctx context.Context, src string) (time.Duration, error) {
 	dst := filepath.Join(b.work, "cat.out")
 	defer os.Remove(dst)
-	var times []time.Duration
-	for range 3 {
-		out, err := os.Create(dst)
-		if err != nil {
-			return 0, err
-		}
-		cmd := exec.CommandContext(ctx, "cat", src)
-		cmd.Stdout = out
-		t0 := time.Now()
-		err = cmd.Run()
-		d := time.Since(t0)
-		out.Close()
-		if err != nil {
-			return 0, fmt.Errorf("cat: %w", err)
-		}
-		times = append(times, d)
+	out, err := os.Create(dst)
+	if err != nil {
+		return 0, err
+	}
+	defer out.Close()
+	cmd := exec.CommandContext(ctx, "cat", src)
+	cmd.Stdout = out
+	t0 := time.Now()
+	err = cmd.Run()
+	d := time.Since(t0)
+	if err != nil {
+		return 0, fmt.Errorf("cat: %w", err)
+	}
+	if err := out.Close(); err != nil {
+		return 0, err
 	}
 	if err := sameFile(src, dst); err != nil {
 		return 0, err
 	}
-	slices.Sort(times)
-	b.logf("cat: %v (runs %v)", times[1], times)
-	return times[1], nil
+	b.logf("cat: %v", d.Round(time.Millisecond))
+	return d, nil
 }
 
 type drainResult struct {
 	dur  time.Duration
 	peak int64         // VmHWM of the worker
 	cpu  time.Duration // user and system time of the worker
+	log  string        // what the worker wrote to stdout and stderr
 }
 
 // workerFiles writes a worker file for the bundled broker on a free port
@@ -331,29 +343,32 @@ func workerFiles(dir, src, out, topic string) (worker, source, sink string, err 
 // drain runs connect-standalone on the bundled broker with src as its
 // source and times it from start until the sink file has src's size; then
 // it reads the worker's peak RSS, stops it and compares the files.
-func (b *bench) drain(ctx context.Context, src, name string) (drainResult, error) {
+func (b *bench) drain(ctx context.Context, src, name string) (res drainResult, err error) {
 	dir, err := b.dir(name)
 	if err != nil {
-		return drainResult{}, err
+		return res, err
 	}
 	defer b.removeDir(dir)
 	out := filepath.Join(dir, "sink.txt")
 	wf, sf, kf, err := workerFiles(dir, src, out, "access-log")
 	if err != nil {
-		return drainResult{}, err
+		return res, err
 	}
 	want := fileSize(src)
 	t0 := time.Now()
 	p, err := start("connect-standalone", dir, b.bin, "connect-standalone", wf, sf, kf)
 	if err != nil {
-		return drainResult{}, err
+		return res, err
 	}
-	defer p.stop(time.Minute)
+	defer func() {
+		p.stop(time.Minute)
+		res.log = p.out.String()
+	}()
 	timeout := time.Minute + time.Duration(want/1e6)*time.Second
 	err = waitFor(ctx, p, timeout, 2*time.Millisecond, "the sink file to reach the source's size", func() bool {
 		return fileSize(out) >= want
 	})
-	res := drainResult{dur: time.Since(t0)}
+	res.dur = time.Since(t0)
 	if err != nil {
 		return res, err
 	}
@@ -402,77 +417,81 @@ func (b *bench) startBroker(ctx context.Context, dir string) (*proc, string, err
 // runTool runs a command to completion, its standard output into out (nil:
 // kept and returned).
 func runTool(ctx context.Context, out io.Writer, name string, args ...string) (string, error) {
-	s, _, err := runToolCPU(ctx, out, name, args...)
-	return s, err
-}
-
-// runToolCPU is runTool that also returns the CPU time (user and system)
-// the command used.
-func runToolCPU(ctx context.Context, out io.Writer, name string, args ...string) (string, time.Duration, error) {
 	cmd := exec.CommandContext(ctx, name, args...)
-	var buf lockedBuffer
-	var errb lockedBuffer
+	var buf, errb lockedBuffer
 	cmd.Stdout = &buf
 	if out != nil {
 		cmd.Stdout = out
 	}
 	cmd.Stderr = &errb
 	if err := cmd.Run(); err != nil {
-		return buf.String(), 0, fmt.Errorf("%s %s: %w\n%s", filepath.Base(name), strings.Join(args, " "), err, tail(errb.String(), 2000))
+		return buf.String(), fmt.Errorf("%s %s: %w\n%s", filepath.Base(name), strings.Join(args, " "), err, tail(errb.String(), 2000))
 	}
-	return buf.String(), cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), nil
+	return buf.String(), nil
 }
 
-// kcatPipeline times `kcat -P -l src` into a fresh `tributary broker` and
-// then `kcat -C -e > dst` of the same topic.
-func (b *bench) kcatPipeline(ctx context.Context, src string) (time.Duration, time.Duration, error) {
+// kcatResult is one run of the kcat pipeline.
+type kcatResult struct {
+	dur time.Duration
+	cpu time.Duration // both kcats' and the broker's user and system time
+}
+
+// kcatPipeline times kcat as a pipeline like the worker's drain: into a
+// fresh `tributary broker` with the topic created, `kcat -C -c lines`
+// starts first and `kcat -P -l src` at once after it; the time runs from
+// the producer's start until the consumer's output has every line. (-e
+// would end the consumer at the first end of partition it reaches, which
+// comes before the producer is done.)
+func (b *bench) kcatPipeline(ctx context.Context, src string, lines int) (kcatResult, error) {
 	dir, err := b.dir("kcat")
 	if err != nil {
-		return 0, 0, err
+		return kcatResult{}, err
 	}
 	defer b.removeDir(dir)
 	p, addr, err := b.startBroker(ctx, dir)
 	if err != nil {
-		return 0, 0, err
+		return kcatResult{}, err
 	}
 	defer p.stop(time.Minute)
-	if _, err := runTool(ctx, nil, b.bin, "topics", "--bootstrap-server", addr, "--create", "--topic", "access-log", "--partitions", "1", "--replication-factor", "1"); err != nil {
-		return 0, 0, err
+	const topic = "access-log"
+	if _, err := runTool(ctx, nil, b.bin, "topics", "--bootstrap-server", addr, "--create", "--topic", topic, "--partitions", "1", "--replication-factor", "1"); err != nil {
+		return kcatResult{}, err
 	}
 	dst := filepath.Join(dir, "kcat.out")
 	out, err := os.Create(dst)
 	if err != nil {
-		return 0, 0, err
+		return kcatResult{}, err
 	}
 	defer out.Close()
+	cons := exec.Command(b.kcat, "-C", "-b", addr, "-t", topic, "-o", "beginning", "-c", strconv.Itoa(lines), "-q")
+	cons.Stdout = out
+	prod := exec.Command(b.kcat, "-P", "-b", addr, "-t", topic, "-l", src)
+	want := fileSize(src)
 	brokerCPU0, err := procCPU(p.pid())
 	if err != nil {
-		return 0, 0, err
+		return kcatResult{}, err
 	}
-	t0 := time.Now()
-	_, pCPU, err := runToolCPU(ctx, nil, b.kcat, "-P", "-b", addr, "-t", "access-log", "-l", src)
+	pl := &pipeline{consumer: cons, producer: prod, out: dst, want: want, poll: 2 * time.Millisecond,
+		timeout: time.Minute + time.Duration(want/1e6)*time.Second}
+	t, err := pl.run(ctx)
 	if err != nil {
-		return 0, 0, err
+		return kcatResult{}, fmt.Errorf("kcat pipeline: %w", err)
 	}
-	_, cCPU, err := runToolCPU(ctx, out, b.kcat, "-C", "-b", addr, "-t", "access-log", "-o", "beginning", "-e", "-q")
-	if err != nil {
-		return 0, 0, err
-	}
-	d := time.Since(t0)
 	brokerCPU, err := procCPU(p.pid())
 	if err != nil {
-		return 0, 0, err
+		return kcatResult{}, err
 	}
-	cpu := pCPU + cCPU + brokerCPU - brokerCPU0
+	brokerCPU -= brokerCPU0
 	if err := out.Close(); err != nil {
-		return 0, 0, err
+		return kcatResult{}, err
 	}
 	if err := sameFile(src, dst); err != nil {
-		return 0, 0, err
+		return kcatResult{}, err
 	}
-	b.logf("kcat pipeline: %v, CPU %v (kcat -P %v, kcat -C %v, broker %v)", d.Round(time.Millisecond), cpu.Round(time.Millisecond),
-		pCPU.Round(time.Millisecond), cCPU.Round(time.Millisecond), (brokerCPU - brokerCPU0).Round(time.Millisecond))
-	return d, cpu, nil
+	r := kcatResult{dur: t.elapsed(), cpu: t.producerCPU + t.consumerCPU + brokerCPU}
+	b.logf("kcat pipeline: %v, CPU %v (kcat -P %v, kcat -C %v, broker %v)", r.dur.Round(time.Millisecond), r.cpu.Round(time.Millisecond),
+		t.producerCPU.Round(time.Millisecond), t.consumerCPU.Round(time.Millisecond), brokerCPU.Round(time.Millisecond))
+	return r, nil
 }
 
 // idleAndLatency starts a worker on an empty source file, waits for its RSS
@@ -577,77 +596,79 @@ func (b *bench) consumerPerf(ctx context.Context, addr, topic string) (float64, 
 	return strconv.ParseFloat(f[5], 64)
 }
 
-// brokerFigures runs benchmark 3 against `tributary broker` and kfake.
+// brokerFigures runs benchmark 3 against `tributary broker` and kfake: in
+// each run a new topic on both, filled by producer-perf-test, read by
+// consumer-perf-test, then read to files by console-consumer and kcat.
 func (b *bench) brokerFigures(ctx context.Context) {
-	const topic = "perf"
+	var tribProd, tribCons, kfProd, kfCons, ccT, kcT series
 	dir, err := b.dir("broker")
 	if err != nil {
 		b.fail("broker", err)
 		return
 	}
 	defer b.removeDir(dir)
-	var tribProd, tribCons, kfProd, kfCons float64
-	var tribProdErr, tribConsErr, kfProdErr, kfConsErr error
-	var ccTime, kcTime time.Duration
-	var ccErr, kcErr error
-	p, addr, err := b.startBroker(ctx, dir)
-	if err != nil {
-		b.fail("tributary broker", err)
-		tribProdErr, tribConsErr, ccErr, kcErr = err, err, err, err
+	p, addr, brokerErr := b.startBroker(ctx, dir)
+	if brokerErr != nil {
+		b.fail("tributary broker", brokerErr)
 	} else {
-		b.logf("producer-perf-test against tributary broker")
-		if tribProd, tribProdErr = b.producerPerf(ctx, addr, topic); tribProdErr != nil {
-			b.fail("producer-perf-test (tributary)", tribProdErr)
-		}
-		b.logf("consumer-perf-test against tributary broker")
-		if tribCons, tribConsErr = b.consumerPerf(ctx, addr, topic); tribConsErr != nil {
-			b.fail("consumer-perf-test (tributary)", tribConsErr)
-		}
-		b.logf("console-consumer and kcat -C to files")
-		ccTime, kcTime, ccErr, kcErr = b.consumeToFile(ctx, dir, addr, topic)
-		p.stop(time.Minute)
+		defer p.stop(time.Minute)
 	}
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.AllowAutoTopicCreation())
-	if err != nil {
-		b.fail("kfake", err)
-		kfProdErr, kfConsErr = err, err
+	c, kfErr := kfake.NewCluster(kfake.NumBrokers(1), kfake.AllowAutoTopicCreation())
+	if kfErr != nil {
+		b.fail("kfake", kfErr)
 	} else {
-		kaddr := c.ListenAddrs()[0]
-		b.logf("producer-perf-test against kfake")
-		if kfProd, kfProdErr = b.producerPerf(ctx, kaddr, topic); kfProdErr != nil {
-			b.fail("producer-perf-test (kfake)", kfProdErr)
-		}
-		b.logf("consumer-perf-test against kfake")
-		if kfCons, kfConsErr = b.consumerPerf(ctx, kaddr, topic); kfConsErr != nil {
-			b.fail("consumer-perf-test (kfake)", kfConsErr)
-		}
-		c.Close()
+		defer c.Close()
 	}
+	for i := range b.o.runs {
+		topic := "perf-" + strconv.Itoa(i+1)
+		b.logf("run %d of %d: producer-perf-test, consumer-perf-test (tributary broker, kfake), console-consumer and kcat -C to files", i+1, b.o.runs)
+		if brokerErr == nil {
+			v, err := b.producerPerf(ctx, addr, topic)
+			b.failIf("producer-perf-test (tributary)", err)
+			tribProd.add(v, err)
+		}
+		if kfErr == nil {
+			v, err := b.producerPerf(ctx, c.ListenAddrs()[0], topic)
+			b.failIf("producer-perf-test (kfake)", err)
+			kfProd.add(v, err)
+		}
+		if brokerErr == nil {
+			v, err := b.consumerPerf(ctx, addr, topic)
+			b.failIf("consumer-perf-test (tributary)", err)
+			tribCons.add(v, err)
+		}
+		if kfErr == nil {
+			v, err := b.consumerPerf(ctx, c.ListenAddrs()[0], topic)
+			b.failIf("consumer-perf-test (kfake)", err)
+			kfCons.add(v, err)
+		}
+		if brokerErr == nil {
+			cc, kc, ccErr, kcErr := b.consumeToFile(ctx, dir, addr, topic)
+			ccT.addDuration(cc, ccErr)
+			if b.kcat != "" {
+				kcT.addDuration(kc, kcErr)
+			}
+		}
+	}
+	const kfakeName = "kfake (in-memory, same process) "
 	size := strconv.Itoa(b.o.recordSize) + " B"
 	r := row{figure: "broker produce, " + count(b.o.records) + " × " + size + ", acks=all (producer-perf-test)", target: "≥ 2× kfake; ≥ 1M records/s"}
-	r.result, r.baseline = cell(tribProd, tribProdErr, perSec), "kfake "+cell(kfProd, kfProdErr, perSec)
-	if tribProdErr == nil && kfProdErr == nil {
-		x := tribProd / kfProd
-		r.ratio, r.met = ratio(x), yes(x >= 2 && tribProd >= 1e6)
+	r.result, r.baseline = tribProd.cell(numCount, unitPerSec), kfakeName+kfProd.cell(numCount, unitPerSec)
+	if x, ok := ratioOf(&tribProd, &kfProd); ok {
+		r.ratio, r.met = ratio(x), yes(x >= 2 && tribProd.spread().median >= 1e6)
 	}
 	b.table.add(r)
 	r = row{figure: "broker consume (consumer-perf-test)", target: "—", met: "—"}
-	r.result, r.baseline = cell(tribCons, tribConsErr, perSec), "kfake "+cell(kfCons, kfConsErr, perSec)
-	if tribConsErr == nil && kfConsErr == nil {
-		r.ratio = ratio(tribCons / kfCons)
+	r.result, r.baseline = tribCons.cell(numCount, unitPerSec), kfakeName+kfCons.cell(numCount, unitPerSec)
+	if x, ok := ratioOf(&tribCons, &kfCons); ok {
+		r.ratio = ratio(x)
 	}
 	b.table.add(r)
 	r = row{figure: "consume to file, " + count(b.o.records) + " records (console-consumer > file)", target: "≤ 1× kcat"}
-	r.result = cell(ccTime, ccErr, secs)
-	switch {
-	case b.kcat == "":
-		r.baseline = "kcat not installed"
-	default:
-		r.baseline = "kcat -C -e " + cell(kcTime, kcErr, secs)
-		if ccErr == nil && kcErr == nil {
-			x := ccTime.Seconds() / kcTime.Seconds()
-			r.ratio, r.met = ratio(x), yes(x <= 1)
-		}
+	r.result = ccT.cell(num2, unitSecs)
+	r.baseline = b.kcatCell("kcat -C -e ", &kcT, num2, unitSecs)
+	if x, ok := ratioOf(&ccT, &kcT); ok {
+		r.ratio, r.met = ratio(x), yes(x <= 1)
 	}
 	b.table.add(r)
 }
@@ -669,27 +690,28 @@ func (b *bench) consumeToFile(ctx context.Context, dir, addr, topic string) (cc,
 		return d, f.Close()
 	}
 	ccOut, kcOut := filepath.Join(dir, "console-consumer.out"), filepath.Join(dir, "kcat.out")
+	defer os.Remove(ccOut)
+	defer os.Remove(kcOut)
 	cc, ccErr = timeIt(ccOut, b.bin, "console-consumer", "--bootstrap-server", addr, "--topic", topic, "--from-beginning", "--max-messages", strconv.Itoa(b.o.records))
-	if ccErr != nil {
-		b.fail("console-consumer", ccErr)
-	}
+	b.failIf("console-consumer", ccErr)
 	if b.kcat == "" {
-		return cc, 0, ccErr, errors.New("kcat not installed")
+		return cc, 0, ccErr, errNoKcat
 	}
 	kc, kcErr = timeIt(kcOut, b.kcat, "-C", "-b", addr, "-t", topic, "-o", "beginning", "-e", "-q")
-	if kcErr != nil {
-		b.fail("kcat -C", kcErr)
-	}
+	b.failIf("kcat -C", kcErr)
 	if ccErr == nil && kcErr == nil {
 		if a, k := fileSize(ccOut), fileSize(kcOut); a != k {
 			ccErr = fmt.Errorf("console-consumer wrote %d bytes, kcat %d", a, k)
 			b.fail("consume to file", ccErr)
 		} else {
-			b.logf("console-consumer %v, kcat %v (%s each)", cc.Round(time.Millisecond), kc.Round(time.Millisecond), mb(a))
+			b.logf("console-consumer %v, kcat %v (%s each)", cc.Round(time.Millisecond), kc.Round(time.Millisecond), mib(a))
 		}
 	}
 	return cc, kc, ccErr, kcErr
 }
+
+// errNoKcat is a kcat baseline's error when kcat is not used.
+var errNoKcat = errors.New("kcat not used")
 
 // table is the report.
 type table struct{ rows []row }
@@ -714,34 +736,6 @@ func (t *table) print(w io.Writer) {
 	for _, r := range t.rows {
 		fmt.Fprintf(bw, "| %s | %s | %s | %s | %s | %s |\n", r.figure, r.result, r.baseline, r.ratio, r.target, r.met)
 	}
-}
-
-func cell[T any](v T, err error, f func(T) string) string {
-	if err != nil {
-		return "error"
-	}
-	return f(v)
-}
-
-func secs(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
-func ms(d time.Duration) string   { return fmt.Sprintf("%.1f ms", float64(d)/1e6) }
-func mib(n int64) string          { return fmt.Sprintf("%.1f MB", float64(n)/(1<<20)) }
-func mb(n int64) string           { return fmt.Sprintf("%.0f MB", float64(n)/1e6) }
-func perSec(x float64) string     { return count(int(x)) + " records/s" }
-func ratio(x float64) string      { return fmt.Sprintf("%.2f×", x) }
-func yes(ok bool) string          { return map[bool]string{true: "yes", false: "no"}[ok] }
-
-// count writes n with thousands separators.
-func count(n int) string {
-	s := strconv.Itoa(n)
-	var out []byte
-	for i := range len(s) {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			out = append(out, ',')
-		}
-		out = append(out, s[i])
-	}
-	return string(out)
 }
 
 func parseRates(s string) ([]int, error) {

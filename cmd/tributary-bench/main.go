@@ -3,7 +3,7 @@
 // Markdown table: each figure, its baseline from the same run, their ratio,
 // the target and whether it is met.
 //
-//	go run ./cmd/tributary-bench            # 1M lines, 10 s of latency, 1M perf records
+//	go run ./cmd/tributary-bench            # 1M lines, 5 runs, 10 s of latency, 1M perf records
 //	go run ./cmd/tributary-bench --quick    # a short run that only shows it all works
 //
 // It builds the tributary binary and drives it as a user would:
@@ -11,18 +11,27 @@
 //  1. Pipeline drain: an N-line access log through connect-standalone on the
 //     bundled broker (file → topic → file), timed from the worker's start
 //     until the sink file has the source's size (then compared byte for
-//     byte); baselines `cat src > dst` (median of three) and, with kcat on
-//     PATH, `kcat -P -l src` into `tributary broker` followed by
-//     `kcat -C -e > dst`. The CPU time of both pipelines is compared too:
-//     on a shared machine it drifts less than elapsed time.
+//     byte). Baselines: `cat src > dst`, and, with kcat on PATH, kcat as the
+//     same kind of pipeline into a fresh `tributary broker`: `kcat -C -c N >
+//     dst` started first and `kcat -P -l src` at once after it, timed from
+//     the producer's start until dst has every line. The CPU time of both
+//     pipelines is compared too: on a shared machine it drifts less than
+//     elapsed time.
 //  2. Append → sink latency: lines appended at fixed rates to a running
 //     worker's source file; p50/p99/max of the time until each is in the
 //     sink file.
 //  3. Broker: producer-perf-test and consumer-perf-test against `tributary
-//     broker` and against kfake started in this process (same client);
-//     console-consumer > file against kcat -C -e > file.
+//     broker` and against kfake, an in-memory fake Kafka started in this
+//     process (same client); console-consumer > file against kcat -C -e >
+//     file of the same full topic.
 //  4. Memory: the worker's peak RSS (VmHWM) during the drain, and its RSS
 //     once idle after start-up.
+//
+// Figures 1, 3 and the peak RSS are measured --runs times, the contenders
+// taking turns, and shown as the median with the runs' range; ratios are of
+// medians. Sizes are in MiB (2^20 bytes). The report names the GOGC and
+// GOMEMLIMIT in force for each process: the worker's own defaults, which
+// it logs, or the environment's, or Go's.
 //
 // Read the figures as ratios: machines are shared and absolute times drift.
 package main
@@ -54,6 +63,7 @@ func main() {
 // options are the command line.
 type options struct {
 	lines       int
+	runs        int
 	rssLines    int
 	rates       []int
 	latencyDur  time.Duration
@@ -73,6 +83,7 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	fs := flag.NewFlagSet("tributary-bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.IntVar(&o.lines, "lines", 1_000_000, "lines of the generated access log drained by benchmark 1")
+	fs.IntVar(&o.runs, "runs", 5, "runs of each figure but latency and idle RSS, whose median and range are shown")
 	fs.IntVar(&o.rssLines, "rss-lines", 0, "also drain a log of this many lines and compare its peak RSS with the first (e.g. 10000000); off when 0")
 	rates := fs.String("rates", "1000,50000", "append rates of benchmark 2, lines a second, comma-separated")
 	fs.DurationVar(&o.latencyDur, "latency-duration", 10*time.Second, "how long each rate of benchmark 2 writes")
@@ -83,7 +94,7 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.workDir, "work", "", "folder for the logs, topics and outputs (default: a new temporary folder)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the work folder")
 	fs.BoolVar(&o.noKcat, "no-kcat", false, "skip the kcat baselines even when kcat is on PATH")
-	fs.BoolVar(&o.quick, "quick", false, "a short run: 50000 lines and records, 2 s per latency rate, 1 s idle settle (unless set)")
+	fs.BoolVar(&o.quick, "quick", false, "a short run: 50000 lines and records, 2 runs, 2 s per latency rate, 1 s idle settle (unless set)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -99,6 +110,9 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 		if !set["records"] {
 			o.records = 50_000
 		}
+		if !set["runs"] {
+			o.runs = 2
+		}
 		if !set["latency-duration"] {
 			o.latencyDur = 2 * time.Second
 		}
@@ -110,14 +124,24 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	if o.rates, err = parseRates(*rates); err != nil {
 		return nil, fmt.Errorf("--rates: %w", err)
 	}
-	if o.lines <= 0 || o.records <= 0 || o.recordSize <= 0 || o.latencyDur <= 0 {
-		return nil, errors.New("--lines, --records, --record-size and --latency-duration must be positive")
+	if o.lines <= 0 || o.runs <= 0 || o.records <= 0 || o.recordSize <= 0 || o.latencyDur <= 0 {
+		return nil, errors.New("--lines, --runs, --records, --record-size and --latency-duration must be positive")
 	}
 	o.commandLine = "go run ./cmd/tributary-bench"
 	for _, a := range args {
 		o.commandLine += " " + a
 	}
 	return o, nil
+}
+
+// runsNote says how to read the table's cells.
+func runsNote(runs int) string {
+	if runs == 1 {
+		return "One run of each figure. Sizes in MiB (2^20 bytes)."
+	}
+	return fmt.Sprintf("Each figure but latency and idle RSS is the median of %d runs, "+
+		"the runs' range (min–max) in brackets; the contenders' runs take turns. "+
+		"Ratios and \"met?\" are of the medians. Sizes in MiB (2^20 bytes).", runs)
 }
 
 // run measures everything and prints the table to stdout; progress goes to
@@ -137,6 +161,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintln(stdout, b.machine())
 	fmt.Fprintln(stdout)
 	fmt.Fprintln(stdout, "Command: `"+o.commandLine+"`")
+	fmt.Fprintln(stdout)
+	fmt.Fprintln(stdout, runsNote(o.runs))
+	fmt.Fprintln(stdout)
+	fmt.Fprintln(stdout, gcReport(b.workerLog, os.LookupEnv))
 	fmt.Fprintln(stdout)
 	b.table.print(stdout)
 	return errors.Join(b.errs...)

@@ -19,7 +19,7 @@ func TestQuick(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	var out, errb bytes.Buffer
-	err := run(ctx, []string{"--quick", "--lines", "20000", "--records", "20000", "--latency-duration", "1s", "--work", t.TempDir()}, &out, &errb)
+	err := run(ctx, []string{"--quick", "--runs", "2", "--lines", "20000", "--records", "20000", "--latency-duration", "1s", "--work", t.TempDir()}, &out, &errb)
 	t.Logf("progress:\n%s", errb.String())
 	t.Logf("table:\n%s", out.String())
 	if err != nil {
@@ -29,6 +29,18 @@ func TestQuick(t *testing.T) {
 	hasKcat := kcatErr == nil
 	if !regexp.MustCompile(`(?m)^Machine: .+, \d+ cores, go1\.`).MatchString(out.String()) {
 		t.Errorf("no machine line")
+	}
+	for _, want := range []string{
+		"Each figure but latency and idle RSS is the median of 2 runs",
+		"Sizes in MiB (2^20 bytes)",
+		// The test's environment may set GOGC or GOMEMLIMIT; the worker
+		// logs what it sets itself, and the report names a source for each.
+		"- connect-standalone (the worker and its bundled broker, one process): GOGC=",
+		"- tributary-bench, which hosts kfake (in-memory, same process): GOGC=",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q", want)
+		}
 	}
 	rows := map[string][]string{}
 	for _, line := range strings.Split(out.String(), "\n") {
@@ -43,21 +55,24 @@ func TestQuick(t *testing.T) {
 		rows[cells[0]] = cells
 	}
 	digit := regexp.MustCompile(`\d`)
+	// A figure of two runs: the median, then the range in brackets.
+	twoRuns := regexp.MustCompile(`^[\d,.]+ (s|MiB|records/s) \([\d,.]+–[\d,.]+\)$`)
 	want := []struct {
 		figure   string
-		baseline bool // has a measured baseline
-		kcat     bool // the baseline is kcat's
+		baseline string // the measured baseline's label, "" for none
+		kcat     bool   // the baseline is kcat's
+		runs     bool   // measured in each run
 	}{
-		{"20,000-line drain, file → topic → file", true, false},
-		{"20,000-line drain vs the kcat pipeline", true, true},
-		{"20,000-line drain, CPU time (user + system) vs the kcat pipeline's", true, true},
-		{"append → sink latency at 1,000 lines/s", false, false},
-		{"append → sink latency at 50,000 lines/s", false, false},
-		{"broker produce, 20,000 × 200 B, acks=all", true, false},
-		{"broker consume (consumer-perf-test)", true, false},
-		{"consume to file, 20,000 records", true, true},
-		{"peak RSS of the worker during the 20,000-line drain", false, false},
-		{"idle RSS of the worker", false, false},
+		{"20,000-line drain, file → topic → file (3.8 MiB)", "cat ", false, true},
+		{"20,000-line drain vs the kcat pipeline", "kcat -P and kcat -C -c N at once ", true, true},
+		{"20,000-line drain, CPU time (user + system) vs the kcat pipeline's", "kcat -P, kcat -C and broker ", true, true},
+		{"append → sink latency at 1,000 lines/s", "", false, false},
+		{"append → sink latency at 50,000 lines/s", "", false, false},
+		{"broker produce, 20,000 × 200 B, acks=all", "kfake (in-memory, same process) ", false, true},
+		{"broker consume (consumer-perf-test)", "kfake (in-memory, same process) ", false, true},
+		{"consume to file, 20,000 records", "kcat -C -e ", true, true},
+		{"peak RSS of the worker during the 20,000-line drain", "", false, true},
+		{"idle RSS of the worker", "", false, false},
 	}
 	for _, w := range want {
 		var cells []string
@@ -73,21 +88,20 @@ func TestQuick(t *testing.T) {
 		if !digit.MatchString(cells[1]) {
 			t.Errorf("%s: result %q has no number", w.figure, cells[1])
 		}
-		if w.baseline && (!w.kcat || hasKcat) {
-			if !digit.MatchString(cells[2]) || !strings.HasSuffix(cells[3], "×") {
-				t.Errorf("%s: baseline %q, ratio %q", w.figure, cells[2], cells[3])
+		if w.runs && !twoRuns.MatchString(cells[1]) {
+			t.Errorf("%s: result %q is not a median and range", w.figure, cells[1])
+		}
+		if w.baseline != "" && (!w.kcat || hasKcat) {
+			b, ok := strings.CutPrefix(cells[2], w.baseline)
+			if !ok || !twoRuns.MatchString(b) || !strings.HasSuffix(cells[3], "×") {
+				t.Errorf("%s: baseline %q (want %q and a median and range), ratio %q", w.figure, cells[2], w.baseline, cells[3])
 			}
+		}
+		if w.kcat && !hasKcat && cells[2] != "kcat not used" {
+			t.Errorf("%s: baseline %q without kcat", w.figure, cells[2])
 		}
 		if m := cells[5]; m != "yes" && m != "no" && m != "—" {
 			t.Errorf("%s: met? %q", w.figure, m)
-		}
-	}
-}
-
-func TestCount(t *testing.T) {
-	for n, want := range map[int]string{0: "0", 999: "999", 1000: "1,000", 50000: "50,000", 1234567: "1,234,567"} {
-		if got := count(n); got != want {
-			t.Errorf("count(%d) = %q, want %q", n, got, want)
 		}
 	}
 }

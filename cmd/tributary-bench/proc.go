@@ -47,16 +47,29 @@ func (l *lockedBuffer) String() string {
 
 // start runs bin with args in dir; stdout and stderr are kept together.
 func start(name, dir, bin string, args ...string) (*proc, error) {
-	p := &proc{name: name, out: &lockedBuffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command(bin, args...)
-	p.cmd.Dir = dir
-	p.cmd.Stdout = p.out
-	p.cmd.Stderr = p.out
-	if err := p.cmd.Start(); err != nil {
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	return startCmd(name, cmd)
+}
+
+// startCmd starts cmd; what it writes to stdout and stderr is kept unless
+// cmd already sends it elsewhere.
+func startCmd(name string, cmd *exec.Cmd) (*proc, error) {
+	p := &proc{name: name, cmd: cmd, out: &lockedBuffer{}, done: make(chan struct{})}
+	if cmd.Stdout == nil {
+		cmd.Stdout = p.out
+	}
+	if cmd.Stderr == nil {
+		cmd.Stderr = p.out
+	}
+	// A child of the process that outlives it and holds its output open
+	// must not keep Wait (and so stop and kill) waiting.
+	cmd.WaitDelay = 5 * time.Second
+	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
-	go func() { // ends when the process does; stop waits for it
-		p.err = p.cmd.Wait()
+	go func() { // ends when the process does; stop and kill wait for it
+		p.err = cmd.Wait()
 		close(p.done)
 	}()
 	return p, nil
@@ -92,6 +105,14 @@ func (p *proc) stop(timeout time.Duration) error {
 		<-p.done
 		return fmt.Errorf("%s did not stop within %v of SIGTERM", p.name, timeout)
 	}
+}
+
+// kill ends the process at once, if it still runs, and waits for it.
+func (p *proc) kill() {
+	if !p.exited() {
+		p.cmd.Process.Kill()
+	}
+	<-p.done
 }
 
 func tail(s string, n int) string {
