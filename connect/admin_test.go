@@ -89,4 +89,32 @@ func TestWorkerAdminClientSettings(t *testing.T) {
 		td, err := adm.ListTopics(ctx, "made-by-admin")
 		return err == nil && len(td["made-by-admin"].Partitions) == 3
 	})
+
+	// Kafka Connect's habit: the worker's own client takes the top-level
+	// security keys; admin.* overrides them key by key.
+	for _, tc := range []struct {
+		name, topic string
+		props       []string
+	}{
+		{"top-level keys", "made-by-top-level", saslClientProps("", "admin", "a-secret")},
+		{"admin.* over top-level", "made-by-override", append(saslClientProps("", "admin", "wrong"),
+			`admin.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="a-secret";`)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			in := filepath.Join(dir, "in.txt")
+			if err := os.WriteFile(in, []byte("one\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			startWorker(t, workerProps(addr, dir, append(clients, tc.props...)...),
+				config.FromMap("source.properties", map[string]string{
+					"name": "src", "connector.class": "FileStreamSource", "file": in, "topic": tc.topic}))
+			waitFor(t, 30*time.Second, "the source's topic", func() bool {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				td, err := adm.ListTopics(ctx, tc.topic)
+				return err == nil && len(td[tc.topic].Partitions) > 0
+			})
+		})
+	}
 }

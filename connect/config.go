@@ -49,7 +49,41 @@ func WorkerDef() *config.Def {
 			Doc: "How long shutdown waits for tasks to stop, records to be acknowledged and offsets committed."},
 		config.Key{Name: "topic.creation.enable", Type: config.Bool, Default: "true", HasDefault: true,
 			Doc: "Create the topics that source connectors write to when they do not exist."},
-	)
+	).With("worker", securityKeys()...)
+}
+
+// securityKeys are the client security keys a worker file may set at its
+// top level, as in Kafka Connect: they configure the worker's own admin
+// client (admin.* overrides them), not the connectors' producers and
+// consumers, which take producer.* and consumer.*.
+func securityKeys() []config.Key {
+	names, secret := kafkaclient.SecurityKeys()
+	keys := make([]config.Key, len(names))
+	for i, n := range names {
+		typ := config.String
+		if secret[i] {
+			typ = config.Password
+		}
+		keys[i] = config.Key{Name: n, Type: typ,
+			Doc: "The worker's admin client (overridden by admin." + n + "); the connectors' clients take producer." + n + " and consumer." + n + "."}
+	}
+	return keys
+}
+
+// adminProps are the admin client's properties: the top-level security
+// keys that are set, then admin.* over them.
+func adminProps(v *config.Values) map[string]string {
+	m := map[string]string{}
+	names, _ := kafkaclient.SecurityKeys()
+	for _, n := range names {
+		if v.IsSet(n) {
+			m[n] = v.String(n)
+		}
+	}
+	for k, val := range v.WithPrefix("admin.") {
+		m[k] = val
+	}
+	return m
 }
 
 // WorkerConfig is a parsed worker file.
@@ -97,7 +131,7 @@ func ParseWorkerConfig(v *config.Values) (WorkerConfig, error) {
 		PluginPathIsSet: v.IsSet("plugin.path"),
 		ProducerProps:   v.WithPrefix("producer."),
 		ConsumerProps:   v.WithPrefix("consumer."),
-		AdminProps:      v.WithPrefix("admin."),
+		AdminProps:      adminProps(v),
 	}
 	var errs []error
 	keyErr := func(key, value, reason string) {

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -67,6 +68,19 @@ func checkSecurityKey(k, v string) error {
 		}
 	}
 	return nil
+}
+
+// SecurityKeys returns the security keys a client understands, sorted,
+// each with whether its value is secret (never shown).
+func SecurityKeys() (names []string, secret []bool) {
+	for k := range securityKeys {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		secret = append(secret, secretKey(k))
+	}
+	return names, secret
 }
 
 // secretKey: values never shown in errors.
