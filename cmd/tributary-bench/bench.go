@@ -175,21 +175,21 @@ func (b *bench) runAll(ctx context.Context) {
 		}
 	}
 	r := row{figure: linesName + "-line drain, file → topic → file (" + mib(size) + ")", target: "≤ 6× cat"}
-	r.result, r.baseline = drainT.cell(num2, unitSecs), "cat "+catT.cell(num2, unitSecs)
+	r.result, r.baseline = drainT.cell(numSecs, unitSecs), "cat "+catT.cell(numSecs, unitSecs)
 	if x, ok := ratioOf(&drainT, &catT); ok {
 		r.ratio, r.met = ratio(x), yes(x <= 6)
 	}
 	b.table.add(r)
 	r = row{figure: linesName + "-line drain vs the kcat pipeline", target: "faster than kcat (ratio < 1)"}
-	r.result = drainT.cell(num2, unitSecs)
-	r.baseline = b.kcatCell("kcat -P and kcat -C -c N at once ", &kcatT, num2, unitSecs)
+	r.result = drainT.cell(numSecs, unitSecs)
+	r.baseline = b.kcatCell("kcat -P and kcat -C -c N at once ", &kcatT, numSecs, unitSecs)
 	if x, ok := ratioOf(&drainT, &kcatT); ok {
 		r.ratio, r.met = ratio(x), yes(x < 1)
 	}
 	b.table.add(r)
 	r = row{figure: linesName + "-line drain, CPU time (user + system) vs the kcat pipeline's", target: "—", met: "—"}
-	r.result = drainCPU.cell(num2, unitSecs)
-	r.baseline = b.kcatCell("kcat -P, kcat -C and broker ", &kcatCPU, num2, unitSecs)
+	r.result = drainCPU.cell(numSecs, unitSecs)
+	r.baseline = b.kcatCell("kcat -P, kcat -C and broker ", &kcatCPU, numSecs, unitSecs)
 	if x, ok := ratioOf(&drainCPU, &kcatCPU); ok {
 		r.ratio = ratio(x)
 	}
@@ -597,58 +597,36 @@ func (b *bench) consumerPerf(ctx context.Context, addr, topic string) (float64, 
 }
 
 // brokerFigures runs benchmark 3 against `tributary broker` and kfake: in
-// each run a new topic on both, filled by producer-perf-test, read by
-// consumer-perf-test, then read to files by console-consumer and kcat.
+// each run a fresh broker of each kind (kfake keeps every record in this
+// process's memory, so a full one would slow the runs after it), a topic
+// filled by producer-perf-test and read by consumer-perf-test, then read
+// to files by console-consumer and kcat.
 func (b *bench) brokerFigures(ctx context.Context) {
 	var tribProd, tribCons, kfProd, kfCons, ccT, kcT series
-	dir, err := b.dir("broker")
-	if err != nil {
-		b.fail("broker", err)
-		return
-	}
-	defer b.removeDir(dir)
-	p, addr, brokerErr := b.startBroker(ctx, dir)
-	if brokerErr != nil {
-		b.fail("tributary broker", brokerErr)
-	} else {
-		defer p.stop(time.Minute)
-	}
-	c, kfErr := kfake.NewCluster(kfake.NumBrokers(1), kfake.AllowAutoTopicCreation())
-	if kfErr != nil {
-		b.fail("kfake", kfErr)
-	} else {
-		defer c.Close()
-	}
+	const topic = "perf"
 	for i := range b.o.runs {
-		topic := "perf-" + strconv.Itoa(i+1)
 		b.logf("run %d of %d: producer-perf-test, consumer-perf-test (tributary broker, kfake), console-consumer and kcat -C to files", i+1, b.o.runs)
-		if brokerErr == nil {
-			v, err := b.producerPerf(ctx, addr, topic)
-			b.failIf("producer-perf-test (tributary)", err)
-			tribProd.add(v, err)
-		}
-		if kfErr == nil {
-			v, err := b.producerPerf(ctx, c.ListenAddrs()[0], topic)
-			b.failIf("producer-perf-test (kfake)", err)
-			kfProd.add(v, err)
-		}
-		if brokerErr == nil {
-			v, err := b.consumerPerf(ctx, addr, topic)
-			b.failIf("consumer-perf-test (tributary)", err)
-			tribCons.add(v, err)
-		}
-		if kfErr == nil {
-			v, err := b.consumerPerf(ctx, c.ListenAddrs()[0], topic)
-			b.failIf("consumer-perf-test (kfake)", err)
-			kfCons.add(v, err)
-		}
-		if brokerErr == nil {
-			cc, kc, ccErr, kcErr := b.consumeToFile(ctx, dir, addr, topic)
-			ccT.addDuration(cc, ccErr)
-			if b.kcat != "" {
-				kcT.addDuration(kc, kcErr)
+		b.brokerRun(ctx, topic, func(addr, kaddr string, brokerErr, kfErr error) {
+			// perf runs one perf test against a broker that started.
+			perf := func(s *series, stage string, test func(ctx context.Context, addr, topic string) (float64, error), addr string, up error) {
+				if up == nil {
+					v, err := test(ctx, addr, topic)
+					b.failIf(stage, err)
+					s.add(v, err)
+				}
 			}
-		}
+			perf(&tribProd, "producer-perf-test (tributary)", b.producerPerf, addr, brokerErr)
+			perf(&kfProd, "producer-perf-test (kfake)", b.producerPerf, kaddr, kfErr)
+			perf(&tribCons, "consumer-perf-test (tributary)", b.consumerPerf, addr, brokerErr)
+			perf(&kfCons, "consumer-perf-test (kfake)", b.consumerPerf, kaddr, kfErr)
+			if brokerErr == nil {
+				cc, kc, ccErr, kcErr := b.consumeToFile(ctx, addr, topic)
+				ccT.addDuration(cc, ccErr)
+				if b.kcat != "" {
+					kcT.addDuration(kc, kcErr)
+				}
+			}
+		})
 	}
 	const kfakeName = "kfake (in-memory, same process) "
 	size := strconv.Itoa(b.o.recordSize) + " B"
@@ -665,17 +643,43 @@ func (b *bench) brokerFigures(ctx context.Context) {
 	}
 	b.table.add(r)
 	r = row{figure: "consume to file, " + count(b.o.records) + " records (console-consumer > file)", target: "≤ 1× kcat"}
-	r.result = ccT.cell(num2, unitSecs)
-	r.baseline = b.kcatCell("kcat -C -e ", &kcT, num2, unitSecs)
+	r.result = ccT.cell(numSecs, unitSecs)
+	r.baseline = b.kcatCell("kcat -C -e ", &kcT, numSecs, unitSecs)
 	if x, ok := ratioOf(&ccT, &kcT); ok {
 		r.ratio, r.met = ratio(x), yes(x <= 1)
 	}
 	b.table.add(r)
 }
 
+// brokerRun starts a fresh `tributary broker` and kfake, calls measure with
+// their addresses (or why one did not start), and stops both.
+func (b *bench) brokerRun(ctx context.Context, topic string, measure func(addr, kaddr string, brokerErr, kfErr error)) {
+	dir, err := b.dir("broker")
+	if err != nil {
+		b.fail("broker", err)
+		return
+	}
+	defer b.removeDir(dir)
+	p, addr, brokerErr := b.startBroker(ctx, dir)
+	if brokerErr != nil {
+		b.fail("tributary broker", brokerErr)
+	} else {
+		defer p.stop(time.Minute)
+	}
+	var kaddr string
+	c, kfErr := kfake.NewCluster(kfake.NumBrokers(1), kfake.AllowAutoTopicCreation())
+	if kfErr != nil {
+		b.fail("kfake", kfErr)
+	} else {
+		defer c.Close()
+		kaddr = c.ListenAddrs()[0]
+	}
+	measure(addr, kaddr, brokerErr, kfErr)
+}
+
 // consumeToFile times console-consumer and kcat reading the whole topic
 // into files, and checks that both wrote the same number of bytes.
-func (b *bench) consumeToFile(ctx context.Context, dir, addr, topic string) (cc, kc time.Duration, ccErr, kcErr error) {
+func (b *bench) consumeToFile(ctx context.Context, addr, topic string) (cc, kc time.Duration, ccErr, kcErr error) {
 	timeIt := func(path, name string, args ...string) (time.Duration, error) {
 		f, err := os.Create(path)
 		if err != nil {
@@ -689,7 +693,7 @@ func (b *bench) consumeToFile(ctx context.Context, dir, addr, topic string) (cc,
 		d := time.Since(t0)
 		return d, f.Close()
 	}
-	ccOut, kcOut := filepath.Join(dir, "console-consumer.out"), filepath.Join(dir, "kcat.out")
+	ccOut, kcOut := filepath.Join(b.work, "console-consumer.out"), filepath.Join(b.work, "kcat.out")
 	defer os.Remove(ccOut)
 	defer os.Remove(kcOut)
 	cc, ccErr = timeIt(ccOut, b.bin, "console-consumer", "--bootstrap-server", addr, "--topic", topic, "--from-beginning", "--max-messages", strconv.Itoa(b.o.records))

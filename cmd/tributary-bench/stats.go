@@ -78,7 +78,14 @@ func ratioOf(a, b *series) (float64, bool) {
 }
 
 // Number formats for cells; units are MiB (2^20 bytes) throughout.
-func num2(x float64) string     { return strconv.FormatFloat(x, 'f', 2, 64) }
+// numSecs gives times under 0.1 s a third decimal.
+func numSecs(x float64) string {
+	if x < 0.1 {
+		return strconv.FormatFloat(x, 'f', 3, 64)
+	}
+	return strconv.FormatFloat(x, 'f', 2, 64)
+}
+
 func num1(x float64) string     { return strconv.FormatFloat(x, 'f', 1, 64) }
 func numCount(x float64) string { return count(int(x + 0.5)) }
 func numMiB(x float64) string   { return num1(x / (1 << 20)) }

@@ -42,15 +42,20 @@ func TestSeriesCell(t *testing.T) {
 		unit string
 		want string
 	}{
-		{"no runs", func(s *series) {}, num2, unitSecs, "error"},
-		{"only failures", func(s *series) { s.add(0, fail); s.add(0, fail) }, num2, unitSecs, "error"},
-		{"one run: no range", func(s *series) { s.addDuration(1150*time.Millisecond, nil) }, num2, unitSecs, "1.15 s"},
+		{"no runs", func(s *series) {}, numSecs, unitSecs, "error"},
+		{"only failures", func(s *series) { s.add(0, fail); s.add(0, fail) }, numSecs, unitSecs, "error"},
+		{"one run: no range", func(s *series) { s.addDuration(1150*time.Millisecond, nil) }, numSecs, unitSecs, "1.15 s"},
 		{"median and range", func(s *series) {
 			for _, ms := range []int{1300, 1100, 1150} {
 				s.addDuration(time.Duration(ms)*time.Millisecond, nil)
 			}
-		}, num2, unitSecs, "1.15 s (1.10–1.30)"},
-		{"a failed run is counted out", func(s *series) { s.add(2, nil); s.add(0, fail); s.add(4, nil) }, num2, unitSecs, "3.00 s (2.00–4.00) [2 of 3 runs]"},
+		}, numSecs, unitSecs, "1.15 s (1.10–1.30)"},
+		{"a failed run is counted out", func(s *series) { s.add(2, nil); s.add(0, fail); s.add(4, nil) }, numSecs, unitSecs, "3.00 s (2.00–4.00) [2 of 3 runs]"},
+		{"short times get a third decimal", func(s *series) {
+			for _, ms := range []int{44, 41, 74} {
+				s.addDuration(time.Duration(ms)*time.Millisecond, nil)
+			}
+		}, numSecs, unitSecs, "0.044 s (0.041–0.074)"},
 		{"records a second", func(s *series) { s.add(1156069.4, nil); s.add(1004016, nil); s.add(1284783, nil) }, numCount, unitPerSec,
 			"1,156,069 records/s (1,004,016–1,284,783)"},
 		{"MiB are 2^20 bytes", func(s *series) { s.add(83<<20, nil); s.add(82.5*(1<<20), nil); s.add(84<<20, nil) }, numMiB, unitMiB, "83.0 MiB (82.5–84.0)"},
