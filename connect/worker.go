@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
@@ -22,6 +24,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/tributary-io/tributary/config"
+	"github.com/tributary-io/tributary/config/filelock"
 	"github.com/tributary-io/tributary/connect/kafkaclient"
 )
 
@@ -60,8 +63,9 @@ type Worker struct {
 	progressEvery time.Duration
 	version       string
 
-	offsets  *OffsetStore
-	producer *kgo.Client
+	offsets     *OffsetStore
+	offsetsLock *filelock.Lock // held from Start to Close
+	producer    *kgo.Client
 	// adminCl is the admin client, configured by the admin.* keys as in
 	// Kafka Connect: it creates and describes topics, lists offsets and
 	// serves the REST API's questions. admin wraps it.
@@ -153,6 +157,15 @@ func (w *Worker) Start(ctx context.Context) (err error) {
 	if w.cfg.PluginPathIsSet {
 		w.log.Info("plugin.path is ignored: the connectors and converters are built in")
 	}
+	if err := w.lockOffsets(); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			w.offsetsLock.Release()
+			w.offsetsLock = nil
+		}
+	}()
 	w.offsets, err = OpenOffsetStore(w.cfg.OffsetsFile, w.log)
 	if err != nil {
 		return err
@@ -340,7 +353,7 @@ func (w *Worker) StartConnector(ctx context.Context, props *config.Props) error 
 		w.mu.Unlock()
 		return &config.Error{Source: spec.source, Key: "name", Value: spec.name, Reason: "is already the name of the connector in " + old.spec.source}
 	}
-	c := &connectorRuntime{w: w, spec: spec, log: w.log.With("connector", spec.name)}
+	c := &connectorRuntime{w: w, spec: spec, log: w.log.With("connector", spec.name), state: StateUnassigned}
 	w.connectors[spec.name] = c
 	w.order = append(w.order, spec.name)
 	w.mu.Unlock()
@@ -431,7 +444,27 @@ func (w *Worker) close(ctx context.Context) error {
 	if w.adminCl != nil {
 		w.adminCl.Close() // after the REST API, which asks it
 	}
+	w.offsetsLock.Release() // after the last save
+	w.offsetsLock = nil
 	return errors.Join(errs...)
+}
+
+// lockOffsets takes the offsets file's lock (its name with ".lock"), so
+// that two workers never write one offsets file: the second is refused,
+// naming the file and the first one's pid.
+func (w *Worker) lockOffsets() error {
+	l, err := filelock.Acquire(w.cfg.OffsetsFile + ".lock")
+	var held *filelock.HeldError
+	switch {
+	case errors.As(err, &held):
+		return fmt.Errorf("%s: offset.storage.file.filename: %s is in use by another worker: %w", w.cfg.Source, w.cfg.OffsetsFile, err)
+	case err != nil && errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("offsets file %s: folder %s does not exist", w.cfg.OffsetsFile, filepath.Dir(w.cfg.OffsetsFile))
+	case err != nil:
+		return fmt.Errorf("%s: offset.storage.file.filename: %w", w.cfg.Source, err)
+	}
+	w.offsetsLock = l
+	return nil
 }
 
 // Record size limits. Kafka's producer sends at most max.request.size
