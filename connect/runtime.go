@@ -7,10 +7,8 @@ import (
 	"log/slog"
 	"math"
 	"runtime/debug"
-	"strconv"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/tributary-io/tributary/config"
 )
@@ -46,6 +44,8 @@ type connectorRuntime struct {
 	paused      bool
 	taskConfigs []map[string]string
 	tasks       []*taskRuntime
+
+	prog progressState // used by the worker's progress loop only
 }
 
 // quitContext is cancelled when the worker begins to stop the connector:
@@ -521,44 +521,6 @@ func (t *taskRuntime) progress() TaskProgress {
 		p.Lag = &l
 	}
 	return p
-}
-
-// logProgress updates the rates and logs one line when there was traffic
-// since the last tick.
-func (c *connectorRuntime) logProgress(every time.Duration) {
-	var recs, delta int64
-	var readB, sizeB, lag int64
-	var haveRead bool
-	for _, t := range c.taskList() {
-		n := t.stats.records.Load()
-		d := n - t.stats.lastRecs.Swap(n)
-		t.stats.rate.Store(math.Float64bits(float64(d) / every.Seconds()))
-		recs += n
-		delta += d
-		p := t.progress()
-		if p.ReadBytes != nil {
-			readB += *p.ReadBytes
-			sizeB += *p.SizeBytes
-			haveRead = true
-		}
-		if p.Lag != nil {
-			lag += *p.Lag
-		}
-	}
-	if delta == 0 && lag == 0 && (!haveRead || readB >= sizeB) {
-		return
-	}
-	args := []any{"records", recs, "lines_per_sec", strconv.FormatFloat(float64(delta)/every.Seconds(), 'f', 1, 64)}
-	if haveRead {
-		args = append(args, "read_bytes", readB, "size_bytes", sizeB)
-		if sizeB > 0 && readB < sizeB {
-			args = append(args, "read_percent", strconv.FormatFloat(100*float64(readB)/float64(sizeB), 'f', 1, 64))
-		}
-	}
-	if c.spec.plugin.Type == Sink {
-		args = append(args, "lag_records", lag)
-	}
-	c.log.Info("progress", args...)
 }
 
 // gate lets a task's loop run, or holds it while the task is paused. Each

@@ -39,8 +39,9 @@ const (
 // Option tunes a Worker beyond what the worker file says.
 type Option func(*Worker)
 
-// WithProgressInterval sets how often each connector's progress is logged
-// (30 seconds by default).
+// WithProgressInterval sets how often the tasks' rates are sampled (a
+// second by default); progress is logged every 5 samples while a connector
+// catches up and every 30 while it keeps up (see progressTick).
 func WithProgressInterval(d time.Duration) Option {
 	return func(w *Worker) { w.progressEvery = d }
 }
@@ -107,7 +108,7 @@ func NewWorker(cfg WorkerConfig, reg *Registry, log *slog.Logger, opts ...Option
 		cfg:           cfg,
 		reg:           reg,
 		log:           log,
-		progressEvery: 30 * time.Second,
+		progressEvery: time.Second,
 		version:       "dev",
 		topics:        map[string]topicMeta{},
 		connectors:    map[string]*connectorRuntime{},
@@ -703,8 +704,8 @@ func (w *Worker) topicMaxBytes(ctx context.Context, topic string) int {
 	return 0
 }
 
-// progressLoop logs each connector's progress every progressEvery while
-// there is traffic.
+// progressLoop samples each connector's progress every progressEvery and
+// logs it (progressTick).
 func (w *Worker) progressLoop(ctx context.Context) {
 	t := time.NewTicker(w.progressEvery)
 	defer t.Stop()
@@ -714,7 +715,7 @@ func (w *Worker) progressLoop(ctx context.Context) {
 			return
 		case <-t.C:
 			for _, c := range w.connectorList() {
-				c.logProgress(w.progressEvery)
+				c.progressTick(time.Now(), w.progressEvery)
 			}
 		}
 	}
