@@ -16,6 +16,7 @@ import (
 	"github.com/tributary-io/tributary/broker/group"
 	"github.com/tributary-io/tributary/broker/storage"
 	"github.com/tributary-io/tributary/config"
+	"github.com/tributary-io/tributary/config/filelock"
 )
 
 // Broker is a single-node Kafka broker. Topic metadata is owned by metaMu:
@@ -26,6 +27,7 @@ type Broker struct {
 	cfg      Config
 	log      *slog.Logger
 	versions map[int16]apiVersion
+	dirLocks []*filelock.Lock // one per log dir, held from start to shutdown
 
 	metaMu    sync.Mutex // serialises topic metadata changes and topics.json
 	topicSnap atomic.Pointer[topicMap]
@@ -121,6 +123,9 @@ func (b *Broker) start(ctx context.Context) error {
 	for _, dir := range b.cfg.LogDirs {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return fmt.Errorf("log dir: %w", err)
+		}
+		if err := b.lockDir(dir); err != nil {
+			return err
 		}
 		_, err := os.Stat(filepath.Join(dir, cleanShutdownFile))
 		clean[dir] = err == nil
@@ -283,7 +288,29 @@ func (b *Broker) shutdown(ctx context.Context) error {
 		}
 		b.log.Info("broker stopped")
 	}
+	for _, l := range b.dirLocks {
+		l.Release() // last: nothing is written to the dirs after this
+	}
+	b.dirLocks = nil
 	return errors.Join(errs...)
+}
+
+// lockFile is held in each log dir for the broker's life, as Kafka does:
+// a second broker on the same folder, in another process or this one, is
+// refused instead of writing the same logs.
+const lockFile = ".lock"
+
+func (b *Broker) lockDir(dir string) error {
+	l, err := filelock.Acquire(filepath.Join(dir, lockFile))
+	var held *filelock.HeldError
+	switch {
+	case errors.As(err, &held):
+		return fmt.Errorf("log dir %s is in use by another broker (%w); stop that broker, or give this one other log.dirs", dir, err)
+	case err != nil:
+		return fmt.Errorf("log dir %s: %w", dir, err)
+	}
+	b.dirLocks = append(b.dirLocks, l)
+	return nil
 }
 
 // maintain runs the background work: flush.ms and rolled-segment flushes
