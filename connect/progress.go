@@ -97,7 +97,7 @@ func (c *connectorRuntime) progressTick(now time.Time, every time.Duration) {
 			}
 		}
 		if left > 0 {
-			args = append(args, "time_left", time.Duration(left * float64(time.Second)).Round(time.Second).String())
+			args = append(args, "time_left", time.Duration(left*float64(time.Second)).Round(time.Second).String())
 		}
 		c.log.Info("catching up", args...)
 		mark()
