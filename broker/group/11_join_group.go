@@ -24,6 +24,11 @@ import (
 //   - v9: SkipAssignment, for a static leader that rejoins a stable group
 //     (KIP-814).
 //
+// A member already in the group that joins again takes part in the open
+// join phase; outside one it starts a rebalance if its offer changed (or,
+// in a Stable group, if it is the leader), and is otherwise told the
+// current generation again: the rejoin column of the table in state.go.
+//
 // A static member that rejoins a stable group with a new member id takes
 // over its old member (the old one is fenced) without a rebalance when the
 // selected protocol stays the same, as in Kafka; unlike Kafka it also
