@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -136,7 +137,7 @@ func (b *Broker) start(ctx context.Context) error {
 		}
 		b.foldCase = b.foldCase || fold || b.cfg.assumeCaseInsensitive
 		if !clean[dir] {
-			if ents, _ := os.ReadDir(dir); len(ents) > 0 {
+			if ents, _ := os.ReadDir(dir); slices.ContainsFunc(ents, func(e os.DirEntry) bool { return e.Name() != lockFile }) {
 				b.log.Info("log dir was not shut down cleanly; validating recent data", "dir", dir)
 			}
 		}

@@ -3,7 +3,6 @@ package config
 import (
 	"errors"
 	"fmt"
-	"log/slog"
 	"math"
 	"slices"
 	"sort"
@@ -385,14 +384,3 @@ func (v *Values) Unknown() []string {
 	return out
 }
 
-// LogUnknown reports the unknown keys once, at debug level. Components that
-// read further keys themselves (connectors, client overrides) are the reason
-// unknown keys are not errors.
-func (v *Values) LogUnknown(log *slog.Logger) {
-	if log == nil {
-		return
-	}
-	if unknown := v.Unknown(); len(unknown) > 0 {
-		log.Debug("keys not defined for "+v.def.name+" are passed on", "file", v.props.source, "keys", strings.Join(unknown, ","))
-	}
-}

@@ -355,6 +355,7 @@ func (w *Worker) StartConnector(ctx context.Context, props *config.Props) error 
 		return &config.Error{Source: spec.source, Key: "name", Value: spec.name, Reason: "is already the name of the connector in " + old.spec.source}
 	}
 	c := &connectorRuntime{w: w, spec: spec, log: w.log.With("connector", spec.name), state: StateUnassigned}
+	spec.vals.WarnUnknown(c.log, "key.converter.", "value.converter.")
 	w.connectors[spec.name] = c
 	w.order = append(w.order, spec.name)
 	w.mu.Unlock()

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -43,8 +42,8 @@ keeps its data in /tmp/kafka-logs.`,
 			if err != nil {
 				return err
 			}
-			if unknown := broker.UnusedKeys(vals, cfg); len(unknown) > 0 {
-				a.log.Info("server.properties keys this broker does not use", "file", vals.Source(), "keys", strings.Join(unknown, ","))
+			for _, k := range broker.UnusedKeys(vals, cfg) {
+				config.WarnUnknownKey(a.log, vals.Source(), k, broker.Definitions().Closest(k))
 			}
 			cfg.Logger = a.log
 			b, err := broker.New(cfg)

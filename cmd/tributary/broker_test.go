@@ -141,9 +141,12 @@ func brokerCtx(t *testing.T, d time.Duration) context.Context {
 
 func TestBrokerCommandLifecycle(t *testing.T) {
 	data := t.TempDir()
-	props := writeServerProps(t, "../../testdata/kafka/server.properties", "listeners=PLAINTEXT://127.0.0.1:0", "log.dirs="+data)
+	props := writeServerProps(t, "../../testdata/kafka/server.properties", "listeners=PLAINTEXT://127.0.0.1:0", "log.dirs="+data, "num.partition=3")
 	p := runBroker(t, props)
-	for _, want := range []string{"zookeeper.connect", "log_dirs=[" + data + "]"} {
+	for _, want := range []string{
+		"level=WARN msg=\"The configuration 'zookeeper.connect' was supplied but isn't a known config\" file=" + props,
+		"level=WARN msg=\"The configuration 'num.partition' was supplied but isn't a known config; did you mean 'num.partitions'?\" file=" + props,
+		"log_dirs=[" + data + "]"} {
 		if !strings.Contains(p.log(), want) {
 			t.Errorf("start-up log lacks %q:\n%s", want, p.log())
 		}
@@ -478,7 +481,7 @@ func TestBrokerCommandTLS(t *testing.T) {
 		"log.dirs="+t.TempDir(), "ssl.keystore.type=PEM", "ssl.keystore.location="+keystore,
 		"ssl.client.auth=none", "listener.name.ssl.ssl.enabled.protocols=TLSv1.3")
 	p := runBroker(t, props)
-	if strings.Contains(p.log(), "does not use") && strings.Contains(p.log(), "listener.name.ssl") {
+	if strings.Contains(p.log(), "isn't a known config") && strings.Contains(p.log(), "listener.name.ssl") {
 		t.Fatalf("per-listener key reported unused:\n%s", p.log())
 	}
 	pool := x509.NewCertPool()

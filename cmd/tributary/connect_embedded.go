@@ -106,27 +106,44 @@ func setMemoryLimit(log *slog.Logger) {
 }
 
 // embeddedBrokerConfig builds the bundled broker's configuration from the
-// worker file's broker.* keys (brokerProps); errors name those keys.
-func embeddedBrokerConfig(worker *config.Values, offsetsFile string) (broker.Config, error) {
+// worker file's broker.* keys (brokerProps); errors name those keys. unused
+// are the broker.* keys the broker does not use, with their prefix.
+func embeddedBrokerConfig(worker *config.Values, offsetsFile string) (cfg broker.Config, unused []string, err error) {
 	vals, err := broker.Definitions().Parse(brokerProps(worker, offsetsFile))
 	if err != nil {
-		return broker.Config{}, prefixKeys(err)
+		return broker.Config{}, nil, prefixKeys(err)
 	}
-	cfg, err := broker.ParseConfig(vals)
+	cfg, err = broker.ParseConfig(vals)
 	if err != nil {
-		return broker.Config{}, prefixKeys(err)
+		return broker.Config{}, nil, prefixKeys(err)
 	}
-	return cfg, nil
+	for _, k := range broker.UnusedKeys(vals, cfg) {
+		unused = append(unused, broker.EmbeddedPrefix+k)
+	}
+	return cfg, unused, nil
+}
+
+// warnUnusedBrokerKeys warns of the worker file's broker.* keys that the
+// bundled broker does not use, with the key each most likely meant.
+func warnUnusedBrokerKeys(log *slog.Logger, worker *config.Values, unused []string) {
+	for _, k := range unused {
+		meant := broker.Definitions().Closest(strings.TrimPrefix(k, broker.EmbeddedPrefix))
+		if meant != "" {
+			meant = broker.EmbeddedPrefix + meant
+		}
+		config.WarnUnknownKey(log, worker.Source(), k, meant)
+	}
 }
 
 // startEmbeddedBroker starts the bundled broker in this process with the
 // worker file's broker.* keys, and logs its address.
 func startEmbeddedBroker(ctx context.Context, a *app, worker *config.Values, offsetsFile string) (*embeddedBroker, error) {
 	setMemoryLimit(a.log)
-	cfg, err := embeddedBrokerConfig(worker, offsetsFile)
+	cfg, unused, err := embeddedBrokerConfig(worker, offsetsFile)
 	if err != nil {
 		return nil, err
 	}
+	warnUnusedBrokerKeys(a.log, worker, unused)
 	cfg.Logger = a.log.With("component", "broker")
 	b, err := broker.New(cfg)
 	if err != nil {

@@ -122,7 +122,7 @@ func TestEmbeddedBrokerConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := embeddedBrokerConfig(vals, offsets)
+	cfg, _, err := embeddedBrokerConfig(vals, offsets)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +141,7 @@ func TestEmbeddedBrokerConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg, err = embeddedBrokerConfig(vals, offsets); err != nil {
+	if cfg, _, err = embeddedBrokerConfig(vals, offsets); err != nil {
 		t.Fatal(err)
 	}
 	if len(cfg.Listeners) != 1 || cfg.Listeners[0].String() != "PLAINTEXT://127.0.0.1:9092" {
@@ -161,7 +161,7 @@ func TestEmbeddedBrokerConfig(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := embeddedBrokerConfig(vals, offsets); err == nil || !strings.Contains(err.Error(), tc.want) {
+		if _, _, err := embeddedBrokerConfig(vals, offsets); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s=%s: error %v, want it to say %q", tc.key, tc.value, err, tc.want)
 		}
 	}

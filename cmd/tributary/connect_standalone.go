@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tributary-io/tributary/broker"
 	"github.com/tributary-io/tributary/config"
 	"github.com/tributary-io/tributary/connect"
 	"github.com/tributary-io/tributary/connectors/filesink"
@@ -70,7 +71,9 @@ func runConnectStandalone(ctx context.Context, a *app, workerFile string, connec
 	if err != nil {
 		return err
 	}
-	vals.LogUnknown(a.log)
+	// producer.*, consumer.* and admin.* are checked by ParseWorkerConfig,
+	// broker.* by the bundled broker.
+	vals.WarnUnknown(a.log, "producer.", "consumer.", "admin.", "key.converter.", "value.converter.", broker.EmbeddedPrefix)
 	cfg, err := connect.ParseWorkerConfig(vals)
 	if err != nil {
 		return err

@@ -648,3 +648,37 @@ func TestConnectStandaloneConsoleFiles(t *testing.T) {
 		t.Fatalf("%v\n%s", err, stderr.String())
 	}
 }
+
+// TestConnectStandaloneTypos: mistyped keys in the worker file (its
+// bundled broker's broker.* keys too) and in a connector file are each a
+// WARN naming the file and the key meant; the worker still starts.
+func TestConnectStandaloneTypos(t *testing.T) {
+	dir := walkthroughDir(t)
+	for file, line := range map[string]string{
+		"connect-standalone.properties":  "offset.flush.intervall.ms=1000\nbroker.num.partition=3\n",
+		"connect-file-source.properties": "batch.sise=10\n",
+	} {
+		f, err := os.OpenFile(filepath.Join(dir, "testdata", file), os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.WriteString(line)
+		f.Close()
+	}
+	p := startCS(t, dir, embeddedArgs...)
+	loggedAddr(t, p, regexp.MustCompile(`msg="connect-standalone (running)"`), "start")
+	p.stop(t)
+	out := p.stderr.String()
+	if strings.Contains(out, "not shut down cleanly") {
+		t.Errorf("a new log dir was taken for one not shut down cleanly:\n%s", out)
+	}
+	for _, want := range []string{
+		`level=WARN msg="The configuration 'offset.flush.intervall.ms' was supplied but isn't a known config; did you mean 'offset.flush.interval.ms'?" file=testdata/connect-standalone.properties`,
+		`level=WARN msg="The configuration 'broker.num.partition' was supplied but isn't a known config; did you mean 'broker.num.partitions'?" file=testdata/connect-standalone.properties`,
+		`msg="The configuration 'batch.sise' was supplied but isn't a known config; did you mean 'batch.size'?" connector=local-file-source file=testdata/connect-file-source.properties`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks\n%s\nlog:\n%s", want, out)
+		}
+	}
+}
