@@ -383,4 +383,3 @@ func (v *Values) Unknown() []string {
 	sort.Strings(out)
 	return out
 }
-
