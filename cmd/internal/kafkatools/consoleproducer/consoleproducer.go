@@ -1,7 +1,9 @@
 // Package consoleproducer is the logic of `tributary console-producer`,
 // Kafka's kafka-console-producer.sh: it reads its input line by line and
 // publishes each line as one record, in order, parsed as Kafka's
-// LineMessageReader does (see the reader's properties on Options).
+// LineMessageReader does: with parse.key=true a line is key<TAB>value, with
+// parse.headers=true it starts with h1:v1,h2:v2<TAB> (Options.Properties
+// sets these and the separators).
 //
 // Its flags map to Options, which Run merges into Kafka producer
 // properties with Kafka's precedence: --producer.config, then
