@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -95,7 +96,10 @@ func (c *connectorRuntime) start(ctx context.Context) error {
 		return fmt.Errorf("connector %s (%s): %w", c.spec.name, c.spec.source, err)
 	}
 	defer release()
-	if err := c.startLocked(ctx); err != nil {
+	var failed *TasksFailedError
+	if err := c.startLocked(ctx); errors.As(err, &failed) {
+		return err // running, with failed tasks
+	} else if err != nil {
 		c.stopTasksLocked(context.Background())
 		c.stopConnLocked()
 		c.stopped = true
@@ -121,18 +125,54 @@ func (c *connectorRuntime) startLocked(ctx context.Context) error {
 	c.state = StateRunning
 	c.taskConfigs = cfgs
 	c.mu.Unlock()
+	var failed TasksFailedError
 	for i, tc := range cfgs {
 		t := &taskRuntime{c: c, id: i, cfg: tc, log: c.log.With("task", i), gate: newGate(), state: StateUnassigned}
 		c.mu.Lock()
 		c.tasks = append(c.tasks, t)
 		c.mu.Unlock()
 		if err := t.start(ctx); err != nil {
-			return fmt.Errorf("connector %s (%s): task %d: %w", c.spec.name, c.spec.source, i, err)
+			if ctx.Err() != nil {
+				return fmt.Errorf("connector %s (%s): task %d: %w", c.spec.name, c.spec.source, i, err)
+			}
+			// The task is FAILED (t.start said why); the others run.
+			failed.Connector, failed.Source, failed.Total = c.spec.name, c.spec.source, len(cfgs)
+			failed.Tasks = append(failed.Tasks, i)
+			failed.Errs = append(failed.Errs, err)
 		}
 	}
-	c.log.Info("connector started", "class", c.spec.plugin.Class, "tasks", len(cfgs), "file", c.spec.source)
+	c.log.Info("connector started", "class", c.spec.plugin.Class, "tasks", len(cfgs), "failed_tasks", len(failed.Tasks), "file", c.spec.source)
+	if len(failed.Tasks) > 0 {
+		return &failed
+	}
 	return nil
 }
+
+// TasksFailedError says that a connector started but some of its tasks
+// failed to: those are FAILED (restartable over REST) and the connector
+// and its other tasks run.
+type TasksFailedError struct {
+	Connector, Source string
+	Total             int   // tasks of the connector
+	Tasks             []int // the failed ones
+	Errs              []error
+}
+
+func (e *TasksFailedError) Error() string {
+	var b strings.Builder
+	for i, err := range e.Errs {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		fmt.Fprintf(&b, "connector %s (%s): task %d failed to start: %v", e.Connector, e.Source, e.Tasks[i], err)
+	}
+	return b.String()
+}
+
+func (e *TasksFailedError) Unwrap() []error { return e.Errs }
+
+// AllFailed reports whether every task of the connector failed.
+func (e *TasksFailedError) AllFailed() bool { return len(e.Tasks) == e.Total }
 
 func (c *connectorRuntime) setState(state string, err error) {
 	c.mu.Lock()

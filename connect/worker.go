@@ -343,7 +343,9 @@ func (w *Worker) validate(props *config.Props) (*connectorSpec, error) {
 }
 
 // StartConnector validates a connector file, starts the connector and its
-// tasks. An error leaves nothing of it running.
+// tasks. A *TasksFailedError says that the connector runs but some of its
+// tasks failed to start: they are FAILED, and can be restarted over REST.
+// Any other error leaves nothing of it running.
 func (w *Worker) StartConnector(ctx context.Context, props *config.Props) error {
 	spec, err := w.validate(props)
 	if err != nil {
@@ -359,7 +361,10 @@ func (w *Worker) StartConnector(ctx context.Context, props *config.Props) error 
 	w.connectors[spec.name] = c
 	w.order = append(w.order, spec.name)
 	w.mu.Unlock()
-	if err := c.start(ctx); err != nil {
+	var failed *TasksFailedError
+	if err := c.start(ctx); errors.As(err, &failed) {
+		return err
+	} else if err != nil {
 		c.stop(context.Background())
 		w.mu.Lock()
 		delete(w.connectors, spec.name)

@@ -148,13 +148,33 @@ func runConnectStandalone(ctx context.Context, a *app, workerFile string, connec
 		werr := w.Close(cctx)
 		return errors.Join(werr, stopBroker())
 	}
+	// A connector whose tasks fail to start stays, with those tasks FAILED
+	// (restartable over REST), while others run; the worker gives up only
+	// when nothing it was given runs.
+	var failures []error
+	running := 0
 	for _, p := range connProps {
-		if err := w.StartConnector(ctx, p); err != nil {
-			if ctx.Err() != nil { // stopped while starting
-				return shutdown()
+		err := w.StartConnector(ctx, p)
+		var tf *connect.TasksFailedError
+		switch {
+		case err != nil && ctx.Err() != nil: // stopped while starting
+			return shutdown()
+		case errors.As(err, &tf):
+			failures = append(failures, err)
+			if !tf.AllFailed() {
+				running++
 			}
-			return errors.Join(err, shutdown())
+		case err != nil:
+			failures = append(failures, err)
+		default:
+			running++
 		}
+	}
+	if len(failures) > 0 && running == 0 {
+		return errors.Join(errors.Join(failures...), shutdown())
+	}
+	for _, err := range failures {
+		a.log.Error("running without it: fix the cause and restart it with POST /connectors/{name}/restart?includeTasks=true&onlyFailed=true", "err", err)
 	}
 	a.log.Info("connect-standalone running", "connectors", len(connProps), "bootstrap.servers", strings.Join(cfg.BootstrapServers, ","))
 	<-ctx.Done()

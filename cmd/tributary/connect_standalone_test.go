@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -348,8 +350,10 @@ func TestConnectStandaloneBadInput(t *testing.T) {
 			return []string{wf, writeProps(t, filepath.Join(dir, "c6.properties"), "name=x", "connector.class=FileStreamSink", "topics=t", "file="+dir)}
 		}, []string{"c6.properties: file: ", "cannot be opened for writing"}},
 		{"non-numeric offset", func() []string {
+			// The source's task fails at start, and with nothing else to
+			// run the worker gives up (beside a running sink it would go on).
 			os.WriteFile(offsets, []byte(`[{"key":["src",{"filename":"`+in+`"}],"value":{"position":"12x"}}]`), 0o644)
-			return []string{wf, sf, kf}
+			return []string{wf, sf}
 		}, []string{"offsets file " + offsets + `: key ["src",{"filename":"` + in + `"}]: position "12x" is not a number`}},
 		{"corrupt offsets file", func() []string {
 			os.WriteFile(offsets, []byte(`[{"key":`), 0o644)
@@ -680,5 +684,66 @@ func TestConnectStandaloneTypos(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("log lacks\n%s\nlog:\n%s", want, out)
 		}
+	}
+}
+
+// TestConnectStandaloneFailedTaskContained: a connector whose task cannot
+// start (its file's folder does not exist) is FAILED, with its cause, in
+// status; the worker and the other connectors keep running, and the
+// failed task runs once the cause is fixed and it is restarted over REST.
+func TestConnectStandaloneFailedTaskContained(t *testing.T) {
+	dir := walkthroughDir(t)
+	missing := filepath.Join(dir, "later", "b.log")
+	bad := writeProps(t, filepath.Join(dir, "testdata", "bad-source.properties"),
+		"name=bad-source", "connector.class=FileStreamSource", "topic=bad-lines", "file="+missing)
+	p := startCS(t, dir, append(embeddedArgs, bad)...)
+	rest := loggedAddr(t, p, regexp.MustCompile(`msg="REST API listening" url=(\S+)`), "REST address")
+
+	in := filepath.Join(dir, "testdata", "access_log_small.txt")
+	want, _ := os.ReadFile(in)
+	csWaitFile(t, p, filepath.Join(dir, "testdata", "output", "logout.txt"), want)
+
+	status := func() (state, trace string) {
+		resp, err := http.Get(rest + "/connectors/bad-source/status")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var st struct {
+			Tasks []struct {
+				State string `json:"state"`
+				Trace string `json:"trace"`
+			} `json:"tasks"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&st); err != nil || len(st.Tasks) != 1 {
+			t.Fatalf("status of bad-source: %v %+v", err, st)
+		}
+		return st.Tasks[0].State, st.Tasks[0].Trace
+	}
+	if state, trace := status(); state != "FAILED" || !strings.Contains(trace, "which does not exist") {
+		t.Fatalf("bad-source task: %s\n%s", state, trace)
+	}
+	if strings.Count(p.stderr.String(), `msg="task failed"`) != 1 {
+		t.Errorf("the task's failure is not logged exactly once:\n%s", p.stderr.String())
+	}
+
+	if err := os.MkdirAll(filepath.Dir(missing), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(missing, []byte("now here\n"), 0o644)
+	resp, err := http.Post(rest+"/connectors/bad-source/restart?includeTasks=true&onlyFailed=true", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	deadline := time.Now().Add(30 * time.Second)
+	for state, _ := status(); state != "RUNNING"; state, _ = status() {
+		if time.Now().After(deadline) {
+			t.Fatalf("restarted task is %s:\n%s", state, p.stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond) // polling the status, not a synchronisation
+	}
+	if code := p.stop(t); code != 0 {
+		t.Fatalf("exit %d:\n%s", code, p.stderr.String())
 	}
 }
