@@ -356,7 +356,11 @@ func (w *Worker) StartConnector(ctx context.Context, props *config.Props) error 
 		w.mu.Unlock()
 		return &config.Error{Source: spec.source, Key: "name", Value: spec.name, Reason: "is already the name of the connector in " + old.spec.source}
 	}
-	c := &connectorRuntime{w: w, spec: spec, log: w.log.With("connector", spec.name), state: StateUnassigned}
+	now := time.Now()
+	c := &connectorRuntime{w: w, spec: spec, log: w.log.With("connector", spec.name), state: StateUnassigned,
+		// It starts behind: reaching the end is said once, with the time
+		// since now.
+		prog: progressState{started: true, behind: true, since: now, lastLog: now, lastSample: now}}
 	spec.vals.WarnUnknown(c.log, "key.converter.", "value.converter.")
 	w.connectors[spec.name] = c
 	w.order = append(w.order, spec.name)

@@ -5,12 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 
 	"github.com/tributary-io/tributary/broker"
+	"github.com/tributary-io/tributary/cmd/internal/gcsettings"
 	"github.com/tributary-io/tributary/config"
 	"github.com/tributary-io/tributary/connect"
 )
@@ -75,36 +74,6 @@ func prefixKeys(err error) error {
 	return errors.Join(out...)
 }
 
-// The Go runtime's garbage collector settings for a worker with the
-// bundled broker, when GOMEMLIMIT and GOGC are not set. The live heap of a
-// worker draining a file is some 20-30 MiB. Without a limit, collections
-// that fall behind a fast producer on a busy machine let the heap run to
-// three or four times that; the soft limit makes them catch up instead (a
-// process that needs more still gets it, at the cost of more collection).
-// Under the limit, collecting at three times the live heap rather than two
-// saves about a tenth of a drain's CPU.
-const (
-	embeddedMemoryLimit = 72 << 20
-	embeddedGCPercent   = 200
-)
-
-// setMemoryLimit applies the settings above for what the user did not set
-// with GOMEMLIMIT and GOGC, and says so.
-func setMemoryLimit(log *slog.Logger) {
-	var set []string
-	if _, ok := os.LookupEnv("GOMEMLIMIT"); !ok {
-		debug.SetMemoryLimit(embeddedMemoryLimit)
-		set = append(set, fmt.Sprintf("soft memory limit %d MiB", embeddedMemoryLimit>>20))
-	}
-	if _, ok := os.LookupEnv("GOGC"); !ok {
-		debug.SetGCPercent(embeddedGCPercent)
-		set = append(set, fmt.Sprintf("GC at %d%% heap growth", embeddedGCPercent))
-	}
-	if len(set) > 0 {
-		log.Info("Go runtime for the worker and its bundled broker: " + strings.Join(set, ", ") + " (GOMEMLIMIT and GOGC override them)")
-	}
-}
-
 // embeddedBrokerConfig builds the bundled broker's configuration from the
 // worker file's broker.* keys (brokerProps); errors name those keys. unused
 // are the broker.* keys the broker does not use, with their prefix.
@@ -138,7 +107,7 @@ func warnUnusedBrokerKeys(log *slog.Logger, worker *config.Values, unused []stri
 // startEmbeddedBroker starts the bundled broker in this process with the
 // worker file's broker.* keys, and logs its address.
 func startEmbeddedBroker(ctx context.Context, a *app, worker *config.Values, offsetsFile string) (*embeddedBroker, error) {
-	setMemoryLimit(a.log)
+	gcsettings.Apply(a.log)
 	cfg, unused, err := embeddedBrokerConfig(worker, offsetsFile)
 	if err != nil {
 		return nil, err

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tributary-io/tributary/cmd/tributary-bench/latency"
+	"github.com/tributary-io/tributary/cmd/internal/latency"
 )
 
 // TestConnectStandaloneLatency measures the time from appending a line to

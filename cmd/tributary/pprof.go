@@ -1,15 +1,9 @@
 package main
 
 import (
-	"context"
-	"errors"
-	"fmt"
-	"net"
-	"net/http"
-	"net/http/pprof"
-	"time"
-
 	"github.com/spf13/cobra"
+
+	"github.com/tributary-io/tributary/cmd/internal/profiling"
 )
 
 // addPprofFlag gives root the persistent --pprof flag: when set, a debug
@@ -41,35 +35,10 @@ func addPprofFlag(root *cobra.Command, a *app) {
 	}
 }
 
-// startPprof listens on addr and serves the profiles; stop shuts the
-// listener down and waits for its goroutine.
 func startPprof(a *app, addr string) (stop func(), err error) {
-	ln, err := net.Listen("tcp", addr)
+	stop, err = profiling.Serve(addr, a.log)
 	if err != nil {
 		return nil, usageErrorf("--pprof %s: %v", addr, err)
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	done := make(chan struct{})
-	go func() { // owned by stop: ends when srv is shut down
-		defer close(done)
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			a.log.Warn("pprof listener stopped", "err", err)
-		}
-	}()
-	url := fmt.Sprintf("http://%s/debug/pprof/", ln.Addr())
-	a.log.Info("serving profiles at "+url, "url", url)
-	return func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			srv.Close() // a profile still being taken is cut short
-		}
-		<-done
-	}, nil
+	return stop, nil
 }

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tributary-io/tributary/cmd/gen-access-log/accesslog"
+	"github.com/tributary-io/tributary/cmd/internal/accesslog"
 	"github.com/tributary-io/tributary/cmd/internal/kafkatools/kafkatest"
 )
 
