@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"github.com/tributary-io/tributary/cmd/internal/kafkatools/kafkatest"
 	"net"
 	"os"
 	"os/exec"
@@ -198,7 +199,7 @@ func TestBrokerSurvivesSIGKILL(t *testing.T) {
 	data := t.TempDir()
 	props := writeServerProps(t, "", "listeners=PLAINTEXT://127.0.0.1:0", "log.dirs="+data, "log.segment.bytes=200000")
 	p := runBroker(t, props)
-	adm := kadm.NewClient(mustClient(t, p.addr))
+	adm := kadm.NewClient(kafkatest.Client(t, p.addr))
 	if _, err := adm.CreateTopic(brokerCtx(t, 30*time.Second), 3, 1, nil, "durable"); err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +212,7 @@ func TestBrokerSurvivesSIGKILL(t *testing.T) {
 		mu    sync.Mutex
 		acked = map[pos]string{}
 	)
-	prod := mustClient(t, p.addr, kgo.DefaultProduceTopic("durable"), kgo.RequestRetries(2), kgo.RecordRetries(2))
+	prod := kafkatest.Client(t, p.addr, kgo.DefaultProduceTopic("durable"), kgo.RequestRetries(2), kgo.RecordRetries(2))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var wg sync.WaitGroup
@@ -219,7 +220,7 @@ func TestBrokerSurvivesSIGKILL(t *testing.T) {
 	// time: after the crash the group's offset is at least the last one
 	// acknowledged and at most the last one sent.
 	var committedAcked, committedSent int64
-	commitAdm := kadm.NewClient(mustClient(t, p.addr, kgo.RequestRetries(0)))
+	commitAdm := kadm.NewClient(kafkatest.Client(t, p.addr, kgo.RequestRetries(0)))
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
@@ -277,7 +278,7 @@ func TestBrokerSurvivesSIGKILL(t *testing.T) {
 	if !strings.Contains(p2.log(), "not shut down cleanly") {
 		t.Errorf("restart did not notice the crash:\n%s", p2.log())
 	}
-	adm2 := kadm.NewClient(mustClient(t, p2.addr))
+	adm2 := kadm.NewClient(kafkatest.Client(t, p2.addr))
 	fetched, err := adm2.FetchOffsets(brokerCtx(t, 30*time.Second), "durable-group")
 	if err != nil {
 		t.Fatal(err)
@@ -293,7 +294,7 @@ func TestBrokerSurvivesSIGKILL(t *testing.T) {
 	}
 	want := map[int32]int64{}
 	ends.Each(func(o kadm.ListedOffset) { want[o.Partition] = o.Offset })
-	cons := mustClient(t, p2.addr, kgo.ConsumeTopics("durable"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	cons := kafkatest.Client(t, p2.addr, kgo.ConsumeTopics("durable"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	got := map[pos]string{}
 	cctx := brokerCtx(t, 2*time.Minute)
 	for done := false; !done; {
@@ -330,16 +331,6 @@ func TestBrokerSurvivesSIGKILL(t *testing.T) {
 	}
 }
 
-func mustClient(t *testing.T, addr string, opts ...kgo.Opt) *kgo.Client {
-	t.Helper()
-	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(addr)}, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cl.Close)
-	return cl
-}
-
 // TestClientsAgainstBrokerBinary starts `tributary broker` with
 // testdata/server.properties (on a free port of localhost and a temporary
 // log dir) and has kcat (librdkafka), franz-go and sarama each produce and
@@ -364,7 +355,7 @@ func TestClientsAgainstBrokerBinary(t *testing.T) {
 			}
 			t.Skip("kcat is not installed")
 		}
-		adm := kadm.NewClient(mustClient(t, addr))
+		adm := kadm.NewClient(kafkatest.Client(t, addr))
 		if _, err := adm.CreateTopic(brokerCtx(t, 30*time.Second), 1, 1, nil, "kcat"); err != nil {
 			t.Fatal(err)
 		}
@@ -383,7 +374,7 @@ func TestClientsAgainstBrokerBinary(t *testing.T) {
 			t.Fatalf("kcat consumed %d bytes, want %d", len(got), len(want))
 		}
 		// kcat reads what franz-go wrote, too.
-		cl := mustClient(t, addr)
+		cl := kafkatest.Client(t, addr)
 		if err := cl.ProduceSync(ctx, &kgo.Record{Topic: "kcat", Value: []byte("from franz-go")}).FirstErr(); err != nil {
 			t.Fatal(err)
 		}
@@ -395,7 +386,7 @@ func TestClientsAgainstBrokerBinary(t *testing.T) {
 
 	t.Run("franz-go", func(t *testing.T) {
 		ctx := brokerCtx(t, time.Minute)
-		cl := mustClient(t, addr, kgo.DefaultProduceTopic("franz"), kgo.AllowAutoTopicCreation())
+		cl := kafkatest.Client(t, addr, kgo.DefaultProduceTopic("franz"), kgo.AllowAutoTopicCreation())
 		var recs []*kgo.Record
 		for _, l := range lines {
 			recs = append(recs, &kgo.Record{Value: []byte(l)})
@@ -403,7 +394,7 @@ func TestClientsAgainstBrokerBinary(t *testing.T) {
 		if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
 			t.Fatal(err)
 		}
-		cons := mustClient(t, addr, kgo.ConsumeTopics("franz"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+		cons := kafkatest.Client(t, addr, kgo.ConsumeTopics("franz"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 		var got []string
 		for len(got) < n {
 			fs := cons.PollFetches(ctx)
