@@ -34,8 +34,9 @@ type connectStandaloneFlags struct {
 func newConnectStandaloneCmd(a *app) *cobra.Command {
 	var f connectStandaloneFlags
 	cmd := &cobra.Command{
-		Use:   "connect-standalone worker.properties [connector.properties ...]",
-		Short: "Run file connectors, like Kafka's connect-standalone.sh",
+		Use:     "connect-standalone worker.properties [connector.properties ...]",
+		Aliases: []string{"standalone"},
+		Short:   "Run file connectors, like Kafka's connect-standalone.sh",
 		Long: `Runs a standalone Kafka Connect worker with the connectors described by the
 connector files: FileStreamSource tails a file into a topic, FileStreamSink
 appends a topic to a file. Kafka Connect's own property files work unchanged.

@@ -170,3 +170,15 @@ func TestBinary(t *testing.T) {
 		t.Fatalf("unknown command: %v, want exit 2", err)
 	}
 }
+
+// TestStandaloneAlias: "tributary standalone" is connect-standalone.
+func TestStandaloneAlias(t *testing.T) {
+	code, out, errOut := runArgs(t, "standalone", "--help")
+	if code != 0 || !strings.HasPrefix(out, "Runs a standalone Kafka Connect worker") || !strings.Contains(out, "Aliases:\n  connect-standalone, standalone") {
+		t.Fatalf("standalone --help: exit %d\n%s%s", code, out, errOut)
+	}
+	code, _, errOut = runArgs(t, "standalone")
+	if code != 2 || !strings.Contains(errOut, "Run 'tributary connect-standalone --help' for usage.") {
+		t.Fatalf("standalone without a worker file: exit %d, stderr %q", code, errOut)
+	}
+}
