@@ -24,7 +24,7 @@ func TestKafkaStockFilesStartTheBroker(t *testing.T) {
 		logDir     string
 		advertised string
 	}{
-		{"../testdata/server.properties", "PLAINTEXT://127.0.0.1:0", "", "testdata/output/kafka-logs", ""},
+		{"../testdata/server.properties", "PLAINTEXT://127.0.0.1:0", "", "testdata/output/tributary-logs", ""},
 		{"../testdata/kafka/server.properties", "PLAINTEXT://127.0.0.1:0", "zookeeper.connect", "/tmp/kafka-logs", ""},
 		{"../testdata/kafka/kraft-server.properties", "PLAINTEXT://:0,CONTROLLER://:9093", "process.roles", "/tmp/kraft-combined-logs", "localhost"},
 	} {

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tributary-io/tributary/broker"
+	"github.com/tributary-io/tributary/cmd/internal/bundled"
 	"github.com/tributary-io/tributary/config"
 	"github.com/tributary-io/tributary/connect"
 	"github.com/tributary-io/tributary/connectors/filesink"
@@ -68,7 +69,7 @@ func runConnectStandalone(ctx context.Context, a *app, workerFile string, connec
 		}
 		props.Set(strings.TrimSpace(k), v)
 	}
-	vals, err := workerDef().Parse(props)
+	vals, err := bundled.WorkerDef().Parse(props)
 	if err != nil {
 		return err
 	}
@@ -112,16 +113,16 @@ func runConnectStandalone(ctx context.Context, a *app, workerFile string, connec
 		a.log.Warn("no connector files given; the worker runs without connectors")
 	}
 
-	var emb *embeddedBroker
+	var emb *bundled.Broker
 	if len(cfg.BootstrapServers) == 0 {
-		emb, err = startEmbeddedBroker(ctx, a, vals, cfg.OffsetsFile)
+		emb, err = bundled.Start(ctx, a.log, vals, cfg.OffsetsFile)
 		if err != nil {
 			if ctx.Err() != nil { // stopped while starting
 				return nil
 			}
 			return err
 		}
-		cfg.BootstrapServers = []string{emb.addr}
+		cfg.BootstrapServers = []string{emb.Addr}
 	}
 	stopBroker := func() error {
 		if emb == nil {
@@ -129,7 +130,7 @@ func runConnectStandalone(ctx context.Context, a *app, workerFile string, connec
 		}
 		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		return emb.close(sctx)
+		return emb.Close(sctx)
 	}
 
 	w, err := connect.NewWorker(cfg, reg, a.log, connect.WithVersion(version()))

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/tributary-io/tributary/cmd/internal/bundled"
 	"strings"
 
 	"github.com/tributary-io/tributary/broker"
@@ -14,7 +15,7 @@ import (
 // from them (go test ./cmd/tributary -run TestREADMEReference -update).
 func configReference() []*config.Def {
 	return []*config.Def{
-		workerDef(),
+		bundled.WorkerDef(),
 		filesource.Def(),
 		filesink.Def(),
 		broker.Definitions(),

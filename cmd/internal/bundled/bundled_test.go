@@ -1,6 +1,10 @@
-package main
+package bundled
 
 import (
+	"context"
+	"log/slog"
+	"net"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -8,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tributary-io/tributary/broker"
+	"github.com/tributary-io/tributary/cmd/internal/kafkatools/kafkatest"
 	"github.com/tributary-io/tributary/config"
 	"github.com/tributary-io/tributary/connect"
 )
@@ -28,16 +33,16 @@ func TestWorkerDefEmbeddedKeys(t *testing.T) {
 		want = append(want, k.Name)
 	}
 	var got []string
-	for _, k := range workerDef().Keys() {
+	for _, k := range WorkerDef().Keys() {
 		got = append(got, k.Name)
 	}
 	if !slices.Equal(got, want) {
 		t.Fatalf("worker file keys %v, want %v", got, want)
 	}
-	if workerDef().Name() != "worker" {
-		t.Errorf("definition set %q, want worker", workerDef().Name())
+	if WorkerDef().Name() != "worker" {
+		t.Errorf("definition set %q, want worker", WorkerDef().Name())
 	}
-	vals, err := workerDef().Parse(config.FromMap("w.properties", map[string]string{
+	vals, err := WorkerDef().Parse(config.FromMap("w.properties", map[string]string{
 		"offset.storage.file.filename": "x",
 		"broker.listeners":             "PLAINTEXT://127.0.0.1:0",
 		"broker.num.partitions":        "3",
@@ -60,13 +65,13 @@ func TestEmbeddedBrokerConfig(t *testing.T) {
 	offsets := filepath.Join(dir, "connect.offsets")
 	parse := func(props map[string]string) (*config.Values, error) {
 		props["offset.storage.file.filename"] = offsets
-		return workerDef().Parse(config.FromMap("w.properties", props))
+		return WorkerDef().Parse(config.FromMap("w.properties", props))
 	}
 	vals, err := parse(map[string]string{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, _, err := embeddedBrokerConfig(vals, offsets)
+	cfg, _, err := Config(vals, offsets)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +90,7 @@ func TestEmbeddedBrokerConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg, _, err = embeddedBrokerConfig(vals, offsets); err != nil {
+	if cfg, _, err = Config(vals, offsets); err != nil {
 		t.Fatal(err)
 	}
 	if len(cfg.Listeners) != 1 || cfg.Listeners[0].String() != "PLAINTEXT://127.0.0.1:9092" {
@@ -105,8 +110,76 @@ func TestEmbeddedBrokerConfig(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := embeddedBrokerConfig(vals, offsets); err == nil || !strings.Contains(err.Error(), tc.want) {
+		if _, _, err := Config(vals, offsets); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s=%s: error %v, want it to say %q", tc.key, tc.value, err, tc.want)
 		}
+	}
+}
+
+// TestStartFindsBrokerThere: when a Kafka broker already answers on the
+// bundled broker's port (the walkthrough's `tributary broker`, or kfake,
+// a broker we did not write), Start uses it and says so; a port held by
+// something that is not Kafka is an error naming the port and both ways
+// out; a free port gets the bundled broker.
+func TestStartFindsBrokerThere(t *testing.T) {
+	dir := t.TempDir()
+	offsets := filepath.Join(dir, "connect.offsets")
+	worker := func(listener string) *config.Values {
+		v, err := WorkerDef().Parse(config.FromMap("w.properties", map[string]string{
+			"offset.storage.file.filename": offsets, "broker.listeners": listener}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	ctx := context.Background()
+	for name, addr := range map[string]string{"tributary broker": kafkatest.StartBroker(t), "kfake": kafkatest.StartKfake(t)} {
+		var logs kafkatest.Buffer
+		b, err := Start(ctx, slog.New(slog.NewTextHandler(&logs, nil)), worker("PLAINTEXT://"+addr), offsets)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if b.Addr != addr || !strings.Contains(logs.String(), "a Kafka broker already answers on "+addr) {
+			t.Errorf("%s at %s: Start gave %s; log:\n%s", name, addr, b.Addr, logs.String())
+		}
+		if err := b.Close(ctx); err != nil {
+			t.Errorf("%s: close: %v", name, err)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "tributary-logs")); err == nil {
+			t.Fatalf("%s: the bundled broker was started beside it", name)
+		}
+	}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() { // a server that accepts and says nothing; ends with ln
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	_, err = Start(ctx, slog.New(slog.DiscardHandler), worker("PLAINTEXT://"+ln.Addr().String()), offsets)
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	for _, want := range []string{ln.Addr().String() + " is in use by something that does not answer as a Kafka broker",
+		"set bootstrap.servers to use the cluster that holds port " + port, "broker.listeners=PLAINTEXT://127.0.0.1:<port>"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Start on a port held by a non-Kafka server: %v\nwant it to say %q", err, want)
+		}
+	}
+
+	b, err := Start(ctx, slog.New(slog.DiscardHandler), worker("PLAINTEXT://127.0.0.1:0"), offsets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close(ctx)
+	kafkatest.CreateTopic(t, b.Addr, "here", 1)
+	if _, err := os.Stat(filepath.Join(dir, "tributary-logs", "here-0")); err != nil {
+		t.Fatalf("the bundled broker does not keep its data beside the offsets file: %v", err)
 	}
 }
