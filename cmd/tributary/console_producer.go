@@ -31,7 +31,8 @@ key<TAB>value; with parse.headers=true it starts with h1:v1,h2:v2<TAB>.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.Bootstrap, "bootstrap-server", "", "the Kafka broker(s) to connect to, host:port[,host:port...] (default localhost:9092)")
-	f.StringVar(&o.BrokerList, "broker-list", "", "the older name of --bootstrap-server; ignored when --bootstrap-server is given")
+	addBrokerListFlag(f)
+	addZookeeperFlag(f, &o.Zookeeper)
 	f.StringVar(&o.Topic, "topic", "", "the topic to produce to (required)")
 	f.StringArrayVar(&o.Properties, "property", nil, "a line reader property key=value: parse.key, key.separator, parse.headers, headers.delimiter, headers.separator, headers.key.separator, ignore.error, null.marker (repeatable)")
 	f.StringVar(&o.ReaderConfig, "reader-config", "", "property file of line reader properties; --property takes precedence")

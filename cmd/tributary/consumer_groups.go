@@ -36,6 +36,7 @@ must have no active members.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.Bootstrap, "bootstrap-server", toolclient.DefaultBootstrap, "the Kafka broker(s) to connect to, host:port[,host:port...]")
+	addZookeeperFlag(f, &o.Zookeeper)
 	f.StringVar(&o.CommandConfig, "command-config", "", "property file of admin client settings")
 	f.Int64Var(&o.TimeoutMs, "timeout", 5000, "how long in ms to wait for the group's answers")
 	f.BoolVar(&o.List, "list", false, "list all consumer groups")

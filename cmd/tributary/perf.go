@@ -70,6 +70,7 @@ time spent joining the group, and the rates over the fetch time alone.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.Bootstrap, "bootstrap-server", toolclient.DefaultBootstrap, "the Kafka broker(s) to connect to, host:port[,host:port...]")
+	addBrokerListFlag(f)
 	f.StringVar(&o.Topic, "topic", "", "the topic to consume")
 	f.StringVar(&o.Include, "include", "", "a regular expression of the topics to consume (instead of --topic)")
 	f.Int64Var(&o.Messages, "messages", 0, "the number of records to consume (required)")

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"os/exec"
+	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -180,5 +182,23 @@ func TestStandaloneAlias(t *testing.T) {
 	code, _, errOut = runArgs(t, "standalone")
 	if code != 2 || !strings.Contains(errOut, "Run 'tributary connect-standalone --help' for usage.") {
 		t.Fatalf("standalone without a worker file: exit %d, stderr %q", code, errOut)
+	}
+}
+
+// TestHelpDefaults: no flag's help gives its default twice (in its text
+// and in cobra's "(default ...)"), and each of Kafka's client tools shows
+// examples.
+func TestHelpDefaults(t *testing.T) {
+	defaults := regexp.MustCompile(`\(default[ :]`)
+	tools := []string{"topics", "console-producer", "console-consumer", "consumer-groups", "producer-perf-test", "consumer-perf-test"}
+	for _, c := range (&app{}).root().Commands() {
+		for _, line := range strings.Split(c.LocalFlags().FlagUsages(), "\n") {
+			if len(defaults.FindAllString(line, -1)) > 1 {
+				t.Errorf("%s: %s", c.Name(), strings.TrimSpace(line))
+			}
+		}
+		if slices.Contains(tools, c.Name()) && !strings.HasPrefix(c.Example, "  tributary "+c.Name()+" ") {
+			t.Errorf("%s: no example", c.Name())
+		}
 	}
 }

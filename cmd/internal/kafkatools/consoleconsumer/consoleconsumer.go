@@ -27,6 +27,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -39,6 +40,7 @@ import (
 // after its flag.
 type Options struct {
 	Bootstrap          string   // --bootstrap-server
+	Zookeeper          string   // --zookeeper: accepted, warned about, not used
 	Topic              string   // --topic
 	Include            string   // --include: a regular expression of topics, instead of Topic
 	FromBeginning      bool     // --from-beginning
@@ -82,6 +84,7 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	toolclient.WarnZookeeper(stderr, o.Zookeeper, o.Bootstrap)
 	log := o.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -111,6 +114,9 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer cl.Close()
+	if o.Topic != "" && !strings.EqualFold(props["allow.auto.create.topics"], "true") {
+		o.warnMissing(ctx, cl, log)
+	}
 
 	c := &consumer{
 		o:      o,
@@ -256,6 +262,33 @@ func startOffset(s string) (kgo.Offset, error) {
 		return kgo.Offset{}, usage.Errorf("the provided offset value '%s' is incorrect. Valid values are 'earliest', 'latest', or a non-negative long", s)
 	}
 	return kgo.NewOffset().At(n), nil
+}
+
+// warnMissing says once that the topic to consume (or, with --partition,
+// the partition) does not exist: the consumer waits for it, and without a
+// word it would look stuck. Kafka's console consumer logs the broker's
+// UNKNOWN_TOPIC_OR_PARTITION in the same case.
+func (o *Options) warnMissing(ctx context.Context, cl *kgo.Client, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(ctx, toolclient.AdminTimeout)
+	defer cancel()
+	md, err := kadm.NewClient(cl).Metadata(ctx, o.Topic)
+	if err != nil {
+		log.Debug("metadata of the topic to consume", "topic", o.Topic, "err", err)
+		return
+	}
+	t, ok := md.Topics[o.Topic]
+	switch {
+	case !ok || errors.Is(t.Err, kerr.UnknownTopicOrPartition):
+		log.Warn("topic does not exist (yet); waiting for it", "topic", o.Topic)
+	case t.Err != nil || !o.changed("partition"):
+	case !hasPartition(t.Partitions, o.Partition):
+		log.Warn("partition does not exist (yet); waiting for it", "topic", o.Topic, "partition", o.Partition, "partitions", len(t.Partitions))
+	}
+}
+
+func hasPartition(ps kadm.PartitionDetails, p int32) bool {
+	_, ok := ps[p]
+	return ok
 }
 
 // consumer is one run of the console consumer.

@@ -43,8 +43,8 @@ const minBatchBytes = 512
 // Options are the flags of kafka-console-producer.sh, each field named
 // after its flag.
 type Options struct {
-	Bootstrap          string   // --bootstrap-server; "": BrokerList, the properties or localhost:9092
-	BrokerList         string   // --broker-list, the older name of --bootstrap-server
+	Bootstrap          string   // --bootstrap-server (or --broker-list); "": the properties or localhost:9092
+	Zookeeper          string   // --zookeeper: accepted, warned about, not used
 	Topic              string   // --topic
 	Properties         []string // --property key=value of the line reader
 	ReaderConfig       string   // --reader-config: line reader property file
@@ -77,8 +77,6 @@ func (o *Options) producerProps() (map[string]string, error) {
 	switch {
 	case o.Bootstrap != "":
 		props["bootstrap.servers"] = o.Bootstrap
-	case o.BrokerList != "":
-		props["bootstrap.servers"] = o.BrokerList
 	case props["bootstrap.servers"] == "":
 		props["bootstrap.servers"] = toolclient.DefaultBootstrap
 	}
@@ -134,6 +132,7 @@ func Run(ctx context.Context, o Options, stdin io.Reader, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
+	toolclient.WarnZookeeper(stderr, o.Zookeeper, props["bootstrap.servers"])
 	// The batch size limits the largest record franz-go sends, so it is the
 	// topic's max.message.bytes (read from the broker once connected), or
 	// --batch-size when that is smaller.

@@ -32,8 +32,7 @@ func TestProducerProps(t *testing.T) {
 	}{
 		{"no flags", func(o *Options) {},
 			map[string]string{"bootstrap.servers": "localhost:9092", "acks": "-1", "linger.ms": "1000", "compression.type": "none", "client.id": "console-producer", "delivery.timeout.ms": "120000"}},
-		{"--broker-list b:1", func(o *Options) { o.BrokerList = "b:1" }, map[string]string{"bootstrap.servers": "b:1"}},
-		{"--broker-list b:1 --bootstrap-server s:1", func(o *Options) { o.BrokerList, o.Bootstrap = "b:1", "s:1" }, map[string]string{"bootstrap.servers": "s:1"}},
+		{"--bootstrap-server s:1", func(o *Options) { o.Bootstrap = "s:1" }, map[string]string{"bootstrap.servers": "s:1"}},
 		{"--timeout 5 --request-required-acks 0 --batch-size 4096 --compression-codec zstd", func(o *Options) {
 			o.LingerMs, o.Acks, o.BatchSize, o.Compression = 5, "0", 4096, "zstd"
 			o.Changed = kafkatest.Changed("timeout", "request-required-acks", "batch-size", "compression-codec")

@@ -37,6 +37,7 @@ import (
 // after its flag.
 type Options struct {
 	Bootstrap     string // --bootstrap-server
+	Zookeeper     string // --zookeeper: accepted, warned about, not used
 	CommandConfig string // --command-config: admin client property file
 	TimeoutMs     int64  // --timeout for the group's answers
 
@@ -209,6 +210,7 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
 		return err
 	}
 	props["bootstrap.servers"] = o.Bootstrap
+	toolclient.WarnZookeeper(stderr, o.Zookeeper, o.Bootstrap)
 	log := o.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

@@ -8,10 +8,15 @@
 // error line naming the address, not after minutes of retries; until a
 // broker has answered, the client's own complaints about failed
 // connections are logged at debug level only.
+//
+// WarnZookeeper is the one warning every tool gives an old habit, a
+// --zookeeper address: ZooKeeper is not used, the broker is.
 package toolclient
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"log/slog"
 	"strings"
 	"sync/atomic"
@@ -35,6 +40,17 @@ const ReachTimeout = 5 * time.Second
 // AdminTimeout bounds the admin requests of a tool once a broker has
 // answered.
 const AdminTimeout = 30 * time.Second
+
+// WarnZookeeper writes to w the warning a tool gives for --zookeeper, the
+// flag Kafka's tools took before they talked to brokers: the address is
+// accepted and not used, and the tool talks to bootstrap instead. It writes
+// nothing when zookeeper is "".
+func WarnZookeeper(w io.Writer, zookeeper, bootstrap string) {
+	if zookeeper == "" {
+		return
+	}
+	fmt.Fprintf(w, "Warning: --zookeeper %s is not used: tributary talks to the broker at %s (--bootstrap-server) instead.\n", zookeeper, bootstrap)
+}
 
 // New builds a franz-go client for role from Kafka client properties
 // (bootstrap.servers and the rest, as kafkaclient translates them) and

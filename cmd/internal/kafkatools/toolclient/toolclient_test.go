@@ -69,3 +69,15 @@ func TestProperties(t *testing.T) {
 		t.Fatalf("no key: %v", err)
 	}
 }
+
+func TestWarnZookeeper(t *testing.T) {
+	var b strings.Builder
+	WarnZookeeper(&b, "", "localhost:9092")
+	if b.Len() != 0 {
+		t.Fatalf("no --zookeeper: %q", b.String())
+	}
+	WarnZookeeper(&b, "zk:2181", "b:9092")
+	if want := "Warning: --zookeeper zk:2181 is not used: tributary talks to the broker at b:9092 (--bootstrap-server) instead.\n"; b.String() != want {
+		t.Fatalf("got %q, want %q", b.String(), want)
+	}
+}

@@ -136,9 +136,7 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
 	if err := o.Check(); err != nil {
 		return err
 	}
-	if o.Zookeeper != "" {
-		fmt.Fprintf(stderr, "Warning: --zookeeper %s is not used: tributary talks to the broker at %s (--bootstrap-server) instead.\n", o.Zookeeper, o.Bootstrap)
-	}
+	toolclient.WarnZookeeper(stderr, o.Zookeeper, o.Bootstrap)
 	props, err := toolclient.Properties(o.CommandConfig, nil)
 	if err != nil {
 		return err
