@@ -29,7 +29,8 @@ print.key=true and the other print.* properties choose what is printed.`,
 		Example: `  tributary console-consumer --bootstrap-server localhost:9092 --topic Teste --from-beginning
   tributary console-consumer --bootstrap-server localhost:9092 --topic log-test --group g1 --property print.key=true
   tributary console-consumer --bootstrap-server localhost:9092 --topic Teste --partition 0 --offset 42 --max-messages 10`,
-		Args: usageArgs(cobra.NoArgs),
+		Annotations: signalExitAnnotations(),
+		Args:        usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.FormatterProperties = append(slices.Clone(formatterProps), properties...) // --property wins
 			o.Changed, o.Logger = cmd.Flags().Changed, a.log

@@ -20,7 +20,8 @@ left and exits; so does SIGINT. With --property parse.key=true a line is
 key<TAB>value; with parse.headers=true it starts with h1:v1,h2:v2<TAB>.`,
 		Example: `  tributary console-producer --bootstrap-server localhost:9092 --topic Teste
   tributary console-producer --broker-list localhost:9092 --topic Teste --property parse.key=true --property key.separator=:`,
-		Args: usageArgs(cobra.ArbitraryArgs),
+		Annotations: signalExitAnnotations(),
+		Args:        usageArgs(cobra.ArbitraryArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := optionalFlagValue(cmd.Flags(), "compression-codec", &o.Compression, args); err != nil {
 				return err

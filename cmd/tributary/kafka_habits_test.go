@@ -21,7 +21,8 @@ func zookeeperWarning(addr string) string {
 // TestKafkaPrimerLines runs command lines of Kafka primers word for word
 // (host aside) with the real binary against the bundled broker: the old
 // --zookeeper and --broker-list flags work, --zookeeper with its one
-// warning.
+// warning, and Ctrl-C (SIGINT) ends the console tools with Kafka's exit
+// code 130, SIGTERM with 143.
 func TestKafkaPrimerLines(t *testing.T) {
 	w := &walkthrough{t: t, bin: tributaryBinary(t), addr: startBroker(t), dir: t.TempDir()}
 	kafkatest.CreateTopic(t, w.addr, "Teste", 1)
@@ -31,22 +32,22 @@ func TestKafkaPrimerLines(t *testing.T) {
 	producer.typeLine(t, "This is a message")
 	kafkatest.ReadTopic(t, w.addr, "Teste", 1) // the producer is up and sending
 	producer.cmd.Process.Signal(syscall.SIGINT)
-	if code := producer.exit(t, 30*time.Second); code != 0 || producer.stderr.String() != warning {
-		t.Fatalf("console-producer: exit %d after SIGINT; stderr %q, want %q", code, producer.stderr.String(), warning)
+	if code := producer.exit(t, 30*time.Second); code != 130 || producer.stderr.String() != warning {
+		t.Fatalf("console-producer: exit %d after SIGINT, want 130; stderr %q, want %q", code, producer.stderr.String(), warning)
 	}
 
 	consumer := w.start(t, "console-consumer", "--bootstrap-server", w.addr, "--zookeeper", "localhost:2181", "--topic", "Teste", "--from-beginning")
 	consumer.waitOutput(t, "This is a message\n")
 	consumer.cmd.Process.Signal(syscall.SIGINT)
-	if code := consumer.exit(t, 30*time.Second); code != 0 || consumer.stderr.String() != warning+"Processed a total of 1 messages\n" {
-		t.Fatalf("console-consumer: exit %d after SIGINT; stderr %q", code, consumer.stderr.String())
+	if code := consumer.exit(t, 30*time.Second); code != 130 || consumer.stderr.String() != warning+"Processed a total of 1 messages\n" {
+		t.Fatalf("console-consumer: exit %d after SIGINT, want 130; stderr %q", code, consumer.stderr.String())
 	}
 
 	consumer = w.start(t, "console-consumer", "--bootstrap-server", w.addr, "--topic", "Teste", "--from-beginning", "--group", "primer")
 	consumer.waitOutput(t, "This is a message\n")
 	consumer.cmd.Process.Signal(syscall.SIGTERM)
-	if code := consumer.exit(t, 30*time.Second); code != 0 || consumer.stderr.String() != "Processed a total of 1 messages\n" {
-		t.Fatalf("console-consumer: exit %d after SIGTERM; stderr %q", code, consumer.stderr.String())
+	if code := consumer.exit(t, 30*time.Second); code != 143 || consumer.stderr.String() != "Processed a total of 1 messages\n" {
+		t.Fatalf("console-consumer: exit %d after SIGTERM, want 143; stderr %q", code, consumer.stderr.String())
 	}
 
 	r := w.run(t, "consumer-groups", "--zookeeper", "localhost:2181", "--bootstrap-server", w.addr, "--list")

@@ -21,7 +21,8 @@ func main() {
 // run executes one command line and returns the process exit code: 0 on
 // success, 1 on a runtime failure, 2 on a usage error. The first SIGINT or
 // SIGTERM cancels the command's context so that it can stop cleanly; a
-// second one ends the process at once.
+// second one ends the process at once. Kafka's tools then exit as Kafka's
+// do, with 128 plus the signal's number (exitCodeAfterSignal).
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
 	return a.executeWithSignals(a.root(), args)
@@ -36,10 +37,12 @@ func (a *app) executeWithSignals(root *cobra.Command, args []string) int {
 	defer signal.Stop(sigs)
 	done := make(chan struct{})
 	stopped := make(chan struct{})
+	// caught is the first signal; written before stopped is closed.
+	var caught os.Signal
 	go func() { // owned by run: ends when run returns
 		defer close(stopped)
 		select {
-		case <-sigs:
+		case caught = <-sigs:
 			cancel()
 		case <-done:
 			return
@@ -51,7 +54,9 @@ func (a *app) executeWithSignals(root *cobra.Command, args []string) int {
 		case <-done:
 		}
 	}()
-	defer func() { close(done); <-stopped }()
 
-	return a.execute(ctx, root, args)
+	cmd, code := a.executeC(ctx, root, args)
+	close(done)
+	<-stopped
+	return exitCodeAfterSignal(cmd, code, caught)
 }

@@ -21,8 +21,9 @@ func newProducerPerfTestCmd(a *app) *cobra.Command {
 every five seconds and a summary with Kafka's figures: records/sec, MB/sec,
 average and maximum latency and the 50th, 95th, 99th and 99.9th percentiles.
 --producer-props takes any number of key=value producer properties.`,
-		Example: `  tributary producer-perf-test --topic perf --num-records 1000000 --record-size 100 --throughput -1 --producer-props bootstrap.servers=localhost:9092 acks=1`,
-		Args:    cobra.ArbitraryArgs,
+		Example:     `  tributary producer-perf-test --topic perf --num-records 1000000 --record-size 100 --throughput -1 --producer-props bootstrap.servers=localhost:9092 acks=1`,
+		Annotations: signalExitAnnotations(),
+		Args:        cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			// --producer-props takes several values, as Kafka's does: the
 			// key=value words after it arrive as arguments.
@@ -61,8 +62,9 @@ func newConsumerPerfTestCmd(a *app) *cobra.Command {
 		Long: `Consume --messages records of a topic in a consumer group and print Kafka's
 summary: start and end time, MB and records consumed and per second, the
 time spent joining the group, and the rates over the fetch time alone.`,
-		Example: `  tributary consumer-perf-test --bootstrap-server localhost:9092 --topic perf --messages 1000000`,
-		Args:    usageArgs(cobra.NoArgs),
+		Example:     `  tributary consumer-perf-test --bootstrap-server localhost:9092 --topic perf --messages 1000000`,
+		Annotations: signalExitAnnotations(),
+		Args:        usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.Changed, o.Logger = cmd.Flags().Changed, a.log
 			return perf.RunConsumer(cmd.Context(), o, a.stdout)

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -76,10 +78,17 @@ against any Kafka cluster: bootstrap.servers is the only switch.`,
 
 // execute runs the command line and maps its outcome to an exit code.
 func (a *app) execute(ctx context.Context, root *cobra.Command, args []string) int {
+	_, code := a.executeC(ctx, root, args)
+	return code
+}
+
+// executeC is execute, also returning the command that ran (nil when none
+// was found).
+func (a *app) executeC(ctx context.Context, root *cobra.Command, args []string) (*cobra.Command, int) {
 	root.SetArgs(args)
 	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
-		return 0
+		return cmd, 0
 	}
 	fmt.Fprintf(a.stderr, "Error: %v\n", err)
 	if isUsageError(err) {
@@ -88,9 +97,31 @@ func (a *app) execute(ctx context.Context, root *cobra.Command, args []string) i
 			name = cmd.CommandPath()
 		}
 		fmt.Fprintf(a.stderr, "Run '%s --help' for usage.\n", name)
-		return 2
+		return cmd, 2
 	}
-	return 1
+	return cmd, 1
+}
+
+// signalExit is the annotation of the commands that, as Kafka's tools (JVM
+// processes) do, exit with 128 plus the number of the signal that stopped
+// them: 130 after SIGINT (Ctrl-C), 143 after SIGTERM, though they stop
+// cleanly. The others (connect-standalone, broker) exit 0 from a clean
+// stop, as a service manager expects. Failures keep their exit codes.
+const signalExit = "tributary/signal-exit"
+
+// signalExitAnnotations marks a command with signalExit.
+func signalExitAnnotations() map[string]string {
+	return map[string]string{signalExit: "128+signal"}
+}
+
+// exitCodeAfterSignal is the exit code of a command that ended with code
+// after sig (nil: none arrived) asked it to stop.
+func exitCodeAfterSignal(cmd *cobra.Command, code int, sig os.Signal) int {
+	s, ok := sig.(syscall.Signal)
+	if !ok || code != 0 || cmd == nil || cmd.Annotations[signalExit] == "" {
+		return code
+	}
+	return 128 + int(s)
 }
 
 // usageErrorf formats a usage error: exit code 2 rather than 1.

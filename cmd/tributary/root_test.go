@@ -185,6 +185,51 @@ func TestStandaloneAlias(t *testing.T) {
 	}
 }
 
+// TestSignalExitCodes: a command marked signalExit that stops cleanly
+// after SIGINT exits 130, after SIGTERM 143, as Kafka's tools do; a failure
+// keeps its exit code. Only Kafka's long-running tools are so marked:
+// connect-standalone and broker exit 0 from a clean stop.
+func TestSignalExitCodes(t *testing.T) {
+	tests := []struct {
+		sig  syscall.Signal
+		err  error
+		code int
+	}{
+		{syscall.SIGINT, nil, 130},
+		{syscall.SIGTERM, nil, 143},
+		{syscall.SIGINT, errors.New("commit failed"), 1},
+	}
+	for _, tt := range tests {
+		started := make(chan struct{})
+		a, root, _, errb := testApp(t, func(cmd *cobra.Command, _ *app) error {
+			close(started)
+			<-cmd.Context().Done()
+			return tt.err
+		})
+		probe, _, err := root.Find([]string{"probe"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		probe.Annotations = signalExitAnnotations()
+		done := make(chan int)
+		go func() { done <- a.executeWithSignals(root, []string{"probe"}) }()
+		<-started
+		if err := syscall.Kill(syscall.Getpid(), tt.sig); err != nil {
+			t.Fatal(err)
+		}
+		if code := <-done; code != tt.code {
+			t.Fatalf("%v, error %v: exit %d, want %d: %s", tt.sig, tt.err, code, tt.code, errb)
+		}
+	}
+
+	marked := map[string]bool{"console-consumer": true, "console-producer": true, "producer-perf-test": true, "consumer-perf-test": true}
+	for _, c := range (&app{}).root().Commands() {
+		if got := c.Annotations[signalExit] != ""; got != marked[c.Name()] {
+			t.Errorf("%s: exits with 128+signal: %v, want %v", c.Name(), got, marked[c.Name()])
+		}
+	}
+}
+
 // TestHelpDefaults: no flag's help gives its default twice (in its text
 // and in cobra's "(default ...)"), and each of Kafka's client tools shows
 // examples.
