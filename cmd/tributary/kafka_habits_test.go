@@ -64,11 +64,12 @@ func TestBrokerList(t *testing.T) {
 	addr := startBroker(t)
 	closed := kafkatest.ClosedAddr(t)
 	kafkatest.CreateTopic(t, addr, "old-names", 1)
-	for _, args := range [][]string{
+	orders := [][]string{
 		{"--broker-list", addr},
 		{"--broker-list", closed, "--bootstrap-server", addr},
 		{"--bootstrap-server", addr, "--broker-list", closed},
-	} {
+	}
+	for _, args := range orders {
 		r := runTool(t, "line\n", append([]string{"console-producer", "--topic", "old-names"}, args...)...)
 		if r.code != 0 || r.stderr != "" {
 			t.Fatalf("console-producer %v: %v", args, r)
@@ -76,11 +77,7 @@ func TestBrokerList(t *testing.T) {
 	}
 	kafkatest.ReadTopic(t, addr, "old-names", 3)
 
-	for _, args := range [][]string{
-		{"--broker-list", addr},
-		{"--broker-list", closed, "--bootstrap-server", addr},
-		{"--bootstrap-server", addr, "--broker-list", closed},
-	} {
+	for _, args := range orders {
 		r := runTool(t, "", append([]string{"consumer-perf-test", "--topic", "old-names", "--messages", "3", "--hide-header"}, args...)...)
 		if f := strings.Split(r.stdout, ", "); r.code != 0 || len(f) < 5 || f[4] != "3" {
 			t.Fatalf("consumer-perf-test %v: %v", args, r)
