@@ -424,6 +424,22 @@ func walkthroughDir(t testing.TB) string {
 	return dir
 }
 
+// workingCopy makes the walkthrough's working access log as the first run
+// would (a copy of the sample, file.seed) before anything runs, for tests
+// that append to it from the start; it returns its path and contents.
+func workingCopy(t testing.TB, dir string) (string, []byte) {
+	t.Helper()
+	sample, err := os.ReadFile(filepath.Join(dir, "testdata", "access_log_small.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := filepath.Join(dir, "testdata", "output", "access_log.txt")
+	if err := os.WriteFile(in, sample, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return in, sample
+}
+
 // embeddedArgs runs the walkthrough files with free ports.
 var embeddedArgs = []string{
 	"--override", "broker.listeners=PLAINTEXT://127.0.0.1:0",
@@ -440,14 +456,18 @@ func TestConnectStandaloneWalkthrough(t *testing.T) {
 	dir := walkthroughDir(t)
 	p := startCS(t, dir, embeddedArgs...)
 	addr := embeddedAddr(t, p)
-	in := filepath.Join(dir, "testdata", "access_log_small.txt")
+	// The first run makes the working copy (file.seed) and ships it.
+	in := filepath.Join(dir, "testdata", "output", "access_log.txt")
 	out := filepath.Join(dir, "testdata", "output", "logout.txt")
-	want, _ := os.ReadFile(in)
+	want, _ := os.ReadFile(filepath.Join(dir, "testdata", "access_log_small.txt"))
 	csWaitFile(t, p, out, want)
+	if got, _ := os.ReadFile(in); !bytes.Equal(got, want) {
+		t.Fatalf("the working copy %s is not the sample", in)
+	}
 
 	cctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	res := runToolCtx(t, cctx, "", "console-consumer", "--bootstrap-server", addr, "--topic", "log-test", "--from-beginning", "--max-messages", "300")
+	res := runToolCtx(t, cctx, "", "console-consumer", "--bootstrap-server", addr, "--topic", "log-test", "--from-beginning", "--max-messages", strconv.Itoa(bytes.Count(want, []byte("\n"))))
 	if res.code != 0 || res.stdout != string(want) {
 		t.Fatalf("console consumer: %s", res)
 	}
@@ -455,7 +475,7 @@ func TestConnectStandaloneWalkthrough(t *testing.T) {
 	more := csAppend(t, in, 0, 25)
 	want = append(want, more...)
 	csWaitFile(t, p, out, want)
-	res = runToolCtx(t, cctx, "", "console-consumer", "--bootstrap-server", addr, "--topic", "log-test", "--from-beginning", "--max-messages", "325")
+	res = runToolCtx(t, cctx, "", "console-consumer", "--bootstrap-server", addr, "--topic", "log-test", "--from-beginning", "--max-messages", strconv.Itoa(bytes.Count(want, []byte("\n"))))
 	if res.code != 0 || res.stdout != string(want) {
 		t.Fatalf("console consumer after appending: %s", res)
 	}
@@ -474,9 +494,8 @@ func TestConnectStandaloneWalkthrough(t *testing.T) {
 // cleanly mid-stream and starts it again, twice: nothing lost or doubled.
 func TestConnectStandaloneRestartEmbedded(t *testing.T) {
 	dir := walkthroughDir(t)
-	in := filepath.Join(dir, "testdata", "access_log_small.txt")
+	in, want := workingCopy(t, dir)
 	out := filepath.Join(dir, "testdata", "output", "logout.txt")
-	want, _ := os.ReadFile(in)
 	for round := range 3 {
 		p := startCS(t, dir, embeddedArgs...)
 		embeddedAddr(t, p)
@@ -699,8 +718,7 @@ func TestConnectStandaloneFailedTaskContained(t *testing.T) {
 	p := startCS(t, dir, append(embeddedArgs, bad)...)
 	rest := loggedAddr(t, p, regexp.MustCompile(`msg="REST API listening" url=(\S+)`), "REST address")
 
-	in := filepath.Join(dir, "testdata", "access_log_small.txt")
-	want, _ := os.ReadFile(in)
+	want, _ := os.ReadFile(filepath.Join(dir, "testdata", "access_log_small.txt"))
 	csWaitFile(t, p, filepath.Join(dir, "testdata", "output", "logout.txt"), want)
 
 	status := func() (state, trace string) {

@@ -67,6 +67,7 @@ import (
 	"github.com/fsnotify/fsnotify"
 
 	"github.com/tributary-io/tributary/config"
+	"github.com/tributary-io/tributary/config/atomicfile"
 	"github.com/tributary-io/tributary/connect"
 	"github.com/tributary-io/tributary/connectors/internal/fileident"
 )
@@ -81,6 +82,8 @@ func Def() *config.Def {
 			Doc: "File to tail; standard input when unset."},
 		config.Key{Name: "topic", Type: config.String, Required: true, Validate: config.Topic(),
 			Doc: "Topic to write the lines to."},
+		config.Key{Name: "file.seed", Type: config.String,
+			Doc: "A file to copy to file when file does not exist as the task starts, so that a demo tails its own copy and the original stays as it is (the quick start's testdata/access_log_small.txt)."},
 		config.Key{Name: "batch.size", Type: config.Int, Default: "2000", HasDefault: true, Validate: config.AtLeast(1),
 			Doc: "Most lines handed to the worker at a time."},
 		config.Key{Name: "read.from", Type: config.String, Default: "beginning", HasDefault: true, Validate: config.OneOf("beginning", "end"),
@@ -221,6 +224,11 @@ func (t *Task) Start(ctx context.Context, tc *connect.SourceTaskContext) error {
 		return &config.Error{Source: cfg.Source(), Key: "file", Value: t.path, Reason: "is in folder " + dir + ", which does not exist"}
 	} else if !st.IsDir() {
 		return &config.Error{Source: cfg.Source(), Key: "file", Value: t.path, Reason: "is in " + dir + ", which is not a folder"}
+	}
+	if seed := cfg.String("file.seed"); seed != "" {
+		if err := seedFile(t.path, seed); err != nil {
+			return &config.Error{Source: cfg.Source(), Key: "file.seed", Value: seed, Reason: err.Error()}
+		}
 	}
 	stored, hasStored, err := tc.Offset(t.key)
 	if err != nil {
@@ -1076,3 +1084,19 @@ func (t *Task) pollStdin(ctx context.Context) ([]connect.SourceRecord, error) {
 
 // String is for logs.
 func (t *Task) String() string { return "FileStreamSource(" + strconv.Quote(t.path) + ")" }
+
+// seedFile creates path as a copy of seed when path does not exist; the
+// copy appears whole (written beside it, then renamed into place).
+func seedFile(path, seed string) error {
+	if _, err := os.Lstat(path); !errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	data, err := os.ReadFile(seed)
+	if err != nil {
+		return fmt.Errorf("cannot be read to create %s: %w", path, err)
+	}
+	if err := atomicfile.Write(path, data, 0o644); err != nil {
+		return fmt.Errorf("cannot be copied to %s: %w", path, err)
+	}
+	return nil
+}

@@ -315,3 +315,39 @@ func BenchmarkEmit(b *testing.B) {
 		}
 	}
 }
+
+// TestFileSeed: a missing file is created as a copy of file.seed and read;
+// an existing one is left as it is; the seed itself is never changed; a
+// seed that cannot be read is an error naming the key.
+func TestFileSeed(t *testing.T) {
+	dir := t.TempDir()
+	seed, p := filepath.Join(dir, "sample.log"), filepath.Join(dir, "work", "access.log")
+	write(t, seed, "one\ntwo\n")
+	os.Mkdir(filepath.Dir(p), 0o755)
+	task := startTask(t, "file="+p, "file.seed="+seed)
+	if got := values(collect(t, task, 2)); strings.Join(got, ",") != "one,two" {
+		t.Fatalf("got %q", got)
+	}
+	f, _ := os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString("three\n")
+	f.Close()
+	if got := values(collect(t, task, 1)); got[0] != "three" {
+		t.Fatalf("appended: got %q", got)
+	}
+	task.Stop()
+	if b, _ := os.ReadFile(seed); string(b) != "one\ntwo\n" {
+		t.Fatalf("the seed changed: %q", b)
+	}
+	// An existing file is not seeded again.
+	task = startTask(t, "file="+p, "file.seed="+seed)
+	if b, _ := os.ReadFile(p); string(b) != "one\ntwo\nthree\n" {
+		t.Fatalf("the existing file was replaced: %q", b)
+	}
+	task.Stop()
+
+	_, err := tryStart(t, "file="+filepath.Join(dir, "work", "other.log"), "file.seed="+filepath.Join(dir, "missing.log"))
+	var ce *config.Error
+	if !errors.As(err, &ce) || ce.Key != "file.seed" || !strings.Contains(err.Error(), "cannot be read") {
+		t.Fatalf("missing seed: %v", err)
+	}
+}
