@@ -107,7 +107,7 @@ func (b *Broker) checkNewTopic(rt kmsg.CreateTopicsRequestTopic) (int32, map[str
 		return 0, nil, kerr.InvalidTopicException.Code, err.Error()
 	}
 	topics := b.topics()
-	if topics.byName[rt.Topic] != nil {
+	if topics.byName[rt.Topic] != nil || rt.Topic == offsetsTopic {
 		return 0, nil, kerr.TopicAlreadyExists.Code, fmt.Sprintf("Topic '%s' already exists.", rt.Topic)
 	}
 	if other := topics.collides(rt.Topic); other != "" {

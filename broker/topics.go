@@ -412,9 +412,19 @@ func (b *Broker) dropPartitions(parts []*partition) {
 	}
 }
 
+// offsetsTopic is Kafka's internal topic of committed offsets. Here the
+// group coordinator keeps that state in a folder of its own (groupDir), so
+// the name exists without a topic: creating it is refused as Kafka refuses
+// an existing topic, and Metadata never creates it.
+const offsetsTopic = "__consumer_offsets"
+
 // autoCreate creates a topic for Metadata, when allowed; it returns the
-// topic whether it was created now or concurrently.
+// topic whether it was created now or concurrently, and nil for
+// offsetsTopic.
 func (b *Broker) autoCreate(name string) (*topic, error) {
+	if name == offsetsTopic {
+		return nil, nil
+	}
 	b.metaMu.Lock()
 	defer b.metaMu.Unlock()
 	if t := b.topics().byName[name]; t != nil {
