@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"syscall"
@@ -96,12 +98,18 @@ func (p *wtProc) exit(t *testing.T, within time.Duration) int {
 	return p.cmd.ProcessState.ExitCode()
 }
 
-// stop sends sig and waits for a clean exit.
+// stop sends sig and waits for a clean exit: 0 for connect-standalone and
+// the broker, 128 plus the signal's number for Kafka's tools (130 after
+// Ctrl-C), as Kafka's scripts exit.
 func (p *wtProc) stop(t *testing.T, sig syscall.Signal) {
 	t.Helper()
 	p.cmd.Process.Signal(sig)
-	if code := p.exit(t, 60*time.Second); code != 0 {
-		t.Fatalf("%v: exit %d after %v:\n%s", p.cmd.Args[1:], code, sig, p.stderr.String())
+	want := 128 + int(sig)
+	if cmd := p.cmd.Args[1]; cmd == "connect-standalone" || cmd == "broker" {
+		want = 0
+	}
+	if code := p.exit(t, 60*time.Second); code != want {
+		t.Fatalf("%v: exit %d after %v, want %d:\n%s", p.cmd.Args[1:], code, sig, want, p.stderr.String())
 	}
 }
 
@@ -342,4 +350,170 @@ func lagZero(table string) bool {
 		}
 	}
 	return true
+}
+
+// readmeWalkthrough reads the commands of the README's "Learning Kafka"
+// section, in order, as typed there ("./tributary" dropped).
+func readmeWalkthrough(t *testing.T) [][]string {
+	t.Helper()
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	i := strings.Index(s, "## Learning Kafka")
+	j := strings.Index(s[i+1:], "\n## ")
+	if i < 0 || j < 0 {
+		t.Fatal("README.md has no Learning Kafka section")
+	}
+	var cmds [][]string
+	for _, m := range regexp.MustCompile("\\./tributary ([^`\\n]+)").FindAllStringSubmatch(s[i:i+1+j], -1) {
+		if args := strings.Fields(m[1]); len(args) > 1 {
+			cmds = append(cmds, args)
+		}
+	}
+	return cmds
+}
+
+// TestREADMEWalkthrough follows the README's walkthrough as a new user
+// does, in one sitting: each command read from the README and typed as
+// written, from a folder holding the repository's testdata, with the
+// broker of step 1 still running when connect-standalone starts in step 4
+// (which then uses it) and afterwards. The README's addresses are fixed
+// (localhost:9092, the worker's REST API on 8083): the test is skipped when
+// something else holds them.
+func TestREADMEWalkthrough(t *testing.T) {
+	cmds := readmeWalkthrough(t)
+	want := []string{
+		"broker testdata/server.properties",
+		"topics --create --zookeeper localhost:2181 --replication-factor 1 --partitions 1 --topic Teste",
+		"topics --list --bootstrap-server localhost:9092",
+		"console-producer --broker-list localhost:9092 --topic Teste",
+		"console-consumer --bootstrap-server localhost:9092 --topic Teste --from-beginning",
+		"connect-standalone testdata/connect-standalone.properties testdata/connect-file-source.properties testdata/connect-file-sink.properties",
+		"console-consumer --bootstrap-server localhost:9092 --topic log-test --from-beginning",
+		"console-consumer --bootstrap-server localhost:9092 --topic log-test --group g1",
+		"consumer-groups --bootstrap-server localhost:9092 --describe --group g1",
+	}
+	var got []string
+	for _, c := range cmds {
+		got = append(got, strings.Join(c, " "))
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("the README's walkthrough is now:\n%s\nthis test follows:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	for _, addr := range []string{"127.0.0.1:9092", "127.0.0.1:8083"} {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			t.Skipf("%s is taken here (%v); the README's walkthrough needs it", addr, err)
+		}
+		ln.Close()
+	}
+
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "testdata", "output"), 0o755)
+	for _, f := range []string{"server.properties", "connect-standalone.properties", "connect-file-source.properties", "connect-file-sink.properties", "access_log_small.txt"} {
+		b, err := os.ReadFile(filepath.Join("../../testdata", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, "testdata", f), b, 0o644)
+	}
+	w := &walkthrough{t: t, bin: tributaryBinary(t), addr: "localhost:9092", dir: dir}
+
+	// Step 1.
+	brk := w.start(t, cmds[0]...)
+	brk.waitLog(t, "msg=listening")
+	if r := w.run(t, cmds[1]...); r.code != 0 || r.stdout != "Created topic Teste.\n" || !strings.Contains(r.stderr, "--zookeeper localhost:2181 is not used") {
+		t.Fatalf("step 1, create: %v", r)
+	}
+	if r := w.run(t, cmds[2]...); r.code != 0 || !slices.Contains(strings.Split(r.stdout, "\n"), "Teste") {
+		t.Fatalf("step 1, list: %v", r)
+	}
+
+	// Steps 2 and 3, and the primers' consumer with --zookeeper.
+	producer := w.start(t, cmds[3]...)
+	producer.typeLine(t, "This is a message")
+	producer.typeLine(t, "This is another message")
+	typed := "This is a message\nThis is another message\n"
+	consumer := w.start(t, cmds[4]...)
+	consumer.waitOutput(t, typed)
+	primer := w.start(t, "console-consumer", "--bootstrap-server", "localhost:9092", "--zookeeper", "localhost:2181", "--topic", "Teste", "--from-beginning")
+	primer.waitOutput(t, typed)
+	producer.typeLine(t, "typed while both consume")
+	typed += "typed while both consume\n"
+	consumer.waitOutput(t, typed)
+	primer.waitOutput(t, typed)
+	consumer.stop(t, syscall.SIGINT)
+	primer.stop(t, syscall.SIGINT)
+	producer.stdin.Close()
+	if code := producer.exit(t, 30*time.Second); code != 0 {
+		t.Fatalf("producer: exit %d: %s", code, producer.stderr.String())
+	}
+
+	// Step 4, with step 1's broker still running.
+	worker := w.start(t, cmds[5]...)
+	worker.waitLog(t, "a Kafka broker already answers on 127.0.0.1:9092")
+	sample, _ := os.ReadFile(filepath.Join(dir, "testdata", "access_log_small.txt"))
+	out := filepath.Join(dir, "testdata", "output", "logout.txt")
+	waitFileIs(t, worker, out, sample)
+	logConsumer := w.start(t, cmds[6]...)
+	logConsumer.waitOutput(t, string(sample))
+	var more bytes.Buffer
+	if err := accesslog.New(11, time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC)).WriteLines(&more, 10); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, "testdata", "output", "access_log.txt"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write(more.Bytes())
+	f.Close()
+	all := append(slices.Clip(sample), more.Bytes()...)
+	waitFileIs(t, worker, out, all)
+	logConsumer.waitOutput(t, string(all))
+	logConsumer.stop(t, syscall.SIGINT)
+
+	// Step 5: a consumer in group g1 (from the end: the group is new), and
+	// its description.
+	member := w.start(t, cmds[7]...)
+	kafkatest.Eventually(t, 30*time.Second, "g1 has a member on log-test", func() bool {
+		r := w.run(t, cmds[8]...)
+		return r.code == 0 && strings.Contains(r.stdout, "log-test") && strings.Contains(r.stdout, "console-consumer")
+	})
+	member.stop(t, syscall.SIGINT)
+	worker.stop(t, syscall.SIGTERM)
+
+	// The topics outlive the worker: they are the broker's of step 1.
+	if r := w.run(t, "topics", "--list", "--bootstrap-server", "localhost:9092"); !slices.Contains(strings.Split(r.stdout, "\n"), "log-test") {
+		t.Fatalf("after the worker stopped: %v", r)
+	}
+	brk.stop(t, syscall.SIGTERM)
+}
+
+// waitLog waits until the process has logged want.
+func (p *wtProc) waitLog(t *testing.T, want string) {
+	t.Helper()
+	kafkatest.Eventually(t, 60*time.Second, fmt.Sprintf("%v logs %q", p.cmd.Args[1:], want), func() bool {
+		select {
+		case <-p.done:
+			t.Fatalf("%v exited:\n%s", p.cmd.Args[1:], p.stderr.String())
+		default:
+		}
+		return strings.Contains(p.stderr.String(), want)
+	})
+}
+
+// waitFileIs waits until path holds want while p runs.
+func waitFileIs(t *testing.T, p *wtProc, path string, want []byte) {
+	t.Helper()
+	kafkatest.Eventually(t, 60*time.Second, path+" holds what was shipped", func() bool {
+		select {
+		case <-p.done:
+			t.Fatalf("%v exited:\n%s", p.cmd.Args[1:], p.stderr.String())
+		default:
+		}
+		got, _ := os.ReadFile(path)
+		return bytes.Equal(got, want)
+	})
 }
