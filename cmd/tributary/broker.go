@@ -22,9 +22,13 @@ func newBrokerCmd(a *app) *cobra.Command {
 
 The optional file uses Kafka's server.properties keys (listeners,
 advertised.listeners, log.dirs, num.partitions, log.retention.hours, ...);
-Kafka's keys that mean nothing to a single node are accepted and listed
-once. Without a file the broker listens on PLAINTEXT://127.0.0.1:9092 and
-keeps its data in /tmp/kafka-logs.`,
+Kafka's keys that mean nothing to a single node are accepted; keys it
+does not know are a warning naming the key most likely meant. Without a
+file the broker listens on PLAINTEXT://127.0.0.1:9092 and keeps its data in
+/tmp/kafka-logs. Each log dir is locked while the broker runs.`,
+		Example: `  tributary broker testdata/server.properties
+  tributary broker testdata/kafka/server.properties
+  tributary broker`,
 		Args: usageArgs(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			props := config.FromMap("defaults", nil)

@@ -47,7 +47,11 @@ this process (on 127.0.0.1:9092 unless broker.listeners says otherwise) and
 the worker uses it; console-consumer and topics can attach to it from another
 terminal. SIGINT or SIGTERM stops the worker cleanly: sources stop reading,
 their records are acknowledged, sinks flush and commit, offsets are saved,
-and the bundled broker stops last.`,
+and the bundled broker stops last. When a Kafka broker already answers on
+the bundled broker's address, the worker uses it instead.`,
+		Example: `  tributary connect-standalone testdata/connect-standalone.properties testdata/connect-file-source.properties testdata/connect-file-sink.properties
+  tributary connect-standalone --override broker.listeners=PLAINTEXT://127.0.0.1:0 worker.properties source.properties
+  tributary connect-standalone testdata/kafka/connect-standalone.properties testdata/kafka/connect-file-source.properties`,
 		Args: usageArgs(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runConnectStandalone(cmd.Context(), a, args[0], args[1:], f)
