@@ -2,15 +2,18 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -96,7 +99,7 @@ func csWaitFile(t testing.TB, p *csProc, path string, want []byte) {
 	deadline := time.Now().Add(90 * time.Second)
 	var got []byte
 	for time.Now().Before(deadline) {
-		got, _ = os.ReadFile(path)
+		got = sinkOutput(t, path)
 		if bytes.Equal(got, want) {
 			return
 		}
@@ -117,6 +120,38 @@ func csWaitFile(t testing.TB, p *csProc, path string, want []byte) {
 		msg = p.stderr.String()
 	}
 	t.Fatalf("%s: %d bytes, want %d\n%s\n%s", path, len(got), len(want), firstDiff(got, want), msg)
+}
+
+// sinkOutput is what a file sink wrote to path: its rotated files
+// (path.NNNNNN, gzipped or not) in order, then the file itself.
+func sinkOutput(t testing.TB, path string) []byte {
+	t.Helper()
+	names, _ := filepath.Glob(path + ".[0-9][0-9][0-9][0-9][0-9][0-9]*")
+	slices.Sort(names)
+	// A generation whose .gz is in place has it whole; its plain file is
+	// about to go.
+	names = slices.DeleteFunc(names, func(n string) bool {
+		return strings.HasSuffix(n, ".tmp") || slices.Contains(names, n+".gz")
+	})
+	var out []byte
+	for _, n := range names {
+		b, err := os.ReadFile(n)
+		if err != nil {
+			continue // removed meanwhile (compressed, or rotations undone)
+		}
+		if strings.HasSuffix(n, ".gz") {
+			zr, err := gzip.NewReader(bytes.NewReader(b))
+			if err != nil {
+				continue
+			}
+			if b, err = io.ReadAll(zr); err != nil {
+				continue
+			}
+		}
+		out = append(out, b...)
+	}
+	b, _ := os.ReadFile(path)
+	return append(out, b...)
 }
 
 func firstDiff(got, want []byte) string {
@@ -216,12 +251,20 @@ func TestConnectStandaloneStockFiles(t *testing.T) {
 // cluster: every line reaches the sink file exactly once.
 func TestConnectStandaloneKill9(t *testing.T) {
 	addr := startKfake(t)
-	testKill9(t, addr, nil)
+	testKill9(t, addr, nil, nil)
+}
+
+// TestConnectStandaloneKill9Rotating is the kill -9 scenario with a sink
+// that rotates and compresses its file every 40 KB: the rotated files and
+// the file together hold every line once.
+func TestConnectStandaloneKill9Rotating(t *testing.T) {
+	addr := startKfake(t)
+	testKill9(t, addr, nil, []string{"file.rotate.bytes=40000", "file.rotate.compress=true"})
 }
 
 // testKill9 runs the kill -9 scenario; addr is the external cluster, or ""
 // for the embedded default (whose broker dies with the worker).
-func testKill9(t *testing.T, addr string, extraWorker []string) {
+func testKill9(t *testing.T, addr string, extraWorker, extraSink []string) {
 	dir := t.TempDir()
 	in, out := filepath.Join(dir, "access.log"), filepath.Join(dir, "out.txt")
 	worker := []string{
@@ -235,7 +278,7 @@ func testKill9(t *testing.T, addr string, extraWorker []string) {
 	worker = append(worker, extraWorker...)
 	wf := writeProps(t, filepath.Join(dir, "worker.properties"), worker...)
 	sf := writeProps(t, filepath.Join(dir, "source.properties"), "name=src", "connector.class=FileStreamSource", "file="+in, "topic=k9")
-	kf := writeProps(t, filepath.Join(dir, "sink.properties"), "name=sink", "connector.class=FileStreamSink", "file="+out, "topics=k9")
+	kf := writeProps(t, filepath.Join(dir, "sink.properties"), append([]string{"name=sink", "connector.class=FileStreamSink", "file=" + out, "topics=k9"}, extraSink...)...)
 
 	var mu sync.Mutex
 	var want []byte
@@ -261,14 +304,20 @@ func testKill9(t *testing.T, addr string, extraWorker []string) {
 		}
 	}()
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
+	var logs strings.Builder // of every run
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("the runs before the last one:\n%s", logs.String())
+		}
+	})
 	kills := 4
 	for i := range kills {
 		p := startCS(t, dir, wf, sf, kf)
 		// Let it make progress: wait until the sink file grows, then a
 		// random while longer.
-		before := fileSize(out)
+		before := len(sinkOutput(t, out))
 		deadline := time.Now().Add(60 * time.Second)
-		for fileSize(out) <= before {
+		for len(sinkOutput(t, out)) <= before {
 			if time.Now().After(deadline) {
 				t.Fatalf("run %d made no progress:\n%s", i, p.stderr.String())
 			}
@@ -281,6 +330,7 @@ func testKill9(t *testing.T, addr string, extraWorker []string) {
 		}
 		time.Sleep(time.Duration(rng.IntN(1500)) * time.Millisecond)
 		p.kill()
+		fmt.Fprintf(&logs, "run %d:\n%s", i, p.stderr.String())
 	}
 	close(stopWriting)
 	<-writerDone
@@ -291,6 +341,12 @@ func testKill9(t *testing.T, addr string, extraWorker []string) {
 	csWaitFile(t, p, out, final)
 	if code := p.stop(t); code != 0 {
 		t.Fatalf("exit %d:\n%s", code, p.stderr.String())
+	}
+	logs.WriteString(p.stderr.String())
+	if len(extraSink) > 0 {
+		if n := strings.Count(logs.String(), "msg=\"the sink file was rotated to"); n < 2 {
+			t.Fatalf("the sink rotated its file %d times, want several", n)
+		}
 	}
 }
 
@@ -517,7 +573,7 @@ func TestConnectStandaloneRestartEmbedded(t *testing.T) {
 // TestConnectStandaloneKill9Embedded kills the worker, and so its bundled
 // broker, at random moments while lines are appended.
 func TestConnectStandaloneKill9Embedded(t *testing.T) {
-	testKill9(t, "", []string{"broker.listeners=PLAINTEXT://127.0.0.1:0"})
+	testKill9(t, "", []string{"broker.listeners=PLAINTEXT://127.0.0.1:0"}, nil)
 }
 
 // TestConnectStandaloneRotationEmbedded rotates the source file every

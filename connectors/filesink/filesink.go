@@ -28,10 +28,18 @@
 // what was written between the copy and the truncation is lost, as with
 // any writer.
 //
+// # Rotation
+//
+// With file.rotate.bytes or file.rotate.interval.ms the task rotates its
+// own file between batches: it is renamed to file.NNNNNN (its generation,
+// counting from 000001), optionally gzipped, and a new file started; the
+// newest file.rotate.keep rotated files are kept. See rotate.go for how a
+// restart undoes rotations whose commits were lost.
+//
 // # Exactly once
 //
-// The state returned by Flush is the file's absolute name and its size after
-// the fsync, {"file":"/var/log/out.txt","size":5120}. The worker commits it
+// The state returned by Flush is the file's absolute name, its size after
+// the fsync and its generation, {"file":"/var/log/out.txt","size":5120,"gen":1}. The worker commits it
 // inside the snapshot of each flush, beside the next offset of every
 // partition written (package connect, sinkRunner). When a run's first
 // partitions are assigned, the worker hands Open the state of the newest
@@ -80,6 +88,14 @@ func Def() *config.Def {
 	return connect.SinkDef("FileStreamSink",
 		config.Key{Name: "file", Type: config.String,
 			Doc: "File to append to (created if missing); standard output when unset."},
+		config.Key{Name: "file.rotate.bytes", Type: config.Long, Default: "0", HasDefault: true, Validate: config.AtLeast(0),
+			Doc: "Rotate the file once it holds this many bytes (0: never): it is renamed to file.NNNNNN (numbered from 000001 up) and a new file started. Records are never split across files; a batch goes whole into one."},
+		config.Key{Name: "file.rotate.interval.ms", Type: config.Long, Default: "0", HasDefault: true, Validate: config.AtLeast(0),
+			Doc: "Rotate the file once it has been written to for this long (0: never); an empty file is not rotated."},
+		config.Key{Name: "file.rotate.keep", Type: config.Int, Default: "0", HasDefault: true, Validate: config.AtLeast(0),
+			Doc: "Rotated files to keep, the newest (0: all). Keep more than the rotations of one offset.flush.interval.ms: after a crash, rotations since the last commit are undone from the files kept."},
+		config.Key{Name: "file.rotate.compress", Type: config.Bool, Default: "false", HasDefault: true,
+			Doc: "Compress rotated files with gzip (file.NNNNNN.gz)."},
 	)
 }
 
@@ -122,6 +138,9 @@ func (c *Connector) NewTask() connect.SinkTask { return &Task{} }
 type state struct {
 	File string `json:"file"`
 	Size int64  `json:"size"`
+	// Gen is the file's generation: the number its rotated copy will
+	// have. 0 in states from before rotation, taken as the current one.
+	Gen int `json:"gen,omitempty"`
 }
 
 // Task appends records to one file.
@@ -135,6 +154,7 @@ type Task struct {
 	off  int
 	size int64 // bytes in the file, buffered ones included
 	open bool
+	rot  rotation
 
 	// mu guards the fields above: Stop may come from another goroutine
 	// than Put. It is not held while a write waits for space.
@@ -200,6 +220,10 @@ func (t *Task) Start(_ context.Context, tc *connect.SinkTaskContext) error {
 	}
 	t.path, t.f, t.fi, t.out, t.size, t.open = abs, f, fi, f, fi.Size(), true
 	t.log = t.log.With("file", abs)
+	if err := t.rot.configure(cfg, abs); err != nil {
+		f.Close()
+		return err
+	}
 	t.watchDone = make(chan struct{})
 	go t.watch()
 	return nil
@@ -213,13 +237,23 @@ func (t *Task) Open(_ context.Context, states []string) (string, error) {
 	if t.f == nil {
 		return "", nil
 	}
-	best := int64(-1)
+	best, bestGen := int64(-1), 0
 	for _, s := range states {
 		var st state
 		if json.Unmarshal([]byte(s), &st) != nil || st.File != t.path {
 			continue
 		}
-		best = max(best, st.Size)
+		if st.Gen == 0 {
+			st.Gen = t.rot.gen
+		}
+		if st.Gen > bestGen || st.Gen == bestGen && st.Size > best {
+			best, bestGen = st.Size, st.Gen
+		}
+	}
+	if best >= 0 && bestGen != t.rot.gen {
+		if err := t.undoRotationsLocked(bestGen); err != nil {
+			return "", err
+		}
 	}
 	if best >= 0 {
 		// Whatever is still buffered was not committed either.
@@ -249,7 +283,7 @@ func (t *Task) Open(_ context.Context, states []string) (string, error) {
 }
 
 func (t *Task) stateLocked() string {
-	b, _ := json.Marshal(state{File: t.path, Size: t.size})
+	b, _ := json.Marshal(state{File: t.path, Size: t.size, Gen: t.rot.gen})
 	return string(b)
 }
 
@@ -259,6 +293,11 @@ func (t *Task) Put(ctx context.Context, records []connect.SinkRecord) error {
 	defer t.mu.Unlock()
 	if !t.open {
 		return errStopped
+	}
+	if t.rot.due(t.size) {
+		if err := t.rotateLocked(ctx); err != nil {
+			return err
+		}
 	}
 	for i := range records {
 		v := records[i].Value
