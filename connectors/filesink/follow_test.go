@@ -4,16 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/tributary-io/tributary/config"
-	"github.com/tributary-io/tributary/connect"
 )
 
 // lockedBuffer is a log destination the watch goroutine and the test share.
@@ -37,18 +33,8 @@ func (l *lockedBuffer) String() string {
 // startLogged starts a task on file whose log goes to the returned buffer.
 func startLogged(t *testing.T, file string) (*Task, *lockedBuffer) {
 	t.Helper()
-	vals, err := Def().Parse(config.FromMap("sink.properties", map[string]string{
-		"name": "sink", "connector.class": "FileStreamSink", "topics": "t", "file": file}))
-	if err != nil {
-		t.Fatal(err)
-	}
 	logs := &lockedBuffer{}
-	task := &Task{}
-	tc := &connect.SinkTaskContext{Connector: "sink", Config: vals, Log: slog.New(slog.NewTextHandler(logs, nil))}
-	if err := task.Start(context.Background(), tc); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { task.Stop() })
+	task := startWith(t, file, logs)
 	if _, err := task.Open(context.Background(), nil); err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,8 +16,15 @@ import (
 	"github.com/tributary-io/tributary/connect"
 )
 
-// startRotating starts a task on file with the given rotate settings.
+// startRotating starts a task on file with the given keys.
 func startRotating(t *testing.T, file string, kv ...string) *Task {
+	t.Helper()
+	return startWith(t, file, nil, kv...)
+}
+
+// startWith starts a task on file with the given keys, its log going to
+// logs (discarded when nil); the task stops when the test ends.
+func startWith(t *testing.T, file string, logs io.Writer, kv ...string) *Task {
 	t.Helper()
 	m := map[string]string{"name": "sink", "connector.class": "FileStreamSink", "topics": "t", "file": file}
 	for _, s := range kv {
@@ -27,8 +35,12 @@ func startRotating(t *testing.T, file string, kv ...string) *Task {
 	if err != nil {
 		t.Fatal(err)
 	}
+	tc := &connect.SinkTaskContext{Connector: "sink", Config: vals}
+	if logs != nil {
+		tc.Log = slog.New(slog.NewTextHandler(logs, nil))
+	}
 	task := &Task{}
-	if err := task.Start(context.Background(), &connect.SinkTaskContext{Connector: "sink", Config: vals}); err != nil {
+	if err := task.Start(context.Background(), tc); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { task.Stop() })
