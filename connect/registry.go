@@ -33,8 +33,12 @@ type Plugin struct {
 	// Aliases are the other names connector.class accepts
 	// (FileStreamSource, FileStreamSourceConnector).
 	Aliases []string
-	Type    PluginType
-	Version string
+	// TaskClass is the class of its tasks as Kafka spells it
+	// (org.apache.kafka.connect.file.FileStreamSourceTask): the task.class
+	// of each task configuration that the REST API shows.
+	TaskClass string
+	Type      PluginType
+	Version   string
 	// Def declares every key of the connector's file, the common ones
 	// included (see SourceDef and SinkDef). It drives validation, error
 	// messages, REST validation and the documentation.

@@ -313,7 +313,14 @@ func (w *Worker) getTasks(rw http.ResponseWriter, _ *http.Request, c *connectorR
 	}
 	out := []taskInfo{}
 	for _, t := range c.taskList() {
-		out = append(out, taskInfo{ID: taskID{Connector: c.spec.name, Task: t.id}, Config: t.cfg})
+		cfg := make(map[string]string, len(t.cfg)+1)
+		for k, v := range t.cfg {
+			cfg[k] = v
+		}
+		if c.spec.plugin.TaskClass != "" {
+			cfg["task.class"] = c.spec.plugin.TaskClass // as Kafka's worker adds it
+		}
+		out = append(out, taskInfo{ID: taskID{Connector: c.spec.name, Task: t.id}, Config: cfg})
 	}
 	writeJSON(rw, http.StatusOK, out)
 }

@@ -114,8 +114,14 @@ func TestREST(t *testing.T) {
 		Config map[string]string `json:"config"`
 	}
 	getJSON(t, base+"/connectors/src/tasks", &tasks)
-	if len(tasks) != 1 || tasks[0].ID.Connector != "src" || tasks[0].Config["topic"] != "rest" {
+	if len(tasks) != 1 || tasks[0].ID.Connector != "src" || tasks[0].ID.Task != 0 || tasks[0].Config["topic"] != "rest" ||
+		tasks[0].Config["task.class"] != "org.apache.kafka.connect.file.FileStreamSourceTask" {
 		t.Errorf("tasks: %+v", tasks)
+	}
+	getJSON(t, base+"/connectors/sink/tasks", &tasks)
+	if len(tasks) != 1 || tasks[0].ID.Connector != "sink" || tasks[0].Config["file"] != out ||
+		tasks[0].Config["task.class"] != "org.apache.kafka.connect.file.FileStreamSinkTask" {
+		t.Errorf("sink tasks: %+v", tasks)
 	}
 
 	var st status

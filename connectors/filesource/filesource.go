@@ -102,12 +102,13 @@ func Def() *config.Def {
 // Plugin describes the connector class for a connect.Registry.
 func Plugin(version string) connect.Plugin {
 	return connect.Plugin{
-		Class:   Class,
-		Aliases: []string{"FileStreamSource", "FileStreamSourceConnector"},
-		Type:    connect.Source,
-		Version: version,
-		Def:     Def(),
-		New:     func() connect.Connector { return &Connector{} },
+		Class:     Class,
+		Aliases:   []string{"FileStreamSource", "FileStreamSourceConnector"},
+		TaskClass: "org.apache.kafka.connect.file.FileStreamSourceTask",
+		Type:      connect.Source,
+		Version:   version,
+		Def:       Def(),
+		New:       func() connect.Connector { return &Connector{} },
 	}
 }
 
