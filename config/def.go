@@ -159,12 +159,12 @@ func (d *Def) Parse(p *Props) (*Values, error) {
 		}
 		v, err := convert(k.Type, raw)
 		if err != nil {
-			errs = append(errs, &Error{Source: p.source, Key: k.Name, Value: raw, Reason: err.Error(), secret: k.Type == Password})
+			errs = append(errs, &Error{Source: p.source, Key: k.Name, Value: p.shown(k.Name, raw, set), Reason: err.Error(), secret: k.Type == Password})
 			continue
 		}
 		if k.Validate != nil && (set || k.Required || raw != "") {
 			if err := k.Validate(v); err != nil {
-				errs = append(errs, &Error{Source: p.source, Key: k.Name, Value: raw, Reason: err.Error(), secret: k.Type == Password})
+				errs = append(errs, &Error{Source: p.source, Key: k.Name, Value: p.shown(k.Name, raw, set), Reason: err.Error(), secret: k.Type == Password})
 				continue
 			}
 		}

@@ -22,5 +22,25 @@
 //
 // Values may reference environment variables with Kafka's config-provider
 // syntax, ${env:NAME}. A reference to an unset variable is an error naming the
-// file, key and variable. Other ${...} forms are left as they are.
+// file, key and variable. Load leaves other ${...} forms as they are.
+//
+// Config providers (Kafka's KIP-297, KIP-887, KIP-993) go further. A worker
+// file declares them:
+//
+//	config.providers=file,dir,env
+//	config.providers.file.class=org.apache.kafka.common.config.provider.FileConfigProvider
+//	config.providers.file.param.allowed.paths=/etc/tributary
+//	config.providers.dir.class=org.apache.kafka.common.config.provider.DirectoryConfigProvider
+//	config.providers.env.class=org.apache.kafka.common.config.provider.EnvVarConfigProvider
+//	config.providers.env.param.allowlist.pattern=^TRIBUTARY_
+//
+// NewProviders builds them from the worker file, read with LoadUnresolved;
+// Providers.Resolve then replaces ${file:FILE:KEY} (KEY of a properties
+// file), ${dir:DIR:KEY} (the content of file KEY in directory DIR) and
+// ${env:NAME} anywhere in a value. The resolved Props keep the values as
+// written (Props.Unresolved), which is all that may be shown: an error
+// about a resolved value shows its placeholder, never the value. Unlike
+// Kafka, which leaves a placeholder it cannot resolve as written, a
+// placeholder naming an undeclared provider, a missing file or a missing
+// key is an error naming the file, key and placeholder.
 package config
