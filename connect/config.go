@@ -23,6 +23,8 @@ func WorkerDef() *config.Def {
 			Doc: "Converter of record keys: org.apache.kafka.connect.storage.StringConverter (used when unset), org.apache.kafka.connect.json.JsonConverter or org.apache.kafka.connect.converters.ByteArrayConverter."},
 		config.Key{Name: "value.converter", Type: config.Class,
 			Doc: "Converter of record values; the same classes as key.converter."},
+		config.Key{Name: "header.converter", Type: config.Class, Default: SimpleHeaderConverterClass, HasDefault: true,
+			Doc: "Converter of record headers: org.apache.kafka.connect.storage.SimpleHeaderConverter, org.apache.kafka.connect.storage.StringConverter, org.apache.kafka.connect.json.JsonConverter or org.apache.kafka.connect.converters.ByteArrayConverter. Accepted and checked; the file connectors' records carry only the source's position headers, which no sink writes out."},
 		config.Key{Name: "key.converter.schemas.enable", Type: config.Bool, Default: "true", HasDefault: true,
 			Doc: "JsonConverter: wrap keys in Kafka's {\"schema\":...,\"payload\":...} envelope."},
 		config.Key{Name: "value.converter.schemas.enable", Type: config.Bool, Default: "true", HasDefault: true,
@@ -163,6 +165,11 @@ func ParseWorkerConfig(v *config.Values) (WorkerConfig, error) {
 			cfg.KeyConverter = cc
 		} else {
 			cfg.ValueConverter = cc
+		}
+	}
+	if c := v.String("header.converter"); c != "" {
+		if err := CheckHeaderConverter(c); err != nil {
+			keyErr("header.converter", c, err.Error())
 		}
 	}
 	ls := v.List("listeners")

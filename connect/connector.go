@@ -177,8 +177,9 @@ type RecordRef struct {
 func (r RecordRef) Known() bool { return r.Topic != "" && r.Offset >= 0 }
 
 // SinkRecord is one record handed to a sink task, its key and value
-// converted: a string's bytes, or the JSON text of any other value. A nil
-// Value is a null.
+// converted to the text Kafka Connect's sinks see with toString(): a
+// string's bytes, a JSON object as {k=v}, a struct as Struct{f=v} (see
+// Converter.ToConnect). A nil Value is a null.
 type SinkRecord struct {
 	Topic     string
 	Partition int32

@@ -2,7 +2,6 @@ package connect
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -15,9 +14,10 @@ type Converter interface {
 	// FromConnect appends the serialized form of the string v to dst. A nil
 	// v is a null; the converter then returns nil (a null in Kafka).
 	FromConnect(dst, v []byte) []byte
-	// ToConnect converts stored bytes into the connector's view: a string's
-	// bytes, or the JSON text of another value; nil for a null. The result
-	// may share memory with b.
+	// ToConnect converts stored bytes into what a sink writes: the Java
+	// text (toString) of the value Kafka's converter makes of them, so a
+	// string's bytes as they are, a JSON object as {k=v} (see
+	// javatext.go); nil for a null. The result may share memory with b.
 	ToConnect(b []byte) ([]byte, error)
 }
 
@@ -26,7 +26,21 @@ const (
 	StringConverterClass    = "org.apache.kafka.connect.storage.StringConverter"
 	JSONConverterClass      = "org.apache.kafka.connect.json.JsonConverter"
 	ByteArrayConverterClass = "org.apache.kafka.connect.converters.ByteArrayConverter"
+	// SimpleHeaderConverterClass is Kafka's default header.converter.
+	SimpleHeaderConverterClass = "org.apache.kafka.connect.storage.SimpleHeaderConverter"
 )
+
+// CheckHeaderConverter accepts the header.converter classes Kafka ships
+// (full name or simple class name). The file connectors' records carry only
+// the source's position headers, which no sink writes, so a header
+// converter has nothing to convert; it is accepted and checked.
+func CheckHeaderConverter(class string) error {
+	switch class[strings.LastIndex(class, ".")+1:] {
+	case "SimpleHeaderConverter", "StringConverter", "JsonConverter", "ByteArrayConverter":
+		return nil
+	}
+	return fmt.Errorf("is not a known header converter (%s, %s, %s or %s)", SimpleHeaderConverterClass, StringConverterClass, JSONConverterClass, ByteArrayConverterClass)
+}
 
 // NewConverter returns the converter of a class (full name or the simple
 // class name). schemasEnable is the JsonConverter's schemas.enable.
@@ -102,20 +116,46 @@ func (c jsonConverter) ToConnect(b []byte) ([]byte, error) {
 				return s, nil
 			}
 		}
-		var env map[string]json.RawMessage
-		if err := json.Unmarshal(b, &env); err != nil {
-			return nil, fmt.Errorf("converting bytes to JSON: %w", err)
+		env, err := parseJSON(b)
+		if err != nil {
+			return nil, err
 		}
-		payload, hasPayload := env["payload"]
-		if _, hasSchema := env["schema"]; !hasSchema || !hasPayload || len(env) != 2 {
+		schema, payload := env.get("schema"), env.get("payload")
+		if env.kind != 'o' || len(env.keys) != 2 || schema == nil || payload == nil {
 			return nil, errEnvelope
 		}
-		return jsonToConnect(payload)
+		s, err := parseSchema(schema)
+		if err != nil {
+			return nil, fmt.Errorf("converting the envelope's schema: %w", err)
+		}
+		out, null, err := appendWithSchema(nil, s, payload)
+		if err != nil {
+			return nil, fmt.Errorf("converting the payload: %w", err)
+		}
+		if null {
+			return nil, nil
+		}
+		return nonNil(out), nil
 	}
 	if s, ok := plainJSONString(trimJSONSpace(b)); ok {
 		return s, nil
 	}
-	return jsonToConnect(b)
+	n, err := parseJSON(trimJSONSpace(b))
+	if err != nil {
+		return nil, err
+	}
+	if n.kind == 'n' {
+		return nil, nil
+	}
+	return nonNil(appendSchemaless(nil, &n)), nil
+}
+
+// nonNil keeps an empty string apart from a null.
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
 }
 
 // plainJSONString returns the content of a JSON string literal that holds
@@ -139,35 +179,6 @@ func plainJSONString(p []byte) ([]byte, bool) {
 // for the parser to refuse.
 func trimJSONSpace(b []byte) []byte {
 	return bytes.Trim(b, " \t\r\n")
-}
-
-// jsonToConnect converts one JSON value: a string to its content, null to
-// nil, anything else to its compact JSON text.
-func jsonToConnect(raw []byte) ([]byte, error) {
-	raw = trimJSONSpace(raw)
-	if len(raw) == 0 {
-		return nil, errors.New("converting bytes to JSON: empty payload")
-	}
-	switch raw[0] {
-	case 'n':
-		if string(raw) == "null" {
-			return nil, nil
-		}
-	case '"':
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return nil, fmt.Errorf("converting bytes to JSON: %w", err)
-		}
-		if s == "" {
-			return []byte{}, nil
-		}
-		return []byte(s), nil
-	}
-	var out bytes.Buffer
-	if err := json.Compact(&out, raw); err != nil {
-		return nil, fmt.Errorf("converting bytes to JSON: %w", err)
-	}
-	return out.Bytes(), nil
 }
 
 const hexDigits = "0123456789abcdef"

@@ -46,12 +46,12 @@ func TestJSONConverterToConnect(t *testing.T) {
 		{withSchema, `{"schema":{"type":"string","optional":false},"payload":"x"}`, "x", false},
 		{withSchema, `{"payload":"y","schema":null}`, "y", false},
 		{withSchema, `{"schema":{"type":"int32"},"payload":42}`, "42", false},
-		{withSchema, `{"schema":null,"payload":{"a": 1}}`, `{"a":1}`, false},
+		{withSchema, `{"schema":null,"payload":{"a": 1}}`, `{a=1}`, false},
 		{withSchema, `"bare"`, "", true},
 		{withSchema, `{"payload":"x"}`, "", true},
 		{withSchema, `not json`, "", true},
 		{noSchema, `"bare \u00e9"`, "bare é", false},
-		{noSchema, `[1, 2]`, "[1,2]", false},
+		{noSchema, `[1, 2]`, "[1, 2]", false},
 	}
 	for _, tc := range cases {
 		got, err := tc.c.ToConnect([]byte(tc.in))
@@ -103,5 +103,103 @@ func BenchmarkJSONToConnect(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		c.ToConnect(enc)
+	}
+}
+
+// TestJavaText: what the JsonConverter's values print as in Java, as
+// Kafka's FileStreamSink writes them. The expected texts were printed by
+// Java 25 (HashMap.toString, Double.toString, Float.toString) and read off
+// Kafka's Struct.toString.
+func TestJavaText(t *testing.T) {
+	noSchema := jsonConverter{}
+	withSchema := jsonConverter{schemas: true}
+	env := func(schema, payload string) string {
+		return `{"schema":` + schema + `,"payload":` + payload + `}`
+	}
+	cases := []struct {
+		c       Converter
+		in, out string
+		err     bool
+	}{
+		{noSchema, `"foo"`, "foo", false},
+		{noSchema, `"tab\t\u00e9"`, "tab\té", false},
+		{noSchema, `""`, "", false},
+		{noSchema, `42`, "42", false},
+		{noSchema, `-0`, "0", false},
+		{noSchema, `12345678901234567890`, "-6101065172474983726", false}, // BigInteger.longValue
+		{noSchema, `1.5`, "1.5", false},
+		{noSchema, `1.0`, "1.0", false},
+		{noSchema, `1e5`, "100000.0", false},
+		{noSchema, `1e7`, "1.0E7", false},
+		{noSchema, `9999999.0`, "9999999.0", false},
+		{noSchema, `0.001`, "0.001", false},
+		{noSchema, `0.0009999`, "9.999E-4", false},
+		{noSchema, `-1.25e-7`, "-1.25E-7", false},
+		{noSchema, `1e23`, "1.0E23", false},
+		{noSchema, `123456789012.0`, "1.23456789012E11", false},
+		{noSchema, `0.30000000000000004`, "0.30000000000000004", false},
+		{noSchema, `5e-324`, "4.9E-324", false},
+		{noSchema, `1e400`, "Infinity", false},
+		{noSchema, `-0.0`, "-0.0", false},
+		{noSchema, `true`, "true", false},
+		{noSchema, `null`, "", false},
+		{noSchema, `[]`, "[]", false},
+		{noSchema, `{}`, "{}", false},
+		{noSchema, `["a", 1, null, [true]]`, "[a, 1, null, [true]]", false},
+		{noSchema, `{"some_key":0}`, "{some_key=0}", false},
+		{noSchema, `{"payload":1,"schema":1}`, "{schema=1, payload=1}", false},
+		{noSchema, `{"type":1,"optional":1}`, "{optional=1, type=1}", false},
+		{noSchema, `{"one":1,"two":2,"three":3}`, "{one=1, two=2, three=3}", false},
+		{noSchema, `{"BB":1,"Aa":2}`, "{BB=1, Aa=2}", false}, // one bucket: insertion order
+		{noSchema, `{"Aa":1,"BB":2}`, "{Aa=1, BB=2}", false},
+		{noSchema, `{"a":1,"b":2,"a":3}`, "{a=3, b=2}", false}, // Jackson: first place, last value
+		{noSchema, `{"k0":1,"k1":1,"k2":1,"k3":1,"k4":1,"k5":1,"k6":1,"k7":1,"k8":1,"k9":1,"k10":1,"k11":1,"k12":1,"k13":1,"k14":1}`,
+			"{k0=1, k1=1, k2=1, k3=1, k4=1, k5=1, k11=1, k6=1, k10=1, k7=1, k13=1, k8=1, k12=1, k9=1, k14=1}", false},
+		{noSchema, `{"zeta":1,"alpha":1,"mid":1,"Zürich":1,"日本":1,"😀x":1,"name":1,"id":1,"value":1,"timestamp":1,"host":1,"level":1,"msg":1}`,
+			"{zeta=1, msg=1, level=1, mid=1, 日本=1, 😀x=1, Zürich=1, alpha=1, name=1, host=1, id=1, value=1, timestamp=1}", false},
+		// Ten keys in one bucket of 16: the table grows as Java's does.
+		{noSchema, `{"c6":1,"c10":1,"c21":1,"c32":1,"c43":1,"c54":1,"c65":1,"c76":1,"c87":1,"c98":1}`,
+			"{c10=1, c32=1, c54=1, c76=1, c98=1, c21=1, c43=1, c65=1, c87=1, c6=1}", false},
+		{noSchema, `{"m":{"x":[1.5,"s"]}}`, "{m={x=[1.5, s]}}", false},
+
+		{withSchema, env(`{"type":"string"}`, `"plain"`), "plain", false},
+		{withSchema, env(`{"type":"struct","fields":[{"field":"a","type":"int32"},{"field":"b","type":"string","optional":true},{"field":"c","type":"boolean"}]}`, `{"c":true,"a":7}`),
+			"Struct{a=7,c=true}", false}, // a null field is left out
+		{withSchema, env(`{"type":"struct","fields":[{"field":"n","type":"struct","fields":[{"field":"x","type":"double"}]},{"field":"l","type":"array","items":{"type":"int64"}}]}`, `{"n":{"x":2},"l":[1,2]}`),
+			"Struct{n=Struct{x=2.0},l=[1, 2]}", false},
+		{withSchema, env(`{"type":"struct","fields":[{"field":"d","type":"int32","default":5}]}`, `{}`), "Struct{d=5}", false},
+		{withSchema, env(`{"type":"struct","fields":[{"field":"d","type":"int32"}]}`, `{}`), "", true},
+		{withSchema, env(`{"type":"int8"}`, `300`), "44", false},
+		{withSchema, env(`{"type":"int16"}`, `1.9`), "1", false},
+		{withSchema, env(`{"type":"float"}`, `0.1`), "0.1", false},
+		{withSchema, env(`{"type":"float"}`, `16777216`), "1.6777216E7", false},
+		{withSchema, env(`{"type":"double"}`, `0.1`), "0.1", false},
+		{withSchema, env(`{"type":"bytes"}`, `"aGk="`), "hi", false},
+		{withSchema, env(`{"type":"map","keys":{"type":"string"},"values":{"type":"int32"}}`, `{"two":2,"one":1}`), "{one=1, two=2}", false},
+		{withSchema, env(`{"type":"map","keys":{"type":"int32"},"values":{"type":"string"}}`, `[[1,"a"],[2,"b"]]`), "{1=a, 2=b}", false},
+		{withSchema, env(`{"type":"string","optional":true}`, `null`), "", false},
+		{withSchema, env(`{"type":"string"}`, `null`), "", true},
+		{withSchema, env(`{"type":"string","default":"d"}`, `null`), "d", false},
+		{withSchema, env(`{"type":"string"}`, `5`), "", true},
+		{withSchema, env(`{"type":"nope"}`, `5`), "", true},
+		{withSchema, env(`{"optional":true}`, `5`), "", true},
+		{withSchema, env(`null`, `{"a":[1,2.5]}`), "{a=[1, 2.5]}", false},
+	}
+	for _, tc := range cases {
+		got, err := tc.c.ToConnect([]byte(tc.in))
+		if (err != nil) != tc.err || string(got) != tc.out {
+			t.Errorf("%s: got %q, %v; want %q", tc.in, got, err, tc.out)
+		}
+	}
+}
+
+func TestCheckHeaderConverter(t *testing.T) {
+	for _, c := range []string{SimpleHeaderConverterClass, StringConverterClass, JSONConverterClass, ByteArrayConverterClass, "SimpleHeaderConverter"} {
+		if err := CheckHeaderConverter(c); err != nil {
+			t.Errorf("%s: %v", c, err)
+		}
+	}
+	if err := CheckHeaderConverter("com.example.HeaderConv"); err == nil || !strings.Contains(err.Error(), SimpleHeaderConverterClass) {
+		t.Errorf("an unknown class: %v", err)
 	}
 }

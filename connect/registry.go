@@ -110,9 +110,11 @@ var commonKeys = []config.Key{
 	{Name: "tasks.max", Type: config.Int, Default: "1", HasDefault: true, Validate: config.AtLeast(1),
 		Doc: "Most tasks to run for this connector (the file connectors always run one)."},
 	{Name: "key.converter", Type: config.Class,
-		Doc: "Overrides the worker's key.converter for this connector."},
+		Doc: "Overrides the worker's key.converter for this connector. The connector's key.converter.* settings (such as key.converter.schemas.enable) apply only to a converter named here; without one, the worker's converter runs with the worker's settings, as in Kafka."},
 	{Name: "value.converter", Type: config.Class,
-		Doc: "Overrides the worker's value.converter for this connector."},
+		Doc: "Overrides the worker's value.converter for this connector. The connector's value.converter.* settings apply only to a converter named here; without one, the worker's converter runs with the worker's settings, as in Kafka."},
+	{Name: "header.converter", Type: config.Class,
+		Doc: "Overrides the worker's header.converter for this connector; the same classes are accepted."},
 }
 
 // SourceDef returns the definition set of a source connector class: the keys

@@ -271,6 +271,9 @@ type connectorSpec struct {
 	props   map[string]string
 	keyConv Converter
 	valConv Converter
+	// ignored are the connector's key.converter.* and value.converter.*
+	// keys that do not apply: the connector names no converter of that side.
+	ignored []string
 	topics  []string
 	regex   *regexp.Regexp
 }
@@ -297,19 +300,29 @@ func (w *Worker) validate(props *config.Props) (*connectorSpec, error) {
 	}
 	spec := &connectorSpec{name: vals.String("name"), source: props.Source(), plugin: p, vals: vals, props: props.Map()}
 	var errs []error
+	// As Kafka does: a converter the connector names replaces the
+	// worker's and takes its settings (side.converter.*) from the connector
+	// file alone, with their defaults; without one, the worker's converter
+	// runs with the worker's settings, and the connector's side.converter.*
+	// keys are ignored.
 	conv := func(side string, wc ConverterConfig) Converter {
 		cc := wc
 		if c := vals.String(side + ".converter"); c != "" {
-			cc.Class = c
-		}
-		if raw, ok := props.Get(side + ".converter.schemas.enable"); ok {
-			switch strings.ToLower(strings.TrimSpace(raw)) {
-			case "true":
-				cc.SchemasEnable = true
-			case "false":
-				cc.SchemasEnable = false
-			default:
-				errs = append(errs, &config.Error{Source: props.Source(), Key: side + ".converter.schemas.enable", Value: raw, Reason: "is not a boolean (true or false)"})
+			cc = ConverterConfig{Class: c, SchemasEnable: true}
+			if raw, ok := props.Get(side + ".converter.schemas.enable"); ok {
+				switch strings.ToLower(strings.TrimSpace(raw)) {
+				case "true":
+				case "false":
+					cc.SchemasEnable = false
+				default:
+					errs = append(errs, &config.Error{Source: props.Source(), Key: side + ".converter.schemas.enable", Value: raw, Reason: "is not a boolean (true or false)"})
+				}
+			}
+		} else {
+			for k := range props.Map() {
+				if strings.HasPrefix(k, side+".converter.") {
+					spec.ignored = append(spec.ignored, k)
+				}
 			}
 		}
 		c, err := NewConverter(cc.Class, cc.SchemasEnable)
@@ -320,6 +333,12 @@ func (w *Worker) validate(props *config.Props) (*connectorSpec, error) {
 	}
 	spec.keyConv = conv("key", w.cfg.KeyConverter)
 	spec.valConv = conv("value", w.cfg.ValueConverter)
+	slices.Sort(spec.ignored)
+	if c := vals.String("header.converter"); c != "" {
+		if err := CheckHeaderConverter(c); err != nil {
+			errs = append(errs, &config.Error{Source: props.Source(), Key: "header.converter", Value: c, Reason: err.Error()})
+		}
+	}
 	if p.Type == Sink {
 		spec.topics = vals.List("topics")
 		re := vals.String("topics.regex")
@@ -361,7 +380,11 @@ func (w *Worker) StartConnector(ctx context.Context, props *config.Props) error 
 		// It starts behind: reaching the end is said once, with the time
 		// since now.
 		prog: progressState{started: true, behind: true, since: now, lastLog: now, lastSample: now}}
-	spec.vals.WarnUnknown(c.log, "key.converter.", "value.converter.")
+	spec.vals.WarnUnknown(c.log, "key.converter.", "value.converter.", "header.converter.")
+	for _, k := range spec.ignored {
+		side, _, _ := strings.Cut(k, ".")
+		c.log.Info("'"+k+"' is ignored, as in Kafka: the connector does not set "+side+".converter, so the worker's converter runs with the worker's settings", "file", spec.source)
+	}
 	w.connectors[spec.name] = c
 	w.order = append(w.order, spec.name)
 	w.mu.Unlock()

@@ -1,6 +1,14 @@
 // Package filesink is FileStreamSink: it appends each record's value and a
 // newline to a file (or standard output).
 //
+// The value is written as Kafka's FileStreamSink writes it, its Java
+// toString() after the converter, which the worker renders (see
+// connect.Converter): with StringConverter the string as it is; with
+// JsonConverter a JSON string as itself, an object as {key=value, ...} in
+// java.util.HashMap's order, a list as [a, b], an integer as 42, another
+// number as Java's Double prints it (1.5, 1.0E10), and a struct with a
+// schema as Struct{field=value,...}; a null as null.
+//
 // Writes go through a buffer that is written out at the end of every batch,
 // so a record shows in the file as soon as its batch is handled; Flush also
 // fsyncs. The file is opened in append mode and created if missing.
