@@ -60,6 +60,7 @@ func TestWorkerFileErrors(t *testing.T) {
 		{map[string]string{"offset.storage.file.filename": "x", "listeners": "https://:8443"}, []string{`w.properties: listeners: "https://:8443" uses https`}},
 		{map[string]string{"offset.storage.file.filename": "x", "bootstrap.servers": "nohost"}, []string{`w.properties: bootstrap.servers: "nohost" has "nohost", which is not host:port`}},
 		{map[string]string{"offset.storage.file.filename": "x", "producer.acks": "most"}, []string{`w.properties: producer.acks: "most" is not one of`}},
+		{map[string]string{"offset.storage.file.filename": "x", "header.converter": "com.example.Headers"}, []string{`w.properties: header.converter: "com.example.Headers" is not a known header converter`}},
 	}
 	for _, tc := range cases {
 		vals, err := connect.WorkerDef().Parse(config.FromMap("w.properties", tc.props))
@@ -96,6 +97,8 @@ func TestConnectorFileErrors(t *testing.T) {
 		{map[string]string{"name": "a", "connector.class": "FileStreamSource", "topic": strings.Repeat("x", 300)}, `Topic name is illegal, it can't be longer than 249 characters`},
 		{map[string]string{"name": "a", "connector.class": "FileStreamSink", "topics": "good,bad/one"}, `c.properties: topics: "good,bad/one" Topic name "bad/one" is illegal`},
 		{map[string]string{"name": "a", "connector.class": "FileStreamSink", "topics": "a", "value.converter": "Avro"}, `c.properties: value.converter: "Avro" is not a known converter`},
+		{map[string]string{"name": "a", "connector.class": "FileStreamSink", "topics": "a", "header.converter": "Avro"}, `c.properties: header.converter: "Avro" is not a known header converter`},
+		{map[string]string{"name": "a", "connector.class": "FileStreamSink", "topics": "a", "value.converter": "JsonConverter", "value.converter.schemas.enable": "maybe"}, `c.properties: value.converter.schemas.enable: "maybe" is not a boolean`},
 	}
 	for _, tc := range cases {
 		err := w.ValidateConnector(config.FromMap(src, tc.props))
@@ -105,6 +108,22 @@ func TestConnectorFileErrors(t *testing.T) {
 		var ce *config.Error
 		if err != nil && !errors.As(err, &ce) {
 			t.Errorf("%v: not a config.Error: %T", tc.props, err)
+		}
+	}
+}
+
+// TestConnectorConverterKeysWithoutClass: as in Kafka, a connector's
+// value.converter.* keys apply only to a converter the connector names, so
+// without one they are not even checked; the worker's converter is used.
+func TestConnectorConverterKeysWithoutClass(t *testing.T) {
+	w, _ := connect.NewWorker(connect.WorkerConfig{KeyConverter: connect.ConverterConfig{Class: "StringConverter"}, ValueConverter: connect.ConverterConfig{Class: "StringConverter"}}, registry(t), nil)
+	for _, props := range []map[string]string{
+		{"name": "a", "connector.class": "FileStreamSink", "topics": "a", "value.converter.schemas.enable": "maybe", "key.converter.schemas.enable": "True"},
+		{"name": "a", "connector.class": "FileStreamSink", "topics": "a", "value.converter": "JsonConverter", "value.converter.schemas.enable": "True", "header.converter": connect.SimpleHeaderConverterClass},
+		{"name": "a", "connector.class": "FileStreamSink", "topics": "a", "header.converter": "org.apache.kafka.connect.json.JsonConverter"},
+	} {
+		if err := w.ValidateConnector(config.FromMap(filepath.Join(t.TempDir(), "c.properties"), props)); err != nil {
+			t.Errorf("%v: %v", props, err)
 		}
 	}
 }
