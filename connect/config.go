@@ -51,6 +51,8 @@ func WorkerDef() *config.Def {
 			Doc: "How long shutdown waits for tasks to stop, records to be acknowledged and offsets committed."},
 		config.Key{Name: "topic.creation.enable", Type: config.Bool, Default: "true", HasDefault: true,
 			Doc: "Create the topics that source connectors write to when they do not exist."},
+		config.Key{Name: config.ProvidersKey, Type: config.List,
+			Doc: "Config providers whose ${NAME:path:key} placeholders resolve in this file and in the connector files (KIP-297); each NAME takes config.providers.NAME.class (org.apache.kafka.common.config.provider.FileConfigProvider, DirectoryConfigProvider or EnvVarConfigProvider) and config.providers.NAME.param.allowed.paths (file, directory) or config.providers.NAME.param.allowlist.pattern (environment)."},
 	).With("worker", securityKeys()...)
 }
 
@@ -112,6 +114,9 @@ type WorkerConfig struct {
 	ConsumerProps    map[string]string
 	AdminProps       map[string]string
 	ConverterDefault bool // true when a converter class was not given
+	// Providers resolves the config-provider placeholders of connector
+	// configurations (config.providers); nil resolves none.
+	Providers *config.Providers
 }
 
 // ConverterConfig names a converter and its settings.
@@ -183,6 +188,11 @@ func ParseWorkerConfig(v *config.Values) (WorkerConfig, error) {
 		cfg.Listener = addr
 	}
 	cfg.RESTUsers, errs = parseRESTAuth(v, errs)
+	providers, err := config.NewProviders(v.Props())
+	if err != nil {
+		errs = append(errs, err)
+	}
+	cfg.Providers = providers
 	for _, p := range []struct {
 		prefix string
 		props  map[string]string

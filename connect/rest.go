@@ -206,7 +206,7 @@ func (c *connectorRuntime) info() connectorInfo {
 	for i, t := range ts {
 		ids[i] = taskID{Connector: c.spec.name, Task: t.id}
 	}
-	return connectorInfo{Name: c.spec.name, Config: c.spec.props, Tasks: ids, Type: c.spec.plugin.Type.String()}
+	return connectorInfo{Name: c.spec.name, Config: c.spec.shownConfig(), Tasks: ids, Type: c.spec.plugin.Type.String()}
 }
 
 func (c *connectorRuntime) status() connectorStatus {
@@ -288,7 +288,7 @@ func (w *Worker) getConnector(rw http.ResponseWriter, _ *http.Request, c *connec
 }
 
 func (w *Worker) getConfig(rw http.ResponseWriter, _ *http.Request, c *connectorRuntime) {
-	writeJSON(rw, http.StatusOK, c.spec.props)
+	writeJSON(rw, http.StatusOK, c.spec.shownConfig())
 }
 
 func (w *Worker) getStatus(rw http.ResponseWriter, _ *http.Request, c *connectorRuntime) {
@@ -315,7 +315,7 @@ func (w *Worker) getTasks(rw http.ResponseWriter, _ *http.Request, c *connectorR
 	for _, t := range c.taskList() {
 		cfg := make(map[string]string, len(t.cfg)+1)
 		for k, v := range t.cfg {
-			cfg[k] = v
+			cfg[k] = c.spec.shownValue(k, v)
 		}
 		if c.spec.plugin.TaskClass != "" {
 			cfg["task.class"] = c.spec.plugin.TaskClass // as Kafka's worker adds it

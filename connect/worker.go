@@ -276,6 +276,10 @@ type connectorSpec struct {
 	ignored []string
 	topics  []string
 	regex   *regexp.Regexp
+
+	// shown is the configuration as written, its config-provider
+	// placeholders unresolved: what the REST API shows.
+	shown map[string]string
 }
 
 // ValidateConnector checks a connector file against its class's keys and
@@ -286,6 +290,14 @@ func (w *Worker) ValidateConnector(props *config.Props) error {
 }
 
 func (w *Worker) validate(props *config.Props) (*connectorSpec, error) {
+	shown := props.Unresolved()
+	if w.cfg.Providers != nil {
+		resolved, err := w.cfg.Providers.Resolve(props)
+		if err != nil {
+			return nil, err
+		}
+		props = resolved
+	}
 	cls, _ := props.Get("connector.class")
 	if strings.TrimSpace(cls) == "" {
 		return nil, &config.Error{Source: props.Source(), Key: "connector.class", Value: cls, Reason: "is missing; set it to one of " + w.reg.names()}
@@ -298,7 +310,7 @@ func (w *Worker) validate(props *config.Props) (*connectorSpec, error) {
 	if err != nil {
 		return nil, err
 	}
-	spec := &connectorSpec{name: vals.String("name"), source: props.Source(), plugin: p, vals: vals, props: props.Map()}
+	spec := &connectorSpec{name: vals.String("name"), source: props.Source(), plugin: p, vals: vals, props: props.Map(), shown: shown}
 	var errs []error
 	// As Kafka does: a converter the connector names replaces the
 	// worker's and takes its settings (side.converter.*) from the connector

@@ -62,7 +62,7 @@ the bundled broker's address, the worker uses it instead.`,
 }
 
 func runConnectStandalone(ctx context.Context, a *app, workerFile string, connectorFiles []string, f connectStandaloneFlags) error {
-	props, err := config.Load(workerFile)
+	props, err := config.LoadUnresolved(workerFile)
 	if err != nil {
 		return err
 	}
@@ -73,13 +73,22 @@ func runConnectStandalone(ctx context.Context, a *app, workerFile string, connec
 		}
 		props.Set(strings.TrimSpace(k), v)
 	}
+	// The config providers the worker file declares resolve its own
+	// placeholders, then the connector files' (in the worker).
+	providers, err := config.NewProviders(props)
+	if err != nil {
+		return err
+	}
+	if props, err = providers.Resolve(props); err != nil {
+		return err
+	}
 	vals, err := bundled.WorkerDef().Parse(props)
 	if err != nil {
 		return err
 	}
 	// producer.*, consumer.* and admin.* are checked by ParseWorkerConfig,
 	// broker.* by the bundled broker.
-	vals.WarnUnknown(a.log, "producer.", "consumer.", "admin.", "key.converter.", "value.converter.", broker.EmbeddedPrefix)
+	vals.WarnUnknown(a.log, "producer.", "consumer.", "admin.", "key.converter.", "value.converter.", broker.EmbeddedPrefix, config.ProvidersKey+".")
 	cfg, err := connect.ParseWorkerConfig(vals)
 	if err != nil {
 		return err
@@ -92,7 +101,7 @@ func runConnectStandalone(ctx context.Context, a *app, workerFile string, connec
 	var connProps []*config.Props
 	names := map[string]string{}
 	for _, file := range connectorFiles {
-		p, err := config.Load(file)
+		p, err := config.LoadUnresolved(file) // the worker resolves placeholders
 		if err != nil {
 			errs = append(errs, err)
 			continue
