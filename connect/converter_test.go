@@ -161,6 +161,9 @@ func TestJavaText(t *testing.T) {
 		{noSchema, `{"c6":1,"c10":1,"c21":1,"c32":1,"c43":1,"c54":1,"c65":1,"c76":1,"c87":1,"c98":1}`,
 			"{c10=1, c32=1, c54=1, c76=1, c98=1, c21=1, c43=1, c65=1, c87=1, c6=1}", false},
 		{noSchema, `{"m":{"x":[1.5,"s"]}}`, "{m={x=[1.5, s]}}", false},
+		{noSchema, " { \"a\" :\t[ 1 , { } , [ ] ] }\n", "{a=[1, {}, []]}", false},
+		{noSchema, `{"k\u0041":"q\"\\"}`, `{kA=q"\}`, false},
+		{noSchema, ` [ "x" , null,-2E2 ] `, "[x, null, -200.0]", false},
 
 		{withSchema, env(`{"type":"string"}`, `"plain"`), "plain", false},
 		{withSchema, env(`{"type":"struct","fields":[{"field":"a","type":"int32"},{"field":"b","type":"string","optional":true},{"field":"c","type":"boolean"}]}`, `{"c":true,"a":7}`),
@@ -201,5 +204,19 @@ func TestCheckHeaderConverter(t *testing.T) {
 	}
 	if err := CheckHeaderConverter("com.example.HeaderConv"); err == nil || !strings.Contains(err.Error(), SimpleHeaderConverterClass) {
 		t.Errorf("an unknown class: %v", err)
+	}
+}
+
+// BenchmarkJSONToConnectObject: a schemaless JSON object, rendered as
+// Java's HashMap prints it (the general path, off the string fast path).
+func BenchmarkJSONToConnectObject(b *testing.B) {
+	c := jsonConverter{}
+	enc := []byte(`{"host":"192.0.2.39","time":"12/Mar/2026:14:02:12 +0000","method":"GET","path":"/index.html","status":304,"bytes":0,"ratio":0.25,"tags":["a","b"]}`)
+	b.SetBytes(int64(len(enc)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.ToConnect(enc); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

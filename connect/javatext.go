@@ -9,13 +9,11 @@ package connect
 // it, so that a map prints as Kafka prints it.
 
 import (
-	"bytes"
 	"cmp"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"math/big"
 	"slices"
@@ -50,40 +48,64 @@ func parseJSON(b []byte) (jnode, error) {
 		err := json.Unmarshal(b, &v)
 		return jnode{}, fmt.Errorf("converting bytes to JSON: %w", err)
 	}
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.UseNumber()
-	return decodeNode(d)
+	p := jparser{b: b}
+	return p.value()
 }
 
-func decodeNode(d *json.Decoder) (jnode, error) {
-	tok, err := d.Token()
-	if err != nil {
-		return jnode{}, fmt.Errorf("converting bytes to JSON: %w", err)
+// jparser reads JSON that json.Valid accepted, so it checks no syntax.
+type jparser struct {
+	b []byte
+	i int
+}
+
+func (p *jparser) skip() {
+	for p.i < len(p.b) && (p.b[p.i] == ' ' || p.b[p.i] == '\t' || p.b[p.i] == '\r' || p.b[p.i] == '\n') {
+		p.i++
 	}
-	switch t := tok.(type) {
-	case nil:
+}
+
+func (p *jparser) value() (jnode, error) {
+	p.skip()
+	switch c := p.b[p.i]; c {
+	case 'n':
+		p.i += 4
 		return jnode{kind: 'n'}, nil
-	case bool:
-		return jnode{kind: 'b', text: strconv.FormatBool(t)}, nil
-	case json.Number:
-		return jnode{kind: '0', text: string(t)}, nil
-	case string:
-		return jnode{kind: 's', text: t}, nil
-	case json.Delim:
+	case 't':
+		p.i += 4
+		return jnode{kind: 'b', text: "true"}, nil
+	case 'f':
+		p.i += 5
+		return jnode{kind: 'b', text: "false"}, nil
+	case '"':
+		s, err := p.str()
+		return jnode{kind: 's', text: s}, err
+	case '[', '{':
 		n := jnode{kind: 'a'}
-		if t == '{' {
+		if c == '{' {
 			n.kind = 'o'
 		}
-		for d.More() {
+		p.i++
+		for {
+			p.skip()
+			if p.b[p.i] == ']' || p.b[p.i] == '}' {
+				p.i++
+				return n, nil
+			}
+			if p.b[p.i] == ',' {
+				p.i++
+				p.skip()
+			}
 			var key string
 			if n.kind == 'o' {
-				kt, err := d.Token()
+				k, err := p.str()
 				if err != nil {
-					return jnode{}, fmt.Errorf("converting bytes to JSON: %w", err)
+					return jnode{}, err
 				}
-				key = kt.(string)
+				key = k
+				p.skip()
+				p.i++ // ':'
 			}
-			v, err := decodeNode(d)
+			v, err := p.value()
 			if err != nil {
 				return jnode{}, err
 			}
@@ -96,12 +118,36 @@ func decodeNode(d *json.Decoder) (jnode, error) {
 			}
 			n.items = append(n.items, v)
 		}
-		if _, err := d.Token(); err != nil && err != io.EOF {
-			return jnode{}, fmt.Errorf("converting bytes to JSON: %w", err)
-		}
-		return n, nil
 	}
-	return jnode{}, errors.New("converting bytes to JSON: unexpected token")
+	start := p.i
+	for p.i < len(p.b) && strings.IndexByte("+-.0123456789eE", p.b[p.i]) >= 0 {
+		p.i++
+	}
+	return jnode{kind: '0', text: string(p.b[start:p.i])}, nil
+}
+
+// str reads a string literal at p.i.
+func (p *jparser) str() (string, error) {
+	start := p.i
+	p.i++
+	escaped := false
+	for p.b[p.i] != '"' {
+		if p.b[p.i] == '\\' {
+			escaped = true
+			p.i++
+		}
+		p.i++
+	}
+	p.i++
+	lit := p.b[start:p.i]
+	if s, ok := plainJSONString(lit); ok && !escaped {
+		return string(s), nil
+	}
+	var s string
+	if err := json.Unmarshal(lit, &s); err != nil {
+		return "", fmt.Errorf("converting bytes to JSON: %w", err)
+	}
+	return s, nil
 }
 
 // appendSchemaless appends the Java text of a JSON value that the
@@ -149,6 +195,11 @@ func isIntegral(num string) bool { return !strings.ContainsAny(num, ".eE") }
 // low 64 bits when it does not fit (BigInteger.longValue, and
 // BigDecimal.longValue for a number with a fraction or exponent).
 func int64Of(num string) int64 {
+	if len(num) <= 18 {
+		if v, err := strconv.ParseInt(num, 10, 64); err == nil {
+			return v
+		}
+	}
 	mant, exp := num, 0
 	if i := strings.IndexAny(num, "eE"); i >= 0 {
 		mant = num[:i]
