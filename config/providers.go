@@ -158,8 +158,12 @@ func parseAllowedPaths(v string) ([]string, error) {
 
 // checkAllowed returns path, cleaned, when allowed is empty or path lies
 // within one of its directories (by whole path elements, as Java's
-// Path.startsWith: /etc/secrets does not allow /etc/secrets2).
-func checkAllowed(allowed []string, path string) (string, error) {
+// Path.startsWith: /etc/secrets does not allow /etc/secrets2). what names
+// the path (FILE, DIR) when it is empty.
+func checkAllowed(allowed []string, path, what string) (string, error) {
+	if path == "" {
+		return "", fmt.Errorf("names no %s (want ${provider:%s:KEY})", strings.ToLower(what), what)
+	}
 	clean := filepath.Clean(path)
 	if len(allowed) == 0 {
 		return clean, nil
@@ -177,10 +181,7 @@ func checkAllowed(allowed []string, path string) (string, error) {
 type fileProvider struct{ allowed []string }
 
 func (f fileProvider) get(path, key string) (string, error) {
-	if path == "" {
-		return "", errors.New("names no file (want ${provider:FILE:KEY})")
-	}
-	path, err := checkAllowed(f.allowed, path)
+	path, err := checkAllowed(f.allowed, path, "FILE")
 	if err != nil {
 		return "", err
 	}
@@ -200,10 +201,7 @@ func (f fileProvider) get(path, key string) (string, error) {
 type dirProvider struct{ allowed []string }
 
 func (d dirProvider) get(path, key string) (string, error) {
-	if path == "" {
-		return "", errors.New("names no directory (want ${provider:DIR:KEY})")
-	}
-	dir, err := checkAllowed(d.allowed, path)
+	dir, err := checkAllowed(d.allowed, path, "DIR")
 	if err != nil {
 		return "", err
 	}

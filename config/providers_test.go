@@ -114,6 +114,8 @@ func TestProvidersResolveErrors(t *testing.T) {
 			`c.properties: s: ${file:k}: names no file (want ${provider:FILE:KEY})`},
 		{"missing dir entry", "s=${dir:" + dir + ":none}",
 			`c.properties: s: ${dir:` + dir + `:none}: ` + filepath.Join(dir, "none") + ` does not exist`},
+		{"dir without path", "s=${dir::k}",
+			`c.properties: s: ${dir::k}: names no dir (want ${provider:DIR:KEY})`},
 		{"dir entry is a directory", "s=${dir:" + dir + ":sub}",
 			`c.properties: s: ${dir:` + dir + `:sub}: ` + filepath.Join(dir, "sub") + ` is not a regular file`},
 		{"dir key escapes", "s=${dir:" + dir + ":..}",
