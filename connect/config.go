@@ -45,6 +45,9 @@ func WorkerDef() *config.Def {
 			Doc: "REST API: a properties file of user=password lines (the format of Kafka's PropertyFileLoginModule file); each user may authenticate. May be combined with rest.basic.auth.user."},
 		config.Key{Name: "rest.extension.classes", Type: config.List,
 			Doc: "Accepted for Kafka's org.apache.kafka.connect.rest.basic.auth.extension.BasicAuthSecurityRestExtension, which then requires the rest.basic.auth.* keys (the JAAS file is not read); other extensions are not supported."},
+		config.Key{Name: "rest.connector.writes.enable", Type: config.Bool, Default: "false", HasDefault: true,
+			Doc: "Whether the REST API may create, reconfigure and delete connectors (POST /connectors, PUT /connectors/{name}/config, DELETE /connectors/{name}), as Kafka Connect's does; " +
+				"such changes are kept in memory only, as in Kafka's standalone mode. Off by default, so that no request can point a sink at a file that the worker's command line does not name: those requests then answer 405."},
 		config.Key{Name: "plugin.path", Type: config.List,
 			Doc: "Accepted for compatibility; the connectors are built in."},
 		config.Key{Name: "task.shutdown.graceful.timeout.ms", Type: config.Duration, Default: "5000", HasDefault: true,
@@ -106,7 +109,10 @@ type WorkerConfig struct {
 	// RESTUsers holds the user names and passwords that the REST API
 	// accepts with HTTP basic authentication; empty means no
 	// authentication.
-	RESTUsers        map[string]string
+	RESTUsers map[string]string
+	// RESTWrites lets the REST API create, reconfigure and delete
+	// connectors (rest.connector.writes.enable).
+	RESTWrites       bool
 	ShutdownTimeout  time.Duration
 	TopicCreation    bool
 	PluginPathIsSet  bool
@@ -135,6 +141,7 @@ func ParseWorkerConfig(v *config.Values) (WorkerConfig, error) {
 		FlushTimeout:    v.Duration("offset.flush.timeout.ms"),
 		ShutdownTimeout: v.Duration("task.shutdown.graceful.timeout.ms"),
 		TopicCreation:   v.Bool("topic.creation.enable"),
+		RESTWrites:      v.Bool("rest.connector.writes.enable"),
 		PluginPathIsSet: v.IsSet("plugin.path"),
 		ProducerProps:   v.WithPrefix("producer."),
 		ConsumerProps:   v.WithPrefix("consumer."),

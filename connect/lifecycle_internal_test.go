@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -98,6 +99,7 @@ func idleProps(name string) *config.Props {
 }
 
 // TestLifecycleAfterClose: once Close has returned, the lifecycle requests
+// (stop, and the creations, reconfigurations and deletions included)
 // answer 409 with Kafka Connect's error shape, and neither they nor
 // StartConnector start anything.
 func TestLifecycleAfterClose(t *testing.T) {
@@ -106,15 +108,21 @@ func TestLifecycleAfterClose(t *testing.T) {
 	if err := w.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	w.cfg.RESTWrites = true
 	h := w.restHandler()
-	for _, c := range []struct{ method, path string }{
-		{"POST", "/connectors/idle/restart?includeTasks=true"},
-		{"POST", "/connectors/idle/tasks/0/restart"},
-		{"PUT", "/connectors/idle/pause"},
-		{"PUT", "/connectors/idle/resume"},
+	for _, c := range []struct{ method, path, body string }{
+		{"POST", "/connectors/idle/restart?includeTasks=true", ""},
+		{"POST", "/connectors/idle/tasks/0/restart", ""},
+		{"PUT", "/connectors/idle/pause", ""},
+		{"PUT", "/connectors/idle/resume", ""},
+		{"PUT", "/connectors/idle/stop", ""},
+		{"POST", "/connectors", `{"name":"late","config":{"connector.class":"test.Idle"}}`},
+		{"PUT", "/connectors/late/config", `{"connector.class":"test.Idle"}`},
+		{"PUT", "/connectors/idle/config", `{"connector.class":"test.Idle"}`},
+		{"DELETE", "/connectors/idle", ""},
 	} {
 		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest(c.method, c.path, nil))
+		h.ServeHTTP(rec, httptest.NewRequest(c.method, c.path, strings.NewReader(c.body)))
 		var e restError
 		if rec.Code != http.StatusConflict || json.Unmarshal(rec.Body.Bytes(), &e) != nil || e.ErrorCode != 409 || e.Message == "" {
 			t.Errorf("%s %s after Close: %d %s", c.method, c.path, rec.Code, rec.Body)

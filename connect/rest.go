@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -24,26 +25,38 @@ import (
 //	GET  /connectors/{name}                  name, config, tasks, type
 //	GET  /connectors/{name}/config           the connector's configuration
 //	GET  /connectors/{name}/status           states, traces, progress
-//	GET  /connectors/{name}/tasks            task ids and configurations
+//	GET  /connectors/{name}/tasks            task ids and configurations (with task.class)
 //	GET  /connectors/{name}/offsets          source offsets or sink group offsets
 //	PUT  /connectors/{name}/pause            202
-//	PUT  /connectors/{name}/resume           202
+//	PUT  /connectors/{name}/resume           202; starts a STOPPED connector again
+//	PUT  /connectors/{name}/stop             204: connector and tasks stopped, STOPPED, no tasks (KIP-875)
 //	POST /connectors/{name}/restart          204, or 202 with status when includeTasks
 //	POST /connectors/{name}/tasks/{id}/restart  204
 //	GET  /connector-plugins                  connector classes
 //	PUT  /connector-plugins/{class}/config/validate
 //
-// Connector configurations come only from the files given on the command
-// line: the API does not create, change or delete connectors (POST
-// /connectors, PUT and PATCH /connectors/{name}/config, DELETE
-// /connectors/{name}, PATCH and DELETE /connectors/{name}/offsets answer
-// 405), so no request can make the worker write to a path that its files
-// do not name. Validation parses a configuration without starting
+// With rest.connector.writes.enable=true, as in Kafka Connect:
+//
+//	POST   /connectors                       {"name","config"}: 201 with name, config, tasks, type; 409 if the name is taken
+//	PUT    /connectors/{name}/config         201 created, or 200 reconfigured (stopped, started with the new config)
+//	DELETE /connectors/{name}                204: stopped for good and forgotten (source offsets kept)
+//
+// A bad configuration answers 400 with every problem, each naming its key,
+// and changes nothing. As in Kafka's standalone mode, such changes live in
+// memory: the next start runs the files on the command line again.
+//
+// Otherwise connector configurations come only from the files given on
+// the command line: those three answer 405, so no request can make the
+// worker write to a path that its files do not name. PATCH
+// /connectors/{name}/config and PATCH and DELETE /connectors/{name}/offsets
+// always answer 405. Validation parses a configuration without starting
 // anything.
 //
-// Pause, resume and the restarts of one connector run one at a time, in
-// the order they take its lifecycle lock; reads never wait for them. Once
-// the worker has begun to close they answer 409.
+// Pause, resume, stop, the restarts, reconfiguration and deletion of one
+// connector run one at a time, in the order they take its lifecycle lock;
+// creations, reconfigurations and deletions also one at a time
+// (Worker.confMu); reads never wait for them. Once the worker has begun to
+// close they answer 409.
 //
 // When the worker file configures users (rest.basic.auth.*), every request
 // must carry one of them with HTTP basic authentication; others get 401
@@ -60,15 +73,20 @@ func (w *Worker) restHandler() http.Handler {
 	mux.HandleFunc("GET /connectors/{name}/offsets", w.withConnector(w.getOffsets))
 	mux.HandleFunc("PUT /connectors/{name}/pause", w.withConnector(w.putPause))
 	mux.HandleFunc("PUT /connectors/{name}/resume", w.withConnector(w.putResume))
+	mux.HandleFunc("PUT /connectors/{name}/stop", w.withConnector(w.putStop))
 	mux.HandleFunc("POST /connectors/{name}/restart", w.withConnector(w.postRestart))
 	mux.HandleFunc("POST /connectors/{name}/tasks/{task}/restart", w.withConnector(w.postTaskRestart))
 	mux.HandleFunc("GET /connector-plugins", w.getPlugins)
 	mux.HandleFunc("PUT /connector-plugins/{class}/config/validate", w.putValidate)
-	for _, pat := range []string{
-		"POST /connectors", "PUT /connectors/{name}/config", "PATCH /connectors/{name}/config",
-		"DELETE /connectors/{name}", "PUT /connectors/{name}/stop",
-		"PATCH /connectors/{name}/offsets", "DELETE /connectors/{name}/offsets",
-	} {
+	refused := []string{"PATCH /connectors/{name}/config", "PATCH /connectors/{name}/offsets", "DELETE /connectors/{name}/offsets"}
+	if w.cfg.RESTWrites {
+		mux.HandleFunc("POST /connectors", w.postConnectors)
+		mux.HandleFunc("PUT /connectors/{name}/config", w.putConnectorConfig)
+		mux.HandleFunc("DELETE /connectors/{name}", w.withConnector(w.deleteConnectorREST))
+	} else {
+		refused = append(refused, "POST /connectors", "PUT /connectors/{name}/config", "DELETE /connectors/{name}")
+	}
+	for _, pat := range refused {
 		mux.HandleFunc(pat, readOnly)
 	}
 	mux.HandleFunc("/", func(rw http.ResponseWriter, r *http.Request) {
@@ -396,6 +414,170 @@ func (w *Worker) putResume(rw http.ResponseWriter, _ *http.Request, c *connector
 	rw.WriteHeader(http.StatusAccepted)
 }
 
+// putStop stops the connector and its tasks and keeps its configuration
+// (KIP-875): 204, then STOPPED with no tasks until resumed.
+func (w *Worker) putStop(rw http.ResponseWriter, _ *http.Request, c *connectorRuntime) {
+	ctx, cancel := w.lifecycleContext()
+	defer cancel()
+	if err := c.halt(ctx); err != nil {
+		writeLifecycleError(rw, "stop connector "+c.spec.name, err)
+		return
+	}
+	rw.WriteHeader(http.StatusNoContent)
+}
+
+// maxConfigBody bounds the body of a request that carries a configuration.
+const maxConfigBody = 1 << 20
+
+// postConnectors creates a connector from {"name":..., "config":{...}}:
+// 201 with its info, 409 when the name is taken, 400 naming each bad key.
+func (w *Worker) postConnectors(rw http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Name   string                     `json:"name"`
+		Config map[string]json.RawMessage `json:"config"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(rw, r.Body, maxConfigBody)).Decode(&req); err != nil {
+		writeError(rw, http.StatusBadRequest, "the body is not a JSON object with name and config: "+err.Error())
+		return
+	}
+	name := strings.TrimSpace(req.Name)
+	if name == "" {
+		writeError(rw, http.StatusBadRequest, "Connector name must be given (the name field of the body)")
+		return
+	}
+	if req.Config == nil {
+		writeError(rw, http.StatusBadRequest, "Connector configuration must be given (the config field of the body)")
+		return
+	}
+	cfg, err := configStrings(req.Config)
+	if err != nil {
+		writeError(rw, http.StatusBadRequest, err.Error())
+		return
+	}
+	w.writeConnector(rw, r, name, cfg, false)
+}
+
+// putConnectorConfig creates the connector name (201) or reconfigures it
+// (200): it is stopped and started with the new configuration.
+func (w *Worker) putConnectorConfig(rw http.ResponseWriter, r *http.Request) {
+	var raw map[string]json.RawMessage
+	if err := json.NewDecoder(http.MaxBytesReader(rw, r.Body, maxConfigBody)).Decode(&raw); err != nil || raw == nil {
+		msg := "the body is not a JSON object of configuration keys"
+		if err != nil {
+			msg += ": " + err.Error()
+		}
+		writeError(rw, http.StatusBadRequest, msg)
+		return
+	}
+	cfg, err := configStrings(raw)
+	if err != nil {
+		writeError(rw, http.StatusBadRequest, err.Error())
+		return
+	}
+	w.writeConnector(rw, r, r.PathValue("name"), cfg, true)
+}
+
+// configStrings takes a configuration's values as Kafka does: strings, and
+// numbers and booleans as written.
+func configStrings(raw map[string]json.RawMessage) (map[string]string, error) {
+	out := make(map[string]string, len(raw))
+	for k, v := range raw {
+		var s string
+		if err := json.Unmarshal(v, &s); err == nil {
+			out[k] = s
+			continue
+		}
+		var scalar any
+		if err := json.Unmarshal(v, &scalar); err != nil {
+			return nil, fmt.Errorf("%s: %w", k, err)
+		}
+		switch scalar.(type) {
+		case float64, bool:
+			out[k] = string(v)
+		default:
+			return nil, fmt.Errorf("%s: %s is not a string, number or boolean", k, v)
+		}
+	}
+	return out, nil
+}
+
+// writeConnector creates or (when replace) reconfigures the connector name
+// with cfg and answers with its info, as Kafka's ConnectorInfo.
+func (w *Worker) writeConnector(rw http.ResponseWriter, r *http.Request, name string, cfg map[string]string, replace bool) {
+	if n, ok := cfg["name"]; ok && n != name {
+		writeError(rw, http.StatusBadRequest, fmt.Sprintf("Connector name configuration (%s) doesn't match connector name in the URL (%s)", n, name))
+		return
+	}
+	cfg["name"] = name
+	source := r.Method + " " + r.URL.Path
+	ctx, cancel := w.lifecycleContext()
+	defer cancel()
+	c, created, err := w.putConnector(ctx, config.FromMap(source, cfg), replace)
+	var invalid *invalidConfigError
+	var failed *TasksFailedError
+	switch {
+	case errors.Is(err, errConnectorExists):
+		writeError(rw, http.StatusConflict, "Connector "+name+" already exists")
+		return
+	case errors.As(err, &invalid):
+		byKey, other := keyErrors(invalid.err, source)
+		msgs := other
+		for _, k := range sortedErrKeys(byKey) {
+			msgs = append(msgs, byKey[k]...)
+		}
+		writeError(rw, http.StatusBadRequest, fmt.Sprintf("Connector configuration is invalid and contains the following %d error(s):\n%s\n"+
+			"You can also find the above list of errors at the endpoint `/connector-plugins/{connectorType}/config/validate`", len(msgs), strings.Join(msgs, "\n")))
+		return
+	case err != nil && !errors.As(err, &failed):
+		writeLifecycleError(rw, "configure connector "+name, err)
+		return
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+		rw.Header().Set("Location", "/connectors/"+url.PathEscape(name))
+	}
+	writeJSON(rw, status, c.info())
+}
+
+// deleteConnectorREST stops the connector for good and forgets it: 204.
+func (w *Worker) deleteConnectorREST(rw http.ResponseWriter, _ *http.Request, c *connectorRuntime) {
+	ctx, cancel := w.lifecycleContext()
+	defer cancel()
+	switch err := w.deleteConnector(ctx, c.spec.name); {
+	case errors.Is(err, errNoConnector):
+		writeError(rw, http.StatusNotFound, "Connector "+c.spec.name+" not found")
+	case err != nil:
+		writeLifecycleError(rw, "delete connector "+c.spec.name, err)
+	default:
+		rw.WriteHeader(http.StatusNoContent)
+	}
+}
+
+// keyErrors sorts the problems of a configuration by key; each message
+// names its key, without source. Problems of no key are in other.
+func keyErrors(err error, source string) (byKey map[string][]string, other []string) {
+	byKey = map[string][]string{}
+	for _, e := range flattenErrors(err) {
+		msg := strings.TrimPrefix(e.Error(), source+": ")
+		if ce, ok := e.(*config.Error); ok {
+			byKey[ce.Key] = append(byKey[ce.Key], msg)
+		} else {
+			other = append(other, msg)
+		}
+	}
+	return byKey, other
+}
+
+func sortedErrKeys(m map[string][]string) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
 func (w *Worker) postRestart(rw http.ResponseWriter, r *http.Request, c *connectorRuntime) {
 	q := r.URL.Query()
 	includeTasks := strings.EqualFold(q.Get("includeTasks"), "true")
@@ -425,7 +607,10 @@ func (w *Worker) postTaskRestart(rw http.ResponseWriter, r *http.Request, c *con
 	}
 	ctx, cancel := w.lifecycleContext()
 	defer cancel()
-	if err := c.restartTask(ctx, t); err != nil {
+	if err := c.restartTask(ctx, t.id); errors.Is(err, errNoTask) {
+		writeError(rw, http.StatusNotFound, fmt.Sprintf("Task %s-%d not found", c.spec.name, t.id))
+		return
+	} else if err != nil {
 		writeLifecycleError(rw, fmt.Sprintf("restart task %s-%d", c.spec.name, t.id), err)
 		return
 	}
@@ -446,7 +631,10 @@ func (w *Worker) getPlugins(rw http.ResponseWriter, _ *http.Request) {
 }
 
 // putValidate checks a configuration against a class's keys, with Kafka's
-// ConfigInfos shape.
+// ConfigInfos shape: every key the class declares (its config.Def), with
+// its definition and the value given, and the problems found on each key
+// (a key it does not declare is listed too when it has one, such as
+// key.converter.schemas.enable). error_count counts them all.
 func (w *Worker) putValidate(rw http.ResponseWriter, r *http.Request) {
 	class := r.PathValue("class")
 	p, ok := w.reg.Lookup(class)
@@ -454,42 +642,43 @@ func (w *Worker) putValidate(rw http.ResponseWriter, r *http.Request) {
 		writeError(rw, http.StatusNotFound, "Unknown connector plugin "+class)
 		return
 	}
-	var m map[string]string
-	if err := json.NewDecoder(r.Body).Decode(&m); err != nil {
-		writeError(rw, http.StatusBadRequest, "the body is not a JSON object of strings: "+err.Error())
+	var raw map[string]json.RawMessage
+	if err := json.NewDecoder(http.MaxBytesReader(rw, r.Body, maxConfigBody)).Decode(&raw); err != nil {
+		writeError(rw, http.StatusBadRequest, "the body is not a JSON object of configuration keys: "+err.Error())
 		return
 	}
-	if m == nil {
-		m = map[string]string{}
+	m, err := configStrings(raw)
+	if err != nil {
+		writeError(rw, http.StatusBadRequest, err.Error())
+		return
 	}
-	if _, ok := m["connector.class"]; !ok {
+	if cls, ok := m["connector.class"]; !ok {
 		m["connector.class"] = class
+	} else if q, _ := w.reg.Lookup(cls); q != p {
+		writeError(rw, http.StatusBadRequest, "Included connector type "+cls+" does not match request type "+class)
+		return
 	}
-	props := config.FromMap("request", m)
+	const source = "request"
 	errsByKey := map[string][]string{}
-	if _, err := w.validate(props); err != nil {
-		for _, e := range flattenErrors(err) {
-			if ce, ok := e.(*config.Error); ok {
-				errsByKey[ce.Key] = append(errsByKey[ce.Key], strings.TrimPrefix(ce.Error(), "request: "))
-			}
-		}
+	if _, err := w.validate(config.FromMap(source, m)); err != nil {
+		errsByKey, _ = keyErrors(err, source) // every problem of validate names its key
 	}
 	type definition struct {
-		Name          string `json:"name"`
-		Type          string `json:"type"`
-		Required      bool   `json:"required"`
-		DefaultValue  any    `json:"default_value"`
-		Importance    string `json:"importance"`
-		Documentation string `json:"documentation"`
-		Group         any    `json:"group"`
-		OrderInGroup  int    `json:"order_in_group"`
-		Width         string `json:"width"`
-		DisplayName   string `json:"display_name"`
-		Dependents    []any  `json:"dependents"`
+		Name          string  `json:"name"`
+		Type          string  `json:"type"`
+		Required      bool    `json:"required"`
+		DefaultValue  *string `json:"default_value"`
+		Importance    string  `json:"importance"`
+		Documentation string  `json:"documentation"`
+		Group         *string `json:"group"`
+		OrderInGroup  int     `json:"order_in_group"`
+		Width         string  `json:"width"`
+		DisplayName   string  `json:"display_name"`
+		Dependents    []any   `json:"dependents"`
 	}
 	type value struct {
 		Name              string   `json:"name"`
-		Value             any      `json:"value"`
+		Value             *string  `json:"value"`
 		RecommendedValues []string `json:"recommended_values"`
 		Errors            []string `json:"errors"`
 		Visible           bool     `json:"visible"`
@@ -503,31 +692,76 @@ func (w *Worker) putValidate(rw http.ResponseWriter, r *http.Request) {
 		ErrorCount int          `json:"error_count"`
 		Groups     []string     `json:"groups"`
 		Configs    []configInfo `json:"configs"`
-	}{Name: p.Class, Groups: []string{"Common"}, Configs: []configInfo{}}
-	for i, k := range p.Def.Keys() {
-		var def any
+	}{Name: p.Class, Groups: []string{commonGroup}, Configs: []configInfo{}}
+	add := func(k config.Key, group *string, order int) {
+		var def, v *string
 		if k.HasDefault {
-			def = k.Default
+			def = &k.Default
 		}
-		var v any
-		if raw, ok := m[k.Name]; ok {
-			v = raw
-		} else if k.HasDefault {
-			v = k.Default
+		if given, ok := m[k.Name]; ok {
+			v = &given
+		} else {
+			v = def
+		}
+		if k.Type == config.Password && v != nil {
+			hidden := "[hidden]"
+			v = &hidden
 		}
 		errs := errsByKey[k.Name]
+		delete(errsByKey, k.Name)
 		if errs == nil {
 			errs = []string{}
 		}
 		out.ErrorCount += len(errs)
 		out.Configs = append(out.Configs, configInfo{
-			Definition: definition{Name: k.Name, Type: strings.ToUpper(strings.Fields(k.Type.String())[0]), Required: k.Required,
-				DefaultValue: def, Importance: "HIGH", Documentation: k.Doc, OrderInGroup: i + 1, Width: "NONE",
+			Definition: definition{Name: k.Name, Type: kafkaType(k.Type), Required: k.Required, DefaultValue: def,
+				Importance: "HIGH", Documentation: k.Doc, Group: group, OrderInGroup: order, Width: "NONE",
 				DisplayName: k.Name, Dependents: []any{}},
 			Value: value{Name: k.Name, Value: v, RecommendedValues: []string{}, Errors: errs, Visible: true},
 		})
 	}
+	common := commonKeyNames(p.Type)
+	group, order := commonGroup, 0
+	for _, k := range p.Def.Keys() {
+		if common[k.Name] {
+			order++
+			add(k, &group, order)
+		} else {
+			add(k, nil, -1) // a connector's own keys have no group, as in Kafka
+		}
+	}
+	for _, k := range sortedErrKeys(errsByKey) {
+		add(config.Key{Name: k, Type: config.String}, nil, -1)
+	}
 	writeJSON(rw, http.StatusOK, out)
+}
+
+// commonGroup is the group of the keys every connector has, as Kafka names
+// it.
+const commonGroup = "Common"
+
+// commonKeyNames are the keys that every connector of type t declares.
+func commonKeyNames(t PluginType) map[string]bool {
+	def := SourceDef("common")
+	if t == Sink {
+		def = SinkDef("common")
+	}
+	out := map[string]bool{}
+	for _, k := range def.Keys() {
+		out[k.Name] = true
+	}
+	return out
+}
+
+// kafkaType is the ConfigDef type that Kafka gives a key of type t.
+func kafkaType(t config.Type) string {
+	switch t {
+	case config.Duration:
+		return "LONG" // Kafka's durations are longs of milliseconds
+	case config.Bool:
+		return "BOOLEAN"
+	}
+	return strings.ToUpper(t.String())
 }
 
 func flattenErrors(err error) []error {

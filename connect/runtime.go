@@ -33,6 +33,7 @@ type connectorRuntime struct {
 
 	life    sync.Mutex
 	stopped bool // guarded by life: stopped for good; nothing starts again
+	halted  bool // guarded by life: STOPPED over REST (KIP-875) until resumed
 
 	quitOnce sync.Once
 	quitCtx  context.Context // cancelled when the worker begins to stop the connector
@@ -203,25 +204,32 @@ func (c *connectorRuntime) stopTasks(ctx context.Context) {
 }
 
 // stop stops the tasks and then the connector, for good. It may be called
-// more than once; the connector instance is stopped once.
-func (c *connectorRuntime) stop(ctx context.Context) {
+// more than once; the connector instance is stopped once. It reports
+// whether no task runs any more (false when ctx ended first).
+func (c *connectorRuntime) stop(ctx context.Context) bool {
 	c.lockForStop()
 	defer c.life.Unlock()
-	c.stopTasksLocked(ctx)
+	ok := c.stopTasksLocked(ctx)
 	c.stopConnLocked()
+	return ok
 }
 
-// stopTasksLocked stops every task and waits for them; c.life is held.
-func (c *connectorRuntime) stopTasksLocked(ctx context.Context) {
+// stopTasksLocked stops every task and waits for them; c.life is held. It
+// reports whether every task stopped before ctx ended.
+func (c *connectorRuntime) stopTasksLocked(ctx context.Context) bool {
 	var wg sync.WaitGroup
+	var late atomic.Bool
 	for _, t := range c.taskList() {
 		wg.Add(1)
 		go func() { // owned by stopTasksLocked: waited for below
 			defer wg.Done()
-			t.stop(ctx)
+			if !t.stop(ctx) {
+				late.Store(true)
+			}
 		}()
 	}
 	wg.Wait()
+	return !late.Load()
 }
 
 // stopConnLocked stops the connector instance, if one runs; c.life is held.
@@ -242,11 +250,14 @@ func (c *connectorRuntime) stopConn(conn Connector) {
 }
 
 func (c *connectorRuntime) pause(ctx context.Context) error {
-	_, release, err := c.lock(ctx)
+	ctx, release, err := c.lock(ctx)
 	if err != nil {
 		return err
 	}
 	defer release()
+	if c.halted {
+		return c.unhaltLocked(ctx, true)
+	}
 	c.mu.Lock()
 	c.paused = true
 	if c.state == StateRunning {
@@ -261,11 +272,14 @@ func (c *connectorRuntime) pause(ctx context.Context) error {
 }
 
 func (c *connectorRuntime) resume(ctx context.Context) error {
-	_, release, err := c.lock(ctx)
+	ctx, release, err := c.lock(ctx)
 	if err != nil {
 		return err
 	}
 	defer release()
+	if c.halted {
+		return c.unhaltLocked(ctx, false)
+	}
 	c.mu.Lock()
 	c.paused = false
 	if c.state == StatePaused {
@@ -279,6 +293,64 @@ func (c *connectorRuntime) resume(ctx context.Context) error {
 	return nil
 }
 
+// halt stops the connector and its tasks and keeps its configuration: its
+// state is STOPPED and it has no tasks until pause or resume starts it
+// again (Kafka's PUT /connectors/{name}/stop, KIP-875). Tasks flush and
+// commit as on shutdown. Halting a STOPPED connector does nothing.
+func (c *connectorRuntime) halt(ctx context.Context) error {
+	ctx, release, err := c.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	if c.halted {
+		return nil
+	}
+	if !c.stopTasksLocked(ctx) {
+		return fmt.Errorf("connector %s: its tasks did not stop in time", c.spec.name)
+	}
+	c.stopConnLocked()
+	c.halted = true
+	c.mu.Lock()
+	c.paused = false
+	c.state = StateStopped
+	c.trace = ""
+	c.tasks = nil
+	c.taskConfigs = nil
+	c.mu.Unlock()
+	c.log.Info("connector stopped; resume starts it again")
+	return nil
+}
+
+// unhaltLocked starts a STOPPED connector and its tasks again, paused when
+// paused; c.life is held. When the connector fails to start it stays
+// without tasks, FAILED, and a later resume tries again; tasks that fail
+// to start are FAILED and the others run.
+func (c *connectorRuntime) unhaltLocked(ctx context.Context, paused bool) error {
+	c.mu.Lock()
+	c.paused = paused
+	c.mu.Unlock()
+	var failed *TasksFailedError
+	if err := c.startLocked(ctx); err != nil && !errors.As(err, &failed) {
+		c.stopTasksLocked(context.Background())
+		c.stopConnLocked()
+		c.setState(StateFailed, err)
+		c.mu.Lock()
+		c.tasks = nil
+		c.taskConfigs = nil
+		c.mu.Unlock()
+		return err
+	}
+	c.halted = false
+	c.mu.Lock()
+	if paused && c.state == StateRunning {
+		c.state = StatePaused
+	}
+	c.mu.Unlock()
+	c.log.Info("connector started again", "paused", paused)
+	return nil
+}
+
 // restart restarts the connector instance and, when includeTasks, its tasks
 // (only the failed ones when onlyFailed).
 func (c *connectorRuntime) restart(ctx context.Context, includeTasks, onlyFailed bool) error {
@@ -287,6 +359,9 @@ func (c *connectorRuntime) restart(ctx context.Context, includeTasks, onlyFailed
 		return err
 	}
 	defer release()
+	if c.halted {
+		return nil // a STOPPED connector stays stopped until resumed
+	}
 	c.mu.Lock()
 	failed := c.state == StateFailed
 	c.mu.Unlock()
@@ -330,13 +405,21 @@ func (c *connectorRuntime) task(id int) *taskRuntime {
 	return nil
 }
 
-// restartTask restarts one task.
-func (c *connectorRuntime) restartTask(ctx context.Context, t *taskRuntime) error {
+// errNoTask says that a connector has no task of the id asked for (it may
+// have been stopped meanwhile).
+var errNoTask = errors.New("connect: no such task")
+
+// restartTask restarts the task id.
+func (c *connectorRuntime) restartTask(ctx context.Context, id int) error {
 	ctx, release, err := c.lock(ctx)
 	if err != nil {
 		return err
 	}
 	defer release()
+	t := c.task(id) // now, under the lock: a stop may have come first
+	if t == nil {
+		return errNoTask
+	}
 	return t.restart(ctx)
 }
 

@@ -34,6 +34,7 @@ const (
 	StatePaused     = "PAUSED"
 	StateFailed     = "FAILED"
 	StateUnassigned = "UNASSIGNED"
+	StateStopped    = "STOPPED" // stopped over REST, configuration kept (KIP-875)
 )
 
 // Option tunes a Worker beyond what the worker file says.
@@ -81,6 +82,10 @@ type Worker struct {
 	// it (0: sized from the connectors' records, at least Kafka's 1 MiB).
 	maxRequest int
 
+	// confMu serialises the changes to the set of connectors: those of
+	// StartConnector and the REST API's creations, reconfigurations and
+	// deletions. It is taken before mu and before any lifecycle lock.
+	confMu     sync.Mutex
 	closing    atomic.Bool // set when Close begins: lifecycle requests are refused
 	mu         sync.Mutex  // guards connectors, order
 	connectors map[string]*connectorRuntime
@@ -382,10 +387,21 @@ func (w *Worker) StartConnector(ctx context.Context, props *config.Props) error 
 	if err != nil {
 		return err
 	}
+	w.confMu.Lock()
+	defer w.confMu.Unlock()
+	_, err = w.runConnector(ctx, spec, nil)
+	return err
+}
+
+// runConnector adds a connector for spec, in the place of old (nil for a
+// new name; old is stopped already), and starts it; w.confMu is held. A
+// *TasksFailedError leaves it running; any other error leaves nothing of
+// it, and no connector of that name.
+func (w *Worker) runConnector(ctx context.Context, spec *connectorSpec, old *connectorRuntime) (*connectorRuntime, error) {
 	w.mu.Lock()
-	if old, dup := w.connectors[spec.name]; dup {
+	if cur := w.connectors[spec.name]; cur != nil && cur != old {
 		w.mu.Unlock()
-		return &config.Error{Source: spec.source, Key: "name", Value: spec.name, Reason: "is already the name of the connector in " + old.spec.source}
+		return nil, &config.Error{Source: spec.source, Key: "name", Value: spec.name, Reason: "is already the name of the connector in " + cur.spec.source}
 	}
 	now := time.Now()
 	c := &connectorRuntime{w: w, spec: spec, log: w.log.With("connector", spec.name), state: StateUnassigned,
@@ -398,20 +414,97 @@ func (w *Worker) StartConnector(ctx context.Context, props *config.Props) error 
 		c.log.Info("'"+k+"' is ignored, as in Kafka: the connector does not set "+side+".converter, so the worker's converter runs with the worker's settings", "file", spec.source)
 	}
 	w.connectors[spec.name] = c
-	w.order = append(w.order, spec.name)
+	if old == nil {
+		w.order = append(w.order, spec.name)
+	}
 	w.mu.Unlock()
 	var failed *TasksFailedError
 	if err := c.start(ctx); errors.As(err, &failed) {
-		return err
+		return c, err
 	} else if err != nil {
 		c.stop(context.Background())
-		w.mu.Lock()
-		delete(w.connectors, spec.name)
-		// By name: another connector may have been added meanwhile.
-		w.order = slices.DeleteFunc(w.order, func(n string) bool { return n == spec.name })
-		w.mu.Unlock()
-		return err
+		w.removeConnector(c)
+		return nil, err
 	}
+	return c, nil
+}
+
+// removeConnector takes c out of the worker's list, if it is still there.
+func (w *Worker) removeConnector(c *connectorRuntime) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.connectors[c.spec.name] != c {
+		return
+	}
+	delete(w.connectors, c.spec.name)
+	// By name: another connector may have been added meanwhile.
+	w.order = slices.DeleteFunc(w.order, func(n string) bool { return n == c.spec.name })
+}
+
+// errConnectorExists refuses to create a connector whose name is taken;
+// errNoConnector to change one that does not exist.
+var (
+	errConnectorExists = errors.New("connect: connector exists")
+	errNoConnector     = errors.New("connect: no such connector")
+)
+
+// invalidConfigError says that a configuration given over REST did not
+// validate; nothing was changed.
+type invalidConfigError struct{ err error }
+
+func (e *invalidConfigError) Error() string { return e.err.Error() }
+func (e *invalidConfigError) Unwrap() error { return e.err }
+
+// putConnector creates the connector that props configure or, when
+// replace, reconfigures the one of that name: it stops it (tasks flushed
+// and committed, the connector stopped) and starts one with props, as
+// Kafka's standalone herder does. It reports whether the connector is new.
+// An invalid configuration changes nothing; an error of the new
+// connector's start leaves no connector of that name.
+func (w *Worker) putConnector(ctx context.Context, props *config.Props, replace bool) (*connectorRuntime, bool, error) {
+	spec, err := w.validate(props)
+	if err != nil {
+		return nil, false, &invalidConfigError{err}
+	}
+	w.confMu.Lock()
+	defer w.confMu.Unlock()
+	if w.closing.Load() {
+		return nil, false, ErrWorkerClosing
+	}
+	old := w.connector(spec.name)
+	if old != nil && !replace {
+		return nil, false, errConnectorExists
+	}
+	if old != nil {
+		if !old.stop(ctx) {
+			// Kept in the list, so that Close waits for its tasks.
+			return nil, false, fmt.Errorf("connector %s: its tasks did not stop in time; not started again", spec.name)
+		}
+		old.log.Info("connector stopped for reconfiguration")
+	}
+	c, err := w.runConnector(ctx, spec, old)
+	return c, old == nil, err
+}
+
+// deleteConnector stops the connector name for good (tasks flushed and
+// committed) and forgets it. Its source offsets are kept, as Kafka keeps
+// them.
+func (w *Worker) deleteConnector(ctx context.Context, name string) error {
+	w.confMu.Lock()
+	defer w.confMu.Unlock()
+	if w.closing.Load() {
+		return ErrWorkerClosing
+	}
+	c := w.connector(name)
+	if c == nil {
+		return errNoConnector
+	}
+	if !c.stop(ctx) {
+		// Kept in the list, so that Close waits for its tasks.
+		return fmt.Errorf("connector %s: its tasks did not stop in time", name)
+	}
+	w.removeConnector(c)
+	c.log.Info("connector deleted")
 	return nil
 }
 
