@@ -71,9 +71,11 @@ func (w *Worker) restHandler() http.Handler {
 	mux.HandleFunc("GET /connectors/{name}/tasks", w.withConnector(w.getTasks))
 	mux.HandleFunc("GET /connectors/{name}/tasks/{task}/status", w.withConnector(w.getTaskStatus))
 	mux.HandleFunc("GET /connectors/{name}/offsets", w.withConnector(w.getOffsets))
-	mux.HandleFunc("PUT /connectors/{name}/pause", w.withConnector(w.putPause))
-	mux.HandleFunc("PUT /connectors/{name}/resume", w.withConnector(w.putResume))
-	mux.HandleFunc("PUT /connectors/{name}/stop", w.withConnector(w.putStop))
+	mux.HandleFunc("PUT /connectors/{name}/pause", w.withConnector(w.connectorOp("pause", (*connectorRuntime).pause, http.StatusAccepted)))
+	mux.HandleFunc("PUT /connectors/{name}/resume", w.withConnector(w.connectorOp("resume", (*connectorRuntime).resume, http.StatusAccepted)))
+	// stop keeps the configuration and stops connector and tasks: STOPPED
+	// with no tasks until resumed (KIP-875).
+	mux.HandleFunc("PUT /connectors/{name}/stop", w.withConnector(w.connectorOp("stop", (*connectorRuntime).halt, http.StatusNoContent)))
 	mux.HandleFunc("POST /connectors/{name}/restart", w.withConnector(w.postRestart))
 	mux.HandleFunc("POST /connectors/{name}/tasks/{task}/restart", w.withConnector(w.postTaskRestart))
 	mux.HandleFunc("GET /connector-plugins", w.getPlugins)
@@ -394,36 +396,19 @@ func writeLifecycleError(rw http.ResponseWriter, what string, err error) {
 	writeError(rw, http.StatusInternalServerError, err.Error())
 }
 
-func (w *Worker) putPause(rw http.ResponseWriter, _ *http.Request, c *connectorRuntime) {
-	ctx, cancel := w.lifecycleContext()
-	defer cancel()
-	if err := c.pause(ctx); err != nil {
-		writeLifecycleError(rw, "pause connector "+c.spec.name, err)
-		return
+// connectorOp serves PUT /connectors/{name}/{verb}: it runs op on the
+// connector and answers status (pause and resume 202; stop 204, as Kafka
+// answers KIP-875's stop).
+func (w *Worker) connectorOp(verb string, op func(*connectorRuntime, context.Context) error, status int) func(http.ResponseWriter, *http.Request, *connectorRuntime) {
+	return func(rw http.ResponseWriter, _ *http.Request, c *connectorRuntime) {
+		ctx, cancel := w.lifecycleContext()
+		defer cancel()
+		if err := op(c, ctx); err != nil {
+			writeLifecycleError(rw, verb+" connector "+c.spec.name, err)
+			return
+		}
+		rw.WriteHeader(status)
 	}
-	rw.WriteHeader(http.StatusAccepted)
-}
-
-func (w *Worker) putResume(rw http.ResponseWriter, _ *http.Request, c *connectorRuntime) {
-	ctx, cancel := w.lifecycleContext()
-	defer cancel()
-	if err := c.resume(ctx); err != nil {
-		writeLifecycleError(rw, "resume connector "+c.spec.name, err)
-		return
-	}
-	rw.WriteHeader(http.StatusAccepted)
-}
-
-// putStop stops the connector and its tasks and keeps its configuration
-// (KIP-875): 204, then STOPPED with no tasks until resumed.
-func (w *Worker) putStop(rw http.ResponseWriter, _ *http.Request, c *connectorRuntime) {
-	ctx, cancel := w.lifecycleContext()
-	defer cancel()
-	if err := c.halt(ctx); err != nil {
-		writeLifecycleError(rw, "stop connector "+c.spec.name, err)
-		return
-	}
-	rw.WriteHeader(http.StatusNoContent)
 }
 
 // maxConfigBody bounds the body of a request that carries a configuration.
