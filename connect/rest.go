@@ -96,7 +96,11 @@ func (w *Worker) restHandler() http.Handler {
 	})
 	if len(w.cfg.RESTUsers) == 0 {
 		if host, _, err := net.SplitHostPort(w.cfg.Listener); err == nil && !isLoopback(host) {
-			w.log.Warn("the REST API listens beyond this machine without authentication; set rest.basic.auth.user and rest.basic.auth.password", "listener", w.cfg.Listener)
+			msg := "the REST API listens beyond this machine without authentication; set rest.basic.auth.user and rest.basic.auth.password"
+			if w.cfg.RESTWrites {
+				msg += "; with rest.connector.writes.enable anyone who reaches it can create connectors that read and write files of this machine"
+			}
+			w.log.Warn(msg, "listener", w.cfg.Listener)
 		}
 		return mux
 	}
