@@ -203,3 +203,44 @@ func TestLifecycleRestartFailedTask(t *testing.T) {
 		t.Errorf("after the restarts: state %s, tasks started %d, live %d; want RUNNING, 2, 1", st, s.starts.Load(), s.live.Load())
 	}
 }
+
+// TestLifecycleReplacedConnector: a reconfiguration replaces the
+// connector's runtime (the old one's tasks stopped first) and a deletion
+// stops it for good; a request that found the old runtime is refused with
+// 409, and nothing of it starts again.
+func TestLifecycleReplacedConnector(t *testing.T) {
+	var s idleSource
+	w := idleWorker(t, &s, "idle")
+	ctx := context.Background()
+	old := w.connector("idle")
+	c, created, err := w.putConnector(ctx, idleProps("idle"), true)
+	if err != nil || created || c == nil || c == old || w.connector("idle") != c {
+		t.Fatalf("reconfigure: %v created %v", err, created)
+	}
+	if s.starts.Load() != 2 || s.live.Load() != 1 {
+		t.Fatalf("after reconfiguring: tasks started %d, live %d; want 2 and 1", s.starts.Load(), s.live.Load())
+	}
+	if _, _, err := w.putConnector(ctx, idleProps("idle"), false); !errors.Is(err, errConnectorExists) {
+		t.Errorf("create of a taken name: %v", err)
+	}
+	for _, op := range []func(context.Context) error{old.pause, old.resume, old.halt, func(ctx context.Context) error { return old.restart(ctx, true, false) }} {
+		err := op(ctx)
+		rec := httptest.NewRecorder()
+		writeLifecycleError(rec, "pause connector idle", err)
+		if !errors.Is(err, errConnectorGone) || rec.Code != http.StatusConflict {
+			t.Errorf("a request to the replaced runtime: %v, %d", err, rec.Code)
+		}
+	}
+	if err := w.deleteConnector(ctx, "idle"); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.deleteConnector(ctx, "idle"); !errors.Is(err, errNoConnector) {
+		t.Errorf("second delete: %v", err)
+	}
+	if err := c.resume(ctx); !errors.Is(err, errConnectorGone) {
+		t.Errorf("resume of a deleted connector: %v", err)
+	}
+	if w.connector("idle") != nil || len(w.connectorList()) != 0 || s.starts.Load() != 2 || s.live.Load() != 0 {
+		t.Errorf("after delete: listed %v, tasks started %d, live %d", w.connectorList(), s.starts.Load(), s.live.Load())
+	}
+}

@@ -389,12 +389,17 @@ func (w *Worker) lifecycleContext() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), w.cfg.ShutdownTimeout+30*time.Second)
 }
 
-// writeLifecycleError answers a failed pause, resume or restart: 409 when
-// the worker is closing, as Kafka Connect answers a request it cannot serve
-// now, 500 otherwise.
+// writeLifecycleError answers a failed pause, resume, stop or restart: 409
+// when the worker is closing or the connector was deleted or reconfigured
+// meanwhile, as Kafka Connect answers a request it cannot serve now, 500
+// otherwise.
 func writeLifecycleError(rw http.ResponseWriter, what string, err error) {
 	if errors.Is(err, ErrWorkerClosing) {
 		writeError(rw, http.StatusConflict, "Cannot "+what+": the worker is shutting down")
+		return
+	}
+	if errors.Is(err, errConnectorGone) {
+		writeError(rw, http.StatusConflict, "Cannot "+what+": it was deleted or reconfigured meanwhile; try again")
 		return
 	}
 	writeError(rw, http.StatusInternalServerError, err.Error())

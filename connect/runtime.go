@@ -18,6 +18,10 @@ import (
 // resume) once the worker has begun to close; REST answers it with 409.
 var ErrWorkerClosing = errors.New("connect: the worker is shutting down")
 
+// errConnectorGone refuses a lifecycle request to a connector that was
+// deleted or reconfigured (replaced) since the request found it.
+var errConnectorGone = errors.New("connect: the connector was deleted or reconfigured meanwhile")
+
 // connectorRuntime is one running connector.
 //
 // life serialises its lifecycle: start, restart, pause, resume, task restart
@@ -67,9 +71,13 @@ func (c *connectorRuntime) lock(parent context.Context) (ctx context.Context, re
 		return nil, nil, ErrWorkerClosing
 	}
 	c.life.Lock()
-	if c.stopped || c.w.closing.Load() {
+	if c.w.closing.Load() {
 		c.life.Unlock()
 		return nil, nil, ErrWorkerClosing
+	}
+	if c.stopped { // deleted or reconfigured over REST meanwhile
+		c.life.Unlock()
+		return nil, nil, errConnectorGone
 	}
 	ctx, cancel := context.WithCancel(parent)
 	unhook := context.AfterFunc(c.quitContext(), cancel)
