@@ -137,6 +137,8 @@ func SourceDef(name string, keys ...config.Key) *config.Def {
 				return nil
 			},
 			Doc: "Replication factor of topics the worker creates for this connector (-1: the broker's default)."},
+		config.Key{Name: "topic.creation.groups", Type: config.List,
+			Doc: "Topic creation groups (KIP-158), in order: a topic the connector writes is created with the settings of the first group whose topic.creation.<group>.include (names or regular expressions) matches it and whose .exclude does not, else with topic.creation.default.*. A group's .partitions and .replication.factor default to the default group's; its other topic.creation.<group>.* keys are topic configs (cleanup.policy, retention.ms, ...)."},
 		config.Key{Name: "position.headers", Type: config.Bool, Default: "true", HasDefault: true,
 			Doc: "Whether each record carries the headers tributary.source (the file's identity) and tributary.position (its end:length in the file). " +
 				"They let a restart after a crash (kill -9) find the records that reached Kafka after the last offset flush and go on after them. " +

@@ -269,13 +269,15 @@ func (w *Worker) Offsets() *OffsetStore { return w.offsets }
 
 // connectorSpec is a validated connector file.
 type connectorSpec struct {
-	name    string
-	source  string
-	plugin  *Plugin
-	vals    *config.Values
-	props   map[string]string
-	keyConv Converter
-	valConv Converter
+	name   string
+	source string
+	plugin *Plugin
+	vals   *config.Values
+	props  map[string]string
+	// creation is a source connector's topic creation groups (KIP-158).
+	creation topicCreation
+	keyConv  Converter
+	valConv  Converter
 	// ignored are the connector's key.converter.* and value.converter.*
 	// keys that do not apply: the connector names no converter of that side.
 	ignored []string
@@ -371,6 +373,11 @@ func (w *Worker) validate(props *config.Props) (*connectorSpec, error) {
 			}
 			spec.regex = rx
 		}
+	} else {
+		var err error
+		if spec.creation, err = parseTopicCreation(vals); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -408,7 +415,7 @@ func (w *Worker) runConnector(ctx context.Context, spec *connectorSpec, old *con
 		// It starts behind: reaching the end is said once, with the time
 		// since now.
 		prog: progressState{started: true, behind: true, since: now, lastLog: now, lastSample: now}}
-	spec.vals.WarnUnknown(c.log, "key.converter.", "value.converter.", "header.converter.")
+	spec.vals.WarnUnknown(c.log, "key.converter.", "value.converter.", "header.converter.", creationPrefix)
 	for _, k := range spec.ignored {
 		side, _, _ := strings.Cut(k, ".")
 		c.log.Info("'"+k+"' is ignored, as in Kafka: the connector does not set "+side+".converter, so the worker's converter runs with the worker's settings", "file", spec.source)
@@ -782,14 +789,17 @@ func (w *Worker) topicPartitions(ctx context.Context, topic string) (int32, bool
 // a max.message.bytes that fits records of need bytes.
 func (w *Worker) createTopic(ctx context.Context, topic string, c *connectorRuntime, need int) error {
 	parts, rf := int32(-1), int16(-1)
-	if c != nil {
-		parts = int32(c.spec.vals.Int("topic.creation.default.partitions"))
-		rf = int16(c.spec.vals.Int("topic.creation.default.replication.factor"))
+	configs := map[string]*string{}
+	if c != nil && c.spec.creation != nil {
+		g := c.spec.creation.forTopic(topic)
+		parts, rf = g.partitions, g.replication
+		for k, v := range g.configs {
+			configs[k] = &v
+		}
 	}
-	var configs map[string]*string
 	if need > kafkaMaxMessageBytes {
 		v := strconv.Itoa(need)
-		configs = map[string]*string{"max.message.bytes": &v}
+		configs["max.message.bytes"] = &v
 	}
 	resp, cerr := w.admin.CreateTopic(ctx, parts, rf, configs, topic)
 	if cerr == nil {
@@ -806,9 +816,9 @@ func (w *Worker) createTopic(ctx context.Context, topic string, c *connectorRunt
 		return fmt.Errorf("create topic %s: %w", topic, cerr)
 	}
 	if cerr == nil {
-		args := []any{"topic", topic}
-		if configs != nil {
-			args = append(args, "max.message.bytes", need)
+		args := []any{"topic", topic, "partitions", parts, "replication.factor", rf}
+		for k, v := range configs {
+			args = append(args, k, *v)
 		}
 		w.log.Info("created topic", args...)
 	}
