@@ -2,8 +2,10 @@ package connect
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestJSONConverterEnvelope(t *testing.T) {
@@ -113,6 +115,9 @@ func BenchmarkJSONToConnect(b *testing.B) {
 func TestJavaText(t *testing.T) {
 	noSchema := jsonConverter{}
 	withSchema := jsonConverter{schemas: true}
+	dec := func(scale int) string {
+		return `{"type":"bytes","name":"org.apache.kafka.connect.data.Decimal","parameters":{"scale":"` + strconv.Itoa(scale) + `"}}`
+	}
 	env := func(schema, payload string) string {
 		return `{"schema":` + schema + `,"payload":` + payload + `}`
 	}
@@ -187,11 +192,52 @@ func TestJavaText(t *testing.T) {
 		{withSchema, env(`{"type":"nope"}`, `5`), "", true},
 		{withSchema, env(`{"optional":true}`, `5`), "", true},
 		{withSchema, env(`null`, `{"a":[1,2.5]}`), "{a=[1, 2.5]}", false},
+
+		// Logical types; BigDecimal texts printed by Java 25.
+		{withSchema, env(dec(2), `"BM4="`), "12.30", false},
+		{withSchema, env(dec(3), `"+w=="`), "-0.005", false},
+		{withSchema, env(dec(10), `"ew=="`), "1.23E-8", false},
+		{withSchema, env(dec(-2), `"Dw=="`), "1.5E+3", false},
+		{withSchema, env(dec(2), `12.30`), "12.30", false}, // decimal.format=NUMERIC
+		{withSchema, env(dec(2), `1.5e3`), "1.5E+3", false},
+		{withSchema, env(dec(2), `-0.0`), "0.0", false},
+		{withSchema, env(dec(2), `0.000001`), "0.000001", false},
+		{withSchema, env(dec(2), `0.0000001`), "1E-7", false},
+		{withSchema, env(dec(2), `"not base64"`), "", true},
+		{withSchema, env(`{"type":"bytes","name":"org.apache.kafka.connect.data.Decimal"}`, `"BM4="`), "", true},
+		{withSchema, env(`{"type":"int32","name":"org.apache.kafka.connect.data.Date"}`, `19000`), time.UnixMilli(19000 * 86400000).Format(javaDateLayout), false},
+		{withSchema, env(`{"type":"int32","name":"org.apache.kafka.connect.data.Time"}`, `45296789`), time.UnixMilli(45296789).Format(javaDateLayout), false},
+		{withSchema, env(`{"type":"int64","name":"org.apache.kafka.connect.data.Timestamp"}`, `1733320000123`), time.UnixMilli(1733320000123).Format(javaDateLayout), false},
+		{withSchema, env(`{"type":"int32","name":"com.example.Custom"}`, `7`), "7", false},
 	}
 	for _, tc := range cases {
 		got, err := tc.c.ToConnect([]byte(tc.in))
 		if (err != nil) != tc.err || string(got) != tc.out {
 			t.Errorf("%s: got %q, %v; want %q", tc.in, got, err, tc.out)
+		}
+	}
+}
+
+// TestJavaDateLayout: java.util.Date.toString as Java 25 prints it (TZ=UTC
+// and TZ=Europe/Paris).
+func TestJavaDateLayout(t *testing.T) {
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Skip(err)
+	}
+	for _, tc := range []struct {
+		ms   int64
+		loc  *time.Location
+		want string
+	}{
+		{0, time.UTC, "Thu Jan 01 00:00:00 UTC 1970"},
+		{19000 * 86400000, time.UTC, "Sat Jan 08 00:00:00 UTC 2022"},
+		{45296789, time.UTC, "Thu Jan 01 12:34:56 UTC 1970"},
+		{45296789, paris, "Thu Jan 01 13:34:56 CET 1970"},
+		{1733320000123, paris, "Wed Dec 04 14:46:40 CET 2024"},
+	} {
+		if got := time.UnixMilli(tc.ms).In(tc.loc).Format(javaDateLayout); got != tc.want {
+			t.Errorf("%d in %s: %s, want %s", tc.ms, tc.loc, got, tc.want)
 		}
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf16"
 )
 
@@ -382,6 +383,8 @@ func javaStringHash(s string) uint32 {
 // jschema is a Connect schema as the JsonConverter's envelope states it.
 type jschema struct {
 	typ      string // boolean, int8, int16, int32, int64, float, double, bytes, string, array, map, struct
+	name     string // a logical type's name, such as org.apache.kafka.connect.data.Decimal
+	scale    int    // Decimal's scale parameter
 	optional bool
 	def      *jnode
 	fields   []jfield // struct
@@ -408,6 +411,23 @@ func parseSchema(n *jnode) (*jschema, error) {
 		return nil, errors.New("schema must contain 'type' field")
 	}
 	s := &jschema{typ: t.text}
+	if nm := n.get("name"); nm != nil && nm.kind == 's' {
+		s.name = nm.text
+	}
+	if s.name == decimalName {
+		var sc *jnode
+		if ps := n.get("parameters"); ps != nil && ps.kind == 'o' {
+			sc = ps.get("scale")
+		}
+		if sc == nil || sc.kind != 's' {
+			return nil, errors.New("invalid Decimal schema: scale parameter not found")
+		}
+		v, err := strconv.Atoi(sc.text)
+		if err != nil {
+			return nil, fmt.Errorf("invalid Decimal schema: scale %q", sc.text)
+		}
+		s.scale = v
+	}
 	if o := n.get("optional"); o != nil && o.kind == 'b' {
 		s.optional = o.text == "true"
 	}
@@ -479,6 +499,11 @@ func appendWithSchema(dst []byte, s *jschema, n *jnode) ([]byte, bool, error) {
 	}
 	mismatch := func() ([]byte, bool, error) {
 		return nil, false, fmt.Errorf("a %s value does not match the schema's type %s", kindName(n.kind), s.typ)
+	}
+	if s.name != "" {
+		if out, ok, err := appendLogical(dst, s, n); ok || err != nil {
+			return out, false, err
+		}
 	}
 	switch s.typ {
 	case "boolean":
@@ -639,4 +664,112 @@ func kindName(k byte) string {
 		return "array"
 	}
 	return "object"
+}
+
+// Kafka's logical types.
+const (
+	decimalName   = "org.apache.kafka.connect.data.Decimal"
+	dateName      = "org.apache.kafka.connect.data.Date"
+	timeName      = "org.apache.kafka.connect.data.Time"
+	timestampName = "org.apache.kafka.connect.data.Timestamp"
+)
+
+// javaDateLayout is java.util.Date.toString's "EEE MMM dd HH:mm:ss zzz yyyy".
+const javaDateLayout = "Mon Jan 02 15:04:05 MST 2006"
+
+// appendLogical appends the Java text of a logical type's value: a Decimal
+// as BigDecimal.toString, a Date, Time or Timestamp as java.util.Date's
+// toString in the local time zone (the JVM's default). ok is false for a
+// logical type that is not Kafka's, which is printed as its underlying
+// type.
+func appendLogical(dst []byte, s *jschema, n *jnode) (out []byte, ok bool, err error) {
+	switch s.name {
+	case decimalName:
+		switch {
+		case n.kind == '0': // decimal.format=NUMERIC
+			unscaled, scale, ok := parseDecimal(n.text)
+			if !ok {
+				return nil, true, fmt.Errorf("invalid Decimal value %s", n.text)
+			}
+			return appendBigDecimal(dst, unscaled, scale), true, nil
+		case n.kind == 's' && s.typ == "bytes":
+			b, err := base64.StdEncoding.DecodeString(n.text)
+			if err != nil || len(b) == 0 {
+				return nil, true, fmt.Errorf("invalid Decimal value %q", n.text)
+			}
+			unscaled := new(big.Int).SetBytes(b)
+			if b[0]&0x80 != 0 { // two's complement
+				unscaled.Sub(unscaled, new(big.Int).Lsh(big.NewInt(1), uint(8*len(b))))
+			}
+			return appendBigDecimal(dst, unscaled, s.scale), true, nil
+		}
+	case dateName, timeName, timestampName:
+		if n.kind != '0' {
+			return nil, false, nil
+		}
+		ms := int64Of(n.text)
+		switch s.name {
+		case dateName:
+			ms = int64(int32(ms)) * 86400000
+		case timeName:
+			ms = int64(int32(ms))
+		}
+		return time.UnixMilli(ms).AppendFormat(dst, javaDateLayout), true, nil
+	}
+	return nil, false, nil
+}
+
+// parseDecimal reads a JSON number as a BigDecimal: its digits and scale
+// (the number of digits after the point, less the exponent).
+func parseDecimal(num string) (*big.Int, int, bool) {
+	mant, exp := num, 0
+	if i := strings.IndexAny(num, "eE"); i >= 0 {
+		mant = num[:i]
+		e, err := strconv.Atoi(num[i+1:])
+		if err != nil || e > math.MaxInt32 || e < math.MinInt32 {
+			return nil, 0, false
+		}
+		exp = e
+	}
+	scale := -exp
+	if i := strings.IndexByte(mant, '.'); i >= 0 {
+		scale += len(mant) - i - 1
+		mant = mant[:i] + mant[i+1:]
+	}
+	v, ok := new(big.Int).SetString(mant, 10)
+	return v, scale, ok
+}
+
+// appendBigDecimal appends Java's BigDecimal.toString of unscaled×10^-scale:
+// plain (12.30, 0.000123) when the scale is not negative and the adjusted
+// exponent is at least -6, else scientific (1.5E+3, 1.23E-7).
+func appendBigDecimal(dst []byte, unscaled *big.Int, scale int) []byte {
+	coeff := new(big.Int).Abs(unscaled).String()
+	if unscaled.Sign() < 0 {
+		dst = append(dst, '-')
+	}
+	adjusted := -scale + len(coeff) - 1
+	if scale >= 0 && adjusted >= -6 {
+		switch {
+		case scale == 0:
+			return append(dst, coeff...)
+		case len(coeff) > scale:
+			dst = append(dst, coeff[:len(coeff)-scale]...)
+			dst = append(dst, '.')
+			return append(dst, coeff[len(coeff)-scale:]...)
+		}
+		dst = append(dst, "0."...)
+		dst = append(dst, strings.Repeat("0", scale-len(coeff))...)
+		return append(dst, coeff...)
+	}
+	dst = append(dst, coeff[0])
+	if len(coeff) > 1 {
+		dst = append(dst, '.')
+		dst = append(dst, coeff[1:]...)
+	}
+	dst = append(dst, 'E')
+	if adjusted > 0 {
+		dst = append(dst, '+')
+	}
+	return strconv.AppendInt(dst, int64(adjusted), 10)
 }
