@@ -102,6 +102,9 @@ func FuzzJSONConverter(f *testing.F) {
 		`{"schema":{"type":"string","optional":false},"payload":null}`,
 		`{"schema":null,"payload":{"a":[1,2.5,true]}}`,
 		`{"payload":"x"}`,
+		`{"schema":{"type":"struct","fields":[{"field":"a","type":"int8"},{"field":"m","type":"map","keys":{"type":"string"},"values":{"type":"double"},"optional":true}]},"payload":{"a":300,"m":{"x":1e-9}}}`,
+		`{"schema":{"type":"bytes","name":"org.apache.kafka.connect.data.Decimal","parameters":{"scale":"2"}},"payload":"BM4="}`,
+		`{"b":1,"a":[{},[]],"b":"dup"}`,
 		`"plain"`, ` "spaced" `, `null`, `12`, `{"a" : 1}`, `[1, "x"]`, `"\ud800"`, "\"\xff\"", ``,
 	} {
 		f.Add([]byte(s), true)
