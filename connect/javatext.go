@@ -165,7 +165,7 @@ func appendSchemaless(dst []byte, n *jnode) []byte {
 			return strconv.AppendInt(dst, int64Of(n.text), 10)
 		}
 		f, _ := strconv.ParseFloat(n.text, 64) // ±Inf when out of range, as Java's
-		return appendJavaDouble(dst, f, 64)
+		return AppendJavaDouble(dst, f, 64)
 	case 'a':
 		dst = append(dst, '[')
 		for i := range n.items {
@@ -243,11 +243,11 @@ func int64Of(num string) int64 {
 	return int64(x.Uint64())
 }
 
-// appendJavaDouble appends f as Java's Double.toString (bits 64) or
+// AppendJavaDouble appends f as Java's Double.toString (bits 64) or
 // Float.toString (bits 32) print it since JDK 19: the shortest digits that
 // read back (of two digits or one, the closest), as 1.5 or 100.0 from
 // 10^-3 up to 10^7, else as 1.0E10 or 1.5E-5.
-func appendJavaDouble(dst []byte, f float64, bits int) []byte {
+func AppendJavaDouble(dst []byte, f float64, bits int) []byte {
 	switch {
 	case math.IsNaN(f):
 		return append(dst, "NaN"...)
@@ -539,7 +539,7 @@ func appendWithSchema(dst []byte, s *jschema, n *jnode) ([]byte, bool, error) {
 			bits = 32
 		}
 		f, _ := strconv.ParseFloat(n.text, bits)
-		return appendJavaDouble(dst, f, bits), false, nil
+		return AppendJavaDouble(dst, f, bits), false, nil
 	case "bytes":
 		// Java prints a byte[] as its identity ([B@1b6d3586), which says
 		// nothing; the bytes themselves are written instead.

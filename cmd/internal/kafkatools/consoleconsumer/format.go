@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/tributary-io/tributary/connect"
 	"math"
 	"strconv"
 	"strings"
@@ -179,14 +180,14 @@ func deserializerFor(class string) (deserializer, error) {
 			if len(b) != 8 {
 				return dst, errors.New("Size of data received by Deserializer is not 8") //nolint:staticcheck // Kafka's message
 			}
-			return append(dst, javaFloat(math.Float64frombits(binary.BigEndian.Uint64(b)), 64)...), nil
+			return connect.AppendJavaDouble(dst, math.Float64frombits(binary.BigEndian.Uint64(b)), 64), nil
 		}, nil
 	case "FloatDeserializer":
 		return func(dst, b []byte) ([]byte, error) {
 			if len(b) != 4 {
 				return dst, errors.New("Size of data received by Deserializer is not 4") //nolint:staticcheck // Kafka's message
 			}
-			return append(dst, javaFloat(float64(math.Float32frombits(binary.BigEndian.Uint32(b))), 32)...), nil
+			return connect.AppendJavaDouble(dst, float64(math.Float32frombits(binary.BigEndian.Uint32(b))), 32), nil
 		}, nil
 	case "UUIDDeserializer":
 		return func(dst, b []byte) ([]byte, error) {
@@ -219,38 +220,6 @@ func fixedInt(name string, size int) deserializer {
 		}
 		return strconv.AppendInt(dst, v, 10), nil
 	}
-}
-
-// javaFloat formats f as Java's Double.toString (bits 64) or
-// Float.toString (bits 32): "1.0", "123.456", "1.0E7", "1.5E-4".
-func javaFloat(f float64, bits int) string {
-	switch {
-	case math.IsNaN(f):
-		return "NaN"
-	case math.IsInf(f, 1):
-		return "Infinity"
-	case math.IsInf(f, -1):
-		return "-Infinity"
-	case f == 0:
-		if math.Signbit(f) {
-			return "-0.0"
-		}
-		return "0.0"
-	}
-	if a := math.Abs(f); a >= 1e-3 && a < 1e7 {
-		s := strconv.FormatFloat(f, 'f', -1, bits)
-		if !strings.Contains(s, ".") {
-			s += ".0"
-		}
-		return s
-	}
-	s := strconv.FormatFloat(f, 'e', -1, bits) // 1.5e+10, 1e-05
-	mant, exp, _ := strings.Cut(s, "e")
-	if !strings.Contains(mant, ".") {
-		mant += ".0"
-	}
-	e, _ := strconv.Atoi(exp)
-	return mant + "E" + strconv.Itoa(e)
 }
 
 func isUUID(b []byte) bool {
