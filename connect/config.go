@@ -25,10 +25,10 @@ func WorkerDef() *config.Def {
 			Doc: "Converter of record values; the same classes as key.converter."},
 		config.Key{Name: "header.converter", Type: config.Class, Default: SimpleHeaderConverterClass, HasDefault: true,
 			Doc: "Converter of record headers: org.apache.kafka.connect.storage.SimpleHeaderConverter, org.apache.kafka.connect.storage.StringConverter, org.apache.kafka.connect.json.JsonConverter or org.apache.kafka.connect.converters.ByteArrayConverter. Accepted and checked; the file connectors' records carry only the source's position headers, which no sink writes out."},
-		config.Key{Name: "key.converter.schemas.enable", Type: config.Bool, Default: "true", HasDefault: true,
-			Doc: "JsonConverter: wrap keys in Kafka's {\"schema\":...,\"payload\":...} envelope."},
-		config.Key{Name: "value.converter.schemas.enable", Type: config.Bool, Default: "true", HasDefault: true,
-			Doc: "JsonConverter: wrap values in Kafka's {\"schema\":...,\"payload\":...} envelope."},
+		config.Key{Name: "key.converter.schemas.enable", Type: config.String, Default: "true", HasDefault: true,
+			Doc: "JsonConverter: wrap keys in Kafka's {\"schema\":...,\"payload\":...} envelope (true or false, any case). As in Kafka, it is read only when a connector uses the worker's converter: a value that is not a boolean fails that connector, not the worker."},
+		config.Key{Name: "value.converter.schemas.enable", Type: config.String, Default: "true", HasDefault: true,
+			Doc: "JsonConverter: wrap values in Kafka's {\"schema\":...,\"payload\":...} envelope; read as key.converter.schemas.enable is."},
 		config.Key{Name: "offset.storage.file.filename", Type: config.String, Required: true, Validate: config.NonEmpty(),
 			Doc: "File that keeps the source connectors' positions."},
 		config.Key{Name: "offset.flush.interval.ms", Type: config.Duration, Default: "60000", HasDefault: true, Validate: config.AtLeast(1),
@@ -129,6 +129,22 @@ type WorkerConfig struct {
 type ConverterConfig struct {
 	Class         string
 	SchemasEnable bool
+	// err says why the worker file's schemas.enable could not be read; it
+	// fails a connector that uses this converter (Kafka reads the setting
+	// only then).
+	err error
+}
+
+// parseSchemasEnable reads a schemas.enable value as Kafka does: true or
+// false in any case.
+func parseSchemasEnable(raw string) (bool, bool) {
+	switch strings.ToLower(strings.TrimSpace(raw)) {
+	case "true":
+		return true, true
+	case "false":
+		return false, true
+	}
+	return true, false
 }
 
 // ParseWorkerConfig builds the worker configuration from parsed values.
@@ -166,7 +182,12 @@ func ParseWorkerConfig(v *config.Values) (WorkerConfig, error) {
 	}
 	for _, side := range []string{"key", "value"} {
 		key := side + ".converter"
-		cc := ConverterConfig{Class: v.String(key), SchemasEnable: v.Bool(key + ".schemas.enable")}
+		cc := ConverterConfig{Class: v.String(key), SchemasEnable: true}
+		raw := v.String(key + ".schemas.enable")
+		var ok bool
+		if cc.SchemasEnable, ok = parseSchemasEnable(raw); !ok {
+			cc.err = &config.Error{Source: v.Source(), Key: key + ".schemas.enable", Value: raw, Reason: "is not a boolean (true or false)"}
+		}
 		if cc.Class == "" {
 			cc.Class = StringConverterClass
 			cfg.ConverterDefault = true

@@ -180,3 +180,34 @@ func TestRESTAuthKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestWorkerSchemasEnableReadWhenUsed: as Kafka, the worker's
+// value.converter.schemas.enable is read only for a connector that uses
+// the worker's converter: "none" (which Kafka's test templates write) lets
+// the worker start and a connector naming its own converter run, and fails
+// a connector that would use it, naming the worker file and key.
+func TestWorkerSchemasEnableReadWhenUsed(t *testing.T) {
+	dir := t.TempDir()
+	vals, err := connect.WorkerDef().Parse(config.FromMap(filepath.Join(dir, "worker.properties"), map[string]string{
+		"bootstrap.servers": "127.0.0.1:9092", "offset.storage.file.filename": filepath.Join(dir, "o"),
+		"value.converter": "org.apache.kafka.connect.json.JsonConverter", "value.converter.schemas.enable": "none",
+		"key.converter.schemas.enable": "TRUE"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := connect.ParseWorkerConfig(vals)
+	if err != nil {
+		t.Fatalf("the worker refused a setting no connector reads yet: %v", err)
+	}
+	w, _ := connect.NewWorker(cfg, registry(t), nil)
+	src := filepath.Join(dir, "c.properties")
+	own := map[string]string{"name": "a", "connector.class": "FileStreamSink", "topics": "t", "value.converter": "StringConverter"}
+	if err := w.ValidateConnector(config.FromMap(src, own)); err != nil {
+		t.Errorf("a connector with its own converter: %v", err)
+	}
+	uses := map[string]string{"name": "b", "connector.class": "FileStreamSink", "topics": "t"}
+	want := filepath.Join(dir, "worker.properties") + `: value.converter.schemas.enable: "none" is not a boolean (true or false)`
+	if err := w.ValidateConnector(config.FromMap(src, uses)); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("a connector using the worker's JsonConverter: %v, want %q", err, want)
+	}
+}

@@ -329,15 +329,15 @@ func (w *Worker) validate(props *config.Props) (*connectorSpec, error) {
 		if c := vals.String(side + ".converter"); c != "" {
 			cc = ConverterConfig{Class: c, SchemasEnable: true}
 			if raw, ok := props.Get(side + ".converter.schemas.enable"); ok {
-				switch strings.ToLower(strings.TrimSpace(raw)) {
-				case "true":
-				case "false":
-					cc.SchemasEnable = false
-				default:
+				var good bool
+				if cc.SchemasEnable, good = parseSchemasEnable(raw); !good {
 					errs = append(errs, &config.Error{Source: props.Source(), Key: side + ".converter.schemas.enable", Value: raw, Reason: "is not a boolean (true or false)"})
 				}
 			}
 		} else {
+			if wc.err != nil && strings.HasSuffix(wc.Class, "JsonConverter") {
+				errs = append(errs, wc.err)
+			}
 			for k := range props.Map() {
 				if strings.HasPrefix(k, side+".converter.") {
 					spec.ignored = append(spec.ignored, k)

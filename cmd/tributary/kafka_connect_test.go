@@ -160,9 +160,6 @@ func testKafkaConnectFileSourceAndSink(t *testing.T, addr string, tc kafkaConnec
 	// Kafka's test, where the first echo >> creates it.
 	source := startCS(t, dir, sourceWorker, sourceConn)
 	sink := startCS(t, dir, sinkWorker, sinkConn)
-	if tc.schemas == "none" {
-		skipOnEagerSchemasEnable(t, source, sink)
-	}
 
 	want := appendLines(t, in, firstLines)
 	waitKafkaConnectOutput(t, out, want, source, sink)
@@ -196,35 +193,6 @@ func testKafkaConnectFileSourceAndSink(t *testing.T, addr string, tc kafkaConnec
 		}
 		if !bytes.Equal(gotV, wantV) {
 			t.Errorf("record %d in %s: %s, want %s", i, topic, gotV, wantV)
-		}
-	}
-}
-
-// skipOnEagerSchemasEnable skips the test when a worker refused its file
-// for the one known difference from Kafka this scenario meets: Tributary
-// checks the worker's key/value.converter.schemas.enable as a boolean when
-// the worker starts, while Kafka reads them only when it configures the
-// worker's JsonConverter for a connector that names no converter of its own
-// (Worker.startTask, Plugins.newConverter). In the StringConverter case both
-// connectors name theirs, so Kafka never reads the "none" its template
-// writes there. Any other exit, or none, lets the test go on.
-func skipOnEagerSchemasEnable(t *testing.T, procs ...*csProc) {
-	t.Helper()
-	for _, p := range procs {
-		deadline := time.Now().Add(60 * time.Second)
-		for !strings.Contains(p.stderr.String(), "connect-standalone running") {
-			select {
-			case <-p.done:
-				if log := p.stderr.String(); strings.Contains(log, `converter.schemas.enable: "none" is not a boolean`) {
-					t.Skipf("known difference from Kafka (reported, issue 15): the worker refuses "+
-						"key/value.converter.schemas.enable=none although no connector uses the worker's converters:\n%s", log)
-				}
-				return // csWaitFile reports the exit
-			case <-time.After(10 * time.Millisecond):
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("connect-standalone did not start:\n%s", p.stderr.String())
-			}
 		}
 	}
 }
