@@ -145,6 +145,7 @@ func SourceDef(name string, keys ...config.Key) *config.Def {
 				"With false, records are about 60 bytes smaller, but a restart after a crash sends again what was sent since the last flush " +
 				"(up to offset.flush.interval.ms of lines): duplicates, never a loss. A clean stop flushes offsets and sends nothing twice either way."},
 	)
+	common = append(common, errorKeys(false)...)
 	return config.NewDef(name, common...).With(name, keys...)
 }
 
@@ -157,5 +158,6 @@ func SinkDef(name string, keys ...config.Key) *config.Def {
 		config.Key{Name: "topics.regex", Type: config.String,
 			Doc: "Regular expression of the topics to consume. Set this or topics."},
 	)
+	common = append(common, errorKeys(true)...)
 	return config.NewDef(name, common...).With(name, keys...)
 }

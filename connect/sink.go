@@ -140,6 +140,7 @@ type sinkRunner struct {
 
 	keyConv, valConv Converter
 	resetLatest      bool
+	bad              badRecords // errors.* settings
 
 	// life ends when the loop's ctx does: it bounds the blocking calls of
 	// the rebalance callbacks, which franz-go calls with its own ctx.
@@ -185,6 +186,10 @@ func newSinkRunner(ctx context.Context, t *taskRuntime, task SinkTask) (*sinkRun
 	}
 	r.life, r.endLife = context.WithCancel(context.Background())
 	r.resetLatest = strings.EqualFold(strings.TrimSpace(w.cfg.ConsumerProps["auto.offset.reset"]), "latest")
+	r.bad = newBadRecords(spec.vals)
+	if err := r.ensureDLQ(ctx); err != nil {
+		return nil, err
+	}
 	opts, err := kafkaclientOptions(w, w.cfg.ConsumerProps)
 	if err != nil {
 		return nil, err
@@ -387,16 +392,20 @@ func (r *sinkRunner) handle(ctx context.Context, fetches kgo.Fetches) {
 				continue // in the output already
 			}
 			v, err := r.valConv.ToConnect(rec.Value)
-			if err != nil {
-				r.fail(fmt.Errorf("converting the value of %s/%d@%d: %w", rec.Topic, rec.Partition, rec.Offset, err))
-				return
-			}
+			stage, conv := "VALUE_CONVERTER", r.valConv
 			var k []byte
-			if rec.Key != nil {
-				if k, err = r.keyConv.ToConnect(rec.Key); err != nil {
-					r.fail(fmt.Errorf("converting the key of %s/%d@%d: %w", rec.Topic, rec.Partition, rec.Offset, err))
+			if err == nil && rec.Key != nil {
+				k, err = r.keyConv.ToConnect(rec.Key)
+				stage, conv = "KEY_CONVERTER", r.keyConv
+			}
+			if err != nil {
+				// Reported, then skipped (errors.tolerance=all) or fatal.
+				if err := r.badRecord(ctx, rec, stage, converterClass(conv), err); err != nil {
+					r.fail(err)
 					return
 				}
+				next = rec.Offset + 1
+				continue
 			}
 			recs = append(recs, SinkRecord{Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset, Timestamp: rec.Timestamp, Key: k, Value: v})
 			nbytes += int64(len(rec.Value))
