@@ -33,9 +33,8 @@ import (
 // Last, the topic holds exactly one record per line, in the converter's
 // format.
 //
-// test_skip_and_log_to_dlq is not transcribed: it needs errors.tolerance=all
-// and a dead letter queue (errors.deadletterqueue.topic.name), which
-// Tributary does not have yet.
+// test_skip_and_log_to_dlq is TestKafkaConnectSkipAndLogToDLQ
+// (kafka_connect_dlq_test.go).
 
 // kafkaConnectCase is one parameterisation of test_file_source_and_sink.
 type kafkaConnectCase struct {
