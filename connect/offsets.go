@@ -308,6 +308,13 @@ func (s *OffsetStore) set(key string, off SourceOffset, seq uint64) {
 		default:
 		}
 	}
+	e.value = encodeSourceOffset(off)
+	e.seq = seq
+	s.dirty = true
+}
+
+// encodeSourceOffset is the stored JSON of off (see OffsetStore).
+func encodeSourceOffset(off SourceOffset) []byte {
 	v := make([]byte, 0, 96+len(off.Identity)+len(off.Proof)+len(off.Record.Topic))
 	v = append(v, `{"position":`...)
 	v = strconv.AppendInt(v, off.Position, 10)
@@ -329,9 +336,7 @@ func (s *OffsetStore) set(key string, off SourceOffset, seq uint64) {
 		v = append(v, '}')
 	}
 	v = append(v, '}')
-	e.value = v
-	e.seq = seq
-	s.dirty = true
+	return v
 }
 
 // Save writes the offsets file if anything changed since the last save.
@@ -402,4 +407,44 @@ func (s *OffsetStore) Run(ctx context.Context, interval time.Duration) {
 			s.log.Error("saving offsets", "err", err)
 		}
 	}
+}
+
+// sourceOffsetChange is one change of a stored source offset asked over
+// REST: Value nil removes the partition's offset.
+type sourceOffsetChange struct {
+	Partition map[string]any
+	Value     []byte
+}
+
+// replace applies changes to the stored offsets of connector, all or none
+// of them, and saves the file at once. It serves KIP-875's alter and reset,
+// on a stopped connector: no task sets offsets meanwhile, and a task started
+// afterwards takes the new values whatever the numbers of the batches that
+// set the old ones.
+func (s *OffsetStore) replace(connector string, changes []sourceOffsetChange) error {
+	keys := make([]string, len(changes))
+	for i, c := range changes {
+		if c.Value != nil {
+			if _, err := parseSourceOffset(c.Value); err != nil {
+				return err
+			}
+		}
+		kj, err := json.Marshal(c.Partition)
+		if err != nil {
+			return err
+		}
+		keys[i] = offsetKey(connector, kj)
+	}
+	s.mu.Lock()
+	for i, c := range changes {
+		e := &offsetEntry{key: json.RawMessage(keys[i]), value: c.Value}
+		if c.Value != nil {
+			off, _ := parseSourceOffset(c.Value)
+			e.identity = off.Identity
+		}
+		s.entries[keys[i]] = e
+	}
+	s.dirty = true
+	s.mu.Unlock()
+	return s.Save()
 }

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
+
 	"github.com/tributary-io/tributary/config"
 )
 
@@ -26,7 +28,9 @@ import (
 //	GET  /connectors/{name}/config           the connector's configuration
 //	GET  /connectors/{name}/status           states, traces, progress
 //	GET  /connectors/{name}/tasks            task ids and configurations (with task.class)
-//	GET  /connectors/{name}/offsets          source offsets or sink group offsets
+//	GET  /connectors/{name}/offsets          source offsets ({"position":N}; see restoffsets.go) or sink group offsets
+//	PATCH  /connectors/{name}/offsets        STOPPED only (else 400): alter, {"offsets":[{"partition","offset"}]} (KIP-875)
+//	DELETE /connectors/{name}/offsets        STOPPED only (else 400): reset (KIP-875)
 //	PUT  /connectors/{name}/pause            202
 //	PUT  /connectors/{name}/resume           202; starts a STOPPED connector again
 //	PUT  /connectors/{name}/stop             204: connector and tasks stopped, STOPPED, no tasks (KIP-875)
@@ -48,8 +52,9 @@ import (
 // Otherwise connector configurations come only from the files given on
 // the command line: those three answer 405, so no request can make the
 // worker write to a path that its files do not name. PATCH
-// /connectors/{name}/config and PATCH and DELETE /connectors/{name}/offsets
-// always answer 405. Validation parses a configuration without starting
+// /connectors/{name}/config always answers 405. Altering and resetting
+// offsets move where a connector resumes, not what it reads or writes:
+// they are served either way. Validation parses a configuration without starting
 // anything.
 //
 // Pause, resume, stop, the restarts, reconfiguration and deletion of one
@@ -80,7 +85,11 @@ func (w *Worker) restHandler() http.Handler {
 	mux.HandleFunc("POST /connectors/{name}/tasks/{task}/restart", w.withConnector(w.postTaskRestart))
 	mux.HandleFunc("GET /connector-plugins", w.getPlugins)
 	mux.HandleFunc("PUT /connector-plugins/{class}/config/validate", w.putValidate)
-	refused := []string{"PATCH /connectors/{name}/config", "PATCH /connectors/{name}/offsets", "DELETE /connectors/{name}/offsets"}
+	// alter and reset offsets (KIP-875), on a STOPPED connector; see
+	// restoffsets.go for why they need no rest.connector.writes.enable.
+	mux.HandleFunc("PATCH /connectors/{name}/offsets", w.withConnector(w.modifyOffsets))
+	mux.HandleFunc("DELETE /connectors/{name}/offsets", w.withConnector(w.modifyOffsets))
+	refused := []string{"PATCH /connectors/{name}/config"}
 	if w.cfg.RESTWrites {
 		mux.HandleFunc("POST /connectors", w.postConnectors)
 		mux.HandleFunc("PUT /connectors/{name}/config", w.putConnectorConfig)
@@ -359,7 +368,7 @@ func (w *Worker) getOffsets(rw http.ResponseWriter, r *http.Request, c *connecto
 	}{Offsets: []entry{}}
 	if c.spec.plugin.Type == Source {
 		for _, e := range w.offsets.Entries(c.spec.name) {
-			out.Offsets = append(out.Offsets, entry{Partition: e.Partition, Offset: e.Offset})
+			out.Offsets = append(out.Offsets, entry{Partition: e.Partition, Offset: shownSourceOffset(e.Offset)})
 		}
 		writeJSON(rw, http.StatusOK, out)
 		return
@@ -367,6 +376,10 @@ func (w *Worker) getOffsets(rw http.ResponseWriter, r *http.Request, c *connecto
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
 	resp, err := w.admin.FetchOffsets(ctx, "connect-"+c.spec.name)
+	if errors.Is(err, kerr.GroupIDNotFound) { // none committed (or reset): none to show
+		writeJSON(rw, http.StatusOK, out)
+		return
+	}
 	if err != nil {
 		writeError(rw, http.StatusInternalServerError, "fetching the offsets of group connect-"+c.spec.name+": "+err.Error())
 		return

@@ -322,13 +322,19 @@ func TestRESTWritesNoFiles(t *testing.T) {
 		{"PUT", "/connectors/sink/config", sinkJSON},
 		{"PATCH", "/connectors/sink/config", `{"file":"` + evil + `"}`},
 		{"DELETE", "/connectors/sink", ""},
-		{"PATCH", "/connectors/src/offsets", `{"offsets":[]}`},
-		{"DELETE", "/connectors/src/offsets", ""},
 	}
 	for _, c := range cases {
 		code, b := httpDo(t, c.method, base+c.path, c.body)
 		if code != 405 || !strings.Contains(string(b), "only from the files on its command line") {
 			t.Errorf("%s %s: %d %s", c.method, c.path, code, b)
+		}
+	}
+	// Offsets move where a connector resumes, not what it writes: served,
+	// and refused here because the connectors run (KIP-875).
+	for _, method := range []string{"PATCH", "DELETE"} {
+		code, b := httpDo(t, method, base+"/connectors/sink/offsets", `{"offsets":[{"partition":{"kafka_topic":"ro","kafka_partition":0},"offset":{"kafka_offset":0}}]}`)
+		if code != 400 || !strings.Contains(string(b), "Connectors must be in the STOPPED state before their offsets can be modified") {
+			t.Errorf("%s offsets of a running sink: %d %s", method, code, b)
 		}
 	}
 	code, b := httpDo(t, "PUT", base+"/connector-plugins/FileStreamSink/config/validate", `{"name":"evil","topics":"ro","file":"`+evil+`"}`)
