@@ -22,6 +22,15 @@
 // to offset.storage.file.filename every offset.flush.interval.ms and on
 // shutdown, atomically (temp file, fsync, rename, fsync of the folder).
 //
+// A connector's Single Message Transforms (transforms=..., package
+// connect/transforms) run on each source record before its conversion, and
+// on each sink record after conversion and before Put. A record a
+// transformation drops still counts for its source partition's offset,
+// which goes past it in order with the records sent; its position header
+// is carried by the next record sent, whose start goes back to the end of
+// the one sent before (so Produced's chain has no gap). A dropped sink
+// record is committed like a written one.
+//
 // A sink task receives SinkRecords from a consumer in group connect-<name>.
 // On each flush interval, on rebalance and on shutdown the worker asks the
 // task to Flush (make durable what it was given) and then commits the

@@ -99,11 +99,12 @@ func (r *sinkRunner) ensureDLQ(ctx context.Context) error {
 	return nil
 }
 
-// badRecord reports a record that failed at stage (KEY_CONVERTER or
-// VALUE_CONVERTER) and says whether the sink may go past it; an error
-// means it may not (the task then fails).
+// badRecord reports a record that failed at stage (KEY_CONVERTER,
+// VALUE_CONVERTER or TRANSFORMATION) and says whether the sink may go past
+// it; an error means it may not (the task then fails).
 func (r *sinkRunner) badRecord(ctx context.Context, rec *kgo.Record, stage, class string, cause error) error {
-	failure := fmt.Errorf("converting the %s of %s/%d@%d: %w", map[string]string{"KEY_CONVERTER": "key", "VALUE_CONVERTER": "value"}[stage], rec.Topic, rec.Partition, rec.Offset, cause)
+	what := map[string]string{"KEY_CONVERTER": "converting the key", "VALUE_CONVERTER": "converting the value", "TRANSFORMATION": "transforming"}[stage]
+	failure := fmt.Errorf("%s of %s/%d@%d: %w", what, rec.Topic, rec.Partition, rec.Offset, cause)
 	if r.bad.log {
 		args := []any{"topic", rec.Topic, "partition", rec.Partition, "offset", rec.Offset, "stage", stage, "err", cause}
 		if r.bad.logMessage {

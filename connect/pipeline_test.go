@@ -97,6 +97,12 @@ func workerProps(addr, dir string, extra ...string) *config.Props {
 // newWorker builds, but does not start, a worker of the worker file props.
 func newWorker(t testing.TB, props *config.Props) *connect.Worker {
 	t.Helper()
+	return newWorkerLogging(t, props, testLogger(t))
+}
+
+// newWorkerLogging is newWorker logging to log.
+func newWorkerLogging(t testing.TB, props *config.Props, log *slog.Logger) *connect.Worker {
+	t.Helper()
 	vals, err := connect.WorkerDef().Parse(props)
 	if err != nil {
 		t.Fatal(err)
@@ -105,7 +111,7 @@ func newWorker(t testing.TB, props *config.Props) *connect.Worker {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := connect.NewWorker(cfg, registry(t), testLogger(t), connect.WithProgressInterval(200*time.Millisecond))
+	w, err := connect.NewWorker(cfg, registry(t), log, connect.WithProgressInterval(200*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,15 +208,23 @@ func appendLines(t testing.TB, path string, from, n int) []byte {
 	for i := from; i < from+n; i++ {
 		fmt.Fprintf(&b, "line %06d the quick brown fox\n", i)
 	}
+	appendFile(t, path, b.Bytes())
+	return b.Bytes()
+}
+
+// appendFile appends b to the file at path, creating it.
+func appendFile(t testing.TB, path string, b []byte) {
+	t.Helper()
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.Write(b.Bytes()); err != nil {
+	if _, err := f.Write(b); err != nil {
 		t.Fatal(err)
 	}
-	f.Close()
-	return b.Bytes()
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func consumeAll(t testing.TB, addr, topic string, n int) []*kgo.Record {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/tributary-io/tributary/config"
+	"github.com/tributary-io/tributary/connect/transforms"
 )
 
 // PluginType says whether a connector class is a source or a sink.
@@ -115,6 +116,10 @@ var commonKeys = []config.Key{
 		Doc: "Overrides the worker's value.converter for this connector. The connector's value.converter.* settings apply only to a converter named here; without one, the worker's converter runs with the worker's settings, as in Kafka."},
 	{Name: "header.converter", Type: config.Class,
 		Doc: "Overrides the worker's header.converter for this connector; the same classes are accepted."},
+	{Name: transforms.TransformsKey, Type: config.List,
+		Doc: "Aliases of the Single Message Transforms to apply to each record, in order (KIP-66): transforms.<alias>.type names the class (RegexRouter, TimestampRouter, Filter, InsertHeader, DropHeaders of org.apache.kafka.connect.transforms), transforms.<alias>.* its keys, and transforms.<alias>.predicate (with transforms.<alias>.negate) the predicate that decides which records it applies to. A source applies them before records are converted and sent, a sink after conversion and before writing. See package connect/transforms."},
+	{Name: transforms.PredicatesKey, Type: config.List,
+		Doc: "Aliases of the predicates the transforms use (KIP-585): predicates.<alias>.type names the class (TopicNameMatches, HasHeaderKey, RecordIsTombstone of org.apache.kafka.connect.transforms.predicates, or Tributary's io.tributary.connect.transforms.predicates.ValueMatches, a regular expression found in the value), predicates.<alias>.* its keys."},
 }
 
 // SourceDef returns the definition set of a source connector class: the keys

@@ -19,6 +19,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/tributary-io/tributary/connect/kafkaclient"
+	"github.com/tributary-io/tributary/connect/transforms"
 )
 
 // kafkaclientOptions translates the worker's consumer properties, with its
@@ -139,6 +140,7 @@ type sinkRunner struct {
 	instance string
 
 	keyConv, valConv Converter
+	chain            *transforms.Chain // applied after conversion, before Put; nil: none
 	resetLatest      bool
 	bad              badRecords // errors.* settings
 
@@ -175,6 +177,7 @@ func newSinkRunner(ctx context.Context, t *taskRuntime, task SinkTask) (*sinkRun
 		group:     "connect-" + spec.name,
 		keyConv:   spec.keyConv,
 		valConv:   spec.valConv,
+		chain:     spec.chain,
 		turn:      make(chan struct{}, 1),
 		assigned:  map[topicPartition]bool{},
 		pos:       map[topicPartition]int64{},
@@ -407,7 +410,28 @@ func (r *sinkRunner) handle(ctx context.Context, fetches kgo.Fetches) {
 				next = rec.Offset + 1
 				continue
 			}
-			recs = append(recs, SinkRecord{Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset, Timestamp: rec.Timestamp, Key: k, Value: v})
+			topic := rec.Topic
+			if r.chain != nil {
+				tr := transforms.Record{Topic: rec.Topic, Key: k, Value: v, Headers: rec.Headers, Timestamp: rec.Timestamp}
+				keep, err := r.chain.Apply(&tr)
+				if err != nil {
+					var se *transforms.StepError
+					class := ""
+					if errors.As(err, &se) {
+						class = se.Class
+					}
+					if err := r.badRecord(ctx, rec, "TRANSFORMATION", class, err); err != nil {
+						r.fail(err)
+						return
+					}
+				}
+				if !keep {
+					next = rec.Offset + 1 // dropped: counted as written
+					continue
+				}
+				topic, k, v = tr.Topic, tr.Key, tr.Value
+			}
+			recs = append(recs, SinkRecord{Topic: topic, Partition: rec.Partition, Offset: rec.Offset, Timestamp: rec.Timestamp, Key: k, Value: v})
 			nbytes += int64(len(rec.Value))
 			next = rec.Offset + 1
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/tributary-io/tributary/config"
+	"github.com/tributary-io/tributary/connect/transforms"
 )
 
 // Header keys carried by every record of a source partition: the identity
@@ -40,6 +41,17 @@ type sourceRunner struct {
 	passValue        bool // value converter copies bytes unchanged
 	headers          bool // position.headers: records carry HeaderSource and HeaderPosition
 
+	// chain is the connector's transforms (nil: none). With one, from
+	// holds, for each source partition, where the position header of its
+	// next sent record starts: the end of the last record sent, so that a
+	// record's header covers the records dropped before it and the chain
+	// that Produced follows has no gap; refs holds each key's last Kafka
+	// record, for the offsets of batches whose records were all dropped.
+	// Both are used by one goroutine (send) and under keysMu (advance).
+	chain *transforms.Chain
+	from  map[*SourcePartition]int64
+	refs  map[string]RecordRef
+
 	inflight sync.WaitGroup // batches not yet fully acknowledged
 	errMu    sync.Mutex
 	err      error              // first failure
@@ -65,7 +77,7 @@ type sourceRunner struct {
 type pendingOffset struct {
 	key     string
 	off     SourceOffset
-	lastIdx int // index in the batch of the partition's last record
+	lastIdx int // index in the batch of the partition's last record sent; -1: none (all dropped)
 	done    bool
 	failed  bool
 }
@@ -76,7 +88,10 @@ const maxFreeBatches = 6
 
 func newSourceRunner(t *taskRuntime, task SourceTask) *sourceRunner {
 	r := &sourceRunner{t: t, w: t.c.w, task: task, keyConv: t.c.spec.keyConv, valConv: t.c.spec.valConv, keys: map[string][]*pendingOffset{},
-		headers: positionHeaders(t.c.spec.vals)}
+		headers: positionHeaders(t.c.spec.vals), chain: t.c.spec.chain}
+	if r.chain != nil {
+		r.from, r.refs = map[*SourcePartition]int64{}, map[string]RecordRef{}
+	}
 	switch r.valConv.(type) {
 	case stringConverter, byteArrayConverter:
 		r.passValue = true
@@ -299,63 +314,98 @@ func (r *sourceRunner) send(ctx, produceCtx context.Context, recs []SourceRecord
 	var cur *pendingOffset
 	var tooLarge error
 	limitTopic, limit := "", 0 // recordLimit of the topic of the record before
+	var now time.Time
+	if r.chain != nil {
+		now = time.Now() // the records' timestamp, for TimestampRouter and Kafka alike
+	}
+	j := 0 // records to send so far
 	for i := range recs {
 		rec := &recs[i]
-		kr := &b.krecs[i]
-		kr.Topic = rec.Topic
-		m, err := r.topicOf(ctx, rec.Topic)
-		if err != nil {
-			b.krecs = b.krecs[:i]
-			tooLarge = err
-			break
-		}
-		kr.Partition = r.partitionOf(m, rec.Source)
-		if rec.Key != nil {
-			kr.Key = r.keyConv.FromConnect(nil, rec.Key)
-		}
-		if r.passValue || rec.Value == nil {
-			kr.Value = rec.Value
-		} else {
-			start := len(arena)
-			arena = r.valConv.FromConnect(arena, rec.Value)
-			kr.Value = arena[start:len(arena):len(arena)]
-		}
-		if sp := rec.Source; sp != nil && r.headers {
-			start := len(arena)
-			arena = appendPosition(arena, rec.Start, rec.Position)
-			h := len(b.hdrs)
-			b.hdrs = append(b.hdrs,
-				kgo.RecordHeader{Key: HeaderSource, Value: sp.identity},
-				kgo.RecordHeader{Key: HeaderPosition, Value: arena[start:len(arena):len(arena)]})
-			kr.Headers = b.hdrs[h : h+2 : h+2]
-		}
-		if rec.Topic != limitTopic {
-			limitTopic, limit = rec.Topic, r.w.recordLimit(rec.Topic)
-		}
-		if limit > 0 {
-			if size := encodedSize(kr); size > limit {
-				b.krecs = b.krecs[:i]
-				tooLarge = fmt.Errorf("%s is %d bytes with its headers, more than the %d bytes a record may have for topic %s (%s); it was not sent, nor anything after it",
-					describe(rec.Source, rec.Start), size, limit, rec.Topic, r.w.limitReason(rec.Topic))
+		topic, key, value, start := rec.Topic, rec.Key, rec.Value, rec.Start
+		var extra []kgo.RecordHeader
+		keep := true
+		if r.chain != nil {
+			var err error
+			if topic, key, value, extra, keep, err = r.transform(rec, now); err != nil {
+				tooLarge = err
 				break
 			}
+			start = r.headerStart(rec, keep)
 		}
+		if keep {
+			kr := &b.krecs[j]
+			kr.Topic = topic
+			kr.Timestamp = now
+			m, err := r.topicOf(ctx, topic)
+			if err != nil {
+				tooLarge = err
+				break
+			}
+			kr.Partition = r.partitionOf(m, rec.Source)
+			if key != nil {
+				kr.Key = r.keyConv.FromConnect(nil, key)
+			}
+			if r.passValue || value == nil {
+				kr.Value = value
+			} else {
+				start := len(arena)
+				arena = r.valConv.FromConnect(arena, value)
+				kr.Value = arena[start:len(arena):len(arena)]
+			}
+			if sp := rec.Source; sp != nil && r.headers {
+				hstart := len(arena)
+				arena = appendPosition(arena, start, rec.Position)
+				h := len(b.hdrs)
+				b.hdrs = append(b.hdrs,
+					kgo.RecordHeader{Key: HeaderSource, Value: sp.identity},
+					kgo.RecordHeader{Key: HeaderPosition, Value: arena[hstart:len(arena):len(arena)]})
+				kr.Headers = b.hdrs[h : h+2 : h+2]
+			}
+			if len(extra) > 0 {
+				kr.Headers = append(extra[:len(extra):len(extra)], kr.Headers...)
+			}
+			if topic != limitTopic {
+				limitTopic, limit = topic, r.w.recordLimit(topic)
+			}
+			if limit > 0 {
+				if size := encodedSize(kr); size > limit {
+					tooLarge = fmt.Errorf("%s is %d bytes with its headers, more than the %d bytes a record may have for topic %s (%s); it was not sent, nor anything after it",
+						describe(rec.Source, rec.Start), size, limit, topic, r.w.limitReason(topic))
+					break
+				}
+			}
+			b.bytes += int64(len(value))
+			j++
+		}
+		// A dropped record counts for its partition's offset as a sent one
+		// does: the offset goes past it once what was sent before it is
+		// acknowledged.
 		if sp := rec.Source; sp != nil {
 			if sp != last {
 				cur = b.noteOffset(r.t.c.spec.name, sp)
 				last = sp
 			}
 			cur.off.Position = rec.Position
-			cur.lastIdx = i
+			if keep {
+				cur.lastIdx = j - 1
+			}
 			if rec.Proof != "" {
 				cur.off.Proof = rec.Proof
 			}
 		}
-		b.bytes += int64(len(rec.Value))
 	}
+	clear(b.krecs[j:])
+	b.krecs = b.krecs[:j]
 	b.arena = arena
 	if len(b.krecs) == 0 {
-		b.release()
+		if len(b.offsets) == 0 {
+			b.release()
+			return tooLarge
+		}
+		// Every record was dropped: the offsets are done at once, and stored
+		// once the earlier batches of their partitions are acknowledged.
+		r.enqueue(b)
+		b.complete()
 		return tooLarge
 	}
 	r.enqueue(b)
@@ -429,7 +479,7 @@ func (b *sourceBatch) noteOffset(connector string, sp *SourcePartition) *pending
 			return o
 		}
 	}
-	o := &pendingOffset{key: key, off: SourceOffset{Identity: string(sp.identity)}}
+	o := &pendingOffset{key: key, off: SourceOffset{Identity: string(sp.identity)}, lastIdx: -1}
 	b.offsets = append(b.offsets, o)
 	return o
 }
@@ -443,11 +493,20 @@ func (b *sourceBatch) promise(rec *kgo.Record, err error) {
 	if b.pending.Add(-1) != 0 {
 		return
 	}
+	b.complete()
+}
+
+// complete stores what a batch's offsets allow, once the cluster has
+// answered for all its records (at once for a batch whose records were all
+// dropped), and keeps the batch for reuse.
+func (b *sourceBatch) complete() {
+	r := b.r
 	failed := b.failed.Load()
 	r.keysMu.Lock()
 	for _, o := range b.offsets { // one entry per key
 		o.done, o.failed = true, failed
-		if kr := &b.krecs[o.lastIdx]; !failed {
+		if !failed && o.lastIdx >= 0 {
+			kr := &b.krecs[o.lastIdx]
 			o.off.Record = RecordRef{Topic: kr.Topic, Partition: kr.Partition, Offset: kr.Offset}
 		}
 		r.advance(o.key)
@@ -467,12 +526,26 @@ func (r *sourceRunner) advance(key string) {
 	q := r.keys[key]
 	i := 0
 	var last *pendingOffset
+	var ref RecordRef
 	for i < len(q) && q[i].done && !q[i].failed {
 		last = q[i]
+		if last.off.Record.Known() {
+			ref = last.off.Record
+		}
 		i++
 	}
 	if last != nil {
-		r.w.offsets.set(key, last.off, r.w.seq.Add(1))
+		off := last.off
+		if r.refs != nil {
+			// The last records may have been dropped: the offset names the
+			// last record of the key that reached Kafka.
+			if ref.Known() {
+				r.refs[key] = ref
+			} else if ref, ok := r.refs[key]; ok {
+				off.Record = ref
+			}
+		}
+		r.w.offsets.set(key, off, r.w.seq.Add(1))
 	}
 	if i == len(q) {
 		delete(r.keys, key)
@@ -526,6 +599,12 @@ const tailWindow = 200000
 // tailWindow records), and follows p's records that continue from
 // from.Position without a gap.
 func (w *Worker) produced(ctx context.Context, topic string, p *SourcePartition, from SourceOffset, c *connectorRuntime) (int64, error) {
+	if c != nil && c.spec.chain != nil {
+		// Where the transforms send the records of topic, when that depends
+		// on the topic (and the day) alone; otherwise a restart after a
+		// crash may send again what was sent since the last offset flush.
+		topic = c.spec.chain.Route(topic, time.Now())
+	}
 	m, err := w.topicFor(ctx, topic, c)
 	if err != nil {
 		return 0, err
@@ -607,7 +686,11 @@ func (w *Worker) followChain(ctx context.Context, topic string, part int32, lo, 
 			start, end, ok := parsePosition(p)
 			switch {
 			case !ok:
-			case start == pos:
+			case start <= pos && pos < end:
+				// It starts where the chain is, or before it when it also
+				// stands for records the transforms dropped (see
+				// sourceRunner.headerStart), which the stored offset may
+				// have gone past.
 				pos = end
 			case start < 0 && end > pos:
 				pos = end // written before records carried their start
@@ -617,4 +700,43 @@ func (w *Worker) followChain(ctx context.Context, topic string, part int32, lo, 
 			return pos, nil
 		}
 	}
+}
+
+// transform runs the connector's transforms on rec, stamped now. It
+// returns what to send, or keep false when a transformation dropped it; an
+// error (a transformation failed, or routed the record to a topic name
+// Kafka refuses) names the record.
+func (r *sourceRunner) transform(rec *SourceRecord, now time.Time) (topic string, key, value []byte, hdrs []kgo.RecordHeader, keep bool, err error) {
+	tr := transforms.Record{Topic: rec.Topic, Key: rec.Key, Value: rec.Value, Timestamp: now}
+	keep, err = r.chain.Apply(&tr)
+	if err == nil && keep && tr.Topic != rec.Topic {
+		if terr := config.TopicName(tr.Topic); terr != nil {
+			err = fmt.Errorf("the transforms route it to topic %q: %w", tr.Topic, terr)
+		}
+	}
+	if err != nil {
+		return "", nil, nil, nil, false, fmt.Errorf("%s: %w; it was not sent, nor anything after it", describe(rec.Source, rec.Start), err)
+	}
+	return tr.Topic, tr.Key, tr.Value, tr.Headers, keep, nil
+}
+
+// headerStart returns the start that the position header of rec gives,
+// when transforms run: the end of the record of its partition sent before
+// it in this run (or rec's own start when none was, or when the stream was
+// read again from an earlier position), so that the records dropped
+// between two sent ones are covered by the second.
+func (r *sourceRunner) headerStart(rec *SourceRecord, keep bool) int64 {
+	sp := rec.Source
+	if sp == nil {
+		return rec.Start
+	}
+	from, ok := r.from[sp]
+	if !ok || rec.Start < from {
+		from = rec.Start
+		r.from[sp] = from
+	}
+	if keep {
+		r.from[sp] = rec.Position
+	}
+	return from
 }

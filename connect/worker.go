@@ -26,6 +26,7 @@ import (
 	"github.com/tributary-io/tributary/config"
 	"github.com/tributary-io/tributary/config/filelock"
 	"github.com/tributary-io/tributary/connect/kafkaclient"
+	"github.com/tributary-io/tributary/connect/transforms"
 )
 
 // Connector and task states, as Kafka Connect reports them.
@@ -283,6 +284,10 @@ type connectorSpec struct {
 	ignored []string
 	topics  []string
 	regex   *regexp.Regexp
+	// chain is the connector's transforms (nil: none); unusedTransformKeys
+	// its transforms.* and predicates.* keys that nothing reads.
+	chain               *transforms.Chain
+	unusedTransformKeys []string
 
 	// shown is the configuration as written, its config-provider
 	// placeholders unresolved: what the REST API shows.
@@ -358,6 +363,9 @@ func (w *Worker) validate(props *config.Props) (*connectorSpec, error) {
 			errs = append(errs, &config.Error{Source: props.Source(), Key: "header.converter", Value: c, Reason: err.Error()})
 		}
 	}
+	if spec.chain, spec.unusedTransformKeys, err = transforms.Parse(props); err != nil {
+		errs = append(errs, err)
+	}
 	if p.Type == Sink {
 		spec.topics = vals.List("topics")
 		re := vals.String("topics.regex")
@@ -415,7 +423,10 @@ func (w *Worker) runConnector(ctx context.Context, spec *connectorSpec, old *con
 		// It starts behind: reaching the end is said once, with the time
 		// since now.
 		prog: progressState{started: true, behind: true, since: now, lastLog: now, lastSample: now}}
-	spec.vals.WarnUnknown(c.log, "key.converter.", "value.converter.", "header.converter.", creationPrefix)
+	spec.vals.WarnUnknown(c.log, "key.converter.", "value.converter.", "header.converter.", creationPrefix, transforms.TransformsKey+".", transforms.PredicatesKey+".")
+	for _, k := range spec.unusedTransformKeys {
+		config.WarnUnknownKey(c.log, spec.source, k, "")
+	}
 	for _, k := range spec.ignored {
 		side, _, _ := strings.Cut(k, ".")
 		c.log.Info("'"+k+"' is ignored, as in Kafka: the connector does not set "+side+".converter, so the worker's converter runs with the worker's settings", "file", spec.source)

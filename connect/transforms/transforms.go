@@ -1,0 +1,276 @@
+package transforms
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/tributary-io/tributary/config"
+)
+
+// Record is what a transformation sees and changes. Nil Key or Value is a
+// null. A transformation that changes Headers builds a new slice: the one
+// it was given may be shared with the record it came from.
+type Record struct {
+	Topic     string
+	Key       []byte
+	Value     []byte
+	Headers   []kgo.RecordHeader
+	Timestamp time.Time // zero: the record has none
+}
+
+// Transformation changes one record. It returns false to drop it.
+type Transformation interface {
+	Apply(r *Record) (keep bool, err error)
+}
+
+// Predicate tests one record.
+type Predicate interface {
+	Test(r *Record) bool
+}
+
+// Config keys of a connector file.
+const (
+	TransformsKey = "transforms"
+	PredicatesKey = "predicates"
+)
+
+// Chain is a connector's transformations, in order. The nil Chain keeps
+// every record unchanged. A Chain is safe for concurrent use.
+type Chain struct {
+	steps []step
+}
+
+type step struct {
+	alias, class string
+	t            Transformation
+	pred         Predicate // nil: applies to every record
+	negate       bool
+}
+
+// StepError is a transformation's failure on one record.
+type StepError struct {
+	Alias, Class string
+	Err          error
+}
+
+func (e *StepError) Error() string {
+	return fmt.Sprintf("transformation %s (%s): %v", e.Alias, e.Class, e.Err)
+}
+
+func (e *StepError) Unwrap() error { return e.Err }
+
+// Apply runs the transformations in order on r. It returns false when one
+// drops the record (the later ones are not run); an error is a
+// *StepError.
+func (c *Chain) Apply(r *Record) (bool, error) {
+	if c == nil {
+		return true, nil
+	}
+	for i := range c.steps {
+		s := &c.steps[i]
+		if s.pred != nil && s.pred.Test(r) == s.negate {
+			continue
+		}
+		keep, err := s.t.Apply(r)
+		if err != nil {
+			return false, &StepError{Alias: s.alias, Class: s.class, Err: err}
+		}
+		if !keep {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// Len is the number of transformations.
+func (c *Chain) Len() int {
+	if c == nil {
+		return 0
+	}
+	return len(c.steps)
+}
+
+// Route returns the topic that the chain gives a record of topic with no
+// key, value or headers, stamped at ts: where records of topic go when the
+// routing depends on the topic (and time) alone. A record the chain drops
+// or fails keeps topic.
+func (c *Chain) Route(topic string, ts time.Time) string {
+	r := Record{Topic: topic, Value: []byte{}, Timestamp: ts}
+	if keep, err := c.Apply(&r); !keep || err != nil {
+		return topic
+	}
+	return r.Topic
+}
+
+// class is one transformation or predicate class: its keys (without the
+// alias prefix) and how to build it from their values.
+type class struct {
+	name      string
+	keys      []config.Key
+	transform func(v keyValues) (Transformation, error)
+	predicate func(v keyValues) (Predicate, error)
+}
+
+// keyValues reads one alias's keys.
+type keyValues struct {
+	vals   *config.Values
+	prefix string
+}
+
+func (k keyValues) String(name string) string { return k.vals.String(k.prefix + name) }
+func (k keyValues) List(name string) []string { return k.vals.List(k.prefix + name) }
+
+// find returns the class named name, by its full name or its simple name.
+func find(classes []class, name string) (*class, bool) {
+	name = strings.TrimSpace(name)
+	for i := range classes {
+		c := &classes[i]
+		if c.name == name || c.name[strings.LastIndexByte(c.name, '.')+1:] == name {
+			return c, true
+		}
+	}
+	return nil, false
+}
+
+func classNames(classes []class) string {
+	var ns []string
+	for _, c := range classes {
+		ns = append(ns, c.name)
+	}
+	return strings.Join(ns, ", ")
+}
+
+// Parse reads a connector file's transforms and predicates. It returns the
+// chain (nil when there are no transformations), the transforms.* and
+// predicates.* keys of the file that no transformation or predicate reads
+// (sorted, to be warned about), and every problem found, each a
+// *config.Error naming the file and key.
+func Parse(props *config.Props) (*Chain, []string, error) {
+	source := props.Source()
+	used := map[string]bool{}
+	var errs []error
+	list := func(key string) []string {
+		raw, _ := props.Get(key)
+		var out []string
+		for _, a := range strings.Split(raw, ",") {
+			if a = strings.TrimSpace(a); a != "" {
+				out = append(out, a)
+			}
+		}
+		return out
+	}
+	// build parses one alias's keys: type, the class's own and extra.
+	build := func(kind, prefix string, classes []class, extra ...config.Key) (*class, *config.Values) {
+		typeKey := prefix + "type"
+		used[typeKey] = true
+		raw, ok := props.Get(typeKey)
+		if !ok || strings.TrimSpace(raw) == "" {
+			errs = append(errs, &config.Error{Source: source, Key: typeKey, Value: raw, Reason: "is missing; set it to the class of the " + kind + ", one of " + classNames(classes)})
+			return nil, nil
+		}
+		c, ok := find(classes, raw)
+		if !ok {
+			errs = append(errs, &config.Error{Source: source, Key: typeKey, Value: raw, Reason: "Class " + strings.TrimSpace(raw) + " could not be found: not a " + kind + " known here; known: " + classNames(classes)})
+			return nil, nil
+		}
+		keys := make([]config.Key, 0, len(c.keys)+len(extra))
+		for _, k := range append(slices.Clone(c.keys), extra...) {
+			k.Name = prefix + k.Name
+			used[k.Name] = true
+			keys = append(keys, k)
+		}
+		vals, err := config.NewDef(c.name, keys...).Parse(props)
+		if err != nil {
+			errs = append(errs, err)
+			return nil, nil
+		}
+		return c, vals
+	}
+	preds := map[string]Predicate{}
+	predAliases := list(PredicatesKey)
+	for _, alias := range predAliases {
+		prefix := PredicatesKey + "." + alias + "."
+		c, vals := build("predicate", prefix, predicateClasses)
+		if c == nil {
+			continue
+		}
+		p, err := c.predicate(keyValues{vals, prefix})
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		preds[alias] = p
+	}
+	var steps []step
+	for _, alias := range list(TransformsKey) {
+		prefix := TransformsKey + "." + alias + "."
+		predKey, negKey := prefix+"predicate", prefix+"negate"
+		if neg, ok := props.Get(negKey); ok {
+			if p, _ := props.Get(predKey); strings.TrimSpace(p) == "" {
+				errs = append(errs, &config.Error{Source: source, Key: negKey, Value: neg, Reason: "Config '" + negKey + "' was provided but there is no config '" + predKey + "' defining a predicate to be negated."})
+			}
+		}
+		c, vals := build("transformation", prefix, transformClasses,
+			config.Key{Name: "predicate", Type: config.String,
+				Doc: "The alias of a predicate used to determine whether to apply this transformation."},
+			config.Key{Name: "negate", Type: config.Bool, Default: "false", HasDefault: true,
+				Doc: "Whether the configured predicate should be negated."})
+		if c == nil {
+			continue
+		}
+		t, err := c.transform(keyValues{vals, prefix})
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		s := step{alias: alias, class: c.name, t: t, negate: vals.Bool(negKey)}
+		if pa := strings.TrimSpace(vals.String(predKey)); pa != "" {
+			p, ok := preds[pa]
+			if !ok {
+				if !slices.Contains(predAliases, pa) {
+					errs = append(errs, &config.Error{Source: source, Key: predKey, Value: pa, Reason: "names a predicate that is not in " + PredicatesKey + " (" + strings.Join(predAliases, ",") + ")"})
+				}
+				continue // else its own error is reported
+			}
+			s.pred = p
+		}
+		steps = append(steps, s)
+	}
+	var unused []string
+	for _, k := range props.Keys() {
+		if (strings.HasPrefix(k, TransformsKey+".") || strings.HasPrefix(k, PredicatesKey+".")) && !used[k] {
+			unused = append(unused, k)
+		}
+	}
+	slices.Sort(unused)
+	if len(errs) > 0 {
+		return nil, unused, errors.Join(errs...)
+	}
+	if len(steps) == 0 {
+		return nil, unused, nil
+	}
+	return &Chain{steps: steps}, unused, nil
+}
+
+// regexKey is a key holding a regular expression: Go's RE2 syntax.
+func regexKey(name, doc string) config.Key {
+	return config.Key{Name: name, Type: config.String, Required: true, Doc: doc,
+		Validate: func(v any) error {
+			if _, err := regexp.Compile(v.(string)); err != nil {
+				return fmt.Errorf("is not a valid regular expression: %w", err)
+			}
+			return nil
+		}}
+}
+
+// fullMatch compiles re so that it matches a whole string, as Java's
+// Matcher.matches does.
+func fullMatch(re string) (*regexp.Regexp, error) {
+	return regexp.Compile(`^(?:` + re + `)$`)
+}
