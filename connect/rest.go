@@ -38,6 +38,8 @@ import (
 //	POST /connectors/{name}/tasks/{id}/restart  204
 //	GET  /connector-plugins                  connector classes
 //	PUT  /connector-plugins/{class}/config/validate
+//	GET  /admin/loggers[/root]               the worker's log level, as Kafka's logger levels (loggers.go)
+//	PUT  /admin/loggers/root                 {"level":"DEBUG"}: 200 ["root"], or 204 with ?scope=cluster
 //
 // With rest.connector.writes.enable=true, as in Kafka Connect:
 //
@@ -84,6 +86,9 @@ func (w *Worker) restHandler() http.Handler {
 	mux.HandleFunc("POST /connectors/{name}/restart", w.withConnector(w.postRestart))
 	mux.HandleFunc("POST /connectors/{name}/tasks/{task}/restart", w.withConnector(w.postTaskRestart))
 	mux.HandleFunc("GET /connector-plugins", w.getPlugins)
+	mux.HandleFunc("GET /admin/loggers", w.getLoggers)
+	mux.HandleFunc("GET /admin/loggers/{logger}", w.getLogger)
+	mux.HandleFunc("PUT /admin/loggers/{logger}", w.putLogger)
 	mux.HandleFunc("PUT /connector-plugins/{class}/config/validate", w.putValidate)
 	// alter and reset offsets (KIP-875), on a STOPPED connector; see
 	// restoffsets.go for why they need no rest.connector.writes.enable.

@@ -65,6 +65,7 @@ type Worker struct {
 	log           *slog.Logger
 	progressEvery time.Duration
 	version       string
+	logLevel      *loggerLevel // the level REST may change (WithLogLevel); nil: fixed
 
 	offsets     *OffsetStore
 	offsetsLock *filelock.Lock // held from Start to Close

@@ -146,7 +146,7 @@ func runConnectStandalone(ctx context.Context, a *app, workerFile string, connec
 		return emb.Close(sctx)
 	}
 
-	w, err := connect.NewWorker(cfg, reg, a.log, connect.WithVersion(version()))
+	w, err := connect.NewWorker(cfg, reg, a.log, connect.WithVersion(version()), connect.WithLogLevel(a.level))
 	if err == nil {
 		err = w.Start(ctx)
 	}

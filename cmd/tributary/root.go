@@ -23,6 +23,7 @@ type app struct {
 	logFormat string
 	logLevel  string
 	log       *slog.Logger
+	level     *slog.LevelVar // log's level; the worker's REST API may change it
 }
 
 // commands lists every subcommand. Each is built by a newXxxCmd function in
@@ -53,11 +54,11 @@ against any Kafka cluster: bootstrap.servers is the only switch.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
-			log, err := newLogger(a.stderr, a.logFormat, a.logLevel)
+			log, level, err := newLogger(a.stderr, a.logFormat, a.logLevel)
 			if err != nil {
 				return usage.Wrap(err)
 			}
-			a.log = log
+			a.log, a.level = log, level
 			return nil
 		},
 	}
@@ -152,18 +153,19 @@ func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
 	}
 }
 
-// newLogger builds the process's logger: log/slog on stderr, text or JSON.
-func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
-	var lvl slog.Level
+// newLogger builds the process's logger: log/slog on stderr, text or JSON,
+// with its level.
+func newLogger(w io.Writer, format, level string) (*slog.Logger, *slog.LevelVar, error) {
+	lvl := new(slog.LevelVar)
 	if err := lvl.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+		return nil, nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
 	}
 	opts := &slog.HandlerOptions{Level: lvl}
 	switch strings.ToLower(format) {
 	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
+		return slog.New(slog.NewTextHandler(w, opts)), lvl, nil
 	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
+		return slog.New(slog.NewJSONHandler(w, opts)), lvl, nil
 	}
-	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+	return nil, nil, fmt.Errorf("--log-format %q: want text or json", format)
 }
