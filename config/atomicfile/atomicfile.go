@@ -21,6 +21,7 @@
 package atomicfile
 
 import (
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -46,7 +47,17 @@ func Write(path string, data []byte, perm fs.FileMode) error {
 // replace several files of one directory and fsync it once, and callers
 // that must know whether the rename happened: when Replace fails, it did
 // not, and no temporary file is left behind.
-func Replace(path string, data []byte, perm fs.FileMode) (err error) {
+func Replace(path string, data []byte, perm fs.FileMode) error {
+	return ReplaceFrom(path, perm, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// ReplaceFrom is Replace with the contents written by fill, for data
+// streamed rather than held in memory (a file compressed or decompressed
+// into place). An error from fill leaves path as it was.
+func ReplaceFrom(path string, perm fs.FileMode, fill func(io.Writer) error) (err error) {
 	tmp := path + TempSuffix
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, perm)
 	if err != nil {
@@ -57,7 +68,7 @@ func Replace(path string, data []byte, perm fs.FileMode) (err error) {
 			os.Remove(tmp)
 		}
 	}()
-	_, err = f.Write(data)
+	err = fill(f)
 	if err == nil {
 		err = f.Sync()
 	}

@@ -2,6 +2,7 @@ package atomicfile
 
 import (
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -140,5 +141,28 @@ func TestReplaceAndSyncDir(t *testing.T) {
 	}
 	if err := Write(filepath.Join(dir, "missing", "state"), []byte("x"), 0o644); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("write into a missing directory: %v", err)
+	}
+}
+
+// TestReplaceFromFailingFill: when the writer of the contents fails, the
+// file keeps its old contents and no temporary file is left.
+func TestReplaceFromFailingFill(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "f")
+	if err := Write(p, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("boom")
+	err := ReplaceFrom(p, 0o644, func(w io.Writer) error {
+		w.Write([]byte("half of the new"))
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("ReplaceFrom: %v, want the fill's error", err)
+	}
+	if b, _ := os.ReadFile(p); string(b) != "old" {
+		t.Fatalf("file holds %q after a failed fill", b)
+	}
+	if _, err := os.Stat(p + TempSuffix); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("temporary file left: %v", err)
 	}
 }

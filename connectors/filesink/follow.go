@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/tributary-io/tributary/config/atomicfile"
 	"github.com/tributary-io/tributary/connectors/internal/fileident"
 )
 
@@ -88,9 +89,8 @@ func (t *Task) reopenLocked(why string) error {
 		f.Close()
 		return fmt.Errorf("stat %s: %w", t.path, err)
 	}
-	if d, err := os.Open(filepath.Dir(t.path)); err == nil {
-		d.Sync() // the new name survives a crash
-		d.Close()
+	if err := atomicfile.SyncDir(filepath.Dir(t.path)); err != nil {
+		t.log.Warn("fsync of the sink file's folder failed; after a crash the reopened file may be missing", "err", err)
 	}
 	old := t.f
 	if err := old.Sync(); err != nil && !errors.Is(err, os.ErrClosed) {

@@ -165,7 +165,7 @@ func compressFile(name string) error {
 		return err
 	}
 	defer in.Close()
-	err = writeWhole(name+".gz", func(w io.Writer) error {
+	err = atomicfile.ReplaceFrom(name+".gz", 0o644, func(w io.Writer) error {
 		zw := gzip.NewWriter(w)
 		if _, err := io.Copy(zw, in); err != nil {
 			return err
@@ -179,31 +179,6 @@ func compressFile(name string) error {
 		return err
 	}
 	return atomicfile.SyncDir(filepath.Dir(name))
-}
-
-// writeWhole writes dst through fill into a temporary file beside it,
-// fsyncs it and renames it into place; on an error the temporary file is
-// removed and dst is as it was.
-func writeWhole(dst string, fill func(io.Writer) error) error {
-	tmp := dst + atomicfile.TempSuffix
-	out, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return err
-	}
-	err = fill(out)
-	if err == nil {
-		err = out.Sync()
-	}
-	if cerr := out.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, dst)
-	}
-	if err != nil {
-		os.Remove(tmp)
-	}
-	return err
 }
 
 // pruneLocked removes the rotated files beyond the newest file.rotate.keep.
@@ -281,7 +256,7 @@ func decompressFile(src, dst string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", src, err)
 	}
-	if err := writeWhole(dst, func(w io.Writer) error { _, err := io.Copy(w, zr); return err }); err != nil {
+	if err := atomicfile.ReplaceFrom(dst, 0o644, func(w io.Writer) error { _, err := io.Copy(w, zr); return err }); err != nil {
 		return fmt.Errorf("%s: %w", src, err)
 	}
 	return nil
