@@ -3,6 +3,7 @@ package transforms
 import (
 	"errors"
 	"regexp"
+	"slices"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -24,7 +25,10 @@ const (
 
 // transformClasses are the transformations a connector can name, with
 // Kafka's keys, defaults and docs.
-var transformClasses = []class{
+var transformClasses = slices.Concat(recordClasses, moveClasses, valueClasses, flattenClasses)
+
+// recordClasses work on a record's topic, headers or whole: either form.
+var recordClasses = []class{
 	{name: RegexRouterClass, keys: []config.Key{
 		regexKey("regex", "Regular expression to use for matching."),
 		{Name: "replacement", Type: config.String, Required: true, Doc: "Replacement string."},
@@ -133,10 +137,13 @@ func (p hasHeaderKey) Test(r *Record) bool {
 // recordIsTombstone is Kafka's RecordIsTombstone: the value is null.
 type recordIsTombstone struct{}
 
-func (recordIsTombstone) Test(r *Record) bool { return r.Value == nil }
+func (recordIsTombstone) Test(r *Record) bool { return r.ValueIsNull() }
 
 // valueMatches is Tributary's ValueMatches: the value contains a match of
 // the pattern; a null value does not match.
 type valueMatches struct{ re *regexp.Regexp }
 
-func (p valueMatches) Test(r *Record) bool { return r.Value != nil && p.re.Match(r.Value) }
+func (p valueMatches) Test(r *Record) bool {
+	v := r.ValueText()
+	return v != nil && p.re.Match(v)
+}

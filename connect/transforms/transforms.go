@@ -11,17 +11,52 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/tributary-io/tributary/config"
+	"github.com/tributary-io/tributary/connect/data"
 )
 
-// Record is what a transformation sees and changes. Nil Key or Value is a
-// null. A transformation that changes Headers builds a new slice: the one
-// it was given may be shared with the record it came from.
+// Record is what a transformation sees and changes. A transformation that
+// changes Headers builds a new slice: the one it was given may be shared
+// with the record it came from.
+//
+// A record has one of two forms. In the bytes form (Typed false) Key and
+// Value are the key and value as bytes (for a sink, the Java text the
+// converter made of them), nil for a null. In the typed form (Typed true,
+// for a chain that works on fields: Chain.Typed) KeyData and ValueData are
+// values of Connect's data model with their schemas (package data), and
+// Key and Value are unused.
 type Record struct {
 	Topic     string
 	Key       []byte
 	Value     []byte
 	Headers   []kgo.RecordHeader
 	Timestamp time.Time // zero: the record has none
+
+	Typed                  bool
+	KeySchema, ValueSchema *data.Schema // nil: schemaless
+	KeyData, ValueData     any
+}
+
+// ValueIsNull says whether the record's value is a null, in either form.
+func (r *Record) ValueIsNull() bool {
+	if r.Typed {
+		return r.ValueData == nil
+	}
+	return r.Value == nil
+}
+
+// ValueText returns the value as bytes: in the typed form its Java text
+// (for a string, the string), nil for a null.
+func (r *Record) ValueText() []byte {
+	if !r.Typed {
+		return r.Value
+	}
+	if r.ValueData == nil {
+		return nil
+	}
+	if s, ok := r.ValueData.(string); ok {
+		return []byte(s)
+	}
+	return data.AppendJava(nil, r.ValueData)
 }
 
 // Transformation changes one record. It returns false to drop it.
@@ -48,6 +83,7 @@ type Chain struct {
 
 type step struct {
 	alias, class string
+	typed        bool // the class works on fields (class.typed)
 	t            Transformation
 	pred         Predicate // nil: applies to every record
 	negate       bool
@@ -88,6 +124,21 @@ func (c *Chain) Apply(r *Record) (bool, error) {
 	return true, nil
 }
 
+// Typed says whether the chain works on records of the typed form (one of
+// its transformations reads or changes fields); the caller then gives it
+// records of that form.
+func (c *Chain) Typed() bool {
+	if c == nil {
+		return false
+	}
+	for _, s := range c.steps {
+		if s.typed {
+			return true
+		}
+	}
+	return false
+}
+
 // Len is the number of transformations.
 func (c *Chain) Len() int {
 	if c == nil {
@@ -112,6 +163,7 @@ func (c *Chain) Route(topic string, ts time.Time) string {
 // alias prefix) and how to build it from their values.
 type class struct {
 	name      string
+	typed     bool // works on fields: needs records of the typed form
 	keys      []config.Key
 	transform func(v keyValues) (Transformation, error)
 	predicate func(v keyValues) (Predicate, error)
@@ -125,6 +177,14 @@ type keyValues struct {
 
 func (k keyValues) String(name string) string { return k.vals.String(k.prefix + name) }
 func (k keyValues) List(name string) []string { return k.vals.List(k.prefix + name) }
+func (k keyValues) Int(name string) int       { return k.vals.Int(k.prefix + name) }
+func (k keyValues) Long(name string) int64    { return k.vals.Long(k.prefix + name) }
+func (k keyValues) Bool(name string) bool     { return k.vals.Bool(k.prefix + name) }
+func (k keyValues) IsSet(name string) bool    { return k.vals.IsSet(k.prefix + name) }
+func (k keyValues) Source() string            { return k.vals.Source() }
+
+// Key returns the full name of one of the alias's keys, for messages.
+func (k keyValues) Key(name string) string { return k.prefix + name }
 
 // find returns the class named name, by its full name or its simple name.
 func find(classes []class, name string) (*class, bool) {
@@ -229,7 +289,7 @@ func Parse(props *config.Props) (*Chain, []string, error) {
 			errs = append(errs, err)
 			continue
 		}
-		s := step{alias: alias, class: c.name, t: t, negate: vals.Bool(negKey)}
+		s := step{alias: alias, class: c.name, typed: c.typed, t: t, negate: vals.Bool(negKey)}
 		if pa := strings.TrimSpace(vals.String(predKey)); pa != "" {
 			p, ok := preds[pa]
 			if !ok {

@@ -1,0 +1,5 @@
+package transforms
+
+// moveClasses: ExtractField, HoistField, InsertField, ValueToKey,
+// HeaderFrom.
+var moveClasses []class

@@ -1,0 +1,4 @@
+package transforms
+
+// valueClasses: Cast, MaskField, ReplaceField, SetSchemaMetadata.
+var valueClasses []class

@@ -1,0 +1,4 @@
+package transforms
+
+// flattenClasses: Flatten, TimestampConverter.
+var flattenClasses []class
