@@ -2,10 +2,10 @@ package connect
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/tributary-io/tributary/connect/data"
 )
 
 // Converter turns a connector's string data into the bytes stored in Kafka
@@ -19,6 +19,12 @@ type Converter interface {
 	// string's bytes as they are, a JSON object as {k=v} (see
 	// javatext.go); nil for a null. The result may share memory with b.
 	ToConnect(b []byte) ([]byte, error)
+	// ToData converts stored bytes into Connect's data, as the converter's
+	// toConnectData: a schema (nil: none) and a value (package data).
+	ToData(b []byte) (*data.Schema, any, error)
+	// FromData appends the serialized form of a value of Connect's data,
+	// as the converter's fromConnectData; nil for a null.
+	FromData(dst []byte, s *data.Schema, v any) ([]byte, error)
 }
 
 // The converter classes, by Kafka's names.
@@ -68,6 +74,22 @@ func (stringConverter) FromConnect(dst, v []byte) []byte {
 
 func (stringConverter) ToConnect(b []byte) ([]byte, error) { return b, nil }
 
+// ToData is the StringConverter's: an optional string.
+func (stringConverter) ToData(b []byte) (*data.Schema, any, error) {
+	if b == nil {
+		return data.OptionalStringSchema, nil, nil
+	}
+	return data.OptionalStringSchema, string(b), nil
+}
+
+// FromData writes the value's Java text (toString), as the StringConverter.
+func (stringConverter) FromData(dst []byte, _ *data.Schema, v any) ([]byte, error) {
+	if v == nil {
+		return nil, nil
+	}
+	return nonNil(data.AppendJava(dst, v)), nil
+}
+
 type byteArrayConverter struct{}
 
 func (byteArrayConverter) FromConnect(dst, v []byte) []byte {
@@ -79,9 +101,34 @@ func (byteArrayConverter) FromConnect(dst, v []byte) []byte {
 
 func (byteArrayConverter) ToConnect(b []byte) ([]byte, error) { return b, nil }
 
-// jsonConverter is Kafka's JsonConverter for string values: with
-// schemas.enable the envelope {"schema":{"type":"string","optional":false},
-// "payload":"..."}, without it the bare JSON string.
+// ToData is the ByteArrayConverter's: optional bytes.
+func (byteArrayConverter) ToData(b []byte) (*data.Schema, any, error) {
+	if b == nil {
+		return data.OptionalBytesSchema, nil, nil
+	}
+	return data.OptionalBytesSchema, b, nil
+}
+
+// FromData takes bytes only, as the ByteArrayConverter, with its messages.
+// A string (a file source's line) is taken as its bytes.
+func (byteArrayConverter) FromData(dst []byte, s *data.Schema, v any) ([]byte, error) {
+	if s != nil && s.Type != data.Bytes && s.Type != data.String {
+		return nil, data.Errorf("Invalid schema type for ByteArrayConverter: %s", s.Type)
+	}
+	switch x := v.(type) {
+	case nil:
+		return nil, nil
+	case []byte:
+		return append(dst, x...), nil
+	case string:
+		return append(dst, x...), nil
+	}
+	return nil, data.Errorf("ByteArrayConverter is not compatible with objects of type class %s", data.JavaClass(v))
+}
+
+// jsonConverter is Kafka's JsonConverter: with schemas.enable the envelope
+// {"schema":...,"payload":...}, without it the bare JSON. Strings, which
+// is what file sources give, take fast paths.
 type jsonConverter struct{ schemas bool }
 
 const (
@@ -95,59 +142,40 @@ func (c jsonConverter) FromConnect(dst, v []byte) []byte {
 	}
 	if c.schemas {
 		dst = append(dst, envelopeHead...)
-		dst = appendJSONString(dst, v)
+		dst = data.AppendJSONString(dst, v)
 		return append(dst, envelopeTail...)
 	}
-	return appendJSONString(dst, v)
+	return data.AppendJSONString(dst, v)
 }
-
-var errEnvelope = errors.New(`JsonConverter with schemas.enable requires "schema" and "payload" fields and may not contain additional fields; if you are trying to deserialize plain JSON data, set schemas.enable=false in your converter configuration`)
 
 func (c jsonConverter) ToConnect(b []byte) ([]byte, error) {
 	if b == nil {
 		return nil, nil
 	}
+	// Fast paths: a string, bare or in the envelope this converter
+	// writes, that needs no unescaping.
 	if c.schemas {
-		// Fast path: the envelope this converter writes, with a payload
-		// that needs no unescaping.
 		if len(b) >= len(envelopeHead)+len(envelopeTail)+2 && bytes.HasPrefix(b, []byte(envelopeHead)) && b[len(b)-1] == '}' {
-			p := b[len(envelopeHead) : len(b)-1]
-			if s, ok := plainJSONString(p); ok {
+			if s, ok := data.PlainJSONString(b[len(envelopeHead) : len(b)-1]); ok {
 				return s, nil
 			}
 		}
-		env, err := parseJSON(b)
-		if err != nil {
-			return nil, err
-		}
-		schema, payload := env.get("schema"), env.get("payload")
-		if env.kind != 'o' || len(env.keys) != 2 || schema == nil || payload == nil {
-			return nil, errEnvelope
-		}
-		s, err := parseSchema(schema)
-		if err != nil {
-			return nil, fmt.Errorf("converting the envelope's schema: %w", err)
-		}
-		out, null, err := appendWithSchema(nil, s, payload)
-		if err != nil {
-			return nil, fmt.Errorf("converting the payload: %w", err)
-		}
-		if null {
-			return nil, nil
-		}
-		return nonNil(out), nil
-	}
-	if s, ok := plainJSONString(trimJSONSpace(b)); ok {
+	} else if s, ok := data.PlainJSONString(bytes.Trim(b, " \t\r\n")); ok {
 		return s, nil
 	}
-	n, err := parseJSON(trimJSONSpace(b))
-	if err != nil {
+	_, v, err := data.DecodeJSON(b, c.schemas)
+	if err != nil || v == nil {
 		return nil, err
 	}
-	if n.kind == 'n' {
-		return nil, nil
-	}
-	return nonNil(appendSchemaless(nil, &n)), nil
+	return nonNil(data.AppendJava(nil, v)), nil
+}
+
+func (c jsonConverter) ToData(b []byte) (*data.Schema, any, error) {
+	return data.DecodeJSON(b, c.schemas)
+}
+
+func (c jsonConverter) FromData(dst []byte, s *data.Schema, v any) ([]byte, error) {
+	return data.AppendJSON(dst, s, v, c.schemas)
 }
 
 // nonNil keeps an empty string apart from a null.
@@ -156,77 +184,4 @@ func nonNil(b []byte) []byte {
 		return []byte{}
 	}
 	return b
-}
-
-// plainJSONString returns the content of a JSON string literal that holds
-// no escape and no control character, without copying.
-func plainJSONString(p []byte) ([]byte, bool) {
-	if len(p) < 2 || p[0] != '"' || p[len(p)-1] != '"' {
-		return nil, false
-	}
-	s := p[1 : len(p)-1]
-	for _, c := range s {
-		if c == '\\' || c == '"' || c < 0x20 {
-			return nil, false
-		}
-	}
-	// Invalid UTF-8 takes the general path, which replaces each bad byte.
-	return s, utf8.Valid(s)
-}
-
-// trimJSONSpace cuts JSON's whitespace (space, tab, CR, LF) from both ends;
-// other spaces, such as a vertical tab or U+00A0, are not JSON's and stay,
-// for the parser to refuse.
-func trimJSONSpace(b []byte) []byte {
-	return bytes.Trim(b, " \t\r\n")
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString appends s as a JSON string literal the way Jackson writes
-// it: ", \ and control characters escaped, other characters as UTF-8, and
-// invalid UTF-8 replaced by U+FFFD (as Java does when it decodes the line).
-func appendJSONString(dst, s []byte) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			case '\b':
-				dst = append(dst, '\\', 'b')
-			case '\f':
-				dst = append(dst, '\\', 'f')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRune(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, "\ufffd"...)
-			i++
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }

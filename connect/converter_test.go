@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tributary-io/tributary/connect/data"
 )
 
 func TestJSONConverterEnvelope(t *testing.T) {
@@ -205,9 +207,9 @@ func TestJavaText(t *testing.T) {
 		{withSchema, env(dec(2), `0.0000001`), "1E-7", false},
 		{withSchema, env(dec(2), `"not base64"`), "", true},
 		{withSchema, env(`{"type":"bytes","name":"org.apache.kafka.connect.data.Decimal"}`, `"BM4="`), "", true},
-		{withSchema, env(`{"type":"int32","name":"org.apache.kafka.connect.data.Date"}`, `19000`), time.UnixMilli(19000 * 86400000).Format(javaDateLayout), false},
-		{withSchema, env(`{"type":"int32","name":"org.apache.kafka.connect.data.Time"}`, `45296789`), time.UnixMilli(45296789).Format(javaDateLayout), false},
-		{withSchema, env(`{"type":"int64","name":"org.apache.kafka.connect.data.Timestamp"}`, `1733320000123`), time.UnixMilli(1733320000123).Format(javaDateLayout), false},
+		{withSchema, env(`{"type":"int32","name":"org.apache.kafka.connect.data.Date"}`, `19000`), time.UnixMilli(19000 * 86400000).Format(data.JavaDateLayout), false},
+		{withSchema, env(`{"type":"int32","name":"org.apache.kafka.connect.data.Time"}`, `45296789`), time.UnixMilli(45296789).Format(data.JavaDateLayout), false},
+		{withSchema, env(`{"type":"int64","name":"org.apache.kafka.connect.data.Timestamp"}`, `1733320000123`), time.UnixMilli(1733320000123).Format(data.JavaDateLayout), false},
 		{withSchema, env(`{"type":"int32","name":"com.example.Custom"}`, `7`), "7", false},
 	}
 	for _, tc := range cases {
@@ -236,7 +238,7 @@ func TestJavaDateLayout(t *testing.T) {
 		{45296789, paris, "Thu Jan 01 13:34:56 CET 1970"},
 		{1733320000123, paris, "Wed Dec 04 14:46:40 CET 2024"},
 	} {
-		if got := time.UnixMilli(tc.ms).In(tc.loc).Format(javaDateLayout); got != tc.want {
+		if got := time.UnixMilli(tc.ms).In(tc.loc).Format(data.JavaDateLayout); got != tc.want {
 			t.Errorf("%d in %s: %s, want %s", tc.ms, tc.loc, got, tc.want)
 		}
 	}

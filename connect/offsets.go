@@ -1,6 +1,8 @@
 package connect
 
 import (
+	"github.com/tributary-io/tributary/connect/data"
+
 	"bytes"
 	"context"
 	"encoding/json"
@@ -320,15 +322,15 @@ func encodeSourceOffset(off SourceOffset) []byte {
 	v = strconv.AppendInt(v, off.Position, 10)
 	if off.Identity != "" {
 		v = append(v, `,"identity":`...)
-		v = appendJSONString(v, []byte(off.Identity))
+		v = data.AppendJSONString(v, []byte(off.Identity))
 	}
 	if off.Proof != "" {
 		v = append(v, `,"proof":`...)
-		v = appendJSONString(v, []byte(off.Proof))
+		v = data.AppendJSONString(v, []byte(off.Proof))
 	}
 	if off.Record.Known() {
 		v = append(v, `,"record":{"topic":`...)
-		v = appendJSONString(v, []byte(off.Record.Topic))
+		v = data.AppendJSONString(v, []byte(off.Record.Topic))
 		v = append(v, `,"partition":`...)
 		v = strconv.AppendInt(v, int64(off.Record.Partition), 10)
 		v = append(v, `,"offset":`...)

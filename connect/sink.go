@@ -18,6 +18,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/tributary-io/tributary/connect/data"
 	"github.com/tributary-io/tributary/connect/kafkaclient"
 	"github.com/tributary-io/tributary/connect/transforms"
 )
@@ -394,42 +395,14 @@ func (r *sinkRunner) handle(ctx context.Context, fetches kgo.Fetches) {
 			if rec.Offset < from {
 				continue // in the output already
 			}
-			v, err := r.valConv.ToConnect(rec.Value)
-			stage, conv := "VALUE_CONVERTER", r.valConv
-			var k []byte
-			if err == nil && rec.Key != nil {
-				k, err = r.keyConv.ToConnect(rec.Key)
-				stage, conv = "KEY_CONVERTER", r.keyConv
-			}
+			topic, k, v, keep, err := r.convert(ctx, rec)
 			if err != nil {
-				// Reported, then skipped (errors.tolerance=all) or fatal.
-				if err := r.badRecord(ctx, rec, stage, converterClass(conv), err); err != nil {
-					r.fail(err)
-					return
-				}
-				next = rec.Offset + 1
-				continue
+				r.fail(err)
+				return
 			}
-			topic := rec.Topic
-			if r.chain != nil {
-				tr := transforms.Record{Topic: rec.Topic, Key: k, Value: v, Headers: rec.Headers, Timestamp: rec.Timestamp}
-				keep, err := r.chain.Apply(&tr)
-				if err != nil {
-					var se *transforms.StepError
-					class := ""
-					if errors.As(err, &se) {
-						class = se.Class
-					}
-					if err := r.badRecord(ctx, rec, "TRANSFORMATION", class, err); err != nil {
-						r.fail(err)
-						return
-					}
-				}
-				if !keep {
-					next = rec.Offset + 1 // dropped: counted as written
-					continue
-				}
-				topic, k, v = tr.Topic, tr.Key, tr.Value
+			if !keep {
+				next = rec.Offset + 1 // skipped or dropped: counted as written
+				continue
 			}
 			recs = append(recs, SinkRecord{Topic: topic, Partition: rec.Partition, Offset: rec.Offset, Timestamp: rec.Timestamp, Key: k, Value: v})
 			nbytes += int64(len(rec.Value))
@@ -464,6 +437,78 @@ func (r *sinkRunner) handle(ctx context.Context, fetches kgo.Fetches) {
 		}
 	}
 	r.t.stats.lag.Store(lag)
+}
+
+// convert turns a fetched record into what the task is given: converted
+// (to its Java text) and transformed. keep is false for a record a
+// transformation dropped or that failed and is skipped
+// (errors.tolerance=all); an error fails the task. A chain that works on
+// fields is given the converters' data, and its result is then written as
+// Java text.
+func (r *sinkRunner) convert(ctx context.Context, rec *kgo.Record) (topic string, k, v []byte, keep bool, err error) {
+	bad := func(stage, class string, cause error) (string, []byte, []byte, bool, error) {
+		return "", nil, nil, false, r.badRecord(ctx, rec, stage, class, cause)
+	}
+	if r.chain.Typed() {
+		tr := transforms.Record{Topic: rec.Topic, Headers: rec.Headers, Timestamp: rec.Timestamp, Typed: true}
+		if tr.ValueSchema, tr.ValueData, err = r.valConv.ToData(rec.Value); err != nil {
+			return bad("VALUE_CONVERTER", converterClass(r.valConv), err)
+		}
+		if rec.Key != nil {
+			if tr.KeySchema, tr.KeyData, err = r.keyConv.ToData(rec.Key); err != nil {
+				return bad("KEY_CONVERTER", converterClass(r.keyConv), err)
+			}
+		}
+		if keep, err := r.chain.Apply(&tr); err != nil || !keep {
+			if err != nil {
+				return bad("TRANSFORMATION", stepClass(err), err)
+			}
+			return "", nil, nil, false, nil
+		}
+		return tr.Topic, javaText(tr.KeyData), javaText(tr.ValueData), true, nil
+	}
+	if v, err = r.valConv.ToConnect(rec.Value); err != nil {
+		return bad("VALUE_CONVERTER", converterClass(r.valConv), err)
+	}
+	if rec.Key != nil {
+		if k, err = r.keyConv.ToConnect(rec.Key); err != nil {
+			return bad("KEY_CONVERTER", converterClass(r.keyConv), err)
+		}
+	}
+	if r.chain == nil {
+		return rec.Topic, k, v, true, nil
+	}
+	tr := transforms.Record{Topic: rec.Topic, Key: k, Value: v, Headers: rec.Headers, Timestamp: rec.Timestamp}
+	if keep, err := r.chain.Apply(&tr); err != nil || !keep {
+		if err != nil {
+			return bad("TRANSFORMATION", stepClass(err), err)
+		}
+		return "", nil, nil, false, nil
+	}
+	return tr.Topic, tr.Key, tr.Value, true, nil
+}
+
+// stepClass is the class of the transformation that failed, for the
+// __connect.errors.class.name header.
+func stepClass(err error) string {
+	var se *transforms.StepError
+	if errors.As(err, &se) {
+		return se.Class
+	}
+	return ""
+}
+
+// javaText is the Java text of a value of Connect's data; nil for a null.
+func javaText(v any) []byte {
+	switch x := v.(type) {
+	case nil:
+		return nil
+	case string:
+		return nonNil([]byte(x))
+	case []byte:
+		return nonNil(x)
+	}
+	return data.AppendJava(nil, v)
 }
 
 // flushCommit flushes the task and commits the snapshot of that flush for

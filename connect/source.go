@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/tributary-io/tributary/config"
+	"github.com/tributary-io/tributary/connect/data"
 	"github.com/tributary-io/tributary/connect/transforms"
 )
 
@@ -49,8 +50,14 @@ type sourceRunner struct {
 	// record, for the offsets of batches whose records were all dropped.
 	// Both are used by one goroutine (send) and under keysMu (advance).
 	chain *transforms.Chain
-	from  map[*SourcePartition]int64
-	refs  map[string]RecordRef
+	// typed: the chain works on fields; transform then converts too.
+	typed bool
+	// bad is errors.tolerance and errors.log.*: with all, a record the
+	// transforms or converters fail on is logged and skipped (its offset
+	// passes as a dropped record's does).
+	bad  badRecords
+	from map[*SourcePartition]int64
+	refs map[string]RecordRef
 
 	inflight sync.WaitGroup // batches not yet fully acknowledged
 	errMu    sync.Mutex
@@ -88,7 +95,10 @@ const maxFreeBatches = 6
 
 func newSourceRunner(t *taskRuntime, task SourceTask) *sourceRunner {
 	r := &sourceRunner{t: t, w: t.c.w, task: task, keyConv: t.c.spec.keyConv, valConv: t.c.spec.valConv, keys: map[string][]*pendingOffset{},
-		headers: positionHeaders(t.c.spec.vals), chain: t.c.spec.chain}
+		headers: positionHeaders(t.c.spec.vals), chain: t.c.spec.chain, typed: t.c.spec.chain.Typed()}
+	if t.c.spec.vals != nil {
+		r.bad = newBadRecords(t.c.spec.vals)
+	}
 	if r.chain != nil {
 		r.from, r.refs = map[*SourcePartition]int64{}, map[string]RecordRef{}
 	}
@@ -323,13 +333,20 @@ func (r *sourceRunner) send(ctx, produceCtx context.Context, recs []SourceRecord
 		rec := &recs[i]
 		topic, key, value, start := rec.Topic, rec.Key, rec.Value, rec.Start
 		var extra []kgo.RecordHeader
-		keep := true
+		keep, converted := true, false
 		if r.chain != nil {
 			var err error
 			if topic, key, value, extra, keep, err = r.transform(rec, now); err != nil {
-				tooLarge = err
-				break
+				if !r.bad.tolerateAll {
+					tooLarge = err
+					break
+				}
+				if r.bad.log {
+					r.t.log.Error("bad record skipped (errors.tolerance=all)", "err", err)
+				}
+				keep = false
 			}
+			converted = r.typed
 			start = r.headerStart(rec, keep)
 		}
 		if keep {
@@ -342,10 +359,12 @@ func (r *sourceRunner) send(ctx, produceCtx context.Context, recs []SourceRecord
 				break
 			}
 			kr.Partition = r.partitionOf(m, rec.Source)
-			if key != nil {
+			if key != nil && !converted {
 				kr.Key = r.keyConv.FromConnect(nil, key)
+			} else {
+				kr.Key = key
 			}
-			if r.passValue || value == nil {
+			if r.passValue || value == nil || converted {
 				kr.Value = value
 			} else {
 				start := len(arena)
@@ -706,7 +725,15 @@ func (w *Worker) followChain(ctx context.Context, topic string, part int32, lo, 
 // returns what to send, or keep false when a transformation dropped it; an
 // error (a transformation failed, or routed the record to a topic name
 // Kafka refuses) names the record.
+//
+// A chain that works on fields (typed) is given the record as Kafka's file
+// source makes it, a string value of schema STRING (and a string key, if
+// any), and what it returns is converted here: key and value are then the
+// converters' bytes.
 func (r *sourceRunner) transform(rec *SourceRecord, now time.Time) (topic string, key, value []byte, hdrs []kgo.RecordHeader, keep bool, err error) {
+	if r.typed {
+		return r.transformTyped(rec, now)
+	}
 	tr := transforms.Record{Topic: rec.Topic, Key: rec.Key, Value: rec.Value, Timestamp: now}
 	keep, err = r.chain.Apply(&tr)
 	if err == nil && keep && tr.Topic != rec.Topic {
@@ -718,6 +745,39 @@ func (r *sourceRunner) transform(rec *SourceRecord, now time.Time) (topic string
 		return "", nil, nil, nil, false, fmt.Errorf("%s: %w; it was not sent, nor anything after it", describe(rec.Source, rec.Start), err)
 	}
 	return tr.Topic, tr.Key, tr.Value, tr.Headers, keep, nil
+}
+
+func (r *sourceRunner) transformTyped(rec *SourceRecord, now time.Time) (topic string, key, value []byte, hdrs []kgo.RecordHeader, keep bool, err error) {
+	tr := transforms.Record{Topic: rec.Topic, Timestamp: now, Typed: true, ValueSchema: data.StringSchema}
+	if rec.Value != nil {
+		tr.ValueData = string(rec.Value)
+	}
+	if rec.Key != nil {
+		tr.KeySchema, tr.KeyData = data.StringSchema, string(rec.Key)
+	}
+	fail := func(err error) (string, []byte, []byte, []kgo.RecordHeader, bool, error) {
+		return "", nil, nil, nil, false, fmt.Errorf("%s: %w; it was not sent, nor anything after it", describe(rec.Source, rec.Start), err)
+	}
+	if keep, err = r.chain.Apply(&tr); err != nil {
+		return fail(err)
+	}
+	if !keep {
+		return "", nil, nil, nil, false, nil
+	}
+	if tr.Topic != rec.Topic {
+		if err := config.TopicName(tr.Topic); err != nil {
+			return fail(fmt.Errorf("the transforms route it to topic %q: %w", tr.Topic, err))
+		}
+	}
+	if tr.KeyData != nil || tr.KeySchema != nil {
+		if key, err = r.keyConv.FromData(nil, tr.KeySchema, tr.KeyData); err != nil {
+			return fail(fmt.Errorf("converting the key (%s): %w", converterClass(r.keyConv), err))
+		}
+	}
+	if value, err = r.valConv.FromData(nil, tr.ValueSchema, tr.ValueData); err != nil {
+		return fail(fmt.Errorf("converting the value (%s): %w", converterClass(r.valConv), err))
+	}
+	return tr.Topic, key, value, tr.Headers, true, nil
 }
 
 // headerStart returns the start that the position header of rec gives,

@@ -44,7 +44,7 @@ func AppendJava(dst []byte, v any) []byte {
 	case Decimal:
 		return appendBigDecimal(dst, x.Unscaled, int(x.Scale))
 	case time.Time:
-		return x.Local().AppendFormat(dst, javaDateLayout)
+		return x.Local().AppendFormat(dst, JavaDateLayout)
 	case []any:
 		dst = append(dst, '[')
 		for i, e := range x {
@@ -86,8 +86,8 @@ func AppendJava(dst []byte, v any) []byte {
 	return dst
 }
 
-// javaDateLayout is java.util.Date.toString's "EEE MMM dd HH:mm:ss zzz yyyy".
-const javaDateLayout = "Mon Jan 02 15:04:05 MST 2006"
+// JavaDateLayout is java.util.Date.toString's "EEE MMM dd HH:mm:ss zzz yyyy".
+const JavaDateLayout = "Mon Jan 02 15:04:05 MST 2006"
 
 // AppendJavaDouble appends f as Java's Double.toString (bits 64) or
 // Float.toString (bits 32) print it since JDK 19: the shortest digits that

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"math"
 	"math/big"
 	"slices"
 	"strconv"
@@ -510,7 +511,15 @@ func appendValueJSON(dst []byte, s *Schema, v any) ([]byte, error) {
 		return AppendJSONString(dst, []byte(x)), nil
 	case bool:
 		return strconv.AppendBool(dst, x), nil
-	case int8, int16, int32, int64, float32, float64:
+	case float32, float64:
+		// Jackson writes the non-numbers as strings (WRITE_NAN_AS_STRINGS).
+		if f := toFloat64(x); math.IsNaN(f) || math.IsInf(f, 0) {
+			dst = append(dst, '"')
+			dst = AppendJava(dst, x)
+			return append(dst, '"'), nil
+		}
+		return AppendJava(dst, x), nil
+	case int8, int16, int32, int64:
 		return AppendJava(dst, x), nil
 	case []byte:
 		dst = append(dst, '"')
@@ -574,6 +583,13 @@ func appendValueJSON(dst []byte, s *Schema, v any) ([]byte, error) {
 		return append(dst, '}'), nil
 	}
 	return nil, fmt.Errorf("Couldn't convert %v to JSON.", v) //nolint:staticcheck // Kafka's message
+}
+
+func toFloat64(v any) float64 {
+	if f, ok := v.(float32); ok {
+		return float64(f)
+	}
+	return v.(float64)
 }
 
 // appendMapJSON writes a map as an object when its keys are strings, else

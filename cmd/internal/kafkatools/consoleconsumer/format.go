@@ -4,7 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"github.com/tributary-io/tributary/connect"
+	"github.com/tributary-io/tributary/connect/data"
 	"math"
 	"strconv"
 	"strings"
@@ -180,14 +180,14 @@ func deserializerFor(class string) (deserializer, error) {
 			if len(b) != 8 {
 				return dst, errors.New("Size of data received by Deserializer is not 8") //nolint:staticcheck // Kafka's message
 			}
-			return connect.AppendJavaDouble(dst, math.Float64frombits(binary.BigEndian.Uint64(b)), 64), nil
+			return data.AppendJavaDouble(dst, math.Float64frombits(binary.BigEndian.Uint64(b)), 64), nil
 		}, nil
 	case "FloatDeserializer":
 		return func(dst, b []byte) ([]byte, error) {
 			if len(b) != 4 {
 				return dst, errors.New("Size of data received by Deserializer is not 4") //nolint:staticcheck // Kafka's message
 			}
-			return connect.AppendJavaDouble(dst, float64(math.Float32frombits(binary.BigEndian.Uint32(b))), 32), nil
+			return data.AppendJavaDouble(dst, float64(math.Float32frombits(binary.BigEndian.Uint32(b))), 32), nil
 		}, nil
 	case "UUIDDeserializer":
 		return func(dst, b []byte) ([]byte, error) {

@@ -2,7 +2,7 @@ package consoleconsumer
 
 import (
 	"encoding/binary"
-	"github.com/tributary-io/tributary/connect"
+	"github.com/tributary-io/tributary/connect/data"
 	"testing"
 	"time"
 
@@ -104,7 +104,7 @@ func TestJavaFloat(t *testing.T) {
 		{float64(float32(0.1)), 32, "0.1"},
 	}
 	for _, tt := range tests {
-		if got := string(connect.AppendJavaDouble(nil, tt.f, tt.bits)); got != tt.want {
+		if got := string(data.AppendJavaDouble(nil, tt.f, tt.bits)); got != tt.want {
 			t.Errorf("AppendJavaDouble(%v, %d) = %q, want %q", tt.f, tt.bits, got, tt.want)
 		}
 	}
