@@ -66,6 +66,31 @@ type Key struct {
 	// Validate checks a converted value; see Range, AtLeast, OneOf, NonEmpty.
 	Validate Validator
 	Doc      string
+	// Importance is Kafka's ConfigDef importance, shown by the REST API's
+	// validate call; the zero value is High.
+	Importance Importance
+}
+
+// Importance is how much a key matters to a user, as Kafka's
+// ConfigDef.Importance.
+type Importance uint8
+
+// The importances, High first (the zero value).
+const (
+	High Importance = iota
+	Medium
+	Low
+)
+
+// String is Kafka's name of the importance: HIGH, MEDIUM or LOW.
+func (i Importance) String() string {
+	switch i {
+	case Medium:
+		return "MEDIUM"
+	case Low:
+		return "LOW"
+	}
+	return "HIGH"
 }
 
 // Validator checks a converted value. The value is a string, int, int64,

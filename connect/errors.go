@@ -25,24 +25,24 @@ import (
 // errorKeys are the errors.* keys every connector takes.
 func errorKeys(sink bool) []config.Key {
 	keys := []config.Key{
-		{Name: "errors.tolerance", Type: config.String, Default: "none", HasDefault: true, Validate: config.OneOf("none", "all"),
+		{Name: "errors.tolerance", Importance: config.Medium, Type: config.String, Default: "none", HasDefault: true, Validate: config.OneOf("none", "all"),
 			Doc: "none: a record that cannot be converted fails the task; all: it is skipped (and reported as below)."},
-		{Name: "errors.retry.timeout", Type: config.Long, Default: "0", HasDefault: true,
+		{Name: "errors.retry.timeout", Importance: config.Medium, Type: config.Long, Default: "0", HasDefault: true,
 			Doc: "Accepted for Kafka's files; conversion failures are not retried (they would fail again)."},
-		{Name: "errors.retry.delay.max.ms", Type: config.Long, Default: "60000", HasDefault: true,
+		{Name: "errors.retry.delay.max.ms", Importance: config.Medium, Type: config.Long, Default: "60000", HasDefault: true,
 			Doc: "Accepted for Kafka's files; see errors.retry.timeout."},
-		{Name: "errors.log.enable", Type: config.Bool, Default: "false", HasDefault: true,
+		{Name: "errors.log.enable", Importance: config.Medium, Type: config.Bool, Default: "false", HasDefault: true,
 			Doc: "Log each bad record (topic, partition, offset, cause) at ERROR."},
-		{Name: "errors.log.include.messages", Type: config.Bool, Default: "false", HasDefault: true,
+		{Name: "errors.log.include.messages", Importance: config.Medium, Type: config.Bool, Default: "false", HasDefault: true,
 			Doc: "With errors.log.enable, include the record's key and value."},
 	}
 	if sink {
 		keys = append(keys,
-			config.Key{Name: "errors.deadletterqueue.topic.name", Type: config.String,
+			config.Key{Name: "errors.deadletterqueue.topic.name", Importance: config.Medium, Type: config.String,
 				Doc: "Topic to send bad records to, as they were (key, value, headers); empty: none."},
-			config.Key{Name: "errors.deadletterqueue.topic.replication.factor", Type: config.Int, Default: "3", HasDefault: true,
+			config.Key{Name: "errors.deadletterqueue.topic.replication.factor", Importance: config.Medium, Type: config.Int, Default: "3", HasDefault: true,
 				Doc: "Replication factor of the dead letter queue topic when the worker creates it (on a cluster with fewer brokers, the broker's default is used, with a warning)."},
-			config.Key{Name: "errors.deadletterqueue.context.headers.enable", Type: config.Bool, Default: "false", HasDefault: true,
+			config.Key{Name: "errors.deadletterqueue.context.headers.enable", Importance: config.Medium, Type: config.Bool, Default: "false", HasDefault: true,
 				Doc: "Add Kafka's __connect.errors.* headers (topic, partition, offset, connector, task, stage, exception) to records sent to the dead letter queue."},
 		)
 	}

@@ -727,7 +727,7 @@ func (w *Worker) putValidate(rw http.ResponseWriter, r *http.Request) {
 		out.ErrorCount += len(errs)
 		out.Configs = append(out.Configs, configInfo{
 			Definition: definition{Name: k.Name, Type: kafkaType(k.Type), Required: k.Required, DefaultValue: def,
-				Importance: "HIGH", Documentation: k.Doc, Group: group, OrderInGroup: order, Width: "NONE",
+				Importance: k.Importance.String(), Documentation: k.Doc, Group: group, OrderInGroup: order, Width: "NONE",
 				DisplayName: k.Name, Dependents: []any{}},
 			Value: value{Name: k.Name, Value: v, RecommendedValues: []string{}, Errors: errs, Visible: true},
 		})

@@ -295,6 +295,15 @@ func TestRESTValidate(t *testing.T) {
 		len(tm.Value.Errors) != 1 || !strings.HasPrefix(tm.Value.Errors[0], "tasks.max: ") || tm.Definition.Group == nil || *tm.Definition.Group != "Common" || tm.Definition.OrderInGroup < 1 {
 		t.Errorf("tasks.max: %+v", tm)
 	}
+	// Kafka's importances: the connector's identity HIGH, error handling
+	// MEDIUM, converters and transforms LOW.
+	for name, want := range map[string]string{"name": "HIGH", "tasks.max": "HIGH", "topics": "HIGH", "file": "HIGH",
+		"errors.tolerance": "MEDIUM", "errors.deadletterqueue.topic.name": "MEDIUM",
+		"key.converter": "LOW", "transforms": "LOW", "predicates": "LOW", "tasks.max.enforce": "LOW", "config.action.reload": "LOW"} {
+		if got := byName[name].Definition.Importance; got != want {
+			t.Errorf("%s: importance %q, want %s", name, got, want)
+		}
+	}
 	if c := byName["file.rotate.compress"]; len(c.Value.Errors) != 1 || c.Definition.Type != "BOOLEAN" || *c.Value.Value != "maybe" {
 		t.Errorf("file.rotate.compress: %+v", c)
 	}

@@ -96,13 +96,13 @@ func Def() *config.Def {
 	return connect.SinkDef("FileStreamSink",
 		config.Key{Name: "file", Type: config.String,
 			Doc: "File to append to (created if missing); standard output when unset. Each record's value is one line, as Kafka's FileStreamSink writes it: its Java text after the converter (a string as itself; with JsonConverter an object as {key=value, ...} in Java's HashMap order, a list as [a, b], numbers as Java prints a Long or Double, a struct as Struct{field=value,...}; null as null)."},
-		config.Key{Name: "file.rotate.bytes", Type: config.Long, Default: "0", HasDefault: true, Validate: config.AtLeast(0),
+		config.Key{Name: "file.rotate.bytes", Importance: config.Low, Type: config.Long, Default: "0", HasDefault: true, Validate: config.AtLeast(0),
 			Doc: "Rotate the file once it holds this many bytes (0: never): it is renamed to file.NNNNNN (numbered from 000001 up) and a new file started. Records are never split across files; a batch goes whole into one."},
-		config.Key{Name: "file.rotate.interval.ms", Type: config.Long, Default: "0", HasDefault: true, Validate: config.AtLeast(0),
+		config.Key{Name: "file.rotate.interval.ms", Importance: config.Low, Type: config.Long, Default: "0", HasDefault: true, Validate: config.AtLeast(0),
 			Doc: "Rotate the file once it has been written to for this long (0: never); an empty file is not rotated."},
-		config.Key{Name: "file.rotate.keep", Type: config.Int, Default: "0", HasDefault: true, Validate: config.AtLeast(0),
+		config.Key{Name: "file.rotate.keep", Importance: config.Low, Type: config.Int, Default: "0", HasDefault: true, Validate: config.AtLeast(0),
 			Doc: "Rotated files to keep, the newest (0: all). Keep more than the rotations of one offset.flush.interval.ms: after a crash, rotations since the last commit are undone from the files kept."},
-		config.Key{Name: "file.rotate.compress", Type: config.Bool, Default: "false", HasDefault: true,
+		config.Key{Name: "file.rotate.compress", Importance: config.Low, Type: config.Bool, Default: "false", HasDefault: true,
 			Doc: "Compress rotated files with gzip (file.NNNNNN.gz)."},
 	)
 }
