@@ -4,41 +4,150 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"math"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
-// Kafka Connect's logger endpoints (KIP-495, KIP-976), over the one level
-// of the worker's slog handler, which this worker calls "root", as log4j
-// names its root logger:
+// Kafka Connect's logger endpoints (KIP-495, KIP-976). The worker's
+// loggers have Kafka's names, so that a Kafka user's namespaces work:
 //
-//	GET /admin/loggers              {"root":{"level":"INFO","last_modified":null}}
-//	GET /admin/loggers/root         {"level":"INFO","last_modified":null}
-//	PUT /admin/loggers/root         {"level":"DEBUG"}: 200 ["root"] (204 with ?scope=cluster)
+//	org.apache.kafka.connect.runtime.Worker            the worker
+//	org.apache.kafka.connect.runtime.WorkerConnector   each connector
+//	org.apache.kafka.connect.runtime.WorkerSourceTask  each source task's runtime
+//	org.apache.kafka.connect.runtime.WorkerSinkTask    each sink task's runtime
+//	org.apache.kafka.connect.file.FileStreamSourceTask the task itself (its class)
+//	org.apache.kafka.clients                           the worker's Kafka clients
 //
-// Kafka's levels map onto slog's: TRACE below DEBUG, FATAL above ERROR, OFF
-// above all. last_modified is the time of the last change, in
-// milliseconds since 1970, or null. Other logger names answer 404: slog has
-// no per-namespace levels here. Without WithLogLevel, GET answers and PUT
-// answers 405, as the level is fixed.
+// and "root" stands for the level of the process's handler, which every
+// other line of the process (the bundled broker's too) follows.
+//
+//	GET /admin/loggers              the loggers with a level set, and root
+//	GET /admin/loggers/{name}       {"level":"INFO","last_modified":null}
+//	PUT /admin/loggers/{namespace}  {"level":"DEBUG"}: 200 [affected loggers] (204 with ?scope=cluster)
+//
+// As in Kafka, PUT sets the level of every logger whose name starts with
+// the namespace, and of the namespace itself (a logger created later under
+// it inherits it, by dotted name); PUT on root sets every logger. Kafka's
+// levels map onto slog's: TRACE below DEBUG, FATAL above ERROR, OFF above
+// all. last_modified is the time of the last change, in milliseconds since
+// 1970, or null. Without WithLogLevel, GET answers and PUT answers 405, as
+// the level is fixed.
 
 // WithLogLevel lets the REST API read and change the level of the handler
-// the worker's logger uses; nil leaves it fixed.
+// the worker's logger uses, and of the worker's named loggers; nil leaves
+// it fixed.
 func WithLogLevel(v *slog.LevelVar) Option {
 	return func(w *Worker) {
 		if v != nil {
-			w.logLevel = &loggerLevel{v: v}
+			w.logLevel = &loggerLevel{v: v, named: map[string]*namedLevel{}}
 		}
 	}
 }
 
-// loggerLevel is the worker's one logger level; mu guards modified.
+// loggerLevel is the worker's logger levels: the root's (v) and the named
+// loggers'. mu guards everything but v and each namedLevel's eff.
 type loggerLevel struct {
 	v        *slog.LevelVar
 	mu       sync.Mutex
 	modified time.Time
+	named    map[string]*namedLevel
+}
+
+// namedLevel is one named logger's level: set explicitly, or inherited
+// from the nearest set ancestor, or from root (eff inheritRoot).
+type namedLevel struct {
+	set      bool
+	level    slog.Level
+	modified time.Time
+	eff      atomic.Int64
+}
+
+const inheritRoot = math.MinInt64
+
+// Logger names of the worker's parts, as Kafka's classes.
+const (
+	workerLoggerName     = "org.apache.kafka.connect.runtime.Worker"
+	connectorLoggerName  = "org.apache.kafka.connect.runtime.WorkerConnector"
+	sourceTaskLoggerName = "org.apache.kafka.connect.runtime.WorkerSourceTask"
+	sinkTaskLoggerName   = "org.apache.kafka.connect.runtime.WorkerSinkTask"
+	clientsLoggerName    = "org.apache.kafka.clients"
+)
+
+// namedLogger returns base as the logger called name: its lines are
+// written when they reach the named logger's level rather than the
+// handler's. Without WithLogLevel it is base.
+func (w *Worker) namedLogger(base *slog.Logger, name string) *slog.Logger {
+	if w.logLevel == nil || name == "" {
+		return base
+	}
+	l := w.logLevel
+	l.mu.Lock()
+	n, ok := l.named[name]
+	if !ok {
+		n = &namedLevel{}
+		l.named[name] = n
+		l.recompute()
+	}
+	l.mu.Unlock()
+	h := base.Handler()
+	if nh, ok := h.(*namedHandler); ok {
+		h = nh.h // renamed, not filtered twice
+	}
+	return slog.New(&namedHandler{h: h, n: n, root: l.v})
+}
+
+// recompute sets every named logger's effective level: its own, else its
+// nearest named ancestor's (by dotted name), else root's. l.mu is held.
+func (l *loggerLevel) recompute() {
+	for name, n := range l.named {
+		eff := int64(inheritRoot)
+		if n.set {
+			eff = int64(n.level)
+		} else {
+			for anc := name; ; {
+				i := strings.LastIndexByte(anc, '.')
+				if i < 0 {
+					break
+				}
+				anc = anc[:i]
+				if a, ok := l.named[anc]; ok && a.set {
+					eff = int64(a.level)
+					break
+				}
+			}
+		}
+		n.eff.Store(eff)
+	}
+}
+
+// namedHandler filters by its logger's level, then writes through h.
+type namedHandler struct {
+	h    slog.Handler
+	n    *namedLevel
+	root *slog.LevelVar
+}
+
+func (h *namedHandler) Enabled(_ context.Context, lv slog.Level) bool {
+	eff := h.n.eff.Load()
+	if eff == inheritRoot {
+		return lv >= h.root.Level()
+	}
+	return int64(lv) >= eff
+}
+
+func (h *namedHandler) Handle(ctx context.Context, r slog.Record) error { return h.h.Handle(ctx, r) }
+
+func (h *namedHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return &namedHandler{h: h.h.WithAttrs(as), n: h.n, root: h.root}
+}
+
+func (h *namedHandler) WithGroup(g string) slog.Handler {
+	return &namedHandler{h: h.h.WithGroup(g), n: h.n, root: h.root}
 }
 
 const rootLogger = "root"
@@ -97,16 +206,52 @@ func (w *Worker) rootLevel() loggerLevelInfo {
 }
 
 func (w *Worker) getLoggers(rw http.ResponseWriter, _ *http.Request) {
-	writeJSON(rw, http.StatusOK, map[string]loggerLevelInfo{rootLogger: w.rootLevel()})
+	out := map[string]loggerLevelInfo{rootLogger: w.rootLevel()}
+	if l := w.logLevel; l != nil {
+		l.mu.Lock()
+		for name, n := range l.named {
+			if n.set {
+				out[name] = levelInfo(n.level, n.modified)
+			}
+		}
+		l.mu.Unlock()
+	}
+	writeJSON(rw, http.StatusOK, out)
+}
+
+func levelInfo(lv slog.Level, modified time.Time) loggerLevelInfo {
+	info := loggerLevelInfo{Level: kafkaLevelName(lv)}
+	if !modified.IsZero() {
+		ms := modified.UnixMilli()
+		info.LastModified = &ms
+	}
+	return info
 }
 
 func (w *Worker) getLogger(rw http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("logger")
-	if !strings.EqualFold(name, rootLogger) {
-		writeError(rw, http.StatusNotFound, "Logger "+name+" not found.")
+	if strings.EqualFold(name, rootLogger) {
+		writeJSON(rw, http.StatusOK, w.rootLevel())
 		return
 	}
-	writeJSON(rw, http.StatusOK, w.rootLevel())
+	if l := w.logLevel; l != nil {
+		l.mu.Lock()
+		n, ok := l.named[name]
+		var info loggerLevelInfo
+		if ok {
+			lv := slog.Level(n.eff.Load())
+			if n.eff.Load() == inheritRoot {
+				lv = l.v.Level()
+			}
+			info = levelInfo(lv, n.modified)
+		}
+		l.mu.Unlock()
+		if ok {
+			writeJSON(rw, http.StatusOK, info)
+			return
+		}
+	}
+	writeError(rw, http.StatusNotFound, "Logger "+name+" not found.")
 }
 
 func (w *Worker) putLogger(rw http.ResponseWriter, r *http.Request) {
@@ -131,22 +276,35 @@ func (w *Worker) putLogger(rw http.ResponseWriter, r *http.Request) {
 		writeError(rw, http.StatusNotFound, "invalid log level '"+levelName+"'.")
 		return
 	}
-	if !strings.EqualFold(name, rootLogger) {
-		writeError(rw, http.StatusNotFound, "Logger "+name+" not found: this worker has one logger, root")
-		return
-	}
-	if w.logLevel == nil {
+	l := w.logLevel
+	if l == nil {
 		writeError(rw, http.StatusMethodNotAllowed, "this worker's log level is fixed")
 		return
 	}
-	w.logLevel.mu.Lock()
-	w.logLevel.v.Set(kafkaLevels[i].level)
-	w.logLevel.modified = time.Now()
-	w.logLevel.mu.Unlock()
-	w.log.Info("log level changed over REST", "level", kafkaLevels[i].name)
+	level, now := kafkaLevels[i].level, time.Now()
+	root := strings.EqualFold(name, rootLogger)
+	var affected []string
+	l.mu.Lock()
+	if root {
+		l.v.Set(level)
+		l.modified = now
+		affected = append(affected, rootLogger)
+	} else if _, ok := l.named[name]; !ok {
+		l.named[name] = &namedLevel{}
+	}
+	for n, nl := range l.named {
+		if root || strings.HasPrefix(n, name) {
+			nl.set, nl.level, nl.modified = true, level, now
+			affected = append(affected, n)
+		}
+	}
+	l.recompute()
+	l.mu.Unlock()
+	slices.Sort(affected)
+	w.log.Info("log level changed over REST", "namespace", name, "level", kafkaLevels[i].name, "loggers", len(affected))
 	if strings.EqualFold(r.URL.Query().Get("scope"), "cluster") {
 		rw.WriteHeader(http.StatusNoContent) // standalone: this worker is the cluster
 		return
 	}
-	writeJSON(rw, http.StatusOK, []string{rootLogger})
+	writeJSON(rw, http.StatusOK, affected)
 }

@@ -136,7 +136,11 @@ func (c *connectorRuntime) startLocked(ctx context.Context) error {
 	c.mu.Unlock()
 	var failed TasksFailedError
 	for i, tc := range cfgs {
-		t := &taskRuntime{c: c, id: i, cfg: tc, log: c.log.With("task", i), gate: newGate(), state: StateUnassigned}
+		runtimeLogger := sourceTaskLoggerName
+		if c.spec.plugin.Type == Sink {
+			runtimeLogger = sinkTaskLoggerName
+		}
+		t := &taskRuntime{c: c, id: i, cfg: tc, log: c.w.namedLogger(c.log, runtimeLogger).With("task", i), gate: newGate(), state: StateUnassigned}
 		c.mu.Lock()
 		c.tasks = append(c.tasks, t)
 		c.mu.Unlock()
@@ -519,7 +523,7 @@ func (t *taskRuntime) start(ctx context.Context) error {
 	case SourceConnector:
 		task := conn.NewTask()
 		tc := &SourceTaskContext{
-			Connector: c.spec.name, Task: t.id, Config: vals, Log: t.log,
+			Connector: c.spec.name, Task: t.id, Config: vals, Log: c.w.namedLogger(t.log, c.spec.plugin.TaskClass),
 			offsets: func(p map[string]any) (SourceOffset, bool, error) {
 				return c.w.offsets.SourceOffset(c.spec.name, p)
 			},
@@ -543,7 +547,7 @@ func (t *taskRuntime) start(ctx context.Context) error {
 		}
 	case SinkConnector:
 		task := conn.NewTask()
-		tc := &SinkTaskContext{Connector: c.spec.name, Task: t.id, Config: vals, Log: t.log}
+		tc := &SinkTaskContext{Connector: c.spec.name, Task: t.id, Config: vals, Log: c.w.namedLogger(t.log, c.spec.plugin.TaskClass)}
 		if err := task.Start(ctx, tc); err != nil {
 			cancel()
 			t.fail(err)

@@ -123,6 +123,7 @@ func NewWorker(cfg WorkerConfig, reg *Registry, log *slog.Logger, opts ...Option
 	for _, o := range opts {
 		o(w)
 	}
+	w.log = w.namedLogger(log, workerLoggerName)
 	return w, nil
 }
 
@@ -145,7 +146,7 @@ func (w *Worker) newAdmin() error {
 	if len(res.Ignored) > 0 {
 		w.log.Info("admin properties without effect here", "keys", strings.Join(res.Ignored, ","))
 	}
-	w.adminCl, err = newKgoClient(append([]kgo.Opt{kgo.WithLogger(kafkaclient.Logger(w.log))}, res.Opts...)...)
+	w.adminCl, err = newKgoClient(append([]kgo.Opt{kgo.WithLogger(kafkaclient.Logger(w.namedLogger(w.log, clientsLoggerName)))}, res.Opts...)...)
 	if err != nil {
 		return err
 	}
@@ -195,7 +196,7 @@ func (w *Worker) Start(ctx context.Context) (err error) {
 		w.log.Info("producer properties without effect here", "keys", strings.Join(res.Ignored, ","))
 	}
 	opts := append([]kgo.Opt{
-		kgo.WithLogger(kafkaclient.Logger(w.log)),
+		kgo.WithLogger(kafkaclient.Logger(w.namedLogger(w.log, clientsLoggerName))),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()),
 		kgo.ProducerLinger(0),
 		// Five batches of the file source's default size: enough to keep
@@ -420,7 +421,7 @@ func (w *Worker) runConnector(ctx context.Context, spec *connectorSpec, old *con
 		return nil, &config.Error{Source: spec.source, Key: "name", Value: spec.name, Reason: "is already the name of the connector in " + cur.spec.source}
 	}
 	now := time.Now()
-	c := &connectorRuntime{w: w, spec: spec, log: w.log.With("connector", spec.name), state: StateUnassigned,
+	c := &connectorRuntime{w: w, spec: spec, log: w.namedLogger(w.log, connectorLoggerName).With("connector", spec.name), state: StateUnassigned,
 		// It starts behind: reaching the end is said once, with the time
 		// since now.
 		prog: progressState{started: true, behind: true, since: now, lastLog: now, lastSample: now}}

@@ -176,7 +176,7 @@ func (s *Schema) Equal(o *Schema) bool {
 	}
 	if s.Type != o.Type || s.Optional != o.Optional || s.Name != o.Name || s.Doc != o.Doc ||
 		(s.Version == nil) != (o.Version == nil) || (s.Version != nil && *s.Version != *o.Version) ||
-		!maps.Equal(s.Parameters, o.Parameters) || !Equal(s.Default, o.Default) ||
+		!maps.Equal(s.Parameters, o.Parameters) || !defaultsEqual(s.Default, o.Default) ||
 		len(s.Fields) != len(o.Fields) || !s.Key.Equal(o.Key) || !s.Value.Equal(o.Value) {
 		return false
 	}
@@ -186,6 +186,18 @@ func (s *Schema) Equal(o *Schema) bool {
 		}
 	}
 	return true
+}
+
+// defaultsEqual compares two schemas' defaults. A STRUCT schema's default
+// is a Struct of that schema, whose schema is not compared again (it
+// would never end).
+func defaultsEqual(a, b any) bool {
+	x, ok := a.(*Struct)
+	y, ok2 := b.(*Struct)
+	if ok && ok2 {
+		return slices.EqualFunc(x.Values, y.Values, Equal)
+	}
+	return Equal(a, b)
 }
 
 // String is a schema's short description, as Kafka's: its type, or its
