@@ -27,7 +27,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf16"
 
@@ -60,7 +59,7 @@ var moveClasses = slices.Concat(
 		{Name: "field", Type: config.String, Required: true,
 			Doc: "Field name for the single field that will be created in the resulting Struct or Map."},
 	}}, func(s side, v keyValues) (Transformation, error) {
-		return &hoistField{side: s, field: v.String("field"), cache: &moveSchemaCache{}}, nil
+		return &hoistField{side: s, field: v.String("field"), cache: &schemaCache{}}, nil
 	}),
 	sides(InsertFieldClass, class{keys: []config.Key{
 		{Name: "topic.field", Type: config.String, Doc: "Field name for Kafka topic. " + moveOptionalityDoc},
@@ -78,7 +77,7 @@ var moveClasses = slices.Concat(
 			Doc: "Field names on the record value to extract as the record key."},
 		moveReplaceNullKey(),
 	}, transform: func(v keyValues) (Transformation, error) {
-		return &valueToKey{fields: v.List("fields"), withDefault: v.Bool("replace.null.with.default"), cache: &moveSchemaCache{}}, nil
+		return &valueToKey{fields: v.List("fields"), withDefault: v.Bool("replace.null.with.default"), cache: &schemaCache{}}, nil
 	}}},
 	sides(HeaderFromClass, class{keys: []config.Key{
 		{Name: "fields", Type: config.List, Required: true, Validate: moveNonEmptyList,
@@ -131,33 +130,6 @@ func moveNotHere(what string) config.Validator {
 	}
 }
 
-// moveSchemaCache remembers the schema a transformation made of an input
-// schema (Kafka's LRU cache of 16), so that records of one schema share
-// their output schema.
-type moveSchemaCache struct {
-	mu sync.Mutex
-	m  map[*data.Schema]*data.Schema
-}
-
-func (c *moveSchemaCache) get(in *data.Schema, build func() (*data.Schema, error)) (*data.Schema, error) {
-	c.mu.Lock()
-	out, ok := c.m[in]
-	c.mu.Unlock()
-	if ok {
-		return out, nil
-	}
-	out, err := build()
-	if err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	if c.m == nil || len(c.m) >= 16 {
-		c.m = map[*data.Schema]*data.Schema{}
-	}
-	c.m[in] = out
-	c.mu.Unlock()
-	return out, nil
-}
 
 // moveFieldValue reads a struct's field, its default for a null when
 // withDefault (replace.null.with.default).
@@ -337,7 +309,7 @@ func (t *extractField) Apply(r *Record) (bool, error) {
 type hoistField struct {
 	side  side
 	field string
-	cache *moveSchemaCache
+	cache *schemaCache
 }
 
 func (t *hoistField) Apply(r *Record) (bool, error) {
@@ -369,7 +341,7 @@ type insertField struct {
 	topic, timestamp, static moveSpec
 	staticValue              string
 	withDefault              bool
-	cache                    *moveSchemaCache
+	cache                    *schemaCache
 }
 
 // moveSpec is one field to insert: its name and whether its schema is
@@ -404,7 +376,7 @@ func newInsertField(s side, v keyValues) (Transformation, error) {
 		static:      parseMoveSpec(v, "static.field"),
 		staticValue: v.String("static.value"),
 		withDefault: v.Bool("replace.null.with.default"),
-		cache:       &moveSchemaCache{},
+		cache:       &schemaCache{},
 	}
 	if !t.topic.set && !t.timestamp.set && !t.static.set {
 		class, _ := v.vals.Props().Get(v.Key("type"))
@@ -516,7 +488,7 @@ func (t *insertField) schema(in *data.Schema) (*data.Schema, error) {
 type valueToKey struct {
 	fields      []string
 	withDefault bool
-	cache       *moveSchemaCache
+	cache       *schemaCache
 }
 
 const valueToKeyPurpose = "copying fields from value to key"
@@ -583,7 +555,7 @@ type headerFrom struct {
 	fields, headers []string
 	move            bool
 	withDefault     bool
-	cache           *moveSchemaCache
+	cache           *schemaCache
 }
 
 func newHeaderFrom(s side, v keyValues) (Transformation, error) {
@@ -593,7 +565,7 @@ func newHeaderFrom(s side, v keyValues) (Transformation, error) {
 			Reason: "'fields' config must have the same number of elements as 'headers' config."}
 	}
 	return &headerFrom{side: s, fields: fields, headers: headers, move: v.String("operation") == "move",
-		withDefault: v.Bool("replace.null.with.default"), cache: &moveSchemaCache{}}, nil
+		withDefault: v.Bool("replace.null.with.default"), cache: &schemaCache{}}, nil
 }
 
 func (t *headerFrom) purpose() string {

@@ -4,6 +4,8 @@ package transforms
 // they work on ($Key or $Value), and Kafka's Requirements and SchemaUtil.
 
 import (
+	"sync"
+
 	"github.com/tributary-io/tributary/connect/data"
 )
 
@@ -103,4 +105,31 @@ func copySchemaBasics(source *data.Schema) *data.Schema {
 		}
 	}
 	return c
+}
+
+// schemaCache remembers the schemas a transformation made of the last few
+// it was given (Kafka's LRU cache of 16), by identity.
+type schemaCache struct {
+	mu sync.Mutex
+	m  map[*data.Schema]*data.Schema
+}
+
+func (c *schemaCache) get(in *data.Schema, build func() (*data.Schema, error)) (*data.Schema, error) {
+	c.mu.Lock()
+	out, ok := c.m[in]
+	c.mu.Unlock()
+	if ok {
+		return out, nil
+	}
+	out, err := build()
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= 16 {
+		c.m = map[*data.Schema]*data.Schema{}
+	}
+	c.m[in] = out
+	c.mu.Unlock()
+	return out, nil
 }

@@ -5,7 +5,6 @@ package transforms
 
 import (
 	"slices"
-	"sync"
 
 	"github.com/tributary-io/tributary/config"
 	"github.com/tributary-io/tributary/connect/data"
@@ -180,29 +179,3 @@ func (t *flatten) flattenStruct(st *data.Struct, prefix string, out *data.Struct
 	return nil
 }
 
-// schemaCache remembers the schemas a transformation made of the last few
-// it was given (Kafka's LRU cache of 16), by identity.
-type schemaCache struct {
-	mu sync.Mutex
-	m  map[*data.Schema]*data.Schema
-}
-
-func (c *schemaCache) get(in *data.Schema, build func() (*data.Schema, error)) (*data.Schema, error) {
-	c.mu.Lock()
-	out, ok := c.m[in]
-	c.mu.Unlock()
-	if ok {
-		return out, nil
-	}
-	out, err := build()
-	if err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	if c.m == nil || len(c.m) >= 16 {
-		c.m = map[*data.Schema]*data.Schema{}
-	}
-	c.m[in] = out
-	c.mu.Unlock()
-	return out, nil
-}
