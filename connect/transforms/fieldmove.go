@@ -130,7 +130,6 @@ func moveNotHere(what string) config.Validator {
 	}
 }
 
-
 // moveFieldValue reads a struct's field, its default for a null when
 // withDefault (replace.null.with.default).
 func moveFieldValue(st *data.Struct, name string, withDefault bool) (any, error) {

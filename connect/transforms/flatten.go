@@ -178,4 +178,3 @@ func (t *flatten) flattenStruct(st *data.Struct, prefix string, out *data.Struct
 	}
 	return nil
 }
-
