@@ -26,7 +26,7 @@ import (
 func errorKeys(sink bool) []config.Key {
 	keys := []config.Key{
 		{Name: "errors.tolerance", Importance: config.Medium, Type: config.String, Default: "none", HasDefault: true, Validate: config.OneOf("none", "all"),
-			Doc: "none: a record that cannot be converted fails the task; all: it is skipped (and reported as below)."},
+			Doc: "none: a record that cannot be converted or transformed fails the task; all: it is skipped (and reported as below), and for a source its offset moves past it."},
 		{Name: "errors.retry.timeout", Importance: config.Medium, Type: config.Long, Default: "0", HasDefault: true,
 			Doc: "Accepted for Kafka's files; conversion failures are not retried (they would fail again)."},
 		{Name: "errors.retry.delay.max.ms", Importance: config.Medium, Type: config.Long, Default: "60000", HasDefault: true,
