@@ -45,9 +45,10 @@ func WorkerDef() *config.Def {
 			Doc: "REST API: a properties file of user=password lines (the format of Kafka's PropertyFileLoginModule file); each user may authenticate. May be combined with rest.basic.auth.user."},
 		config.Key{Name: "rest.extension.classes", Type: config.List,
 			Doc: "Accepted for Kafka's org.apache.kafka.connect.rest.basic.auth.extension.BasicAuthSecurityRestExtension, which then requires the rest.basic.auth.* keys (the JAAS file is not read); other extensions are not supported."},
-		config.Key{Name: "rest.connector.writes.enable", Type: config.Bool, Default: "false", HasDefault: true,
+		config.Key{Name: "rest.connector.writes.enable", Type: config.Bool,
 			Doc: "Whether the REST API may create, reconfigure and delete connectors (POST /connectors, PUT /connectors/{name}/config, DELETE /connectors/{name}), as Kafka Connect's does; " +
-				"such changes are kept in memory only, as in Kafka's standalone mode. Off by default, so that no request can point a sink at a file that the worker's command line does not name: those requests then answer 405."},
+				"such changes are kept in memory only, as in Kafka's standalone mode. Unset, they are served as in Kafka when the API listens on this machine only (a loopback listener, the default) or asks for basic authentication (rest.basic.auth.*), " +
+				"and refused (405) when it listens beyond this machine to anyone, who could otherwise point a sink at any file the worker may write. false refuses them always; true serves them always."},
 		config.Key{Name: "plugin.path", Type: config.List,
 			Doc: "Accepted for compatibility; the connectors are built in."},
 		config.Key{Name: "task.shutdown.graceful.timeout.ms", Type: config.Duration, Default: "5000", HasDefault: true,
@@ -157,7 +158,6 @@ func ParseWorkerConfig(v *config.Values) (WorkerConfig, error) {
 		FlushTimeout:    v.Duration("offset.flush.timeout.ms"),
 		ShutdownTimeout: v.Duration("task.shutdown.graceful.timeout.ms"),
 		TopicCreation:   v.Bool("topic.creation.enable"),
-		RESTWrites:      v.Bool("rest.connector.writes.enable"),
 		PluginPathIsSet: v.IsSet("plugin.path"),
 		ProducerProps:   v.WithPrefix("producer."),
 		ConsumerProps:   v.WithPrefix("consumer."),
@@ -216,6 +216,12 @@ func ParseWorkerConfig(v *config.Values) (WorkerConfig, error) {
 		cfg.Listener = addr
 	}
 	cfg.RESTUsers, errs = parseRESTAuth(v, errs)
+	if v.IsSet("rest.connector.writes.enable") {
+		cfg.RESTWrites = v.Bool("rest.connector.writes.enable")
+	} else {
+		host, _, _ := net.SplitHostPort(cfg.Listener)
+		cfg.RESTWrites = len(cfg.RESTUsers) > 0 || isLoopback(host)
+	}
 	providers, err := config.NewProviders(v.Props())
 	if err != nil {
 		errs = append(errs, err)

@@ -301,7 +301,51 @@ func TestRESTBasicAuth(t *testing.T) {
 	}
 }
 
-// TestRESTWritesNoFiles: unless rest.connector.writes.enable, the API
+// TestRESTWritesDefault: unset, rest.connector.writes.enable serves
+// connector writes as Kafka does on a loopback listener (the default) and
+// behind basic authentication, and refuses them on a listener open beyond
+// the machine without authentication.
+func TestRESTWritesDefault(t *testing.T) {
+	addr := startKfake(t)
+	for _, c := range []struct {
+		name  string
+		extra []string
+		user  string
+		write bool
+	}{
+		{"loopback", nil, "", true},
+		{"open", []string{"listeners=http://0.0.0.0:0"}, "", false},
+		{"open with authentication", []string{"listeners=http://0.0.0.0:0", "rest.basic.auth.user=ops", "rest.basic.auth.password=s3cret"}, "ops", true},
+		{"open, set on purpose", []string{"listeners=http://0.0.0.0:0", "rest.connector.writes.enable=true"}, "", true},
+		{"loopback, set off", []string{"rest.connector.writes.enable=false"}, "", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			w := startWorker(t, workerProps(addr, dir, c.extra...))
+			_, port, _ := net.SplitHostPort(w.RESTAddr())
+			body := `{"name":"made","config":{"connector.class":"FileStreamSink","topics":"t","file":"` + filepath.Join(dir, "made.txt") + `"}}`
+			req, err := http.NewRequest("POST", "http://127.0.0.1:"+port+"/connectors", strings.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", "application/json")
+			if c.user != "" {
+				req.SetBasicAuth(c.user, "s3cret")
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if c.write && resp.StatusCode != http.StatusCreated || !c.write && resp.StatusCode != http.StatusMethodNotAllowed {
+				t.Errorf("POST /connectors: %d %s", resp.StatusCode, b)
+			}
+		})
+	}
+}
+
+// TestRESTWritesNoFiles: with rest.connector.writes.enable=false, the API
 // cannot create, reconfigure or delete a connector, so a caller cannot point
 // a sink at a path of its choosing; validation parses without writing
 // anything.
@@ -310,7 +354,7 @@ func TestRESTWritesNoFiles(t *testing.T) {
 	dir := t.TempDir()
 	in, out := filepath.Join(dir, "in.log"), filepath.Join(dir, "out.txt")
 	want := appendLines(t, in, 0, 10)
-	w := startWorker(t, workerProps(addr, dir), sourceProps(dir, in, "ro"), sinkProps(dir, out, "ro"))
+	w := startWorker(t, workerProps(addr, dir, "rest.connector.writes.enable=false"), sourceProps(dir, in, "ro"), sinkProps(dir, out, "ro"))
 	waitForFile(t, out, want)
 	base := "http://" + w.RESTAddr()
 	evil := filepath.Join(dir, "elsewhere", "evil.txt")
