@@ -44,10 +44,11 @@
 // syntax, which is Java's without backreferences and lookaround (a pattern
 // Go cannot compile is refused when the connector is validated, naming the
 // key); RegexRouter's replacement is Java's ($1, ${name}, \$ for a dollar);
-// TimestampRouter's timestamp.format knows SimpleDateFormat's letters y, M,
-// d, H, h, m, s, S, E and a (others are refused), in UTC as Kafka formats
-// it. A source record's timestamp is the time the worker read it (Kafka's
-// FileStreamSource gives none, and its TimestampRouter then fails).
+// TimestampRouter's timestamp.format knows SimpleDateFormat's letters G, y,
+// M, L, d, D, E, u, a, H, k, K, h, m, s, S, z, Z and X (Java's Y, w, W and F
+// are refused), in UTC as Kafka formats it. A source record's timestamp is
+// the time the worker read it (Kafka's FileStreamSource gives none, and its
+// TimestampRouter then fails).
 //
 // Field-level transformations (Cast, ExtractField, Flatten, HoistField,
 // InsertField, MaskField, ReplaceField, SetSchemaMetadata,

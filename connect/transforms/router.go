@@ -4,11 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/tributary-io/tributary/config"
+	"github.com/tributary-io/tributary/connect/data"
 )
 
 // regexRouter is Kafka's RegexRouter: a topic that the regex matches as a
@@ -139,11 +138,11 @@ func parseReplacement(s string, re *regexp.Regexp) ([]replPart, error) {
 // timestamp.format, UTC) put in.
 type timestampRouter struct {
 	topicFormat string
-	date        []dateField
+	date        *data.DateFormat
 }
 
 func newTimestampRouter(v keyValues) (Transformation, error) {
-	date, err := parseDateFormat(v.String("timestamp.format"))
+	date, err := data.ParseDateFormat(v.String("timestamp.format"))
 	if err != nil {
 		return nil, &config.Error{Source: v.vals.Source(), Key: v.prefix + "timestamp.format", Value: v.String("timestamp.format"), Reason: "is not a date format known here: " + err.Error()}
 	}
@@ -154,128 +153,7 @@ func (t *timestampRouter) Apply(r *Record) (bool, error) {
 	if r.Timestamp.IsZero() {
 		return false, fmt.Errorf("Timestamp missing on record of topic %s", r.Topic) //nolint:staticcheck // Kafka's message
 	}
-	ts := string(appendDate(nil, t.date, r.Timestamp.UTC()))
+	ts := t.date.Format(r.Timestamp.UTC())
 	r.Topic = strings.ReplaceAll(strings.ReplaceAll(t.topicFormat, "${topic}", r.Topic), "${timestamp}", ts)
 	return true, nil
-}
-
-// dateField is one piece of a SimpleDateFormat pattern: a run of one
-// pattern letter, or literal text (letter 0).
-type dateField struct {
-	letter byte
-	count  int
-	lit    string
-}
-
-// parseDateFormat reads a java.text.SimpleDateFormat pattern: runs of
-// pattern letters, text in single quotes (two of them stand for one) and any other
-// character as itself.
-func parseDateFormat(p string) ([]dateField, error) {
-	var out []dateField
-	for i := 0; i < len(p); {
-		c := p[i]
-		switch {
-		case c == '\'':
-			if i+1 < len(p) && p[i+1] == '\'' {
-				out = append(out, dateField{lit: "'"})
-				i += 2
-				continue
-			}
-			end := i + 1
-			var lit strings.Builder
-			for {
-				if end >= len(p) {
-					return nil, errors.New("Unterminated quote") //nolint:staticcheck // Java's message
-				}
-				if p[end] == '\'' {
-					if end+1 < len(p) && p[end+1] == '\'' {
-						lit.WriteByte('\'')
-						end += 2
-						continue
-					}
-					break
-				}
-				lit.WriteByte(p[end])
-				end++
-			}
-			out = append(out, dateField{lit: lit.String()})
-			i = end + 1
-		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
-			if !strings.ContainsRune("yMdHhmsSEa", rune(c)) {
-				return nil, fmt.Errorf("Illegal pattern character '%c' (known here: y M d H h m s S E a)", c) //nolint:staticcheck // Java's message
-			}
-			n := 1
-			for i+n < len(p) && p[i+n] == c {
-				n++
-			}
-			out = append(out, dateField{letter: c, count: n})
-			i += n
-		default:
-			out = append(out, dateField{lit: string(c)})
-			i++
-		}
-	}
-	return out, nil
-}
-
-func appendPadded(b []byte, n, width int) []byte {
-	s := strconv.Itoa(n)
-	for i := len(s); i < width; i++ {
-		b = append(b, '0')
-	}
-	return append(b, s...)
-}
-
-// appendDate formats t as SimpleDateFormat does.
-func appendDate(b []byte, fields []dateField, t time.Time) []byte {
-	for _, f := range fields {
-		switch f.letter {
-		case 0:
-			b = append(b, f.lit...)
-		case 'y':
-			if f.count == 2 {
-				b = appendPadded(b, t.Year()%100, 2)
-			} else {
-				b = appendPadded(b, t.Year(), f.count)
-			}
-		case 'M':
-			switch {
-			case f.count >= 4:
-				b = append(b, t.Month().String()...)
-			case f.count == 3:
-				b = append(b, t.Month().String()[:3]...)
-			default:
-				b = appendPadded(b, int(t.Month()), f.count)
-			}
-		case 'd':
-			b = appendPadded(b, t.Day(), f.count)
-		case 'H':
-			b = appendPadded(b, t.Hour(), f.count)
-		case 'h':
-			h := t.Hour() % 12
-			if h == 0 {
-				h = 12
-			}
-			b = appendPadded(b, h, f.count)
-		case 'm':
-			b = appendPadded(b, t.Minute(), f.count)
-		case 's':
-			b = appendPadded(b, t.Second(), f.count)
-		case 'S':
-			b = appendPadded(b, t.Nanosecond()/int(time.Millisecond), f.count)
-		case 'E':
-			if f.count >= 4 {
-				b = append(b, t.Weekday().String()...)
-			} else {
-				b = append(b, t.Weekday().String()[:3]...)
-			}
-		case 'a':
-			if t.Hour() < 12 {
-				b = append(b, "AM"...)
-			} else {
-				b = append(b, "PM"...)
-			}
-		}
-	}
-	return b
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strconv"
 	"strings"
 	"time"
 
@@ -66,7 +65,7 @@ type timestampConverter struct {
 	field       string
 	target      string
 	pattern     string
-	format      []dateField // nil: no format
+	format      *data.DateFormat // nil: no format
 	precision   string
 	replaceNull bool
 	cache       schemaCache
@@ -81,7 +80,7 @@ func newTimestampConverter(s side, v keyValues) (Transformation, error) {
 			Reason: "TimestampConverter requires format option to be specified when using string timestamps"}
 	}
 	if !blank {
-		f, err := parseJavaDateFormat(t.pattern)
+		f, err := data.ParseDateFormat(t.pattern)
 		if err != nil {
 			return nil, &config.Error{Source: v.Source(), Key: v.Key("format"), Value: t.pattern,
 				Reason: "TimestampConverter requires a SimpleDateFormat-compatible pattern for string timestamps: " + t.pattern + " (" + err.Error() + ")"}
@@ -281,11 +280,11 @@ func (t *timestampConverter) toMillis(v any, kind string) (int64, error) {
 		if t.format == nil {
 			return 0, data.Errorf("TimestampConverter requires format option to be specified when using string timestamps")
 		}
-		ms, ok := parseJavaDate(t.format, s)
-		if !ok {
+		tm, err := t.format.Parse(s)
+		if err != nil {
 			return 0, data.Errorf("Could not parse timestamp: value (%s) does not match pattern (%s)", s, t.pattern)
 		}
-		return ms, nil
+		return tm.UnixMilli(), nil
 	case tsUnix:
 		n, ok := v.(int64)
 		if !ok {
@@ -316,7 +315,7 @@ func (t *timestampConverter) fromMillis(ms int64) (any, error) {
 	const day = 24 * 60 * 60 * 1000
 	switch t.target {
 	case tsString:
-		return string(appendJavaDate(nil, t.format, time.UnixMilli(ms).UTC())), nil
+		return t.format.Format(time.UnixMilli(ms).UTC()), nil
 	case tsUnix:
 		switch t.precision {
 		case "seconds":
@@ -355,339 +354,4 @@ func saturatingMul(n, k int64) int64 {
 		return math.MinInt64
 	}
 	return n * k
-}
-
-// The SimpleDateFormat letters TimestampConverter knows: TimestampRouter's
-// (y M d H h m s S E a, formatted by appendDate) and G L D u k K z Z X.
-// Java's Y w W F are refused.
-const (
-	javaDateLetters     = "GyMdkHmsSEDFwWahKzZYuXL"
-	converterDateLetter = "GyMLdDEuaHkKhmsSzZX"
-)
-
-// parseJavaDateFormat reads a SimpleDateFormat pattern as parseDateFormat
-// does, with the letters TimestampConverter knows.
-func parseJavaDateFormat(p string) ([]dateField, error) {
-	var out []dateField
-	var lit strings.Builder
-	flush := func() {
-		if lit.Len() > 0 {
-			out = append(out, dateField{lit: lit.String()})
-			lit.Reset()
-		}
-	}
-	for i := 0; i < len(p); {
-		c := p[i]
-		switch {
-		case c == '\'':
-			if i+1 < len(p) && p[i+1] == '\'' {
-				lit.WriteByte('\'')
-				i += 2
-				continue
-			}
-			end := i + 1
-			for {
-				if end >= len(p) {
-					return nil, errors.New("Unterminated quote") //nolint:staticcheck // Java's message
-				}
-				if p[end] == '\'' {
-					if end+1 < len(p) && p[end+1] == '\'' {
-						lit.WriteByte('\'')
-						end += 2
-						continue
-					}
-					break
-				}
-				lit.WriteByte(p[end])
-				end++
-			}
-			i = end + 1
-		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
-			if !strings.ContainsRune(javaDateLetters, rune(c)) {
-				return nil, fmt.Errorf("Illegal pattern character '%c'", c) //nolint:staticcheck // Java's message
-			}
-			if !strings.ContainsRune(converterDateLetter, rune(c)) {
-				return nil, fmt.Errorf("pattern character '%c' is not supported here (known: G y M L d D E u a H k K h m s S z Z X)", c)
-			}
-			n := 1
-			for i+n < len(p) && p[i+n] == c {
-				n++
-			}
-			flush()
-			out = append(out, dateField{letter: c, count: n})
-			i += n
-		default:
-			lit.WriteByte(c)
-			i++
-		}
-	}
-	flush()
-	return out, nil
-}
-
-// appendJavaDate formats t (UTC) as SimpleDateFormat does.
-func appendJavaDate(b []byte, fields []dateField, t time.Time) []byte {
-	for _, f := range fields {
-		switch f.letter {
-		case 'G':
-			if t.Year() > 0 {
-				b = append(b, "AD"...)
-			} else {
-				b = append(b, "BC"...)
-			}
-		case 'L':
-			b = appendDate(b, []dateField{{letter: 'M', count: f.count}}, t)
-		case 'D':
-			b = appendPadded(b, t.YearDay(), f.count)
-		case 'u':
-			wd := int(t.Weekday())
-			if wd == 0 {
-				wd = 7
-			}
-			b = appendPadded(b, wd, f.count)
-		case 'k':
-			h := t.Hour()
-			if h == 0 {
-				h = 24
-			}
-			b = appendPadded(b, h, f.count)
-		case 'K':
-			b = appendPadded(b, t.Hour()%12, f.count)
-		case 'z':
-			if f.count >= 4 {
-				b = append(b, "Coordinated Universal Time"...)
-			} else {
-				b = append(b, "UTC"...)
-			}
-		case 'Z':
-			b = append(b, "+0000"...)
-		case 'X':
-			b = append(b, 'Z')
-		default:
-			b = appendDate(b, []dateField{f}, t)
-		}
-	}
-	return b
-}
-
-var (
-	javaMonths   = []string{"January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"}
-	javaWeekdays = []string{"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"}
-)
-
-// isNumericField says whether a field is read as a number.
-func isNumericField(f dateField) bool {
-	switch f.letter {
-	case 'y', 'd', 'D', 'u', 'H', 'k', 'K', 'h', 'm', 's', 'S':
-		return true
-	case 'M', 'L':
-		return f.count <= 2
-	}
-	return false
-}
-
-// parseJavaDate reads s as a lenient SimpleDateFormat in UTC does, into
-// milliseconds since the epoch: fields default to 1970-01-01 00:00:00.000,
-// out-of-range values carry over, whitespace before a field is skipped, a
-// number directly followed by another numeric field takes as many digits as
-// its letter is repeated, text after the pattern is ignored.
-func parseJavaDate(fields []dateField, s string) (int64, bool) {
-	year, month, dayOfMonth, yearDay := 1970, 1, 1, 0
-	hour, hour12, minute, second, milli := 0, -1, 0, 0, 0
-	pm, bc, monthSet, daySet := false, false, false, false
-	var offset int64 // milliseconds east of UTC
-	pos := 0
-	for i, f := range fields {
-		if f.letter == 0 {
-			if !strings.HasPrefix(s[pos:], f.lit) {
-				return 0, false
-			}
-			pos += len(f.lit)
-			continue
-		}
-		for pos < len(s) && (s[pos] == ' ' || s[pos] == '\t') {
-			pos++
-		}
-		if isNumericField(f) {
-			abut := i+1 < len(fields) && fields[i+1].letter != 0 && isNumericField(fields[i+1])
-			start := pos
-			neg := false
-			if pos < len(s) && s[pos] == '-' && !abut {
-				neg = true
-				pos++
-			}
-			digits := pos
-			for pos < len(s) && s[pos] >= '0' && s[pos] <= '9' && (!abut || pos-digits < f.count) {
-				pos++
-			}
-			if pos == digits {
-				return 0, false
-			}
-			n, err := strconv.Atoi(s[digits:pos])
-			if err != nil {
-				return 0, false
-			}
-			if neg {
-				n = -n
-			}
-			switch f.letter {
-			case 'y':
-				if f.count <= 2 && pos-start == 2 {
-					n = twoDigitYear(n)
-				}
-				year = n
-			case 'M', 'L':
-				month, monthSet = n, true
-			case 'd':
-				dayOfMonth, daySet = n, true
-			case 'D':
-				yearDay = n
-			case 'u':
-			case 'H':
-				hour, hour12 = n, -1
-			case 'k':
-				if n == 24 {
-					n = 0
-				}
-				hour, hour12 = n, -1
-			case 'K', 'h':
-				if f.letter == 'h' && n == 12 {
-					n = 0
-				}
-				hour12 = n
-			case 'm':
-				minute = n
-			case 's':
-				second = n
-			case 'S':
-				milli = n
-			}
-			continue
-		}
-		rest := s[pos:]
-		switch f.letter {
-		case 'M', 'L':
-			n, l := matchName(rest, javaMonths)
-			if l == 0 {
-				return 0, false
-			}
-			month, monthSet = n+1, true
-			pos += l
-		case 'E':
-			_, l := matchName(rest, javaWeekdays)
-			if l == 0 {
-				return 0, false
-			}
-			pos += l
-		case 'a':
-			n, l := matchName(rest, []string{"AM", "PM"})
-			if l == 0 {
-				return 0, false
-			}
-			pm = n == 1
-			pos += l
-		case 'G':
-			n, l := matchName(rest, []string{"BC", "AD"})
-			if l == 0 {
-				return 0, false
-			}
-			bc = n == 0
-			pos += l
-		case 'z', 'Z', 'X':
-			off, l := parseZone(rest)
-			if l == 0 {
-				return 0, false
-			}
-			offset = off
-			pos += l
-		}
-	}
-	if hour12 >= 0 {
-		hour = hour12
-		if pm {
-			hour += 12
-		}
-	}
-	if bc {
-		year = 1 - year
-	}
-	var t time.Time
-	if yearDay != 0 && !monthSet && !daySet {
-		t = time.Date(year, time.January, yearDay, hour, minute, second, 0, time.UTC)
-	} else {
-		t = time.Date(year, time.Month(month), dayOfMonth, hour, minute, second, 0, time.UTC)
-	}
-	return t.UnixMilli() + int64(milli) - offset, true
-}
-
-// twoDigitYear puts a two-digit year within 80 years before and 20 after
-// now, as SimpleDateFormat does.
-func twoDigitYear(n int) int {
-	start := time.Now().UTC().Year() - 80
-	y := start/100*100 + n
-	if n < start%100 {
-		y += 100
-	}
-	return y
-}
-
-// matchName matches the start of s against names, in full or by their
-// first three letters, ignoring case: the name's index and the length
-// matched (0: none).
-func matchName(s string, names []string) (int, int) {
-	best, bestLen := -1, 0
-	for i, n := range names {
-		for _, cand := range []string{n, n[:min(3, len(n))]} {
-			if len(cand) > bestLen && len(s) >= len(cand) && strings.EqualFold(s[:len(cand)], cand) {
-				best, bestLen = i, len(cand)
-			}
-		}
-	}
-	return best, bestLen
-}
-
-// parseZone reads a time zone: UTC, UT, GMT or Z, GMT±H[H][:MM], or
-// ±HH[[:]MM]. It returns the offset in milliseconds east of UTC and the
-// length read (0: none).
-func parseZone(s string) (int64, int) {
-	n := 0
-	switch {
-	case len(s) >= 26 && strings.EqualFold(s[:26], "Coordinated Universal Time"):
-		return 0, 26
-	case len(s) >= 3 && (strings.EqualFold(s[:3], "UTC") || strings.EqualFold(s[:3], "GMT")):
-		n = 3
-	case len(s) >= 2 && strings.EqualFold(s[:2], "UT"):
-		n = 2
-	case len(s) >= 1 && s[0] == 'Z':
-		return 0, 1
-	}
-	if n > 0 && (len(s) == n || (s[n] != '+' && s[n] != '-')) {
-		return 0, n
-	}
-	rest := s[n:]
-	if len(rest) < 2 || (rest[0] != '+' && rest[0] != '-') {
-		return 0, n
-	}
-	sign := int64(1)
-	if rest[0] == '-' {
-		sign = -1
-	}
-	i := 1
-	for i < len(rest) && i < 3 && rest[i] >= '0' && rest[i] <= '9' {
-		i++
-	}
-	if i == 1 {
-		return 0, n
-	}
-	hours, _ := strconv.Atoi(rest[1:i])
-	minutes := 0
-	j := i
-	if j < len(rest) && rest[j] == ':' {
-		j++
-	}
-	if j+2 <= len(rest) && rest[j] >= '0' && rest[j] <= '9' && rest[j+1] >= '0' && rest[j+1] <= '9' {
-		minutes, _ = strconv.Atoi(rest[j : j+2])
-		i = j + 2
-	}
-	return sign * int64(hours*60+minutes) * 60000, n + i
 }

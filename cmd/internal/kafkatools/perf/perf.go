@@ -32,6 +32,7 @@ import (
 
 	"github.com/tributary-io/tributary/cmd/internal/kafkatools/toolclient"
 	"github.com/tributary-io/tributary/cmd/internal/kafkatools/usage"
+	"github.com/tributary-io/tributary/connect/data"
 	"github.com/tributary-io/tributary/connect/kafkaclient"
 )
 
@@ -274,7 +275,7 @@ func RunConsumer(ctx context.Context, o ConsumerOptions, stdout io.Writer) error
 	case o.ReportingInterval <= 0:
 		return usage.Errorf("--reporting-interval should be greater than zero")
 	}
-	date, err := newJavaDate(o.DateFormat)
+	date, err := parseDateFormat(o.DateFormat)
 	if err != nil {
 		return usage.Wrap(err)
 	}
@@ -343,7 +344,7 @@ func (j *joinClock) read(resetRound bool) (total, round time.Duration) {
 	return total, round
 }
 
-func runConsumer(ctx context.Context, o ConsumerOptions, props map[string]string, date javaDate, stdout io.Writer) error {
+func runConsumer(ctx context.Context, o ConsumerOptions, props map[string]string, date *data.DateFormat, stdout io.Writer) error {
 	if !o.HideHeader {
 		if o.ShowDetailedStats {
 			fmt.Fprintln(stdout, "time, threadId, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec")
@@ -397,7 +398,7 @@ func runConsumer(ctx context.Context, o ConsumerOptions, props map[string]string
 				fetchMsgs = 1000 * float64(read-lastRead) / float64(fetchMs)
 			}
 			fmt.Fprintf(stdout, "%s, %d, %.4f, %.4f, %d, %.4f, %d, %d, %.4f, %.4f\n",
-				date.format(now), 0, float64(bytesRead)/mb, 1000*intervalMB/elapsed, read, 1000*float64(read-lastRead)/elapsed,
+				date.Format(now), 0, float64(bytesRead)/mb, 1000*intervalMB/elapsed, read, 1000*float64(read-lastRead)/elapsed,
 				round.Milliseconds(), fetchMs, fetchMB, fetchMsgs)
 			lastReport, lastRead, lastBytes = now, read, bytesRead
 		}
@@ -420,7 +421,7 @@ func runConsumer(ctx context.Context, o ConsumerOptions, props map[string]string
 		fetchMs := end.Sub(start).Milliseconds() - total.Milliseconds()
 		totalMB := float64(bytesRead) / mb
 		fmt.Fprintf(stdout, "%s, %s, %.4f, %.4f, %d, %.4f, %d, %d, %.4f, %.4f\n",
-			date.format(start), date.format(end), totalMB, totalMB/elapsed, read, float64(read)/elapsed,
+			date.Format(start), date.Format(end), totalMB, totalMB/elapsed, read, float64(read)/elapsed,
 			total.Milliseconds(), fetchMs, totalMB/(float64(fetchMs)/1000), float64(read)/(float64(fetchMs)/1000))
 	}
 	return nil
