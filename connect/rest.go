@@ -18,6 +18,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 
 	"github.com/tributary-io/tributary/config"
+	"github.com/tributary-io/tributary/connect/transforms"
 )
 
 // The REST API follows Kafka Connect's paths and JSON shapes:
@@ -704,7 +705,7 @@ func (w *Worker) putValidate(rw http.ResponseWriter, r *http.Request) {
 		ErrorCount int          `json:"error_count"`
 		Groups     []string     `json:"groups"`
 		Configs    []configInfo `json:"configs"`
-	}{Name: p.Class, Groups: []string{commonGroup}, Configs: []configInfo{}}
+	}{Name: p.Class, Configs: []configInfo{}}
 	add := func(k config.Key, group *string, order int) {
 		var def, v *string
 		if k.HasDefault {
@@ -733,13 +734,24 @@ func (w *Worker) putValidate(rw http.ResponseWriter, r *http.Request) {
 		})
 	}
 	common := commonKeyNames(p.Type)
-	group, order := commonGroup, 0
+	orders := map[string]int{}
+	inGroup := func(k config.Key, group string) {
+		if orders[group] == 0 {
+			out.Groups = append(out.Groups, group)
+		}
+		orders[group]++
+		add(k, &group, orders[group])
+	}
 	for _, k := range p.Def.Keys() {
 		if common[k.Name] {
-			order++
-			add(k, &group, order)
+			inGroup(k, frameworkGroup(k.Name))
 		} else {
 			add(k, nil, -1) // a connector's own keys have no group, as in Kafka
+		}
+	}
+	for _, g := range transforms.Groups(config.FromMap(source, m)) {
+		for _, k := range g.Keys {
+			inGroup(k, g.Name)
 		}
 	}
 	for _, k := range sortedErrKeys(errsByKey) {
@@ -751,6 +763,26 @@ func (w *Worker) putValidate(rw http.ResponseWriter, r *http.Request) {
 // commonGroup is the group of the keys every connector has, as Kafka names
 // it.
 const commonGroup = "Common"
+
+// frameworkGroup is the group Kafka's validate call gives a key that every
+// connector has.
+func frameworkGroup(name string) string {
+	switch {
+	case name == transforms.TransformsKey:
+		return "Transforms"
+	case name == transforms.PredicatesKey:
+		return "Predicates"
+	case strings.HasPrefix(name, "errors."):
+		return "Error Handling"
+	case strings.HasPrefix(name, "topic.creation."):
+		return "Topic Creation"
+	case name == "exactly.once.support" || strings.HasPrefix(name, "transaction.boundary"):
+		return "Exactly Once Support"
+	case name == "offsets.storage.topic":
+		return "offsets.topic"
+	}
+	return commonGroup
+}
 
 // commonKeyNames are the keys that every connector of type t declares.
 func commonKeyNames(t PluginType) map[string]bool {

@@ -271,7 +271,7 @@ func TestRESTValidate(t *testing.T) {
 		t.Fatalf("validate: %d %s", code, b)
 	}
 	keys := filesink.Def().Keys()
-	if v.Name != filesink.Class || len(v.Groups) != 1 || v.Groups[0] != "Common" || len(v.Configs) != len(keys) {
+	if v.Name != filesink.Class || strings.Join(v.Groups, ",") != "Common,Transforms,Predicates,Error Handling" || len(v.Configs) != len(keys) {
 		t.Fatalf("validate: %s", b)
 	}
 	byName := map[string]configInfo{}
@@ -343,6 +343,46 @@ func TestRESTValidate(t *testing.T) {
 		if c.Definition.Name == "topics.regex" && len(c.Value.Errors) != 1 {
 			t.Errorf("topics.regex: %+v", c)
 		}
+	}
+
+	// Each transformation and predicate alias is a group of its keys, as
+	// Kafka's enriched definition: type, the class's keys, predicate and
+	// negate; their problems count.
+	body = `{"name":"v","file":"f","topics":"t","transforms":"r,x","transforms.r.type":"RegexRouter","transforms.r.regex":"(.*)",` +
+		`"transforms.r.predicate":"p","transforms.x.type":"NoSuchTransform","predicates":"p","predicates.p.type":"TopicNameMatches","predicates.p.pattern":"t"}`
+	code, b = httpDo(t, "PUT", base+"/connector-plugins/FileStreamSink/config/validate", body)
+	v.Configs, v.Groups = nil, nil
+	if code != 200 || json.Unmarshal(b, &v) != nil {
+		t.Fatalf("validate: %d %s", code, b)
+	}
+	if got := strings.Join(v.Groups, ","); got != "Common,Transforms,Predicates,Error Handling,Transforms: r,Transforms: x,Predicates: p" {
+		t.Errorf("groups %s", got)
+	}
+	var aliasKeys []string
+	byName = map[string]configInfo{}
+	for _, c := range v.Configs {
+		byName[c.Definition.Name] = c
+		if g := c.Definition.Group; g != nil && strings.Contains(*g, ": ") {
+			aliasKeys = append(aliasKeys, *g+" "+c.Definition.Name)
+		}
+	}
+	if got := strings.Join(aliasKeys, "|"); got != "Transforms: r transforms.r.type|Transforms: r transforms.r.regex|Transforms: r transforms.r.replacement|"+
+		"Transforms: r transforms.r.predicate|Transforms: r transforms.r.negate|"+
+		"Transforms: x transforms.x.type|Transforms: x transforms.x.predicate|Transforms: x transforms.x.negate|"+
+		"Predicates: p predicates.p.type|Predicates: p predicates.p.pattern" {
+		t.Errorf("alias keys %s", got)
+	}
+	if c := byName["transforms.r.replacement"]; len(c.Value.Errors) != 1 || !c.Definition.Required {
+		t.Errorf("missing replacement: %+v", c)
+	}
+	if c := byName["transforms.x.type"]; len(c.Value.Errors) != 1 || !strings.Contains(c.Value.Errors[0], "could not be found") {
+		t.Errorf("unknown class: %+v", c)
+	}
+	if c := byName["transforms.r.negate"]; c.Definition.DefaultValue == nil || *c.Definition.DefaultValue != "false" || c.Definition.Importance != "MEDIUM" {
+		t.Errorf("negate: %+v", c)
+	}
+	if v.ErrorCount != 2 {
+		t.Errorf("error_count %d, want 2: %s", v.ErrorCount, b)
 	}
 
 	// A valid configuration: no errors.

@@ -276,11 +276,7 @@ func Parse(props *config.Props) (*Chain, []string, error) {
 				errs = append(errs, &config.Error{Source: source, Key: negKey, Value: neg, Reason: "Config '" + negKey + "' was provided but there is no config '" + predKey + "' defining a predicate to be negated."})
 			}
 		}
-		c, vals := build("transformation", prefix, transformClasses,
-			config.Key{Name: "predicate", Type: config.String,
-				Doc: "The alias of a predicate used to determine whether to apply this transformation."},
-			config.Key{Name: "negate", Type: config.Bool, Default: "false", HasDefault: true,
-				Doc: "Whether the configured predicate should be negated."})
+		c, vals := build("transformation", prefix, transformClasses, stepKeys...)
 		if c == nil {
 			continue
 		}
@@ -316,6 +312,59 @@ func Parse(props *config.Props) (*Chain, []string, error) {
 		return nil, unused, nil
 	}
 	return &Chain{steps: steps}, unused, nil
+}
+
+// Group is the keys of one transformation or predicate alias of a
+// connector file, as Kafka's REST validate call lists them: the group
+// "Transforms: <alias>" (type, the class's own keys, predicate and negate)
+// or "Predicates: <alias>" (type, the class's keys).
+type Group struct {
+	Name string
+	Keys []config.Key
+}
+
+// Groups returns the groups of the aliases that props names in transforms
+// and predicates, in their order; an alias whose type is missing or
+// unknown has its type key alone.
+func Groups(props *config.Props) []Group {
+	var out []Group
+	add := func(kind, listKey, groupPrefix string, classes []class, extra ...config.Key) {
+		raw, _ := props.Get(listKey)
+		for _, alias := range strings.Split(raw, ",") {
+			if alias = strings.TrimSpace(alias); alias == "" {
+				continue
+			}
+			prefix := listKey + "." + alias + "."
+			g := Group{Name: groupPrefix + ": " + alias}
+			g.Keys = append(g.Keys, config.Key{Name: prefix + "type", Type: config.Class, Required: true,
+				Doc: "Class for the '" + alias + "' " + kind + "."})
+			if t, ok := props.Get(prefix + "type"); ok {
+				if c, ok := find(classes, t); ok {
+					for _, k := range c.keys {
+						k.Name = prefix + k.Name
+						g.Keys = append(g.Keys, k)
+					}
+				}
+			}
+			for _, k := range extra {
+				k.Name = prefix + k.Name
+				g.Keys = append(g.Keys, k)
+			}
+			out = append(out, g)
+		}
+	}
+	add("transformation", TransformsKey, "Transforms", transformClasses, stepKeys...)
+	add("predicate", PredicatesKey, "Predicates", predicateClasses)
+	return out
+}
+
+// stepKeys are the keys every transformation alias takes besides its
+// class's.
+var stepKeys = []config.Key{
+	{Name: "predicate", Type: config.String, Importance: config.Medium,
+		Doc: "The alias of a predicate used to determine whether to apply this transformation."},
+	{Name: "negate", Type: config.Bool, Default: "false", HasDefault: true, Importance: config.Medium,
+		Doc: "Whether the configured predicate should be negated."},
 }
 
 // regexKey is a key holding a regular expression: Go's RE2 syntax.
