@@ -1,7 +1,10 @@
 // Package transforms is Kafka Connect's Single Message Transforms (KIP-66)
-// and their predicates (KIP-585) for Tributary's records, which carry
-// bytes: a topic, a key and a value (nil for null), headers and a
-// timestamp.
+// and their predicates (KIP-585) for Tributary's records: a topic, a key
+// and a value, headers and a timestamp. A chain of transformations that
+// work on the record as a whole (routers, Filter, headers) sees the key
+// and value as bytes; a chain with a field-level transformation sees them
+// as values of Connect's data model with their schemas (package data), as
+// Kafka's do (see Record and Chain.Typed).
 //
 // A connector file names its transformations in order and configures each
 // under its alias, as in Kafka:
@@ -28,6 +31,22 @@
 //	org.apache.kafka.connect.transforms.InsertHeader     header, value.literal
 //	org.apache.kafka.connect.transforms.DropHeaders      headers
 //
+// Field-level transformations, each as <class>$Key and <class>$Value
+// (ValueToKey has one class), with Kafka's keys, defaults and messages,
+// on values with a schema and without:
+//
+//	Cast                spec (field:type,... or type), replace.null.with.default
+//	ExtractField        field, field.syntax.version (V1, V2: nested paths), replace.null.with.default
+//	Flatten             delimiter (.)
+//	HeaderFrom          fields, headers, operation (move, copy), replace.null.with.default
+//	HoistField          field
+//	InsertField         topic.field, timestamp.field, static.field, static.value, replace.null.with.default
+//	MaskField           fields, replacement, replace.null.with.default
+//	ReplaceField        exclude, include, renames (and the former blacklist, whitelist), replace.null.with.default
+//	SetSchemaMetadata   schema.name, schema.version, replace.null.with.default
+//	TimestampConverter  field, target.type, format, unix.precision, replace.null.with.default
+//	ValueToKey          fields, replace.null.with.default
+//
 // Predicates (class, keys):
 //
 //	org.apache.kafka.connect.transforms.predicates.TopicNameMatches   pattern
@@ -50,8 +69,9 @@
 // the time the worker read it (Kafka's FileStreamSource gives none, and its
 // TimestampRouter then fails).
 //
-// Field-level transformations (Cast, ExtractField, Flatten, HoistField,
-// InsertField, MaskField, ReplaceField, SetSchemaMetadata,
-// TimestampConverter, ValueToKey, HeaderFrom) are not here: they need
-// Connect's typed data model, and these records carry bytes.
+// Differences in the field-level transformations: InsertField's
+// partition.field and offset.field are refused (the records here carry no
+// partition or offset); HeaderFrom writes a header's value as Kafka's
+// SimpleHeaderConverter would (its bytes are what the record carries);
+// the JVM's default time zone, where Kafka uses it, is the worker's.
 package transforms
