@@ -13,59 +13,9 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/tributary-io/tributary/config"
 	"github.com/tributary-io/tributary/connect/data"
 	"github.com/tributary-io/tributary/connect/transforms"
 )
-
-// moveParse builds the chain of one transformation "x" of class cls with
-// the keys given as key=value lines (without the alias prefix).
-func moveParse(t *testing.T, cls string, keys ...string) *transforms.Chain {
-	t.Helper()
-	c, err := moveTryParse(cls, keys...)
-	if err != nil {
-		t.Fatalf("Parse: %v", err)
-	}
-	if !c.Typed() {
-		t.Fatalf("%s: Chain.Typed() is false", cls)
-	}
-	return c
-}
-
-func moveTryParse(cls string, keys ...string) (*transforms.Chain, error) {
-	text := "transforms=x\ntransforms.x.type=" + cls + "\n"
-	for _, k := range keys {
-		text += "transforms.x." + k + "\n"
-	}
-	p, err := config.ParseString("c.properties", text)
-	if err != nil {
-		return nil, err
-	}
-	c, _, err := transforms.Parse(p)
-	return c, err
-}
-
-// moveStruct builds a Struct of schema s from field names and values in
-// turn.
-func moveStruct(t testing.TB, s *data.Schema, kv ...any) *data.Struct {
-	t.Helper()
-	st := data.NewStruct(s)
-	for i := 0; i+1 < len(kv); i += 2 {
-		if err := st.Put(kv[i].(string), kv[i+1]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return st
-}
-
-// moveMap builds a java.util.HashMap from keys and values in turn.
-func moveMap(kv ...any) *data.Map {
-	m := data.NewMap(len(kv) / 2)
-	for i := 0; i+1 < len(kv); i += 2 {
-		m.Put(kv[i], kv[i+1])
-	}
-	return m
-}
 
 func moveOptionalDefault(s *data.Schema, def any) *data.Schema {
 	c := s.Clone()
@@ -88,7 +38,7 @@ func moveRun(t *testing.T, cases []moveCase) {
 	t.Helper()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			c := moveParse(t, tc.class, tc.keys...)
+			c := typedChain(t, tc.class, tc.keys...)
 			r := tc.in
 			r.Typed = true
 			keep, err := c.Apply(&r)
@@ -186,47 +136,47 @@ func TestMoveExtractField(t *testing.T) {
 	}
 	moveRun(t, []moveCase{
 		{name: "schemaless", class: moveExtractKey, keys: []string{"field=magic"},
-			in: key(nil, moveMap("magic", int32(42))), want: key(nil, int32(42))},
+			in: key(nil, mkMap("magic", int32(42))), want: key(nil, int32(42))},
 		{name: "schemaless and nested path", class: moveExtractKey, keys: []string{"field=magic.foo", "field.syntax.version=V2"},
-			in: key(nil, moveMap("magic", moveMap("foo", int32(42)))), want: key(nil, int32(42))},
+			in: key(nil, mkMap("magic", mkMap("foo", int32(42)))), want: key(nil, int32(42))},
 		{name: "V1 reads a dotted name as one field", class: moveExtractKey, keys: []string{"field=magic.foo"},
-			in: key(nil, moveMap("magic.foo", int32(7), "magic", moveMap("foo", int32(42)))), want: key(nil, int32(7))},
+			in: key(nil, mkMap("magic.foo", int32(7), "magic", mkMap("foo", int32(42)))), want: key(nil, int32(7))},
 		{name: "v2 is case-insensitive; backticks hold dots", class: moveExtractKey, keys: []string{"field=`foo.bar`.baz", "field.syntax.version=v2"},
-			in: key(nil, moveMap("foo.bar", moveMap("baz", "x"))), want: key(nil, "x")},
+			in: key(nil, mkMap("foo.bar", mkMap("baz", "x"))), want: key(nil, "x")},
 		{name: "escaped backtick inside backticks", class: moveExtractKey, keys: []string{"field=`a\\\\`.b`.c", "field.syntax.version=V2"},
-			in: key(nil, moveMap("a`.b", moveMap("c", "y"))), want: key(nil, "y")},
+			in: key(nil, mkMap("a`.b", mkMap("c", "y"))), want: key(nil, "y")},
 		{name: "trailing dot is an empty last step", class: moveExtractKey, keys: []string{"field=a.", "field.syntax.version=V2"},
-			in: key(nil, moveMap("a", moveMap("", "e"))), want: key(nil, "e")},
+			in: key(nil, mkMap("a", mkMap("", "e"))), want: key(nil, "e")},
 		{name: "null schemaless", class: moveExtractKey, keys: []string{"field=magic"},
 			in: key(nil, nil), want: key(nil, nil)},
 		{name: "with schema", class: moveExtractKey, keys: []string{"field=magic"},
-			in: key(magic, moveStruct(t, magic, "magic", int32(42))), want: key(data.Int32Schema, int32(42))},
+			in: key(magic, mkStruct(t, magic, "magic", int32(42))), want: key(data.Int32Schema, int32(42))},
 		{name: "with schema and nested path", class: moveExtractKey, keys: []string{"field=magic.foo", "field.syntax.version=V2"},
-			in: key(nested, moveStruct(t, nested, "magic", moveStruct(t, foo, "foo", int32(42)))), want: key(data.Int32Schema, int32(42))},
+			in: key(nested, mkStruct(t, nested, "magic", mkStruct(t, foo, "foo", int32(42)))), want: key(data.Int32Schema, int32(42))},
 		{name: "null with schema", class: moveExtractKey, keys: []string{"field=magic"},
 			in: key(optMagic, nil), want: key(data.Int32Schema, nil)},
 		{name: "nonexistent field schemaless is null", class: moveExtractKey, keys: []string{"field=nonexistent"},
-			in: key(nil, moveMap("magic", int32(42))), want: key(nil, nil)},
+			in: key(nil, mkMap("magic", int32(42))), want: key(nil, nil)},
 		{name: "nonexistent nested field schemaless is null", class: moveExtractKey, keys: []string{"field=magic.nonexistent", "field.syntax.version=V2"},
-			in: key(nil, moveMap("magic", moveMap("foo", int32(42)))), want: key(nil, nil)},
+			in: key(nil, mkMap("magic", mkMap("foo", int32(42)))), want: key(nil, nil)},
 		{name: "nonexistent field with schema fails", class: moveExtractKey, keys: []string{"field=nonexistent"},
-			in: key(magic, moveStruct(t, magic, "magic", int32(42))), err: "Unknown field: nonexistent"},
+			in: key(magic, mkStruct(t, magic, "magic", int32(42))), err: "Unknown field: nonexistent"},
 		{name: "nonexistent nested field with schema fails", class: moveExtractKey, keys: []string{"field=magic.nonexistent", "field.syntax.version=V2"},
-			in: key(nested, moveStruct(t, nested, "magic", moveStruct(t, foo, "foo", int32(42)))), err: "Unknown field: magic.nonexistent"},
+			in: key(nested, mkStruct(t, nested, "magic", mkStruct(t, foo, "foo", int32(42)))), err: "Unknown field: magic.nonexistent"},
 		{name: "unset optional key, default used", class: moveExtractKey, keys: []string{"field=optional_with_default", "replace.null.with.default=true"},
-			in: key(withDefault, moveStruct(t, withDefault)), want: key(withDefault.Fields[0].Schema, int32(42))},
+			in: key(withDefault, mkStruct(t, withDefault)), want: key(withDefault.Fields[0].Schema, int32(42))},
 		{name: "unset optional key, null kept", class: moveExtractKey, keys: []string{"field=optional_with_default", "replace.null.with.default=false"},
-			in: key(withDefault, moveStruct(t, withDefault)), want: key(withDefault.Fields[0].Schema, nil)},
+			in: key(withDefault, mkStruct(t, withDefault)), want: key(withDefault.Fields[0].Schema, nil)},
 		{name: "unset optional field, default used", class: moveExtractValue, keys: []string{"field=optional_with_default"},
-			in: val(withDefault, moveStruct(t, withDefault)), want: val(withDefault.Fields[0].Schema, int32(42))},
+			in: val(withDefault, mkStruct(t, withDefault)), want: val(withDefault.Fields[0].Schema, int32(42))},
 		{name: "unset optional field, null kept", class: moveExtractValue, keys: []string{"field=optional_with_default", "replace.null.with.default=false"},
-			in: val(withDefault, moveStruct(t, withDefault)), want: val(withDefault.Fields[0].Schema, nil)},
+			in: val(withDefault, mkStruct(t, withDefault)), want: val(withDefault.Fields[0].Schema, nil)},
 		{name: "schemaless value not a map", class: moveExtractValue, keys: []string{"field=magic"},
 			in: val(nil, "text"), err: "Only Map objects supported in absence of schema for [field extraction], found: java.lang.String"},
 		{name: "schema'd value not a struct", class: moveExtractValue, keys: []string{"field=magic"},
 			in: val(data.Int32Schema, int32(1)), err: "Only Struct objects supported for [field extraction], found: java.lang.Integer"},
 		{name: "nested step not a map", class: moveExtractValue, keys: []string{"field=magic.foo", "field.syntax.version=V2"},
-			in: val(nil, moveMap("magic", int32(5))), err: "Only Map objects supported in absence of schema for [nested field access], found: java.lang.Integer"},
+			in: val(nil, mkMap("magic", int32(5))), err: "Only Map objects supported in absence of schema for [nested field access], found: java.lang.Integer"},
 	})
 }
 
@@ -234,28 +184,28 @@ func TestMoveHoistField(t *testing.T) {
 	hoisted := data.StructSchema("", false, "magic", data.Int32Schema)
 	moveRun(t, []moveCase{
 		{name: "schemaless", class: moveHoistKey, keys: []string{"field=magic"},
-			in: transforms.Record{KeyData: int32(42)}, want: transforms.Record{KeyData: moveMap("magic", int32(42))}},
+			in: transforms.Record{KeyData: int32(42)}, want: transforms.Record{KeyData: mkMap("magic", int32(42))}},
 		{name: "schemaless null", class: moveHoistValue, keys: []string{"field=magic"},
-			in: transforms.Record{}, want: transforms.Record{ValueData: moveMap("magic", nil)}},
+			in: transforms.Record{}, want: transforms.Record{ValueData: mkMap("magic", nil)}},
 		{name: "with schema", class: moveHoistKey, keys: []string{"field=magic"},
 			in:   transforms.Record{KeySchema: data.Int32Schema, KeyData: int32(42)},
-			want: transforms.Record{KeySchema: hoisted, KeyData: moveStruct(t, hoisted, "magic", int32(42))}},
+			want: transforms.Record{KeySchema: hoisted, KeyData: mkStruct(t, hoisted, "magic", int32(42))}},
 		{name: "value with schema keeps the key", class: moveHoistValue, keys: []string{"field=magic"},
 			in:   transforms.Record{KeyData: "k", ValueSchema: data.Int32Schema, ValueData: int32(42)},
-			want: transforms.Record{KeyData: "k", ValueSchema: hoisted, ValueData: moveStruct(t, hoisted, "magic", int32(42))}},
+			want: transforms.Record{KeyData: "k", ValueSchema: hoisted, ValueData: mkStruct(t, hoisted, "magic", int32(42))}},
 		{name: "null for a required schema", class: moveHoistValue, keys: []string{"field=magic"},
 			in:  transforms.Record{ValueSchema: data.Int32Schema},
 			err: `Invalid value: null used for required field: "magic", schema type: INT32`},
 	})
 	// The schemaless result is a mutable java.util.HashMap.
-	c := moveParse(t, moveHoistKey, "field=magic")
+	c := typedChain(t, moveHoistKey, "field=magic")
 	r := transforms.Record{Typed: true, KeyData: int32(420)}
 	if _, err := c.Apply(&r); err != nil {
 		t.Fatal(err)
 	}
 	m := r.KeyData.(*data.Map)
 	m.Put("k", "v")
-	if !data.Equal(m, moveMap("k", "v", "magic", int32(420))) || data.JavaClass(m) != "java.util.HashMap" {
+	if !data.Equal(m, mkMap("k", "v", "magic", int32(420))) || data.JavaClass(m) != "java.util.HashMap" {
 		t.Errorf("key %s", data.AppendJava(nil, m))
 	}
 }
@@ -288,42 +238,42 @@ func TestMoveInsertField(t *testing.T) {
 			in:  transforms.Record{ValueData: int32(42)},
 			err: "Only Map objects supported in absence of schema for [field insertion], found: java.lang.Integer"},
 		{name: "copy schema and insert configured fields", class: moveInsertValue, keys: all,
-			in: transforms.Record{Topic: "test", Timestamp: ts789, ValueSchema: simple, ValueData: moveStruct(t, simple, "magic", int64(42))},
-			want: transforms.Record{Topic: "test", ValueSchema: inserted, ValueData: moveStruct(t, inserted,
+			in: transforms.Record{Topic: "test", Timestamp: ts789, ValueSchema: simple, ValueData: mkStruct(t, simple, "magic", int64(42))},
+			want: transforms.Record{Topic: "test", ValueSchema: inserted, ValueData: mkStruct(t, inserted,
 				"magic", int64(42), "topic_field", "test", "timestamp_field", ts789, "instance_id", "my-instance-id")}},
 		{name: "schema'd record without a timestamp leaves it null", class: moveInsertValue, keys: all,
-			in: transforms.Record{Topic: "test", ValueSchema: simple, ValueData: moveStruct(t, simple)},
-			want: transforms.Record{Topic: "test", ValueSchema: inserted, ValueData: moveStruct(t, inserted,
+			in: transforms.Record{Topic: "test", ValueSchema: simple, ValueData: mkStruct(t, simple)},
+			want: transforms.Record{Topic: "test", ValueSchema: inserted, ValueData: mkStruct(t, inserted,
 				"topic_field", "test", "instance_id", "my-instance-id")}},
 		{name: "schemaless insert configured fields", class: moveInsertValue, keys: all,
-			in: transforms.Record{Topic: "test", Timestamp: ts123, ValueData: moveMap("magic", int64(42))},
-			want: transforms.Record{Topic: "test", ValueData: moveMap("magic", int64(42), "topic_field", "test",
+			in: transforms.Record{Topic: "test", Timestamp: ts123, ValueData: mkMap("magic", int64(42))},
+			want: transforms.Record{Topic: "test", ValueData: mkMap("magic", int64(42), "topic_field", "test",
 				"timestamp_field", int64(123), "instance_id", "my-instance-id")}},
 		{name: "tombstone without schema unchanged", class: moveInsertValue, keys: all,
 			in: transforms.Record{Topic: "test"}, want: transforms.Record{Topic: "test"}},
 		{name: "tombstone with schema unchanged", class: moveInsertValue, keys: all,
 			in: transforms.Record{Topic: "test", ValueSchema: simple}, want: transforms.Record{Topic: "test", ValueSchema: simple}},
 		{name: "key fields into tombstone event", class: moveInsertKey, keys: all,
-			in:   transforms.Record{Topic: "test", KeyData: moveMap("magic", int64(42))},
-			want: transforms.Record{Topic: "test", KeyData: moveMap("magic", int64(42), "topic_field", "test", "instance_id", "my-instance-id")}},
+			in:   transforms.Record{Topic: "test", KeyData: mkMap("magic", int64(42))},
+			want: transforms.Record{Topic: "test", KeyData: mkMap("magic", int64(42), "topic_field", "test", "instance_id", "my-instance-id")}},
 		{name: "null key leaves record unchanged", class: moveInsertKey, keys: all,
-			in:   transforms.Record{Topic: "test", ValueData: moveMap("magic", int64(42))},
-			want: transforms.Record{Topic: "test", ValueData: moveMap("magic", int64(42))}},
+			in:   transforms.Record{Topic: "test", ValueData: mkMap("magic", int64(42))},
+			want: transforms.Record{Topic: "test", ValueData: mkMap("magic", int64(42))}},
 		{name: "unset optional field, default used", class: moveInsertValue, keys: append(all[:4:4], "replace.null.with.default=true"),
-			in: transforms.Record{Topic: "test", Timestamp: ts789, ValueSchema: withDefault, ValueData: moveStruct(t, withDefault)},
-			want: transforms.Record{Topic: "test", ValueSchema: withDefaultOut, ValueData: moveStruct(t, withDefaultOut,
+			in: transforms.Record{Topic: "test", Timestamp: ts789, ValueSchema: withDefault, ValueData: mkStruct(t, withDefault)},
+			want: transforms.Record{Topic: "test", ValueSchema: withDefaultOut, ValueData: mkStruct(t, withDefaultOut,
 				"magic_with_default", int64(42), "topic_field", "test", "timestamp_field", ts789, "instance_id", "my-instance-id")}},
 		{name: "unset optional field, null kept", class: moveInsertValue, keys: append(all[:4:4], "replace.null.with.default=false"),
-			in: transforms.Record{Topic: "test", Timestamp: ts789, ValueSchema: withDefault, ValueData: moveStruct(t, withDefault)},
-			want: transforms.Record{Topic: "test", ValueSchema: withDefaultOut, ValueData: moveStruct(t, withDefaultOut,
+			in: transforms.Record{Topic: "test", Timestamp: ts789, ValueSchema: withDefault, ValueData: mkStruct(t, withDefault)},
+			want: transforms.Record{Topic: "test", ValueSchema: withDefaultOut, ValueData: mkStruct(t, withDefaultOut,
 				"topic_field", "test", "timestamp_field", ts789, "instance_id", "my-instance-id")}},
 		{name: "inserted name taken", class: moveInsertValue, keys: []string{"topic.field=magic"},
-			in:  transforms.Record{Topic: "test", ValueSchema: simple, ValueData: moveStruct(t, simple)},
+			in:  transforms.Record{Topic: "test", ValueSchema: simple, ValueData: mkStruct(t, simple)},
 			err: "Cannot create field because of field name duplication magic"},
 	})
 	// The schema made of one input schema is made once.
-	c := moveParse(t, moveInsertValue, all...)
-	r1 := transforms.Record{Typed: true, Topic: "test", ValueSchema: simple, ValueData: moveStruct(t, simple)}
+	c := typedChain(t, moveInsertValue, all...)
+	r1 := transforms.Record{Typed: true, Topic: "test", ValueSchema: simple, ValueData: mkStruct(t, simple)}
 	r2 := r1
 	if _, err := c.Apply(&r1); err != nil {
 		t.Fatal(err)
@@ -341,33 +291,33 @@ func TestMoveValueToKey(t *testing.T) {
 	ab := data.StructSchema("", false, "a", data.Int32Schema, "b", data.Int32Schema)
 	withDefault := data.StructSchema("", false, "optional_with_default", moveOptionalDefault(data.Int32Schema, int32(42)))
 	keyOfDefault := data.StructSchema("", false, "optional_with_default", withDefault.Fields[0].Schema)
-	abcValue := moveStruct(t, abc, "a", int32(1), "b", int32(2), "c", int32(3))
-	schemaless := moveMap("a", int32(1), "b", int32(2), "c", int32(3))
-	defValue := moveStruct(t, withDefault)
+	abcValue := mkStruct(t, abc, "a", int32(1), "b", int32(2), "c", int32(3))
+	schemaless := mkMap("a", int32(1), "b", int32(2), "c", int32(3))
+	defValue := mkStruct(t, withDefault)
 	moveRun(t, []moveCase{
 		{name: "schemaless", class: transforms.ValueToKeyClass, keys: []string{"fields=a,b"},
 			in:   transforms.Record{KeyData: "old", ValueData: schemaless},
-			want: transforms.Record{KeyData: moveMap("a", int32(1), "b", int32(2)), ValueData: schemaless}},
+			want: transforms.Record{KeyData: mkMap("a", int32(1), "b", int32(2)), ValueData: schemaless}},
 		{name: "schemaless missing field is null", class: "ValueToKey", keys: []string{"fields=a,zz"},
 			in:   transforms.Record{ValueData: schemaless},
-			want: transforms.Record{KeyData: moveMap("a", int32(1), "zz", nil), ValueData: schemaless}},
+			want: transforms.Record{KeyData: mkMap("a", int32(1), "zz", nil), ValueData: schemaless}},
 		{name: "with schema", class: transforms.ValueToKeyClass, keys: []string{"fields=a,b"},
 			in:   transforms.Record{ValueSchema: abc, ValueData: abcValue},
-			want: transforms.Record{KeySchema: ab, KeyData: moveStruct(t, ab, "a", int32(1), "b", int32(2)), ValueSchema: abc, ValueData: abcValue}},
+			want: transforms.Record{KeySchema: ab, KeyData: mkStruct(t, ab, "a", int32(1), "b", int32(2)), ValueSchema: abc, ValueData: abcValue}},
 		{name: "non-existing field", class: transforms.ValueToKeyClass, keys: []string{"fields=not_exist"},
 			in: transforms.Record{ValueSchema: abc, ValueData: abcValue}, err: "Field does not exist: not_exist"},
 		{name: "replace null with default", class: transforms.ValueToKeyClass, keys: []string{"fields=optional_with_default"},
 			in:   transforms.Record{ValueSchema: withDefault, ValueData: defValue},
-			want: transforms.Record{KeySchema: keyOfDefault, KeyData: moveStruct(t, keyOfDefault, "optional_with_default", int32(42)), ValueSchema: withDefault, ValueData: defValue}},
+			want: transforms.Record{KeySchema: keyOfDefault, KeyData: mkStruct(t, keyOfDefault, "optional_with_default", int32(42)), ValueSchema: withDefault, ValueData: defValue}},
 		{name: "keep null", class: transforms.ValueToKeyClass, keys: []string{"fields=optional_with_default", "replace.null.with.default=false"},
 			in:   transforms.Record{ValueSchema: withDefault, ValueData: defValue},
-			want: transforms.Record{KeySchema: keyOfDefault, KeyData: moveStruct(t, keyOfDefault), ValueSchema: withDefault, ValueData: defValue}},
+			want: transforms.Record{KeySchema: keyOfDefault, KeyData: mkStruct(t, keyOfDefault), ValueSchema: withDefault, ValueData: defValue}},
 		{name: "schemaless null value", class: transforms.ValueToKeyClass, keys: []string{"fields=a"},
 			in: transforms.Record{}, err: "Only Map objects supported in absence of schema for [copying fields from value to key], found: null"},
 		{name: "schema'd null value", class: transforms.ValueToKeyClass, keys: []string{"fields=a"},
 			in: transforms.Record{ValueSchema: abc}, err: "Only Struct objects supported for [copying fields from value to key], found: null"},
 	})
-	c := moveParse(t, transforms.ValueToKeyClass, "fields=a,b")
+	c := typedChain(t, transforms.ValueToKeyClass, "fields=a,b")
 	r := transforms.Record{Typed: true, ValueData: schemaless}
 	if _, err := c.Apply(&r); err != nil {
 		t.Fatal(err)
@@ -397,7 +347,7 @@ type moveField struct {
 func TestMoveHeaderFrom(t *testing.T) {
 	str := data.StringSchema
 	inner := data.StructSchema("", false, "foo", str)
-	innerValue := moveStruct(t, inner, "foo", "foo-value")
+	innerValue := mkStruct(t, inner, "foo", "foo-value")
 	optDef := moveOptionalDefault(data.StringSchema, "default")
 	f1 := moveField{"field1", str, "field1-value"}
 	f2 := moveField{"field2", str, "field2-value"}
@@ -479,10 +429,10 @@ func TestMoveHeaderFrom(t *testing.T) {
 	// Tributary's own: the default of a null field, when asked for, and
 	// what Kafka's SimpleHeaderConverter makes of each kind of value.
 	defS := data.StructSchema("", false, "f", optDef)
-	defV := moveStruct(t, defS)
-	linked := moveMap("q", `a"b\c`, "n", nil)
+	defV := mkStruct(t, defS)
+	linked := mkMap("q", `a"b\c`, "n", nil)
 	linked.Linked = true
-	kinds := moveMap(
+	kinds := mkMap(
 		"i8", int8(-3), "i64", int64(1)<<40, "f32", float32(1.5), "f64", 1e21, "bool", true,
 		"bytes", []byte{1, 2, 3}, "list", []any{"a", int32(1), nil, []byte{255}}, "map", linked,
 		"dec", data.Decimal{Unscaled: big.NewInt(150), Scale: 2},
@@ -497,8 +447,8 @@ func TestMoveHeaderFrom(t *testing.T) {
 		moveCase{name: "move keeps the other fields' defaults", class: moveHeaderValue,
 			keys: []string{"fields=g", "headers=h", "operation=move"},
 			in: transforms.Record{ValueSchema: data.StructSchema("", false, "f", optDef, "g", str),
-				ValueData: moveStruct(t, data.StructSchema("", false, "f", optDef, "g", str), "g", "x")},
-			want: transforms.Record{ValueSchema: defS, ValueData: moveStruct(t, defS, "f", "default"), Headers: []kgo.RecordHeader{h("h", "x")}}},
+				ValueData: mkStruct(t, data.StructSchema("", false, "f", optDef, "g", str), "g", "x")},
+			want: transforms.Record{ValueSchema: defS, ValueData: mkStruct(t, defS, "f", "default"), Headers: []kgo.RecordHeader{h("h", "x")}}},
 		moveCase{name: "header text of each kind of value", class: moveHeaderValue,
 			keys: []string{"fields=" + kindNames, "headers=" + kindNames, "operation=copy"},
 			in:   transforms.Record{ValueData: kinds},
@@ -520,10 +470,10 @@ func TestMoveHeaderFrom(t *testing.T) {
 	moveRun(t, runs)
 
 	// The record's own headers are not changed in place.
-	c := moveParse(t, moveHeaderValue, "fields=a", "headers=b", "operation=copy")
+	c := typedChain(t, moveHeaderValue, "fields=a", "headers=b", "operation=copy")
 	own := make([]kgo.RecordHeader, 1, 4)
 	own[0] = h("x", "y")
-	r := transforms.Record{Typed: true, ValueData: moveMap("a", "1"), Headers: own}
+	r := transforms.Record{Typed: true, ValueData: mkMap("a", "1"), Headers: own}
 	if _, err := c.Apply(&r); err != nil {
 		t.Fatal(err)
 	}
@@ -559,7 +509,7 @@ func TestMoveConfigErrors(t *testing.T) {
 		{moveHeaderValue, []string{"fields=a", "headers=b", "operation=MOVE"}, `transforms.x.operation: "MOVE" String must be one of: move, copy`},
 		{moveHeaderValue, []string{"fields=a", "headers=b"}, "transforms.x.operation: missing required key"},
 	} {
-		_, err := moveTryParse(tc.class, tc.keys...)
+		_, err := tryChain(tc.class, tc.keys...)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s %v: error %v; want %q", tc.class, tc.keys, err, tc.want)
 		}
@@ -577,9 +527,9 @@ func TestMoveClassesTyped(t *testing.T) {
 		{transforms.ValueToKeyClass, []string{"fields=a"}},
 		{moveHeaderKey, []string{"fields=a", "headers=b", "operation=copy"}}, {moveHeaderValue, []string{"fields=a", "headers=b", "operation=move"}},
 	} {
-		moveParse(t, tc.class, tc.keys...) // fails unless Chain.Typed()
+		typedChain(t, tc.class, tc.keys...) // fails unless Chain.Typed()
 	}
-	if _, err := moveTryParse(transforms.ValueToKeyClass+"$Value", "fields=a"); err == nil {
+	if _, err := tryChain(transforms.ValueToKeyClass+"$Value", "fields=a"); err == nil {
 		t.Error("ValueToKey$Value: no error; Kafka has no such class")
 	}
 }

@@ -6,49 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tributary-io/tributary/config"
 	"github.com/tributary-io/tributary/connect/data"
 	"github.com/tributary-io/tributary/connect/transforms"
 )
-
-// valueChain parses a one-transformation chain of class cls (with its
-// keys, "k=v" lines) named x.
-func valueChain(t *testing.T, cls string, keys ...string) *transforms.Chain {
-	t.Helper()
-	text := "transforms=x\ntransforms.x.type=" + cls + "\n"
-	for _, k := range keys {
-		text += "transforms.x." + k + "\n"
-	}
-	p, err := config.ParseString("c.properties", text)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, _, err := transforms.Parse(p)
-	if err != nil {
-		t.Fatalf("Parse: %v", err)
-	}
-	if !c.Typed() {
-		t.Fatalf("%s: chain not typed", cls)
-	}
-	return c
-}
-
-func valueParseErr(t *testing.T, cls string, keys ...string) string {
-	t.Helper()
-	text := "transforms=x\ntransforms.x.type=" + cls + "\n"
-	for _, k := range keys {
-		text += "transforms.x." + k + "\n"
-	}
-	p, err := config.ParseString("c.properties", text)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, _, err = transforms.Parse(p)
-	if err == nil {
-		t.Fatalf("%s %v: no error", cls, keys)
-	}
-	return err.Error()
-}
 
 // valueRun applies the chain to a value-side record of schema s and value v.
 func valueRun(t *testing.T, c *transforms.Chain, s *data.Schema, v any) (*data.Schema, any, error) {
@@ -65,25 +25,6 @@ func valueRun(t *testing.T, c *transforms.Chain, s *data.Schema, v any) (*data.S
 		t.Fatalf("key changed: %v %v", r.KeySchema, r.KeyData)
 	}
 	return r.ValueSchema, r.ValueData, nil
-}
-
-func valueMap(kv ...any) *data.Map {
-	m := data.NewMap(len(kv) / 2)
-	for i := 0; i+1 < len(kv); i += 2 {
-		m.Put(kv[i], kv[i+1])
-	}
-	return m
-}
-
-func valueStruct(t *testing.T, s *data.Schema, kv ...any) *data.Struct {
-	t.Helper()
-	st := data.NewStruct(s)
-	for i := 0; i+1 < len(kv); i += 2 {
-		if err := st.Put(kv[i].(string), kv[i+1]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return st
 }
 
 func valueDec(unscaled int64, scale int32) data.Decimal {
@@ -113,6 +54,15 @@ func valueGet(t *testing.T, v any, name string) any {
 		t.Fatal(err)
 	}
 	return x
+}
+
+func valueParseErr(t *testing.T, cls string, keys ...string) string {
+	t.Helper()
+	_, err := tryChain(cls, keys...)
+	if err == nil {
+		t.Fatalf("%s %v: no error", cls, keys)
+	}
+	return err.Error()
 }
 
 const (
@@ -203,7 +153,7 @@ func TestValueCastWhole(t *testing.T) {
 		{"int32", nil, true, int32(1)},
 		{"float32", nil, false, float32(0)},
 	} {
-		c := valueChain(t, valueCastV, "spec="+tc.spec)
+		c := typedChain(t, valueCastV, "spec="+tc.spec)
 		s, v, err := valueRun(t, c, tc.schema, tc.in)
 		if err != nil {
 			t.Errorf("%s of %v: %v", tc.spec, tc.in, err)
@@ -229,7 +179,7 @@ func negInf64() float64 {
 }
 
 func TestValueCastKeyAndNulls(t *testing.T) {
-	c := valueChain(t, valueCastK, "spec=int8")
+	c := typedChain(t, valueCastK, "spec=int8")
 	r := transforms.Record{Typed: true, KeySchema: data.Int32Schema, KeyData: int32(42), ValueSchema: data.StringSchema, ValueData: "bogus"}
 	if _, err := c.Apply(&r); err != nil {
 		t.Fatal(err)
@@ -243,7 +193,7 @@ func TestValueCastKeyAndNulls(t *testing.T) {
 	}
 	// A null value is left alone, schema and all.
 	for _, s := range []*data.Schema{nil, data.StringSchema} {
-		c := valueChain(t, valueCastV, "spec=foo:int64")
+		c := typedChain(t, valueCastV, "spec=foo:int64")
 		gs, v, err := valueRun(t, c, s, nil)
 		if err != nil || v != nil || gs != s {
 			t.Fatalf("null value: %v %v %v", gs, v, err)
@@ -252,7 +202,7 @@ func TestValueCastKeyAndNulls(t *testing.T) {
 }
 
 func TestValueCastWholeDefault(t *testing.T) {
-	c := valueChain(t, valueCastV, "spec=int32")
+	c := typedChain(t, valueCastV, "spec=int32")
 	in := &data.Schema{Type: data.Float32, Default: float32(-42.125), Name: "n", Doc: "d"}
 	s, v, err := valueRun(t, c, in, float32(42.125))
 	if err != nil {
@@ -271,7 +221,7 @@ func TestValueCastErrors(t *testing.T) {
 		want   string
 	}{
 		{"int8", nil, []any{"foo"}, "Cast transformation does not support casting from ARRAY; supported types are [INT8, INT16, INT32, INT64, FLOAT32, FLOAT64, BOOLEAN, STRING, BYTES]"},
-		{"int8", nil, valueMap("a", int64(1)), "Cast transformation does not support casting from MAP"},
+		{"int8", nil, mkMap("a", int64(1)), "Cast transformation does not support casting from MAP"},
 		{"int8", nil, valueDec(1, 0), "Cast transformation was passed a value of type class java.math.BigDecimal which is not supported by Connect's data API"},
 		{"int8", nil, "abc", "Value (abc) was out of range for requested data type"},
 		{"int8", nil, "300", "Value (300) was out of range for requested data type"},
@@ -281,7 +231,7 @@ func TestValueCastErrors(t *testing.T) {
 		{"a:int8", data.Int32Schema, int32(1), "Cannot list fields on non-struct type"},
 		{"int64", data.DateSchema(false), time.UnixMilli(1), "Kafka Connect Date type should not have any time fields set to non-zero values."},
 	} {
-		c := valueChain(t, valueCastV, "spec="+tc.spec)
+		c := typedChain(t, valueCastV, "spec="+tc.spec)
 		_, _, err := valueRun(t, c, tc.schema, tc.in)
 		valueCheckErr(t, err, tc.want)
 		var de *data.Error
@@ -325,10 +275,10 @@ func TestValueCastFieldsWithSchema(t *testing.T) {
 		"bytes", data.BytesSchema,
 		"unchanged", data.StringSchema,
 	)
-	in := valueStruct(t, schema, "int8", int8(8), "int16", int16(16), "int32", int32(32), "int64", int64(64),
+	in := mkStruct(t, schema, "int8", int8(8), "int16", int16(16), "int32", int32(32), "int64", int64(64),
 		"float32", float32(32), "float64", -64.0, "boolean", true, "bigdecimal", valueDec(42, 0),
 		"date", time.UnixMilli(day), "string", "42", "timestamp", time.UnixMilli(0), "bytes", bytes, "unchanged", "u")
-	c := valueChain(t, valueCastV, "spec=int8:int16,int16:int32,int32:int64,int64:boolean,float32:float64,float64:boolean,boolean:int8,string:int32,bigdecimal:string,date:string,optional:int32,timestamp:int64,bytes:string")
+	c := typedChain(t, valueCastV, "spec=int8:int16,int16:int32,int32:int64,int64:boolean,float32:float64,float64:boolean,boolean:int8,string:int32,bigdecimal:string,date:string,optional:int32,timestamp:int64,bytes:string")
 	s, v, err := valueRun(t, c, schema, in)
 	if err != nil {
 		t.Fatal(err)
@@ -367,10 +317,10 @@ func TestValueCastLogical(t *testing.T) {
 		"ts", data.TimestampSchema(false),
 	)
 	ts := time.UnixMilli(day*20000 + 1234)
-	in := valueStruct(t, schema, "date_to_int32", time.UnixMilli(day), "timestamp_to_int64", time.UnixMilli(0),
+	in := mkStruct(t, schema, "date_to_int32", time.UnixMilli(day), "timestamp_to_int64", time.UnixMilli(0),
 		"time_to_int64", time.UnixMilli(1), "decimal_to_int32", valueDec(2147483648, 0),
 		"timestamp_to_float64", time.UnixMilli(9223372036854775807), "time", time.UnixMilli(hour), "ts", ts)
-	c := valueChain(t, valueCastV, "spec=date_to_int32:int32,timestamp_to_int64:int64,time_to_int64:int64,decimal_to_int32:int32,timestamp_to_float64:float64,null_timestamp_to_int32:int32,time:string,ts:string")
+	c := typedChain(t, valueCastV, "spec=date_to_int32:int32,timestamp_to_int64:int64,time_to_int64:int64,decimal_to_int32:int32,timestamp_to_float64:float64,null_timestamp_to_int32:int32,time:string,ts:string")
 	_, v, err := valueRun(t, c, schema, in)
 	if err != nil {
 		t.Fatal(err)
@@ -393,8 +343,8 @@ func TestValueCastReplaceNullWithDefault(t *testing.T) {
 		conf string
 		want any
 	}{{"true", "10"}, {"false", nil}} {
-		c := valueChain(t, valueCastV, "spec=magic:string", "replace.null.with.default="+tc.conf)
-		s, v, err := valueRun(t, c, schema, valueStruct(t, schema, "magic", nil))
+		c := typedChain(t, valueCastV, "spec=magic:string", "replace.null.with.default="+tc.conf)
+		s, v, err := valueRun(t, c, schema, mkStruct(t, schema, "magic", nil))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -408,18 +358,18 @@ func TestValueCastReplaceNullWithDefault(t *testing.T) {
 }
 
 func TestValueCastSchemalessFields(t *testing.T) {
-	in := valueMap("int8", int64(8), "float", 1.5, "string", "42", "keep", "k")
-	c := valueChain(t, valueCastV, "spec=int8:int16, float:string ,string:int64,missing:int8")
+	in := mkMap("int8", int64(8), "float", 1.5, "string", "42", "keep", "k")
+	c := typedChain(t, valueCastV, "spec=int8:int16, float:string ,string:int64,missing:int8")
 	_, v, err := valueRun(t, c, nil, in)
 	if err != nil {
 		t.Fatal(err)
 	}
 	m := v.(*data.Map)
-	want := valueMap("int8", int16(8), "float", "1.5", "string", int64(42), "keep", "k", "missing", nil)
+	want := mkMap("int8", int16(8), "float", "1.5", "string", int64(42), "keep", "k", "missing", nil)
 	if !data.Equal(m, want) {
 		t.Fatalf("got %s", valueJava(m))
 	}
-	if m.Linked || !data.Equal(in, valueMap("int8", int64(8), "float", 1.5, "string", "42", "keep", "k")) {
+	if m.Linked || !data.Equal(in, mkMap("int8", int64(8), "float", 1.5, "string", "42", "keep", "k")) {
 		t.Fatalf("input changed: %s", valueJava(in))
 	}
 }
@@ -435,15 +385,15 @@ func TestValueMaskField(t *testing.T) {
 	)
 	now := time.UnixMilli(1700000000000)
 	withSchema := func() *data.Struct {
-		return valueStruct(t, schema, "magic", int32(42), "bool", true, "byte", int8(42), "short", int16(42), "int", int32(42),
+		return mkStruct(t, schema, "magic", int32(42), "bool", true, "byte", int8(42), "short", int16(42), "int", int32(42),
 			"long", int64(42), "float", float32(42), "double", 42.0, "string", "hmm", "date", time.UnixMilli(19000*86400000),
 			"time", time.UnixMilli(1000), "timestamp", now, "decimal", valueDec(42, 0), "array", []any{int32(1), int32(2)},
-			"map", valueMap("what", "what"))
+			"map", mkMap("what", "what"))
 	}
 	schemaless := func() *data.Map {
-		return valueMap("magic", int64(42), "bool", true, "byte", int8(42), "short", int16(42), "int", int32(42),
+		return mkMap("magic", int64(42), "bool", true, "byte", int8(42), "short", int16(42), "int", int32(42),
 			"long", int64(42), "float", float32(42), "double", 42.0, "string", "55.121.20.20", "date", now,
-			"bigdec", valueDec(420, 1), "list", []any{int64(42)}, "map", valueMap("key", "value"))
+			"bigdec", valueDec(420, 1), "list", []any{int64(42)}, "map", mkMap("key", "value"))
 	}
 	empties := map[string]any{"magic": int32(42), "bool": false, "byte": int8(0), "short": int16(0), "int": int32(0),
 		"long": int64(0), "float": float32(0), "double": 0.0, "string": "", "date": time.UnixMilli(0),
@@ -457,7 +407,7 @@ func TestValueMaskField(t *testing.T) {
 				fields = append(fields, f.Name)
 			}
 		}
-		c := valueChain(t, valueMaskV, "fields="+strings.Join(fields, ","), "replace.null.with.default=false")
+		c := typedChain(t, valueMaskV, "fields="+strings.Join(fields, ","), "replace.null.with.default=false")
 		s, v, err := valueRun(t, c, schema, withSchema())
 		if err != nil {
 			t.Fatal(err)
@@ -479,7 +429,7 @@ func TestValueMaskField(t *testing.T) {
 				fields = append(fields, k.(string))
 			}
 		}
-		c := valueChain(t, valueMaskV, "fields="+strings.Join(fields, ","))
+		c := typedChain(t, valueMaskV, "fields="+strings.Join(fields, ","))
 		_, v, err := valueRun(t, c, nil, in)
 		if err != nil {
 			t.Fatal(err)
@@ -497,7 +447,7 @@ func TestValueMaskField(t *testing.T) {
 		}
 	})
 	t.Run("replace null with default", func(t *testing.T) {
-		c := valueChain(t, valueMaskV, "fields=withDefault")
+		c := typedChain(t, valueMaskV, "fields=withDefault")
 		_, v, err := valueRun(t, c, schema, withSchema())
 		if err != nil {
 			t.Fatal(err)
@@ -541,7 +491,7 @@ func TestValueMaskField(t *testing.T) {
 		{"bigdec", "foo", true, nil, "Unable to convert foo (class java.lang.String) to number"},
 		{"string,int", "foo", true, nil, "Unable to convert foo (class java.lang.String) to a number"},
 	} {
-		c := valueChain(t, valueMaskV, "fields="+tc.field, "replacement="+tc.repl)
+		c := typedChain(t, valueMaskV, "fields="+tc.field, "replacement="+tc.repl)
 		var v any
 		var err error
 		if tc.schemaless {
@@ -568,12 +518,12 @@ func TestValueMaskField(t *testing.T) {
 		}
 	}
 	t.Run("errors", func(t *testing.T) {
-		c := valueChain(t, valueMaskV, "fields=a")
+		c := typedChain(t, valueMaskV, "fields=a")
 		_, _, err := valueRun(t, c, nil, "str")
 		valueCheckErr(t, err, "Only Map objects supported in absence of schema for [mask fields], found: java.lang.String")
 		_, _, err = valueRun(t, c, data.StringSchema, "str")
 		valueCheckErr(t, err, "Only Struct objects supported for [mask fields], found: java.lang.String")
-		_, _, err = valueRun(t, c, nil, valueMap("a", []byte("x")))
+		_, _, err = valueRun(t, c, nil, mkMap("a", []byte("x")))
 		valueCheckErr(t, err, "Cannot mask value of type: class [B")
 	})
 }
@@ -581,7 +531,7 @@ func TestValueMaskField(t *testing.T) {
 func TestValueReplaceField(t *testing.T) {
 	schema := data.StructSchema("rec", false, "dont", data.StringSchema, "abc", data.Int32Schema, "foo", data.BooleanSchema, "etc", data.StringSchema)
 	full := func() *data.Struct {
-		return valueStruct(t, schema, "dont", "whatever", "abc", int32(42), "foo", true, "etc", "etc")
+		return mkStruct(t, schema, "dont", "whatever", "abc", int32(42), "foo", true, "etc", "etc")
 	}
 	for _, tc := range []struct {
 		name string
@@ -590,19 +540,19 @@ func TestValueReplaceField(t *testing.T) {
 		want string
 	}{
 		{"schemaless exclude and renames", []string{"exclude=dont", "renames=abc:xyz,foo:bar"},
-			valueMap("dont", "whatever", "abc", int64(42), "foo", true, "etc", "etc"), "{xyz=42, etc=etc, bar=true}"}, // Java's HashMap(4) order
+			mkMap("dont", "whatever", "abc", int64(42), "foo", true, "etc", "etc"), "{xyz=42, etc=etc, bar=true}"}, // Java's HashMap(4) order
 		{"schemaless blacklist alias", []string{"blacklist=dont"},
-			valueMap("dont", "whatever", "abc", int64(42)), "{abc=42}"},
+			mkMap("dont", "whatever", "abc", int64(42)), "{abc=42}"},
 		{"schemaless exclude wins over blacklist", []string{"exclude=abc", "blacklist=dont"},
-			valueMap("dont", "whatever", "abc", int64(42)), "{dont=whatever}"},
+			mkMap("dont", "whatever", "abc", int64(42)), "{dont=whatever}"},
 		{"schemaless whitelist alias, exclude first", []string{"whitelist=abc,foo", "exclude=foo"},
-			valueMap("dont", "whatever", "abc", int64(42), "foo", true), "{abc=42}"},
+			mkMap("dont", "whatever", "abc", int64(42), "foo", true), "{abc=42}"},
 		{"with schema include and renames", []string{"include=abc,foo", "renames=abc:xyz,foo:bar"},
 			full(), "Struct{xyz=42,bar=true}"},
 		{"with schema whitelist alias", []string{"whitelist=etc"}, full(), "Struct{etc=etc}"},
 		{"with schema nothing set", nil, full(), "Struct{dont=whatever,abc=42,foo=true,etc=etc}"},
 	} {
-		c := valueChain(t, valueRepV, tc.keys...)
+		c := typedChain(t, valueRepV, tc.keys...)
 		var s *data.Schema
 		if st, ok := tc.in.(*data.Struct); ok {
 			s = st.Schema
@@ -627,7 +577,7 @@ func TestValueReplaceField(t *testing.T) {
 		}
 	}
 	t.Run("tombstones", func(t *testing.T) {
-		c := valueChain(t, valueRepV, "include=abc,foo", "renames=abc:xyz,foo:bar")
+		c := typedChain(t, valueRepV, "include=abc,foo", "renames=abc:xyz,foo:bar")
 		for _, s := range []*data.Schema{nil, schema} {
 			gs, v, err := valueRun(t, c, s, nil)
 			if err != nil || v != nil || gs != s {
@@ -641,8 +591,8 @@ func TestValueReplaceField(t *testing.T) {
 			conf string
 			want any
 		}{{"true", int32(42)}, {"false", nil}} {
-			c := valueChain(t, valueRepK, "include=abc", "renames=abc:optional_with_default", "replace.null.with.default="+tc.conf)
-			r := transforms.Record{Typed: true, KeySchema: ks, KeyData: valueStruct(t, ks, "abc", nil)}
+			c := typedChain(t, valueRepK, "include=abc", "renames=abc:optional_with_default", "replace.null.with.default="+tc.conf)
+			r := transforms.Record{Typed: true, KeySchema: ks, KeyData: mkStruct(t, ks, "abc", nil)}
 			if _, err := c.Apply(&r); err != nil {
 				t.Fatal(err)
 			}
@@ -652,7 +602,7 @@ func TestValueReplaceField(t *testing.T) {
 		}
 	})
 	t.Run("errors", func(t *testing.T) {
-		c := valueChain(t, valueRepV, "renames=abc:foo")
+		c := typedChain(t, valueRepV, "renames=abc:foo")
 		_, _, err := valueRun(t, c, nil, "str")
 		valueCheckErr(t, err, "Only Map objects supported in absence of schema for [field replacement], found: java.lang.String")
 		_, _, err = valueRun(t, c, data.StringSchema, "str")
@@ -674,7 +624,7 @@ func TestValueSetSchemaMetadata(t *testing.T) {
 			{[]string{"schema.version=42"}, "", &v42},
 			{[]string{"schema.name=foo", "schema.version=42"}, "foo", &v42},
 		} {
-			c := valueChain(t, valueSetV, tc.keys...)
+			c := typedChain(t, valueSetV, tc.keys...)
 			s, v, err := valueRun(t, c, &data.Schema{Type: data.Int32, Doc: "d"}, int32(7))
 			if err != nil {
 				t.Fatal(err)
@@ -691,8 +641,8 @@ func TestValueSetSchemaMetadata(t *testing.T) {
 			want any
 		}{{"true", "default"}, {"false", nil}} {
 			schema := data.StructSchema("old", false, "stringField", &data.Schema{Type: data.String, Optional: true, Default: "default"}, "intField", data.Int32Schema)
-			in := valueStruct(t, schema, "intField", int32(42))
-			c := valueChain(t, valueSetV, "schema.name=foo", "schema.version=42", "replace.null.with.default="+tc.conf)
+			in := mkStruct(t, schema, "intField", int32(42))
+			c := typedChain(t, valueSetV, "schema.name=foo", "schema.version=42", "replace.null.with.default="+tc.conf)
 			s, v, err := valueRun(t, c, schema, in)
 			if err != nil {
 				t.Fatal(err)
@@ -710,13 +660,13 @@ func TestValueSetSchemaMetadata(t *testing.T) {
 		}
 	})
 	t.Run("key, decimal, null value, errors", func(t *testing.T) {
-		c := valueChain(t, valueSetK, "schema.name=foo")
+		c := typedChain(t, valueSetK, "schema.name=foo")
 		r := transforms.Record{Typed: true, KeySchema: data.DecimalSchema(2, true), KeyData: valueDec(1, 2)}
 		if _, err := c.Apply(&r); err != nil || r.KeySchema.Name != "foo" || r.KeySchema.Parameters["scale"] != "2" ||
 			!r.KeySchema.Optional || !data.Equal(r.KeyData, valueDec(1, 2)) {
 			t.Errorf("decimal key: %+v %v", r.KeySchema, err)
 		}
-		cv := valueChain(t, valueSetV, "schema.name=foo")
+		cv := typedChain(t, valueSetV, "schema.name=foo")
 		s, v, err := valueRun(t, cv, nil, nil)
 		if err != nil || s != nil || v != nil {
 			t.Errorf("null: %v %v %v", s, v, err)
@@ -728,7 +678,7 @@ func TestValueSetSchemaMetadata(t *testing.T) {
 		_, _, err = valueRun(t, cv, nil, int64(42))
 		valueCheckErr(t, err, "Schema required for [updating schema metadata]")
 		ms := data.MapSchema(data.StringSchema, data.Int32Schema, false)
-		s, _, err = valueRun(t, cv, ms, valueMap("a", int32(1)))
+		s, _, err = valueRun(t, cv, ms, mkMap("a", int32(1)))
 		if err != nil || s.Key != data.StringSchema || s.Value != data.Int32Schema || s.Name != "foo" {
 			t.Errorf("map: %+v %v", s, err)
 		}

@@ -69,29 +69,6 @@ func flatApply(t *testing.T, c *transforms.Chain, schema *data.Schema, v any) (*
 	return r, err
 }
 
-// flatMap builds a map of key/value pairs; linked makes a LinkedHashMap.
-func flatMap(linked bool, kv ...any) *data.Map {
-	m := data.NewMap(len(kv) / 2)
-	m.Linked = linked
-	for i := 0; i+1 < len(kv); i += 2 {
-		m.Put(kv[i], kv[i+1])
-	}
-	return m
-}
-
-// flatStruct builds a struct of schema s with the fields given as name and
-// value in turn.
-func flatStruct(t *testing.T, s *data.Schema, kv ...any) *data.Struct {
-	t.Helper()
-	st := data.NewStruct(s)
-	for i := 0; i+1 < len(kv); i += 2 {
-		if err := st.Put(kv[i].(string), kv[i+1]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return st
-}
-
 func flatGet(t *testing.T, v any, name string) any {
 	t.Helper()
 	switch x := v.(type) {
@@ -136,7 +113,7 @@ func TestFlattenConfig(t *testing.T) {
 }
 
 func TestFlattenSchemaless(t *testing.T) {
-	supported := flatMap(false, "int8", int8(8), "int16", int16(16), "int32", int32(32), "int64", int64(64),
+	supported := mkMap("int8", int8(8), "int16", int16(16), "int32", int32(32), "int64", int64(64),
 		"float32", float32(32), "float64", float64(64), "boolean", true, "string", "stringy", "bytes", []byte("bytes"))
 	// Kafka iterates a HashMap in its hash order: the output, a
 	// LinkedHashMap, keeps that order.
@@ -155,23 +132,23 @@ func TestFlattenSchemaless(t *testing.T) {
 		{name: "top level map required", in: int64(42),
 			err: "Only Map objects supported in absence of schema for [flattening], found: java.lang.Long"},
 		{name: "nested map with delimiter", delimiter: "#",
-			in: flatMap(false, "A", flatMap(false, "B", supported)),
-			want: flatMap(true, "A#B#int8", int8(8), "A#B#int16", int16(16), "A#B#int32", int32(32), "A#B#int64", int64(64),
+			in: mkMap("A", mkMap("B", supported)),
+			want: mkLinkedMap("A#B#int8", int8(8), "A#B#int16", int16(16), "A#B#int32", int32(32), "A#B#int64", int64(64),
 				"A#B#float32", float32(32), "A#B#float64", float64(64), "A#B#boolean", true, "A#B#string", "stringy", "A#B#bytes", []byte("bytes")),
 			order: strings.Join(hashOrder, ",")},
-		{name: "optional field map", in: flatMap(false, "B", flatMap(false, "opt_int32", nil)),
-			want: flatMap(true, "B.opt_int32", nil)},
-		{name: "array kept as it is", in: flatMap(false, "foo", []any{"bar", flatMap(false, "baz", flatMap(false, "lfg", "lfg"))}),
-			want: flatMap(true, "foo", []any{"bar", flatMap(false, "baz", flatMap(false, "lfg", "lfg"))})},
+		{name: "optional field map", in: mkMap("B", mkMap("opt_int32", nil)),
+			want: mkLinkedMap("B.opt_int32", nil)},
+		{name: "array kept as it is", in: mkMap("foo", []any{"bar", mkMap("baz", mkMap("lfg", "lfg"))}),
+			want: mkLinkedMap("foo", []any{"bar", mkMap("baz", mkMap("lfg", "lfg"))})},
 		{name: "tombstone passes", in: nil},
 		{name: "map with null fields keeps its order",
-			in:   flatMap(true, "firstNull", nil, "firstNonNull", "nonNull", "secondNull", nil, "secondNonNull", "alsoNonNull", "thirdNonNull", nil),
-			want: flatMap(true, "firstNull", nil, "firstNonNull", "nonNull", "secondNull", nil, "secondNonNull", "alsoNonNull", "thirdNonNull", nil)},
-		{name: "struct in a map", in: flatMap(true, "a", flatMap(true, "s", flatStruct(t, data.StructSchema("", false, "x", data.Int32Schema), "x", int32(1)))),
+			in:   mkLinkedMap("firstNull", nil, "firstNonNull", "nonNull", "secondNull", nil, "secondNonNull", "alsoNonNull", "thirdNonNull", nil),
+			want: mkLinkedMap("firstNull", nil, "firstNonNull", "nonNull", "secondNull", nil, "secondNonNull", "alsoNonNull", "thirdNonNull", nil)},
+		{name: "struct in a map", in: mkLinkedMap("a", mkLinkedMap("s", mkStruct(t, data.StructSchema("", false, "x", data.Int32Schema), "x", int32(1)))),
 			err: "Flatten transformation does not support class org.apache.kafka.connect.data.Struct for record without schemas (for field a.s)."},
-		{name: "decimal in a map", in: flatMap(true, "d", data.Decimal{Unscaled: big.NewInt(1), Scale: 2}),
+		{name: "decimal in a map", in: mkLinkedMap("d", data.Decimal{Unscaled: big.NewInt(1), Scale: 2}),
 			err: "Flatten transformation was passed a value of type class java.math.BigDecimal which is not supported by Connect's data API"},
-		{name: "date in a map", in: flatMap(true, "d", time.UnixMilli(0).UTC()),
+		{name: "date in a map", in: mkLinkedMap("d", time.UnixMilli(0).UTC()),
 			err: "Flatten transformation was passed a value of type class java.util.Date which is not supported by Connect's data API"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -219,11 +196,11 @@ func TestFlattenSchemaless(t *testing.T) {
 
 func TestFlattenKey(t *testing.T) {
 	c := flatChain(t, flatConf("org.apache.kafka.connect.transforms.Flatten$Key"))
-	r := &transforms.Record{Topic: "topic", Typed: true, KeyData: flatMap(false, "A", flatMap(false, "B", int32(12)))}
+	r := &transforms.Record{Topic: "topic", Typed: true, KeyData: mkMap("A", mkMap("B", int32(12)))}
 	if _, err := c.Apply(r); err != nil {
 		t.Fatal(err)
 	}
-	if r.KeySchema != nil || !data.Equal(r.KeyData, flatMap(true, "A.B", int32(12))) {
+	if r.KeySchema != nil || !data.Equal(r.KeyData, mkLinkedMap("A.B", int32(12))) {
 		t.Errorf("key %v %s, want schemaless {A.B=12}", r.KeySchema, data.AppendJava(nil, r.KeyData))
 	}
 	if r.ValueData != nil || r.ValueSchema != nil {
@@ -237,9 +214,9 @@ func TestFlattenWithSchema(t *testing.T) {
 		"string", data.StringSchema, "bytes", data.BytesSchema)
 	oneLevel := data.StructSchema("", false, "B", supportedSchema)
 	twoLevel := data.StructSchema("", false, "A", oneLevel)
-	supported := flatStruct(t, supportedSchema, "int8", int8(8), "int16", int16(16), "int32", int32(32), "int64", int64(64),
+	supported := mkStruct(t, supportedSchema, "int8", int8(8), "int16", int16(16), "int32", int32(32), "int64", int64(64),
 		"float32", float32(32), "float64", float64(64), "boolean", true, "string", "stringy", "bytes", []byte("bytes"))
-	nested := flatStruct(t, twoLevel, "A", flatStruct(t, oneLevel, "B", supported))
+	nested := mkStruct(t, twoLevel, "A", mkStruct(t, oneLevel, "B", supported))
 	flatNested := data.StructSchema("", false, "A.B.int8", data.Int8Schema, "A.B.int16", data.Int16Schema, "A.B.int32", data.Int32Schema,
 		"A.B.int64", data.Int64Schema, "A.B.float32", data.Float32Schema, "A.B.float64", data.Float64Schema, "A.B.boolean", data.BooleanSchema,
 		"A.B.string", data.StringSchema, "A.B.bytes", data.BytesSchema)
@@ -253,12 +230,12 @@ func TestFlattenWithSchema(t *testing.T) {
 	inner := data.StructSchema("", false, "baz", lfg)
 	arrSchema := &data.Schema{Type: data.Array, Value: inner, Doc: "durk"}
 	withArray := data.StructSchema("", false, "foo", arrSchema)
-	arrValue := flatStruct(t, withArray, "foo", []any{flatStruct(t, inner, "baz", flatStruct(t, lfg, "lfg", "lfg"))})
+	arrValue := mkStruct(t, withArray, "foo", []any{mkStruct(t, inner, "baz", mkStruct(t, lfg, "lfg", "lfg"))})
 
 	// An optional struct with a default: its fields become optional and
 	// take their defaults from it unless they have their own.
 	defaulted := data.StructSchema("", true, "req_field", data.StringSchema, "opt_field", flatStringSchema(true, "child_default"))
-	defaulted.Default = flatStruct(t, defaulted, "req_field", "req_default")
+	defaulted.Default = mkStruct(t, defaulted, "req_field", "req_default")
 
 	tomb := data.StructSchema("name", false, "magic", data.OptionalInt64Schema)
 	tomb.Version, tomb.Doc = new(int32), "doc"
@@ -266,7 +243,7 @@ func TestFlattenWithSchema(t *testing.T) {
 
 	nulls := data.StructSchema("", false, "firstNull", data.OptionalStringSchema, "firstNonNull", data.OptionalStringSchema,
 		"secondNull", data.OptionalStringSchema, "secondNonNull", data.OptionalStringSchema, "thirdNonNull", data.OptionalStringSchema)
-	nullsValue := flatStruct(t, nulls, "firstNonNull", "nonNull", "secondNonNull", "alsoNonNull")
+	nullsValue := mkStruct(t, nulls, "firstNonNull", "nonNull", "secondNonNull", "alsoNonNull")
 
 	// A nested struct in a named, versioned, documented top level; a
 	// parent with a default; a required field under an optional parent.
@@ -296,18 +273,18 @@ func TestFlattenWithSchema(t *testing.T) {
 		{name: "top level struct required", schema: data.Int32Schema, in: int32(42),
 			err: "Only Struct objects supported for [flattening], found: java.lang.Integer"},
 		{name: "nested struct", schema: twoLevel, in: nested, wantSchema: flatNested,
-			want: flatStruct(t, flatNested, "A.B.int8", int8(8), "A.B.int16", int16(16), "A.B.int32", int32(32), "A.B.int64", int64(64),
+			want: mkStruct(t, flatNested, "A.B.int8", int8(8), "A.B.int16", int16(16), "A.B.int32", int32(32), "A.B.int64", int64(64),
 				"A.B.float32", float32(32), "A.B.float64", float64(64), "A.B.boolean", true, "A.B.string", "stringy", "A.B.bytes", []byte("bytes"))},
 		{name: "nested struct with delimiter", delimiter: "_", schema: twoLevel, in: nested, check: func(t *testing.T, got any) {
 			if v := flatGet(t, got, "A_B_string"); v != "stringy" {
 				t.Errorf("A_B_string = %v", v)
 			}
 		}},
-		{name: "optional field struct", schema: optFieldOuter, in: flatStruct(t, optFieldOuter, "B", flatStruct(t, optInt32)),
+		{name: "optional field struct", schema: optFieldOuter, in: mkStruct(t, optFieldOuter, "B", mkStruct(t, optInt32)),
 			wantSchema: data.StructSchema("", false, "B.opt_int32", data.OptionalInt32Schema),
 			want:       data.NewStruct(data.StructSchema("", false, "B.opt_int32", data.OptionalInt32Schema))},
 		{name: "optional struct null value passes", schema: optStruct, in: nil},
-		{name: "optional nested struct null", schema: optNestedOuter, in: flatStruct(t, optNestedOuter),
+		{name: "optional nested struct null", schema: optNestedOuter, in: mkStruct(t, optNestedOuter),
 			wantSchema: data.StructSchema("", false, "B.opt_int32", data.OptionalInt32Schema),
 			want:       data.NewStruct(data.StructSchema("", false, "B.opt_int32", data.OptionalInt32Schema))},
 		{name: "array with schema kept", schema: withArray, in: arrValue, wantSchema: withArray, want: arrValue},
@@ -326,10 +303,10 @@ func TestFlattenWithSchema(t *testing.T) {
 		{name: "tombstone with schema passes", schema: tomb, in: nil},
 		{name: "struct with null fields", schema: nulls, in: nullsValue, wantSchema: nulls, want: nullsValue},
 		{name: "named top level, optional parent, array", schema: named,
-			in:        flatStruct(t, named, "id", int64(7), "inner", flatStruct(t, named.Fields[1].Schema, "a", int32(1), "t", time.UnixMilli(5).UTC()), "tags", []any{"x"}),
+			in:        mkStruct(t, named, "id", int64(7), "inner", mkStruct(t, named.Fields[1].Schema, "a", int32(1), "t", time.UnixMilli(5).UTC()), "tags", []any{"x"}),
 			delimiter: "_", wantSchema: namedFlat,
-			want: flatStruct(t, namedFlat, "id", int64(7), "inner_a", int32(1), "inner_t", time.UnixMilli(5).UTC(), "tags", []any{"x"})},
-		{name: "map with schema", schema: withMap, in: flatStruct(t, withMap, "A", flatStruct(t, withMap.Fields[0].Schema, "m", flatMap(false))),
+			want: mkStruct(t, namedFlat, "id", int64(7), "inner_a", int32(1), "inner_t", time.UnixMilli(5).UTC(), "tags", []any{"x"})},
+		{name: "map with schema", schema: withMap, in: mkStruct(t, withMap, "A", mkStruct(t, withMap.Fields[0].Schema, "m", mkMap())),
 			err: "Flatten transformation does not support MAP for record with schemas (for field A.m)."},
 		{name: "flattened names collide", schema: dup, in: data.NewStruct(dup),
 			err: "Cannot create field because of field name duplication a.b"},
@@ -463,10 +440,10 @@ func TestTimestampConverterSchemaless(t *testing.T) {
 			in: "Fri, 2 Jan 1970 11:30 PM", want: flatDate},
 		{name: "before the epoch to Time", kv: []string{"target.type=Time"}, in: time.UnixMilli(-1).UTC(), want: time.UnixMilli(86399999).UTC()},
 		{name: "before the epoch to Date", kv: []string{"target.type=Date"}, in: time.UnixMilli(-1).UTC(), want: time.UnixMilli(-86400000).UTC()},
-		{name: "field", kv: []string{"target.type=Date", "field=ts"}, in: flatMap(false, "ts", flatDatePlusTime),
-			want: flatMap(false, "ts", flatDate)},
-		{name: "absent field is added as null", kv: []string{"target.type=Date", "field=ts"}, in: flatMap(true, "other", "x"),
-			want: flatMap(false, "other", "x", "ts", nil)},
+		{name: "field", kv: []string{"target.type=Date", "field=ts"}, in: mkMap("ts", flatDatePlusTime),
+			want: mkMap("ts", flatDate)},
+		{name: "absent field is added as null", kv: []string{"target.type=Date", "field=ts"}, in: mkLinkedMap("other", "x"),
+			want: mkMap("other", "x", "ts", nil)},
 		{name: "null value", kv: []string{"target.type=string", "format=" + flatFmt}, in: nil, want: nil},
 		{name: "null value with field", kv: []string{"target.type=unix", "field=ts"}, in: nil, want: nil},
 		{name: "field of a non-map", kv: []string{"target.type=unix", "field=ts"}, in: "x",
@@ -510,9 +487,9 @@ func TestTimestampConverterWithSchema(t *testing.T) {
 	onlyTs := data.StructSchema("", false, "ts", data.Int64Schema)
 	tsOnly := data.StructSchema("", false, "ts", data.TimestampSchema(false))
 	defStruct := fieldSchema(data.Int64Schema, true)
-	defStruct.Default = flatStruct(t, defStruct, "ts", flatUnix, "other", "d")
+	defStruct.Default = mkStruct(t, defStruct, "ts", flatUnix, "other", "d")
 	defWant := fieldSchema(data.TimestampSchema(false), true)
-	defWant.Default = flatStruct(t, defWant, "ts", flatDatePlusTime, "other", "d")
+	defWant.Default = mkStruct(t, defWant, "ts", flatDatePlusTime, "other", "d")
 
 	type tcase struct {
 		name       string
@@ -543,23 +520,23 @@ func TestTimestampConverterWithSchema(t *testing.T) {
 		{name: "string to timestamp", kv: []string{"target.type=Timestamp", "format=" + flatFmt}, schema: data.StringSchema,
 			in: flatString, wantSchema: data.TimestampSchema(false), want: flatDatePlusTime},
 		{name: "field", kv: []string{"target.type=Timestamp", "field=ts"}, schema: unixField,
-			in: flatStruct(t, unixField, "ts", flatUnix, "other", "test"), wantSchema: fieldSchema(data.TimestampSchema(false), false),
-			want: flatStruct(t, fieldSchema(data.TimestampSchema(false), false), "ts", flatDatePlusTime, "other", "test")},
+			in: mkStruct(t, unixField, "ts", flatUnix, "other", "test"), wantSchema: fieldSchema(data.TimestampSchema(false), false),
+			want: mkStruct(t, fieldSchema(data.TimestampSchema(false), false), "ts", flatDatePlusTime, "other", "test")},
 		{name: "field micros", kv: []string{"target.type=Timestamp", "field=ts", "unix.precision=microseconds"}, schema: onlyTs,
-			in: flatStruct(t, onlyTs, "ts", flatUnixMicros), wantSchema: tsOnly, want: flatStruct(t, tsOnly, "ts", flatDatePlusTime)},
+			in: mkStruct(t, onlyTs, "ts", flatUnixMicros), wantSchema: tsOnly, want: mkStruct(t, tsOnly, "ts", flatDatePlusTime)},
 		{name: "field nanos", kv: []string{"target.type=Timestamp", "field=ts", "unix.precision=nanoseconds"}, schema: onlyTs,
-			in: flatStruct(t, onlyTs, "ts", flatUnixNanos), wantSchema: tsOnly, want: flatStruct(t, tsOnly, "ts", flatDatePlusTime)},
+			in: mkStruct(t, onlyTs, "ts", flatUnixNanos), wantSchema: tsOnly, want: mkStruct(t, tsOnly, "ts", flatDatePlusTime)},
 		{name: "field seconds", kv: []string{"target.type=Timestamp", "field=ts", "unix.precision=seconds"}, schema: onlyTs,
-			in: flatStruct(t, onlyTs, "ts", flatUnixSecs), wantSchema: tsOnly, want: flatStruct(t, tsOnly, "ts", time.UnixMilli(86401000).UTC())},
+			in: mkStruct(t, onlyTs, "ts", flatUnixSecs), wantSchema: tsOnly, want: mkStruct(t, tsOnly, "ts", time.UnixMilli(86401000).UTC())},
 		{name: "null field without default replacement", kv: []string{"target.type=Timestamp", "field=ts", "replace.null.with.default=false"},
-			schema: withDefault, in: flatStruct(t, withDefault, "other", "test"), wantSchema: fieldSchema(data.TimestampSchema(true), false),
-			want: flatStruct(t, fieldSchema(data.TimestampSchema(true), false), "other", "test")},
+			schema: withDefault, in: mkStruct(t, withDefault, "other", "test"), wantSchema: fieldSchema(data.TimestampSchema(true), false),
+			want: mkStruct(t, fieldSchema(data.TimestampSchema(true), false), "other", "test")},
 		{name: "null field replaced by its default", kv: []string{"target.type=Timestamp", "field=ts"},
-			schema: withDefault, in: flatStruct(t, withDefault, "other", "test"), wantSchema: fieldSchema(data.TimestampSchema(true), false),
-			want: flatStruct(t, fieldSchema(data.TimestampSchema(true), false), "ts", flatEpoch, "other", "test")},
+			schema: withDefault, in: mkStruct(t, withDefault, "other", "test"), wantSchema: fieldSchema(data.TimestampSchema(true), false),
+			want: mkStruct(t, fieldSchema(data.TimestampSchema(true), false), "ts", flatEpoch, "other", "test")},
 		{name: "struct default converted", kv: []string{"target.type=Timestamp", "field=ts"}, schema: defStruct,
-			in: flatStruct(t, defStruct, "ts", flatUnix, "other", "x"), wantSchema: defWant,
-			want: flatStruct(t, defWant, "ts", flatDatePlusTime, "other", "x")},
+			in: mkStruct(t, defStruct, "ts", flatUnix, "other", "x"), wantSchema: defWant,
+			want: mkStruct(t, defWant, "ts", flatDatePlusTime, "other", "x")},
 		{name: "unknown schema type", kv: []string{"target.type=unix"}, schema: data.Int32Schema, in: int32(1),
 			err: "Schema Schema{INT32} does not correspond to a known timestamp type format"},
 		{name: "unknown schema type of a null", kv: []string{"target.type=unix"}, schema: data.OptionalInt32Schema, in: nil,
@@ -584,7 +561,7 @@ func TestTimestampConverterWithSchema(t *testing.T) {
 			in, want := fieldSchema(from, false), fieldSchema(target.schema, false)
 			kv = append(kv, "field=ts")
 			cases = append(cases, tcase{name: "null field " + from.String() + " to " + target.name, kv: kv,
-				schema: in, in: flatStruct(t, in, "other", "test"), wantSchema: want, want: flatStruct(t, want, "other", "test")})
+				schema: in, in: mkStruct(t, in, "other", "test"), wantSchema: want, want: mkStruct(t, want, "other", "test")})
 			cases = append(cases, tcase{name: "null struct " + from.String() + " to " + target.name, kv: kv,
 				schema: fieldSchema(from, true), in: nil, wantSchema: fieldSchema(target.schema, true), want: nil})
 		}
@@ -627,11 +604,11 @@ func TestTimestampConverterKey(t *testing.T) {
 		t.Errorf("key %v %v, value %v", r.KeySchema, r.KeyData, r.ValueData)
 	}
 	c = flatChain(t, flatConf("TimestampConverter$Key", "target.type=unix", "field=ts"))
-	r = &transforms.Record{Topic: "topic", Typed: true, KeyData: flatMap(false, "ts", flatDatePlusTime)}
+	r = &transforms.Record{Topic: "topic", Typed: true, KeyData: mkMap("ts", flatDatePlusTime)}
 	if _, err := c.Apply(r); err != nil {
 		t.Fatal(err)
 	}
-	if !data.Equal(r.KeyData, flatMap(false, "ts", flatUnix)) {
+	if !data.Equal(r.KeyData, mkMap("ts", flatUnix)) {
 		t.Errorf("key %s", data.AppendJava(nil, r.KeyData))
 	}
 }
