@@ -150,7 +150,7 @@ func TestPerfUsage(t *testing.T) {
 		{[]string{"consumer-perf-test", "--messages", "1"}, "exactly one of --topic and --include is required"},
 		{[]string{"consumer-perf-test", "--topic", "t"}, "--messages is required"},
 		{[]string{"consumer-perf-test", "--topic", "t", "--messages", "0"}, "--messages should be greater than zero"},
-		{[]string{"consumer-perf-test", "--topic", "t", "--messages", "1", "--date-format", "yyyy-QQ"}, `letter 'Q' is not supported`},
+		{[]string{"consumer-perf-test", "--topic", "t", "--messages", "1", "--date-format", "yyyy-QQ"}, `date format "yyyy-QQ": Illegal pattern character 'Q'`},
 		{[]string{"consumer-perf-test", "--topic", "t", "--messages", "1", "--no-such-flag"}, "unknown flag: --no-such-flag"},
 	}
 	for _, tt := range tests {
