@@ -450,7 +450,8 @@ func (r *sinkRunner) convert(ctx context.Context, rec *kgo.Record) (topic string
 		return "", nil, nil, false, r.badRecord(ctx, rec, stage, class, cause)
 	}
 	if r.chain.Typed() {
-		tr := transforms.Record{Topic: rec.Topic, Headers: rec.Headers, Timestamp: rec.Timestamp, Typed: true}
+		tr := transforms.Record{Topic: rec.Topic, Headers: rec.Headers, Timestamp: rec.Timestamp, Typed: true,
+			Sink: true, Partition: rec.Partition, Offset: rec.Offset}
 		if tr.ValueSchema, tr.ValueData, err = r.valConv.ToData(rec.Value); err != nil {
 			return bad("VALUE_CONVERTER", converterClass(r.valConv), err)
 		}
@@ -478,7 +479,8 @@ func (r *sinkRunner) convert(ctx context.Context, rec *kgo.Record) (topic string
 	if r.chain == nil {
 		return rec.Topic, k, v, true, nil
 	}
-	tr := transforms.Record{Topic: rec.Topic, Key: k, Value: v, Headers: rec.Headers, Timestamp: rec.Timestamp}
+	tr := transforms.Record{Topic: rec.Topic, Key: k, Value: v, Headers: rec.Headers, Timestamp: rec.Timestamp,
+		Sink: true, Partition: rec.Partition, Offset: rec.Offset}
 	if keep, err := r.chain.Apply(&tr); err != nil || !keep {
 		if err != nil {
 			return bad("TRANSFORMATION", stepClass(err), err)

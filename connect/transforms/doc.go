@@ -40,7 +40,7 @@
 //	Flatten             delimiter (.)
 //	HeaderFrom          fields, headers, operation (move, copy), replace.null.with.default
 //	HoistField          field
-//	InsertField         topic.field, timestamp.field, static.field, static.value, replace.null.with.default
+//	InsertField         topic.field, partition.field, offset.field (sinks), timestamp.field, static.field, static.value, replace.null.with.default
 //	MaskField           fields, replacement, replace.null.with.default
 //	ReplaceField        exclude, include, renames (and the former blacklist, whitelist), replace.null.with.default
 //	SetSchemaMetadata   schema.name, schema.version, replace.null.with.default
@@ -69,9 +69,7 @@
 // the time the worker read it (Kafka's FileStreamSource gives none, and its
 // TimestampRouter then fails).
 //
-// Differences in the field-level transformations: InsertField's
-// partition.field and offset.field are refused (the records here carry no
-// partition or offset); HeaderFrom writes a header's value as Kafka's
+// Differences in the field-level transformations: HeaderFrom writes a header's value as Kafka's
 // SimpleHeaderConverter would (its bytes are what the record carries);
 // the JVM's default time zone, where Kafka uses it, is the worker's.
 package transforms

@@ -5,9 +5,6 @@ package transforms
 // classes of those names, with their keys, defaults, docs and messages).
 //
 // Differences from Kafka, all deliberate:
-//   - InsertField's partition.field and offset.field are refused when the
-//     connector is validated: this runtime's transform records carry no
-//     Kafka partition and no offset.
 //   - HeaderFrom writes a header's value as bytes, the text Kafka's
 //     SimpleHeaderConverter makes of it (Values.convertToString); dates in
 //     UTC where Kafka uses the JVM's default time zone. A schema'd field
@@ -63,10 +60,8 @@ var moveClasses = slices.Concat(
 	}),
 	sides(InsertFieldClass, class{keys: []config.Key{
 		{Name: "topic.field", Type: config.String, Doc: "Field name for Kafka topic. " + moveOptionalityDoc},
-		{Name: "partition.field", Type: config.String, Validate: moveNotHere("partition"),
-			Doc: "Field name for Kafka partition. " + moveOptionalityDoc + " Not supported here: records of this runtime's transformations carry no Kafka partition; setting it is refused."},
-		{Name: "offset.field", Type: config.String, Validate: moveNotHere("offset"),
-			Doc: "Field name for Kafka offset - only applicable to sink connectors.<br/>" + moveOptionalityDoc + " Not supported here: records of this runtime's transformations carry no Kafka offset; setting it is refused."},
+		{Name: "partition.field", Type: config.String, Doc: "Field name for Kafka partition. " + moveOptionalityDoc},
+		{Name: "offset.field", Type: config.String, Doc: "Field name for Kafka offset - only applicable to sink connectors.<br/>" + moveOptionalityDoc},
 		{Name: "timestamp.field", Type: config.String, Doc: "Field name for record timestamp. " + moveOptionalityDoc},
 		{Name: "static.field", Type: config.String, Doc: "Field name for static data field. " + moveOptionalityDoc},
 		{Name: "static.value", Type: config.String, Doc: "Static field value, if field name configured."},
@@ -121,13 +116,6 @@ func moveOperationValid(v any) error {
 		return errors.New("String must be one of: move, copy")
 	}
 	return nil
-}
-
-// moveNotHere refuses InsertField's partition.field and offset.field.
-func moveNotHere(what string) config.Validator {
-	return func(any) error {
-		return fmt.Errorf("is not supported here: the records this runtime's transformations see carry no Kafka %s to insert", what)
-	}
 }
 
 // moveFieldValue reads a struct's field, its default for a null when
@@ -337,7 +325,8 @@ func (t *hoistField) Apply(r *Record) (bool, error) {
 // null stays null).
 type insertField struct {
 	side                     side
-	topic, timestamp, static moveSpec
+	topic, partition, offset moveSpec
+	timestamp, static        moveSpec
 	staticValue              string
 	withDefault              bool
 	cache                    *schemaCache
@@ -371,16 +360,18 @@ const insertPurpose = "field insertion"
 func newInsertField(s side, v keyValues) (Transformation, error) {
 	t := &insertField{side: s,
 		topic:       parseMoveSpec(v, "topic.field"),
+		partition:   parseMoveSpec(v, "partition.field"),
+		offset:      parseMoveSpec(v, "offset.field"),
 		timestamp:   parseMoveSpec(v, "timestamp.field"),
 		static:      parseMoveSpec(v, "static.field"),
 		staticValue: v.String("static.value"),
 		withDefault: v.Bool("replace.null.with.default"),
 		cache:       &schemaCache{},
 	}
-	if !t.topic.set && !t.timestamp.set && !t.static.set {
+	if !t.topic.set && !t.partition.set && !t.offset.set && !t.timestamp.set && !t.static.set {
 		class, _ := v.vals.Props().Get(v.Key("type"))
 		return nil, &config.Error{Source: v.Source(), Key: v.Key("type"), Value: class,
-			Reason: "sets none of topic.field, timestamp.field and static.field: No field insertion configured"}
+			Reason: "sets none of topic.field, partition.field, offset.field, timestamp.field and static.field: No field insertion configured"}
 	}
 	if t.static.set && !v.IsSet("static.value") {
 		return nil, &config.Error{Source: v.Source(), Key: v.Key("static.field"), Value: v.String("static.field"),
@@ -395,6 +386,9 @@ func (t *insertField) Apply(r *Record) (bool, error) {
 		return true, nil
 	}
 	hasTS := !r.Timestamp.IsZero()
+	if t.offset.set && !r.Sink {
+		return false, data.Errorf("Only SinkRecord supported for [%s], found: org.apache.kafka.connect.source.SourceRecord", insertPurpose)
+	}
 	if schema == nil {
 		m, err := requireMap(v, insertPurpose)
 		if err != nil {
@@ -403,6 +397,12 @@ func (t *insertField) Apply(r *Record) (bool, error) {
 		out := data.CopyMap(m)
 		if t.topic.set {
 			out.Put(t.topic.name, r.Topic)
+		}
+		if t.partition.set && r.Sink {
+			out.Put(t.partition.name, r.Partition)
+		}
+		if t.offset.set {
+			out.Put(t.offset.name, r.Offset)
 		}
 		if t.timestamp.set && hasTS {
 			out.Put(t.timestamp.name, r.Timestamp.UnixMilli())
@@ -433,6 +433,16 @@ func (t *insertField) Apply(r *Record) (bool, error) {
 	}
 	if t.topic.set {
 		if err := out.Put(t.topic.name, r.Topic); err != nil {
+			return false, err
+		}
+	}
+	if t.partition.set && r.Sink {
+		if err := out.Put(t.partition.name, r.Partition); err != nil {
+			return false, err
+		}
+	}
+	if t.offset.set {
+		if err := out.Put(t.offset.name, r.Offset); err != nil {
 			return false, err
 		}
 	}
@@ -469,6 +479,12 @@ func (t *insertField) schema(in *data.Schema) (*data.Schema, error) {
 		return out.AddField(s.name, required)
 	}
 	if err := add(t.topic, data.OptionalStringSchema, data.StringSchema); err != nil {
+		return nil, err
+	}
+	if err := add(t.partition, data.OptionalInt32Schema, data.Int32Schema); err != nil {
+		return nil, err
+	}
+	if err := add(t.offset, data.OptionalInt64Schema, data.Int64Schema); err != nil {
 		return nil, err
 	}
 	if err := add(t.timestamp, data.TimestampSchema(true), data.TimestampSchema(false)); err != nil {

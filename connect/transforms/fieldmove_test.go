@@ -228,6 +228,10 @@ func TestMoveInsertField(t *testing.T) {
 		data.Field{Name: "topic_field", Index: 1, Schema: data.StringSchema},
 		data.Field{Name: "timestamp_field", Index: 2, Schema: data.TimestampSchema(true)},
 		data.Field{Name: "instance_id", Index: 3, Schema: data.OptionalStringSchema})
+	partOff := simple.Clone()
+	partOff.Fields = append(partOff.Fields,
+		data.Field{Name: "partition_field", Index: 1, Schema: data.Int32Schema},
+		data.Field{Name: "offset_field", Index: 2, Schema: data.OptionalInt64Schema})
 	ts789 := time.UnixMilli(789)
 	ts123 := time.UnixMilli(123)
 	moveRun(t, []moveCase{
@@ -249,6 +253,21 @@ func TestMoveInsertField(t *testing.T) {
 			in: transforms.Record{Topic: "test", Timestamp: ts123, ValueData: mkMap("magic", int64(42))},
 			want: transforms.Record{Topic: "test", ValueData: mkMap("magic", int64(42), "topic_field", "test",
 				"timestamp_field", int64(123), "instance_id", "my-instance-id")}},
+		{name: "a sink record's partition and offset", class: moveInsertValue,
+			keys: []string{"partition.field=partition_field!", "offset.field=offset_field"},
+			in:   transforms.Record{Topic: "test", Sink: true, Partition: 3, Offset: 1234, ValueSchema: simple, ValueData: mkStruct(t, simple, "magic", int64(1))},
+			want: transforms.Record{Topic: "test", Sink: true, Partition: 3, Offset: 1234, ValueSchema: partOff, ValueData: mkStruct(t, partOff,
+				"magic", int64(1), "partition_field", int32(3), "offset_field", int64(1234))}},
+		{name: "a sink record's partition and offset, schemaless", class: moveInsertValue,
+			keys: []string{"partition.field=partition_field", "offset.field=offset_field"},
+			in:   transforms.Record{Topic: "test", Sink: true, Partition: 3, Offset: 1234, ValueData: mkMap("magic", int64(1))},
+			want: transforms.Record{Topic: "test", Sink: true, Partition: 3, Offset: 1234, ValueData: mkMap("magic", int64(1), "partition_field", int32(3), "offset_field", int64(1234))}},
+		{name: "a source record has no partition yet", class: moveInsertValue, keys: []string{"partition.field=partition_field"},
+			in:   transforms.Record{Topic: "test", ValueData: mkMap("magic", int64(1))},
+			want: transforms.Record{Topic: "test", ValueData: mkMap("magic", int64(1))}},
+		{name: "a source record has no offset", class: moveInsertValue, keys: []string{"offset.field=offset_field"},
+			in:  transforms.Record{Topic: "test", ValueData: mkMap("magic", int64(1))},
+			err: "Only SinkRecord supported for [field insertion], found: org.apache.kafka.connect.source.SourceRecord"},
 		{name: "tombstone without schema unchanged", class: moveInsertValue, keys: all,
 			in: transforms.Record{Topic: "test"}, want: transforms.Record{Topic: "test"}},
 		{name: "tombstone with schema unchanged", class: moveInsertValue, keys: all,
@@ -495,10 +514,8 @@ func TestMoveConfigErrors(t *testing.T) {
 		{moveExtractValue, []string{"field=a.`b\\\\`", "field.syntax.version=V2"},
 			"Incomplete backtick pair in path: [a.`b\\`], consider adding a backslash before backtick at position 2 to escape it"},
 		{moveHoistKey, nil, "c.properties: transforms.x.field: missing required key"},
-		{moveInsertValue, nil, `c.properties: transforms.x.type: "org.apache.kafka.connect.transforms.InsertField$Value" sets none of topic.field, timestamp.field and static.field: No field insertion configured`},
+		{moveInsertValue, nil, `c.properties: transforms.x.type: "org.apache.kafka.connect.transforms.InsertField$Value" sets none of topic.field, partition.field, offset.field, timestamp.field and static.field: No field insertion configured`},
 		{moveInsertValue, []string{"static.field=instance_id!"}, `c.properties: transforms.x.static.field: "instance_id!" is set without static.value: No value specified for static field: instance_id`},
-		{moveInsertKey, []string{"topic.field=t", "partition.field=p"}, `transforms.x.partition.field: "p" is not supported here`},
-		{moveInsertKey, []string{"topic.field=t", "offset.field=o"}, `transforms.x.offset.field: "o" is not supported here`},
 		{transforms.ValueToKeyClass, nil, "c.properties: transforms.x.fields: missing required key"},
 		{transforms.ValueToKeyClass, []string{"fields="}, `c.properties: transforms.x.fields: "" Empty list`},
 		{moveHeaderKey, []string{"fields=foo,bar", "headers=foo", "operation=copy"},

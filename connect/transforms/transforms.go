@@ -30,6 +30,12 @@ type Record struct {
 	Value     []byte
 	Headers   []kgo.RecordHeader
 	Timestamp time.Time // zero: the record has none
+	// Sink: a sink's record (Kafka's SinkRecord), whose Partition and
+	// Offset are those it was read from. A source's record has neither
+	// (its partition is chosen after the transforms, as in Kafka).
+	Sink      bool
+	Partition int32
+	Offset    int64
 
 	Typed                  bool
 	KeySchema, ValueSchema *data.Schema // nil: schemaless
