@@ -12,6 +12,10 @@ import (
 // Behavior:
 // * Lists every key this broker serves (the group coordinator's included)
 //   with its version range, capped by emulate.kafka.version when set.
+//   Produce is listed from v0, as Apache Kafka 4.0 lists it, though v0-2
+//   are refused with UNSUPPORTED_VERSION per partition when they come:
+//   librdkafka sends uncompressed batches to a broker whose Produce starts
+//   above v2 (KAFKA-18659).
 // * A request at a version outside v0-5 gets a v0 response with
 //   UNSUPPORTED_VERSION and the key list (KIP-511), so the client retries
 //   at a version it finds there; the request body is not read. The
@@ -51,7 +55,7 @@ func apiKeys(b *Broker) []kmsg.ApiVersionsResponseApiKey {
 	var keys []kmsg.ApiVersionsResponseApiKey
 	for _, v := range sortedVersions(b.versions) {
 		k := kmsg.NewApiVersionsResponseApiKey()
-		k.ApiKey, k.MinVersion, k.MaxVersion = v.key, v.min, v.max
+		k.ApiKey, k.MinVersion, k.MaxVersion = v.key, v.adMin, v.max
 		keys = append(keys, k)
 	}
 	return keys

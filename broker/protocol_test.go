@@ -330,6 +330,28 @@ func TestBadInput(t *testing.T) {
 	})
 }
 
+// TestProduceOldVersionsRefused: Produce v0-2 are advertised but refused
+// when they come, each partition with UNSUPPORTED_VERSION, and nothing is
+// written.
+func TestProduceOldVersionsRefused(t *testing.T) {
+	tb := startBroker(t)
+	c := dialRaw(t, tb.addr)
+	for _, v := range []int16{0, 1, 2} {
+		req := kmsg.NewPtrProduceRequest()
+		req.Version, req.Acks, req.TimeoutMillis = v, -1, 1000
+		rt := kmsg.NewProduceRequestTopic()
+		rt.Topic = "old"
+		rp := kmsg.NewProduceRequestTopicPartition()
+		rp.Records = []byte{0}
+		rt.Partitions = append(rt.Partitions, rp)
+		req.Topics = append(req.Topics, rt)
+		resp := c.roundTrip(req).(*kmsg.ProduceResponse)
+		if len(resp.Topics) != 1 || len(resp.Topics[0].Partitions) != 1 || resp.Topics[0].Partitions[0].ErrorCode != kerr.UnsupportedVersion.Code {
+			t.Fatalf("v%d: %+v", v, resp)
+		}
+	}
+}
+
 func TestApiVersionsAdvertisesServedVersions(t *testing.T) {
 	tb := startBroker(t)
 	c := dialRaw(t, tb.addr)
@@ -345,9 +367,15 @@ func TestApiVersionsAdvertisesServedVersions(t *testing.T) {
 			got[k.ApiKey] = [2]int16{k.MinVersion, k.MaxVersion}
 		}
 		for k, r := range servedVersions {
+			if m, ok := advertisedBelow[k]; ok {
+				r[0] = m
+			}
 			if got[k] != r {
 				t.Errorf("v%d: key %d advertised %v, serves %v", v, k, got[k], r)
 			}
+		}
+		if got[0] != [2]int16{0, 13} {
+			t.Errorf("v%d: Produce advertised %v, want v0-13 as Kafka 4.0 (KAFKA-18659)", v, got[0])
 		}
 		if _, ok := got[int16(kmsg.JoinGroup)]; !ok {
 			t.Errorf("v%d: group keys missing", v)

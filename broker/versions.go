@@ -59,8 +59,17 @@ var handlers = map[int16]handler{
 type apiVersion struct {
 	key      int16
 	min, max int16
-	group    bool // served by the group coordinator
+	group    bool  // served by the group coordinator
+	adMin    int16 // the MinVersion ApiVersions advertises, when below min
 }
+
+// advertisedBelow are keys advertised from a version lower than the
+// oldest served, whose older versions are refused when a request comes
+// (UNSUPPORTED_VERSION). Produce: librdkafka turns compression off against
+// a broker whose Produce versions start above 2 (it takes that for a
+// broker too old to decompress), so Apache Kafka 4.0 advertises v0-2 and
+// refuses them at request time (KAFKA-18659); so does this broker.
+var advertisedBelow = map[int16]int16{0: 0}
 
 // buildVersions merges this package's keys with the coordinator's and caps
 // them to the emulated Kafka release, if any. The result is what
@@ -68,13 +77,17 @@ type apiVersion struct {
 func buildVersions(emulate string) map[int16]apiVersion {
 	out := map[int16]apiVersion{}
 	for k, r := range servedVersions {
-		out[k] = apiVersion{key: k, min: r[0], max: r[1]}
+		v := apiVersion{key: k, min: r[0], max: r[1], adMin: r[0]}
+		if m, ok := advertisedBelow[k]; ok {
+			v.adMin = m
+		}
+		out[k] = v
 	}
 	for k, r := range group.APIVersions() {
 		if _, mine := out[k]; mine || r[0] < 0 || r[1] < r[0] {
 			continue // FindCoordinator stays with the broker
 		}
-		out[k] = apiVersion{key: k, min: r[0], max: r[1], group: true}
+		out[k] = apiVersion{key: k, min: r[0], max: r[1], adMin: r[0], group: true}
 	}
 	if emulate == "" {
 		return out
