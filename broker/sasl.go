@@ -75,6 +75,10 @@ type saslServer struct {
 	mechanisms []string
 	plain      map[string]string
 	scram      map[string]map[string]scramCredential // mechanism -> user
+	// fakeSaltKey makes the salt shown for a user name that has no
+	// credential: the same for a name each time (a fresh one would tell
+	// that the name is unknown), different from name to name.
+	fakeSaltKey []byte
 }
 
 type scramCredential struct {
@@ -87,7 +91,8 @@ type scramCredential struct {
 const scramIterations = 4096
 
 func newSASLServer(cfg *SASL) (*saslServer, error) {
-	s := &saslServer{mechanisms: slices.Clone(cfg.Mechanisms), scram: map[string]map[string]scramCredential{}}
+	s := &saslServer{mechanisms: slices.Clone(cfg.Mechanisms), scram: map[string]map[string]scramCredential{}, fakeSaltKey: make([]byte, 32)}
+	rand.Read(s.fakeSaltKey)
 	for _, m := range cfg.Mechanisms {
 		switch m {
 		case MechanismPlain:
@@ -155,7 +160,7 @@ func (s *saslServer) start(mech string) saslExchange {
 	case MechanismPlain:
 		return &plainExchange{users: s.plain}
 	case MechanismScramSHA256, MechanismScramSHA512:
-		return &scramExchange{mech: mech, h: scramHash(mech), creds: s.scram[mech]}
+		return &scramExchange{mech: mech, h: scramHash(mech), creds: s.scram[mech], fakeSaltKey: s.fakeSaltKey}
 	}
 	return nil
 }
@@ -198,9 +203,10 @@ func (p *plainExchange) user() string { return p.name }
 
 // scramExchange: client-first, server-first, client-final, server-final.
 type scramExchange struct {
-	mech  string
-	h     func() hash.Hash
-	creds map[string]scramCredential
+	mech        string
+	h           func() hash.Hash
+	creds       map[string]scramCredential
+	fakeSaltKey []byte
 
 	state           int // 0: awaiting client-first, 1: awaiting client-final
 	gs2Header       string
@@ -303,9 +309,9 @@ func (s *scramExchange) clientFirst(msg string) ([]byte, bool, error) {
 	s.cred, s.known = s.creds[name]
 	if !s.known {
 		// Go on with a made-up credential so that the exchange looks the
-		// same for unknown users; it fails at the proof.
-		salt := make([]byte, 24)
-		rand.Read(salt)
+		// same for unknown users; it fails at the proof. Its salt is the
+		// same for the name every time, as a real user's is.
+		salt := hmacSum(sha256.New, s.fakeSaltKey, []byte(s.mech+"\x00"+name))[:24]
 		s.cred = scramCredential{salt: salt, iterations: scramIterations, storedKey: make([]byte, s.h().Size()), serverKey: make([]byte, s.h().Size())}
 	}
 	var nonce [24]byte

@@ -269,6 +269,39 @@ func TestSASLProtocol(t *testing.T) {
 		c.expectClosed()
 	})
 
+	// The salt of a user name is the same each time, known or not, so
+	// that an unknown name cannot be told from a known one by asking
+	// twice; different unknown names get different salts.
+	t.Run("SCRAM salts do not tell unknown users", func(t *testing.T) {
+		salt := func(user string) string {
+			c := dialRaw(t, tb.addr)
+			hs := kmsg.NewPtrSASLHandshakeRequest()
+			hs.Version, hs.Mechanism = 1, "SCRAM-SHA-256"
+			c.roundTrip(hs)
+			auth := kmsg.NewPtrSASLAuthenticateRequest()
+			auth.Version, auth.SASLAuthBytes = 2, []byte("n,,n="+user+",r=abcdefgh")
+			r := c.roundTrip(auth).(*kmsg.SASLAuthenticateResponse)
+			if r.ErrorCode != 0 {
+				t.Fatalf("client-first of %s: %s", user, errName(r.ErrorCode))
+			}
+			for _, a := range strings.Split(string(r.SASLAuthBytes), ",") {
+				if v, ok := strings.CutPrefix(a, "s="); ok {
+					return v
+				}
+			}
+			t.Fatalf("server-first without a salt: %q", r.SASLAuthBytes)
+			return ""
+		}
+		for _, user := range []string{"alice", "mallory"} {
+			if a, b := salt(user), salt(user); a != b {
+				t.Errorf("%s: salt %s, then %s", user, a, b)
+			}
+		}
+		if salt("mallory") == salt("trudy") {
+			t.Error("two unknown users share a salt")
+		}
+	})
+
 	t.Run("authenticated raw client", func(t *testing.T) {
 		c := dialRaw(t, tb.addr)
 		hs := kmsg.NewPtrSASLHandshakeRequest()
