@@ -42,6 +42,9 @@ type Broker struct {
 	failedDirs map[string]error
 	pids       *producerIDs
 	coord      *group.Coordinator
+	// authz decides requests by the ACLs (authorizer.class.name); nil
+	// allows everything.
+	authz *authorizer
 
 	ctx    context.Context // cancelled by Close: ends connections and loops
 	cancel context.CancelFunc
