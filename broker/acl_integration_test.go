@@ -1,0 +1,145 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl/plain"
+)
+
+// aclProps is a SASL_PLAINTEXT listener with PLAIN users admin (a super
+// user), alice and carol, and the authorizer on.
+func aclProps(extra ...string) []string {
+	return append([]string{
+		"listeners=SASL_PLAINTEXT://127.0.0.1:0",
+		"sasl.enabled.mechanisms=PLAIN",
+		`listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="admin-secret" user_admin="admin-secret" user_alice="alice-secret" user_carol="carol-secret";`,
+		"authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+		"super.users=User:admin",
+		"auto.create.topics.enable=false",
+	}, extra...)
+}
+
+func aclClient(t *testing.T, addr, user string, opts ...kgo.Opt) *kgo.Client {
+	t.Helper()
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(addr),
+		kgo.SASL(plain.Auth{User: user, Pass: user + "-secret"}.AsMechanism()),
+		kgo.RetryTimeout(2 * time.Second)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	return cl
+}
+
+// TestACLsEnforced: two users under SASL; the super user grants alice
+// WRITE and READ on topic "orders" and READ on group "billing"; alice
+// produces, consumes in the group and commits; carol may neither produce,
+// fetch, see the topic in Metadata, nor join the group; the ACLs survive
+// a restart; without authorizer.class.name the ACL calls are
+// SECURITY_DISABLED.
+func TestACLsEnforced(t *testing.T) {
+	dir := t.TempDir()
+	tb := startBrokerIn(t, dir, aclProps()...)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	admin := kadm.NewClient(aclClient(t, tb.addr, "admin"))
+	if _, err := admin.CreateTopic(ctx, 1, 1, nil, "orders"); err != nil {
+		t.Fatal(err)
+	}
+	acls := kadm.NewACLs().Allow("User:alice").AllowHosts().Topics("orders").Operations(kadm.OpWrite, kadm.OpRead).ResourcePatternType(kadm.ACLPatternLiteral)
+	groupACL := kadm.NewACLs().Allow("User:alice").AllowHosts().Groups("billing").Operations(kadm.OpRead).ResourcePatternType(kadm.ACLPatternLiteral)
+	for _, b := range []*kadm.ACLBuilder{acls, groupACL} {
+		res, err := admin.CreateACLs(ctx, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range res {
+			if r.Err != nil {
+				t.Fatalf("create ACL: %v", r.Err)
+			}
+		}
+	}
+
+	alice := aclClient(t, tb.addr, "alice", kgo.DefaultProduceTopic("orders"))
+	if err := alice.ProduceSync(ctx, &kgo.Record{Value: []byte("paid")}).FirstErr(); err != nil {
+		t.Fatalf("alice produces: %v", err)
+	}
+	carol := aclClient(t, tb.addr, "carol", kgo.DefaultProduceTopic("orders"))
+	if err := carol.ProduceSync(ctx, &kgo.Record{Value: []byte("forged")}).FirstErr(); !errors.Is(err, kerr.TopicAuthorizationFailed) {
+		t.Fatalf("carol produces: %v, want TOPIC_AUTHORIZATION_FAILED", err)
+	}
+	// Metadata of every topic shows carol nothing, alice the topic.
+	for user, want := range map[string]bool{"alice": true, "carol": false} {
+		md, err := kadm.NewClient(aclClient(t, tb.addr, user)).ListTopics(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if md.Has("orders") != want {
+			t.Errorf("%s sees orders: %v, want %v", user, md.Has("orders"), want)
+		}
+	}
+	// alice consumes in group billing and commits; carol cannot join it.
+	consumer := aclClient(t, tb.addr, "alice", kgo.ConsumeTopics("orders"), kgo.ConsumerGroup("billing"),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.DisableAutoCommit())
+	fs := consumer.PollFetches(ctx)
+	if err := fs.Err0(); err != nil || fs.NumRecords() != 1 {
+		t.Fatalf("alice consumes: %d records, %v", fs.NumRecords(), err)
+	}
+	if err := consumer.CommitUncommittedOffsets(ctx); err != nil {
+		t.Fatalf("alice commits: %v", err)
+	}
+	carolAdmin := kadm.NewClient(aclClient(t, tb.addr, "carol"))
+	if _, err := carolAdmin.FetchOffsets(ctx, "billing"); !errors.Is(err, kerr.GroupAuthorizationFailed) {
+		t.Errorf("carol fetches billing's offsets: %v, want GROUP_AUTHORIZATION_FAILED", err)
+	}
+	carolConsumer := aclClient(t, tb.addr, "carol", kgo.ConsumeTopics("orders"), kgo.ConsumerGroup("billing"))
+	fs = carolConsumer.PollFetches(ctx)
+	if err := fs.Err0(); !errors.Is(err, kerr.GroupAuthorizationFailed) {
+		t.Errorf("carol joins billing: %v, want GROUP_AUTHORIZATION_FAILED", err)
+	}
+	// carol may not create ACLs either.
+	res, err := carolAdmin.CreateACLs(ctx, kadm.NewACLs().Allow("User:carol").AllowHosts().Topics("orders").Operations(kadm.OpAll).ResourcePatternType(kadm.ACLPatternLiteral))
+	if err != nil || len(res) == 0 {
+		t.Fatalf("carol creates an ACL: %v %v", res, err)
+	}
+	for _, r := range res {
+		if !errors.Is(r.Err, kerr.ClusterAuthorizationFailed) {
+			t.Errorf("carol creates an ACL: %v, want CLUSTER_AUTHORIZATION_FAILED", r.Err)
+		}
+	}
+
+	// The ACLs are kept across a restart.
+	tb.stop()
+	tb.start()
+	admin = kadm.NewClient(aclClient(t, tb.addr, "admin"))
+	described, err := admin.DescribeACLs(ctx, kadm.NewACLs().AnyResource().Allow().Operations(kadm.OpAny).ResourcePatternType(kadm.ACLPatternAny))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, d := range described {
+		n += len(d.Described)
+	}
+	if n != 3 {
+		t.Errorf("after a restart %d ACLs, want 3: %+v", n, described)
+	}
+
+	// Without an authorizer the ACL calls say so.
+	open := startBroker(t, "auto.create.topics.enable=false")
+	cl, err := kgo.NewClient(kgo.SeedBrokers(open.addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	_, err = kadm.NewClient(cl).DescribeACLs(ctx, kadm.NewACLs().AnyResource().Allow().Operations(kadm.OpAny).ResourcePatternType(kadm.ACLPatternAny))
+	if err == nil || !strings.Contains(err.Error(), "SECURITY_DISABLED") {
+		t.Errorf("describe without an authorizer: %v", err)
+	}
+}
