@@ -8,6 +8,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/tributary-io/tributary/config"
 )
 
 // IncrementalAlterConfigs: v0-1
@@ -21,10 +23,22 @@ import (
 // * A resource or config listed twice is INVALID_REQUEST; an unknown topic
 //   UNKNOWN_TOPIC_OR_PARTITION.
 // * ValidateOnly runs every check and changes nothing.
+// * BROKER resources, named by this node id (DYNAMIC_BROKER_CONFIG) or
+//   empty (the cluster-wide default, DYNAMIC_DEFAULT_BROKER_CONFIG): the
+//   keys Kafka can change at run time that this broker uses
+//   (dynamicconfig.go: log.retention.ms/bytes, log.segment.bytes,
+//   log.roll.ms, log.flush.interval.*, message.max.bytes, max.connections,
+//   max.connections.per.ip, ...). Others are INVALID_CONFIG "Cannot update
+//   these configs dynamically: [x]"; a bad value INVALID_CONFIG "Invalid
+//   value v for configuration k: ..."; another broker id INVALID_REQUEST.
+//   Changes take effect at once (partition logs, connection limits) and
+//   are persisted in the first log dir, read again at start-up over
+//   server.properties. DELETE reverts to the next layer.
+// * Other resource types are INVALID_REQUEST.
 //
-// Not done: BROKER resources. Broker configs come from server.properties
-// and are read-only: INVALID_REQUEST. Other resource types are
-// INVALID_REQUEST too.
+// Not done: broker keys Kafka accepts without knowing them (custom
+// configs) are refused; listener, SSL, SASL, thread-pool and log-cleaner
+// configs are not dynamic here.
 //
 // Version notes:
 // * v1: flexible versions
@@ -51,7 +65,9 @@ func handleIncrementalAlterConfigs(b *Broker, _ *conn, kreq kmsg.Request) reply 
 		case rr.ResourceType == kmsg.ConfigResourceTypeTopic:
 			code, msg = b.alterTopicConfigs(rr, req.ValidateOnly)
 		case rr.ResourceType == kmsg.ConfigResourceTypeBroker:
-			code, msg = kerr.InvalidRequest.Code, "broker configs come from server.properties and cannot be changed while the broker runs"
+			code, msg = b.alterBrokerConfigs(rr.ResourceName, req.ValidateOnly, func(cur map[string]string) (map[string]string, int16, string) {
+				return incrementalBrokerEdit(rr.Configs, cur)
+			})
 		default:
 			code, msg = kerr.InvalidRequest.Code, fmt.Sprintf("resource type %d is not supported", rr.ResourceType)
 		}
@@ -129,6 +145,12 @@ func (b *Broker) alterTopicConfigs(rr kmsg.IncrementalAlterConfigsRequestResourc
 	if validateOnly {
 		return 0, ""
 	}
+	return b.replaceTopicConfigs(t, configs)
+}
+
+// replaceTopicConfigs makes configs the overrides of t: persisted in
+// topics.json, then applied to its partition logs. metaMu is held.
+func (b *Broker) replaceTopicConfigs(t *topic, configs map[string]string) (int16, string) {
 	nt := &topic{name: t.name, id: t.id, configs: configs, parts: t.parts}
 	next := b.topics().with(nt)
 	if err := b.persistTopics(next); err != nil {
@@ -143,4 +165,50 @@ func (b *Broker) alterTopicConfigs(rr kmsg.IncrementalAlterConfigsRequestResourc
 	}
 	b.log.Info("altered topic configs", "topic", t.name)
 	return 0, ""
+}
+
+// incrementalBrokerEdit applies SET, DELETE, APPEND and SUBTRACT to the
+// dynamic configs of a BROKER resource.
+func incrementalBrokerEdit(ops []kmsg.IncrementalAlterConfigsRequestResourceConfig, cur map[string]string) (map[string]string, int16, string) {
+	seen := map[string]bool{}
+	for _, c := range ops {
+		if seen[c.Name] {
+			return nil, kerr.InvalidRequest.Code, fmt.Sprintf("config %s is altered twice", c.Name)
+		}
+		seen[c.Name] = true
+		if c.Op != kmsg.IncrementalAlterConfigOpDelete && c.Value == nil {
+			return nil, kerr.InvalidRequest.Code, fmt.Sprintf("Null value not supported for : %s", c.Name)
+		}
+		switch c.Op {
+		case kmsg.IncrementalAlterConfigOpSet:
+			cur[c.Name] = strings.TrimSpace(*c.Value)
+		case kmsg.IncrementalAlterConfigOpDelete:
+			delete(cur, c.Name)
+		case kmsg.IncrementalAlterConfigOpAppend, kmsg.IncrementalAlterConfigOpSubtract:
+			k, ok := Definitions().Lookup(c.Name)
+			if !ok || k.Type != config.List {
+				return nil, kerr.InvalidConfig.Code, fmt.Sprintf("Config value append is not allowed for config key: %s", c.Name)
+			}
+			items := strings.Split(cur[c.Name], ",")
+			if _, set := cur[c.Name]; !set {
+				items = strings.Split(k.Default, ",")
+			}
+			items = slices.DeleteFunc(items, func(s string) bool { return strings.TrimSpace(s) == "" })
+			for _, s := range strings.Split(*c.Value, ",") {
+				if s = strings.TrimSpace(s); s == "" {
+					continue
+				}
+				i := slices.Index(items, s)
+				if c.Op == kmsg.IncrementalAlterConfigOpAppend && i < 0 {
+					items = append(items, s)
+				} else if c.Op == kmsg.IncrementalAlterConfigOpSubtract && i >= 0 {
+					items = slices.Delete(items, i, i+1)
+				}
+			}
+			cur[c.Name] = strings.Join(items, ",")
+		default:
+			return nil, kerr.InvalidRequest.Code, fmt.Sprintf("unknown operation %d", c.Op)
+		}
+	}
+	return cur, 0, ""
 }

@@ -206,6 +206,9 @@ type Config struct {
 	// topicDefaultKeys names, per topic config, the broker key that set
 	// its default in the file (for DescribeConfigs sources).
 	topicDefaultKeys map[string]string
+	// dyn is the dynamic layer (dynamicconfig.go), read from the first
+	// log dir by ParseConfig.
+	dyn *dynamicConfigs
 }
 
 // ParseConfig builds a Config from parsed server.properties values.
@@ -316,6 +319,11 @@ func ParseConfig(v *config.Values) (Config, error) {
 	}
 
 	c.TopicDefaults, c.topicDefaultKeys = topicDefaults(v)
+	if len(errs) == 0 {
+		if err := c.loadDynamic(v); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if len(errs) > 0 {
 		return Config{}, errors.Join(errs...)
 	}

@@ -175,10 +175,17 @@ func normalizeTopicConfig(name, value string) string {
 }
 
 // topicValue is the effective value of a topic config and where it comes
-// from.
+// from: the topic's override, else the broker-wide default with the
+// dynamic broker configs applied (read live).
 func (b *Broker) topicValue(overrides map[string]string, name string) (string, kmsg.ConfigSource) {
 	if v, ok := overrides[name]; ok {
 		return v, kmsg.ConfigSourceDynamicTopicConfig
+	}
+	if l := b.cfg.dyn.layers(); l != nil {
+		if v, ok := l.topicDefaults[name]; ok {
+			return v, l.topicSources[name]
+		}
+		return topicConfigIndex[name].def, kmsg.ConfigSourceDefaultConfig
 	}
 	if v, ok := b.cfg.TopicDefaults[name]; ok {
 		if _, set := b.cfg.topicDefaultKeys[name]; set {

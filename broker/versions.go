@@ -27,6 +27,7 @@ var servedVersions = map[int16][2]int16{
 	22: {0, 5},  // InitProducerID, 22_init_producer_id.go
 	23: {0, 4},  // OffsetForLeaderEpoch, 23_offset_for_leader_epoch.go
 	32: {0, 4},  // DescribeConfigs, 32_describe_configs.go
+	33: {0, 2},  // AlterConfigs, 33_alter_configs.go
 	36: {0, 2},  // SaslAuthenticate, 36_sasl_authenticate.go
 	37: {0, 3},  // CreatePartitions, 37_create_partitions.go
 	44: {0, 1},  // IncrementalAlterConfigs, 44_incremental_alter_configs.go
@@ -49,6 +50,7 @@ var handlers = map[int16]handler{
 	22: handleInitProducerID,
 	23: handleOffsetForLeaderEpoch,
 	32: handleDescribeConfigs,
+	33: handleAlterConfigs,
 	36: handleSaslAuthenticate,
 	37: handleCreatePartitions,
 	44: handleIncrementalAlterConfigs,
