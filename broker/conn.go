@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"reflect"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -281,7 +282,8 @@ func (c *conn) processLoop() {
 // process decodes and handles one request frame. It returns nil when the
 // connection must be closed without answering (a frame that cannot be
 // decoded: an unknown API key, a version the protocol library does not
-// know, a truncated body).
+// know, a truncated body; an API the broker does not serve; a version not
+// served whose response cannot carry an error for every item).
 func (c *conn) process(buf []byte) (p *pending) {
 	recycle := true
 	defer func() {
@@ -339,13 +341,28 @@ func (c *conn) process(buf []byte) (p *pending) {
 		return nil
 	}
 	p = &pending{corr: corr, key: key}
-	if !served || version < v.min || version > v.max {
-		msg := fmt.Sprintf("%s v%d is not supported", kmsg.NameForKey(key), version)
-		if served {
-			msg = fmt.Sprintf("%s v%d is not supported; this broker serves v%d to v%d", kmsg.NameForKey(key), version, v.min, v.max)
+	if !served {
+		// An API ApiVersions does not advertise: Kafka closes the
+		// connection. A generic reply would carry no error where the
+		// response has no field mirroring the request (CreateAcls), and
+		// a client would read it as success.
+		log.Info("closing connection: API not served by this broker", "api", kmsg.NameForKey(key), "version", version)
+		return nil
+	}
+	if version < v.min || version > v.max {
+		// A served API at a version not served: every item of the
+		// request is refused with UNSUPPORTED_VERSION (Produce v0-2,
+		// advertised but refused, see advertisedBelow) when the
+		// response can say so for each; otherwise the connection is
+		// closed, as Kafka does.
+		msg := fmt.Sprintf("%s v%d is not supported; this broker serves v%d to v%d", kmsg.NameForKey(key), version, v.min, v.max)
+		resp := errorResponse(req, kerr.UnsupportedVersion.Code, msg)
+		if !refusesEveryItem(req, resp) {
+			log.Info("closing connection: API version not served", "api", kmsg.NameForKey(key), "version", version, "served", fmt.Sprintf("v%d-%d", v.min, v.max))
+			return nil
 		}
 		log.Debug("unsupported version", "api", kmsg.NameForKey(key), "version", version)
-		p.resp = errorResponse(req, kerr.UnsupportedVersion.Code, msg)
+		p.resp = resp
 		return p
 	}
 	defer func() {
@@ -434,6 +451,74 @@ func (c *conn) writeLoop() {
 		}
 	}
 	flush()
+}
+
+// refusesEveryItem reports whether an error response built by
+// errorResponse cannot be read as success: it carries a non-zero ErrorCode,
+// and every element of every list in it carries one too, itself, below it
+// or in an enclosing struct (a topic's partitions, a partition's topic).
+// The response is encoded and decoded first, so that fields the version
+// does not have (which errorResponse sets all the same) do not count.
+func refusesEveryItem(req kmsg.Request, resp kmsg.Response) bool {
+	wire := req.ResponseKind()
+	wire.SetVersion(resp.GetVersion())
+	if err := wire.ReadFrom(resp.AppendTo(nil)); err != nil {
+		return false
+	}
+	v := reflect.ValueOf(wire).Elem()
+	return carriesError(v) && everyItemRefused(v, false)
+}
+
+func ownError(v reflect.Value) bool {
+	f := v.FieldByName("ErrorCode")
+	return f.IsValid() && f.Type() == int16Type && f.Int() != 0
+}
+
+// carriesError: v or something in it has a non-zero ErrorCode.
+func carriesError(v reflect.Value) bool {
+	if ownError(v) {
+		return true
+	}
+	for i := range v.NumField() {
+		f := v.Field(i)
+		switch {
+		case f.Kind() == reflect.Struct && v.Type().Field(i).IsExported():
+			if carriesError(f) {
+				return true
+			}
+		case f.Kind() == reflect.Slice && f.Type().Elem().Kind() == reflect.Struct:
+			for j := range f.Len() {
+				if carriesError(f.Index(j)) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+func everyItemRefused(v reflect.Value, covered bool) bool {
+	covered = covered || ownError(v)
+	for i := range v.NumField() {
+		f := v.Field(i)
+		if !v.Type().Field(i).IsExported() {
+			continue
+		}
+		switch {
+		case f.Kind() == reflect.Struct:
+			if !everyItemRefused(f, covered) {
+				return false
+			}
+		case f.Kind() == reflect.Slice && f.Type().Elem().Kind() == reflect.Struct:
+			for j := range f.Len() {
+				e := f.Index(j)
+				if !covered && !carriesError(e) || !everyItemRefused(e, covered) {
+					return false
+				}
+			}
+		}
+	}
+	return true
 }
 
 // appendResponse frames resp: size, correlation id, header tags (flexible

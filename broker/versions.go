@@ -24,14 +24,21 @@ var servedVersions = map[int16][2]int16{
 	18: {0, 5},  // ApiVersions, 18_api_versions.go
 	19: {0, 7},  // CreateTopics, 19_create_topics.go
 	20: {0, 6},  // DeleteTopics, 20_delete_topics.go
+	21: {0, 2},  // DeleteRecords, 21_delete_records.go
 	22: {0, 5},  // InitProducerID, 22_init_producer_id.go
 	23: {0, 4},  // OffsetForLeaderEpoch, 23_offset_for_leader_epoch.go
 	32: {0, 4},  // DescribeConfigs, 32_describe_configs.go
+	35: {0, 4},  // DescribeLogDirs, 35_describe_log_dirs.go
 	33: {0, 2},  // AlterConfigs, 33_alter_configs.go
 	36: {0, 2},  // SaslAuthenticate, 36_sasl_authenticate.go
 	37: {0, 3},  // CreatePartitions, 37_create_partitions.go
+	43: {0, 2},  // ElectLeaders, 43_elect_leaders.go
 	44: {0, 1},  // IncrementalAlterConfigs, 44_incremental_alter_configs.go
+	45: {0, 1},  // AlterPartitionReassignments, 45_alter_partition_reassignments.go
+	46: {0, 0},  // ListPartitionReassignments, 46_list_partition_reassignments.go
+	55: {0, 2},  // DescribeQuorum, 55_describe_quorum.go
 	60: {0, 2},  // DescribeCluster, 60_describe_cluster.go
+	61: {0, 0},  // DescribeProducers, 61_describe_producers.go
 }
 
 // handler serves one request of its key at a version within range.
@@ -47,14 +54,21 @@ var handlers = map[int16]handler{
 	18: handleApiVersions,
 	19: handleCreateTopics,
 	20: handleDeleteTopics,
+	21: handleDeleteRecords,
 	22: handleInitProducerID,
 	23: handleOffsetForLeaderEpoch,
 	32: handleDescribeConfigs,
+	35: handleDescribeLogDirs,
 	33: handleAlterConfigs,
 	36: handleSaslAuthenticate,
 	37: handleCreatePartitions,
+	43: handleElectLeaders,
 	44: handleIncrementalAlterConfigs,
+	45: handleAlterPartitionAssignments,
+	46: handleListPartitionReassignments,
+	55: handleDescribeQuorum,
 	60: handleDescribeCluster,
+	61: handleDescribeProducers,
 }
 
 // apiVersion is one advertised key and its version range.

@@ -777,7 +777,7 @@ func (l *Log) Retain(now time.Time) (RetainResult, error) {
 	}
 	l.rmu.Lock()
 	l.segs = append([]*segment(nil), l.segs[n:]...)
-	l.start = l.segs[0].base
+	l.start = max(l.start, l.segs[0].base) // DeleteRecords may have moved it further
 	l.rmu.Unlock()
 	l.producers.expire(l.start)
 	res.Segments, res.LogStartOffset = n, l.start

@@ -59,6 +59,7 @@ func Open(cfg Config) (*Log, error) {
 		return nil, err
 	}
 	l.start = l.segs[0].base
+	l.loadLogStart()
 	act := l.active()
 	l.end.Store(act.next)
 	act.rollAt = time.Now()
