@@ -28,8 +28,8 @@ var servedVersions = map[int16][2]int16{
 	22: {0, 5},  // InitProducerID, 22_init_producer_id.go
 	23: {0, 4},  // OffsetForLeaderEpoch, 23_offset_for_leader_epoch.go
 	32: {0, 4},  // DescribeConfigs, 32_describe_configs.go
-	35: {0, 4},  // DescribeLogDirs, 35_describe_log_dirs.go
 	33: {0, 2},  // AlterConfigs, 33_alter_configs.go
+	35: {0, 4},  // DescribeLogDirs, 35_describe_log_dirs.go
 	36: {0, 2},  // SaslAuthenticate, 36_sasl_authenticate.go
 	37: {0, 3},  // CreatePartitions, 37_create_partitions.go
 	43: {0, 2},  // ElectLeaders, 43_elect_leaders.go
@@ -58,8 +58,8 @@ var handlers = map[int16]handler{
 	22: handleInitProducerID,
 	23: handleOffsetForLeaderEpoch,
 	32: handleDescribeConfigs,
-	35: handleDescribeLogDirs,
 	33: handleAlterConfigs,
+	35: handleDescribeLogDirs,
 	36: handleSaslAuthenticate,
 	37: handleCreatePartitions,
 	43: handleElectLeaders,
