@@ -31,10 +31,10 @@ func handleDescribeAcls(b *Broker, c *conn, kreq kmsg.Request) reply {
 		resp.ErrorCode, resp.ErrorMessage = code, &msg
 		return reply{resp: resp}
 	}
-	if b.authz == nil {
+	if b.cfg.authz == nil {
 		return fail(kerr.SecurityDisabled.Code, "No Authorizer is configured on the broker")
 	}
-	if !b.authz.authorize(c.principal(), c.ip, opDescribe, resCluster, clusterResourceName) {
+	if !b.cfg.authz.authorize(c.principal(), c.ip, opDescribe, resCluster, clusterResourceName) {
 		return fail(kerr.ClusterAuthorizationFailed.Code, "Cluster authorization failed.")
 	}
 	f := aclFilter{ResourceType: int8(req.ResourceType), ResourceName: req.ResourceName, PatternType: int8(req.ResourcePatternType),
@@ -46,7 +46,7 @@ func handleDescribeAcls(b *Broker, c *conn, kreq kmsg.Request) reply {
 		f.Operation < aclAny || f.Operation > opDescribeTokens || f.Permission < aclAny || f.Permission > permAllow {
 		return fail(kerr.InvalidRequest.Code, "The filter names an unknown resource type, pattern type, operation or permission")
 	}
-	for _, x := range b.authz.describe(f) {
+	for _, x := range b.cfg.authz.describe(f) {
 		i := slices.IndexFunc(resp.Resources, func(r kmsg.DescribeACLsResponseResource) bool {
 			return int8(r.ResourceType) == x.ResourceType && r.ResourceName == x.ResourceName && int8(r.ResourcePatternType) == x.PatternType
 		})

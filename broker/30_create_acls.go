@@ -34,10 +34,10 @@ func handleCreateAcls(b *Broker, c *conn, kreq kmsg.Request) reply {
 		resp.Results = results
 		return reply{resp: resp}
 	}
-	if b.authz == nil {
+	if b.cfg.authz == nil {
 		return setAll(kerr.SecurityDisabled.Code, "No Authorizer is configured on the broker")
 	}
-	if !b.authz.authorize(c.principal(), c.ip, opAlter, resCluster, clusterResourceName) {
+	if !b.cfg.authz.authorize(c.principal(), c.ip, opAlter, resCluster, clusterResourceName) {
 		return setAll(kerr.ClusterAuthorizationFailed.Code, "Cluster authorization failed.")
 	}
 	var add []acl
@@ -56,7 +56,7 @@ func handleCreateAcls(b *Broker, c *conn, kreq kmsg.Request) reply {
 		add = append(add, x)
 		at = append(at, i)
 	}
-	if err := b.authz.create(add); err != nil {
+	if err := b.cfg.authz.create(add); err != nil {
 		msg := "saving the ACLs: " + err.Error()
 		for _, i := range at {
 			results[i].ErrorCode, results[i].ErrorMessage = kerr.UnknownServerError.Code, &msg

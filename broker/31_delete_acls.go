@@ -34,10 +34,10 @@ func handleDeleteAcls(b *Broker, c *conn, kreq kmsg.Request) reply {
 		}
 		return reply{resp: resp}
 	}
-	if b.authz == nil {
+	if b.cfg.authz == nil {
 		return setAll(kerr.SecurityDisabled.Code, "No Authorizer is configured on the broker")
 	}
-	if !b.authz.authorize(c.principal(), c.ip, opAlter, resCluster, clusterResourceName) {
+	if !b.cfg.authz.authorize(c.principal(), c.ip, opAlter, resCluster, clusterResourceName) {
 		return setAll(kerr.ClusterAuthorizationFailed.Code, "Cluster authorization failed.")
 	}
 	var fs []aclFilter
@@ -57,7 +57,7 @@ func handleDeleteAcls(b *Broker, c *conn, kreq kmsg.Request) reply {
 		fs = append(fs, f)
 		at = append(at, i)
 	}
-	gone, err := b.authz.remove(fs)
+	gone, err := b.cfg.authz.remove(fs)
 	if err != nil {
 		msg := "saving the ACLs: " + err.Error()
 		for _, i := range at {

@@ -57,7 +57,7 @@ const (
 // answer; otherwise req may have lost items, and after (when set) adds
 // their errors to the handler's response.
 func (b *Broker) authorizeRequest(c *conn, req kmsg.Request) (deny kmsg.Response, after func(kmsg.Response)) {
-	a := b.authz
+	a := b.cfg.authz
 	if a == nil {
 		return nil, nil
 	}

@@ -76,7 +76,12 @@ var definitions = config.NewDef("broker (server.properties)",
 	config.Key{Name: "group.max.session.timeout.ms", Type: config.Duration, Default: "1800000", HasDefault: true, Doc: "the largest session timeout a group member may ask for"},
 	config.Key{Name: "offsets.retention.minutes", Type: config.Int, Default: "10080", HasDefault: true, Validate: config.AtLeast(1), Doc: "committed offsets of a group that has been empty this long are deleted"},
 	config.Key{Name: "offsets.retention.check.interval.ms", Type: config.Duration, Default: "600000", HasDefault: true, Validate: config.AtLeast(1), Doc: "how often expired committed offsets are looked for"},
+	config.Key{Name: "offsets.topic.num.partitions", Type: config.Int, Default: "50", HasDefault: true, Validate: config.AtLeast(1), Doc: "partitions of the internal __consumer_offsets topic when the broker creates it (an existing topic keeps its count); a group's commits and metadata go to partition abs(groupId.hashCode()) % partitions, as in Kafka"},
 	config.Key{Name: "offset.metadata.max.bytes", Type: config.Int, Default: "4096", HasDefault: true, Validate: config.AtLeast(0), Doc: "the largest metadata string a committed offset may carry"},
+	config.Key{Name: "max.incremental.fetch.session.cache.slots", Type: config.Int, Default: "1000", HasDefault: true, Validate: config.AtLeast(0), Doc: "fetch sessions (KIP-227) kept at once; a new session finding every slot taken evicts, as Kafka does, the least recently used one if it has been idle over 2 minutes, else the smallest one older than 2 minutes if the new one is at least as large; otherwise the fetch is served without a session. 0 creates none"},
+	config.Key{Name: "authorizer.class.name", Type: config.String, Validate: authorizerClass, Doc: "the authorizer that enforces ACLs: Kafka's org.apache.kafka.metadata.authorizer.StandardAuthorizer (or the older kafka.security.authorizer.AclAuthorizer) turns on ACLs with StandardAuthorizer's rules, kept in acls.json in the first log dir and changed with CreateAcls/DeleteAcls; empty: no authorization, any connected client may do anything"},
+	config.Key{Name: "super.users", Type: config.String, Doc: "principals allowed everything whatever the ACLs, separated by ';' as in Kafka (User:admin;User:ops)"},
+	config.Key{Name: "allow.everyone.if.no.acl.found", Type: config.Bool, Default: "false", HasDefault: true, Doc: "with an authorizer, whether a resource no ACL names is open to everyone (true) or to super users only (false, Kafka's default)"},
 	config.Key{Name: "emulate.kafka.version", Type: config.String, Validate: kafkaRelease, Doc: "advertise no API version newer than this Apache Kafka release (for example 2.8 or 3.7), to test clients against an older broker; empty advertises every version implemented"},
 )
 
@@ -209,6 +214,9 @@ type Config struct {
 	// dyn is the dynamic layer (dynamicconfig.go), read from the first
 	// log dir by ParseConfig.
 	dyn *dynamicConfigs
+	// authz enforces the ACLs (authorizer.class.name), read from the
+	// first log dir by ParseConfig; nil: no authorization.
+	authz *authorizer
 }
 
 // ParseConfig builds a Config from parsed server.properties values.
@@ -324,10 +332,26 @@ func ParseConfig(v *config.Values) (Config, error) {
 			errs = append(errs, err)
 		}
 	}
+	if len(errs) == 0 && v.String("authorizer.class.name") != "" {
+		a, err := newAuthorizer(c.LogDirs[0], strings.Split(v.String("super.users"), ";"), v.Bool("allow.everyone.if.no.acl.found"))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("broker: ACLs: %w", err))
+		}
+		c.authz = a
+	}
 	if len(errs) > 0 {
 		return Config{}, errors.Join(errs...)
 	}
 	return c, nil
+}
+
+// authorizerClass accepts Kafka's authorizer class names.
+func authorizerClass(v any) error {
+	switch v.(string) {
+	case "", "org.apache.kafka.metadata.authorizer.StandardAuthorizer", "kafka.security.authorizer.AclAuthorizer":
+		return nil
+	}
+	return errors.New("is not an authorizer known here; use org.apache.kafka.metadata.authorizer.StandardAuthorizer")
 }
 
 // topicDefaults derives the broker-wide topic config values from the log.*

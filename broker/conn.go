@@ -371,6 +371,14 @@ func (c *conn) process(buf []byte) (p *pending) {
 			p = nil
 		}
 	}()
+	// The ACLs: a request denied as a whole is answered so; items
+	// denied are taken out of req and answered after the handler.
+	deny, after := c.b.authorizeRequest(c, req)
+	if deny != nil {
+		log.Info("request denied by the ACLs", "api", kmsg.NameForKey(key), "principal", c.principal())
+		p.resp = deny
+		return p
+	}
 	if v.group {
 		// The coordinator may keep byte slices of the request (member
 		// metadata, assignments): the frame is not recycled.
@@ -384,9 +392,23 @@ func (c *conn) process(buf []byte) (p *pending) {
 			resp = errorResponse(req, kerr.UnknownServerError.Code, "the group coordinator did not answer")
 		}
 		p.resp = resp
-		return p
+	} else {
+		p.reply = handlers[key](c.b, c, req)
 	}
-	p.reply = handlers[key](c.b, c, req)
+	if after != nil {
+		// After the handler's answer is complete: a waiting reply fills
+		// it in on the writer.
+		if wait := p.wait; wait != nil {
+			p.wait = func() {
+				wait()
+				if p.resp != nil {
+					after(p.resp)
+				}
+			}
+		} else if p.resp != nil {
+			after(p.resp)
+		}
+	}
 	return p
 }
 

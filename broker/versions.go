@@ -27,6 +27,9 @@ var servedVersions = map[int16][2]int16{
 	21: {0, 2},  // DeleteRecords, 21_delete_records.go
 	22: {0, 5},  // InitProducerID, 22_init_producer_id.go
 	23: {0, 4},  // OffsetForLeaderEpoch, 23_offset_for_leader_epoch.go
+	29: {0, 3},  // DescribeAcls, 29_describe_acls.go
+	30: {0, 3},  // CreateAcls, 30_create_acls.go
+	31: {0, 3},  // DeleteAcls, 31_delete_acls.go
 	32: {0, 4},  // DescribeConfigs, 32_describe_configs.go
 	33: {0, 2},  // AlterConfigs, 33_alter_configs.go
 	35: {0, 4},  // DescribeLogDirs, 35_describe_log_dirs.go
@@ -57,6 +60,9 @@ var handlers = map[int16]handler{
 	21: handleDeleteRecords,
 	22: handleInitProducerID,
 	23: handleOffsetForLeaderEpoch,
+	29: handleDescribeAcls,
+	30: handleCreateAcls,
+	31: handleDeleteAcls,
 	32: handleDescribeConfigs,
 	33: handleAlterConfigs,
 	35: handleDescribeLogDirs,
