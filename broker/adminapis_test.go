@@ -16,7 +16,8 @@ import (
 
 // An API the broker does not advertise closes the connection (Kafka's
 // behaviour); it used to get a body without any error, which kafkactl
-// read as "ACL created".
+// read as "ACL created" (CreateAcls is served now, with per-creation
+// results: without an authorizer each is SECURITY_DISABLED).
 func TestUnsupportedAPIClosesConnection(t *testing.T) {
 	tb := startBroker(t)
 	c := dialRaw(t, tb.addr)
@@ -28,7 +29,17 @@ func TestUnsupportedAPIClosesConnection(t *testing.T) {
 		cr.Principal, cr.Host, cr.Operation, cr.PermissionType = p, "*", kmsg.ACLOperationRead, kmsg.ACLPermissionTypeAllow
 		req.Creations = append(req.Creations, cr)
 	}
-	c.send(req)
+	resp := c.roundTrip(req).(*kmsg.CreateACLsResponse)
+	if len(resp.Results) != 2 || resp.Results[0].ErrorCode != kerr.SecurityDisabled.Code || resp.Results[1].ErrorCode != kerr.SecurityDisabled.Code {
+		t.Fatalf("CreateAcls without an authorizer: %+v", resp)
+	}
+	// An API not served at all: AlterUserScramCredentials.
+	scram := kmsg.NewPtrAlterUserSCRAMCredentialsRequest()
+	scram.Version = 0
+	del := kmsg.NewAlterUserSCRAMCredentialsRequestDeletion()
+	del.Name, del.Mechanism = "alice", 1
+	scram.Deletions = append(scram.Deletions, del)
+	c.send(scram)
 	c.expectClosed()
 
 	// A served API at a version not served whose response could not
