@@ -31,20 +31,38 @@ import (
 // * A fetch below the log start offset or beyond the end is
 //   OFFSET_OUT_OF_RANGE, with the log start and end offsets.
 // * A partition whose log dir is offline is KAFKA_STORAGE_ERROR.
-// * Fetch sessions (KIP-227) are refused cleanly: every response carries
-//   session id 0, so clients keep sending full fetch requests. A request
-//   naming a session id gets FETCH_SESSION_ID_NOT_FOUND; a positive epoch
-//   without a session, INVALID_FETCH_SESSION_EPOCH.
+// * Fetch sessions (KIP-227), v7+, as Kafka (fetchsession.go): epoch -1
+//   is a sessionless full fetch (response session id 0), and closes the
+//   session it names; epoch 0 is a full fetch that closes the session it
+//   names and creates a new one when a slot of
+//   max.incremental.fetch.session.cache.slots is free or can be freed
+//   (Kafka's eviction: the least recently used session idle over 2
+//   minutes, else the smallest one older than 2 minutes if the new one is
+//   at least as large), else is sessionless. Any other epoch is an
+//   incremental fetch: FETCH_SESSION_ID_NOT_FOUND for an unknown session
+//   (or none), INVALID_FETCH_SESSION_EPOCH unless it is the session's next
+//   epoch, FETCH_SESSION_TOPIC_ID_ERROR when it uses names on a session
+//   made with topic ids (v13+) or the reverse. Its partitions add to or
+//   update the session (offsets, max bytes, leader epochs), its
+//   ForgottenTopics leave it; a session left empty is closed and the
+//   fetch served without one. It reads and long-polls every partition of
+//   the session, and answers only the partitions with records, an error,
+//   or a high watermark or log start offset the client was not told yet;
+//   partitions that returned records are read last next time. Session ids
+//   are random positive int32s, per broker, lost on restart.
 // * v9+: a CurrentLeaderEpoch above this broker's (always 0) is
 //   UNKNOWN_LEADER_EPOCH.
 //
 // Not done: preferred read replicas (always -1), diverging epochs (there
-// is one epoch), aborted transactions (none), down-conversion for v0-3.
+// is one epoch), aborted transactions (none), down-conversion for v0-3;
+// fetch sessions have no privileged (follower) sessions, no
+// min.incremental.fetch.session.eviction.ms key (2 minutes, Kafka's
+// default) and no metrics.
 //
 // Version notes:
 // * v4: record batches, IsolationLevel, LastStableOffset
 // * v5: LogStartOffset
-// * v7: fetch sessions (refused, as above)
+// * v7: fetch sessions (SessionID, SessionEpoch, ForgottenTopics)
 // * v9: CurrentLeaderEpoch
 // * v11: Rack, PreferredReadReplica
 // * v12: flexible versions, LastFetchedEpoch, DivergingEpoch
@@ -59,13 +77,45 @@ const fetchBufferCap = 8 << 20
 
 func handleFetch(b *Broker, c *conn, kreq kmsg.Request) reply {
 	req := kreq.(*kmsg.FetchRequest)
-	if req.Version >= 7 && (req.SessionID != 0 || req.SessionEpoch > 0) {
-		resp := req.ResponseKind().(*kmsg.FetchResponse)
-		resp.ErrorCode = kerr.FetchSessionIDNotFound.Code
-		if req.SessionID == 0 {
-			resp.ErrorCode = kerr.InvalidFetchSessionEpoch.Code
+	var (
+		inc    *incrementalFetch
+		create bool
+	)
+	if req.Version >= 7 {
+		sessions := b.fetchSessions()
+		switch req.SessionEpoch {
+		case fetchInitialEpoch, fetchFinalEpoch:
+			// A full fetch; a session it names is closed.
+			if req.SessionID != 0 {
+				sessions.close(req.SessionID)
+			}
+			create = req.SessionEpoch == fetchInitialEpoch
+		default:
+			var code int16
+			inc, code = sessions.incremental(req)
+			if code != 0 {
+				resp := req.ResponseKind().(*kmsg.FetchResponse)
+				resp.ErrorCode = code
+				return reply{resp: resp}
+			}
+			if inc != nil {
+				req = inc.full
+			}
 		}
-		return reply{resp: resp}
+	}
+	answer := func(f fetchResult) reply {
+		switch {
+		case inc != nil:
+			if code := b.fetchSessions().respond(inc, f.resp); code != 0 {
+				f.release()
+				resp := req.ResponseKind().(*kmsg.FetchResponse)
+				resp.ErrorCode = code
+				return reply{resp: resp}
+			}
+		case create:
+			f.resp.SessionID = b.fetchSessions().create(req, f.resp)
+		}
+		return reply{resp: sizedFetchResponse{f.resp, f.bytes, f.parts}, release: f.release}
 	}
 	wait := time.Duration(max(req.MaxWaitMillis, 0)) * time.Millisecond
 	deadline := time.Now().Add(wait)
@@ -85,7 +135,7 @@ func handleFetch(b *Broker, c *conn, kreq kmsg.Request) reply {
 	for {
 		f := b.fetchOnce(req)
 		if f.bytes >= int(req.MinBytes) || f.failed || wait <= 0 || !time.Now().Before(deadline) || c.ctx.Err() != nil {
-			return reply{resp: sizedFetchResponse{f.resp, f.bytes, f.parts}, release: f.release}
+			return answer(f)
 		}
 		f.release()
 		if notify == nil {
