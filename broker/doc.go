@@ -8,8 +8,11 @@
 // Each Kafka API the broker serves has its own file, named by API key
 // (00_produce.go, 01_fetch.go, ...), which opens with the versions served
 // and what is and is not done; ApiVersions advertises exactly those
-// versions, merged with the group coordinator's, and a request at another
-// version is refused with UNSUPPORTED_VERSION.
+// versions, merged with the group coordinator's (Produce is listed from
+// v0, as Kafka 4.0 lists it, and v0-2 refused when they come). A request
+// at another version is refused with UNSUPPORTED_VERSION in each of its
+// items when the response can carry it, else its connection is closed; a
+// request for an API not listed closes its connection, as Kafka does.
 //
 // A Broker is configured from server.properties with Kafka's key names:
 //
@@ -54,12 +57,14 @@
 // Tributary-specific behaviour a Kafka user might not expect:
 //   - replication factor 1 only; this broker leads every partition, with
 //     leader epoch 0;
-//   - no transactions, ACLs, quotas or log compaction; listeners may use
-//     TLS (PEM keys only) and SASL (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512,
-//     with users from JAAS user_NAME="password" options, for SCRAM too),
-//     but an authenticated client may do anything;
+//   - no transactions, quotas or log compaction; listeners may use TLS
+//     (PEM keys only) and SASL (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, with
+//     users from JAAS user_NAME="password" options, for SCRAM too); with
+//     authorizer.class.name, ACLs decide what each principal may do
+//     (acl.go, authorize.go), else an authenticated client may do
+//     anything;
 //   - batches are stored as produced: compression.type can only be
 //     producer;
-//   - fetch sessions are refused (clients fall back to full fetches);
+//   - fetch sessions (KIP-227) live in memory and end with the broker;
 //   - emulate.kafka.version caps advertised versions to an older release.
 package broker
