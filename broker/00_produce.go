@@ -32,6 +32,9 @@ import (
 // * Waiting fetches of a partition are woken by its appends.
 // * A partition whose log dir is offline is KAFKA_STORAGE_ERROR, with the
 //   cause as the error message.
+// * __consumer_offsets, written only by the group coordinator, is
+//   INVALID_TOPIC_EXCEPTION ("Cannot append to internal topic"), as Kafka
+//   answers clients.
 // * TimeoutMillis is ignored: nothing waits on other brokers.
 //
 // Not done: transactions (transactional batches are INVALID_RECORD), the
@@ -94,6 +97,10 @@ func handleProduce(b *Broker, c *conn, kreq kmsg.Request) reply {
 			}
 			if t == nil || in.Partition < 0 || int(in.Partition) >= len(t.parts) {
 				setErr(rp, unknown, "")
+				continue
+			}
+			if isInternalTopic(t.name) {
+				setErr(rp, kerr.InvalidTopicException.Code, "Cannot append to internal topic "+t.name)
 				continue
 			}
 			p := t.parts[in.Partition]

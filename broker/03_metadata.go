@@ -21,6 +21,12 @@ import (
 //   configs) when auto.create.topics.enable is true and the request allows
 //   it (always before v4, AllowAutoTopicCreation from v4); otherwise it is
 //   UNKNOWN_TOPIC_OR_PARTITION. An illegal name is INVALID_TOPIC_EXCEPTION.
+//   A topic deleted less than 5 seconds ago is not auto-created again
+//   (UNKNOWN_TOPIC_OR_PARTITION, retried by clients): see
+//   deletedTopicNoAutoCreate.
+// * __consumer_offsets is IsInternal (v1+): the group coordinator's
+//   read-only topic (offsetstopic.go); auto-creation creates it as that
+//   internal topic (offsets.topic.num.partitions), as Kafka does.
 // * Authorized operations, when asked for, are everything: there are no
 //   ACLs.
 // * A partition whose log dir is offline is KAFKA_STORAGE_ERROR, with this
@@ -127,6 +133,7 @@ func (b *Broker) describeTopic(t *topic, ops int32) kmsg.MetadataResponseTopic {
 	st := kmsg.NewMetadataResponseTopic()
 	name := t.name
 	st.Topic, st.TopicID, st.AuthorizedOperations = &name, t.id, ops
+	st.IsInternal = isInternalTopic(name)
 	st.Partitions = make([]kmsg.MetadataResponseTopicPartition, len(t.parts))
 	for i := range t.parts {
 		sp := &st.Partitions[i]

@@ -14,6 +14,10 @@ import (
 //   topics.json first; its partition folders are then renamed away and
 //   removed in the background. Fetches waiting on its partitions are
 //   woken; the group coordinator forgets its committed offsets.
+// * __consumer_offsets is INVALID_TOPIC_EXCEPTION ("Cannot delete internal
+//   topic"): it is the group coordinator's view (offsetstopic.go). Kafka
+//   4's controller does not refuse it; here deleting it would only lose
+//   the view until the next start.
 // * TOPIC_DELETION_DISABLED when delete.topic.enable is false.
 // * TimeoutMillis is ignored: deletion completes before the response.
 //
@@ -72,6 +76,10 @@ func (b *Broker) deleteTopic(c *conn, name *string, id [16]byte) (int16, string)
 			b.metaMu.Unlock()
 			return kerr.UnknownTopicID.Code, "no topic has this id"
 		}
+	}
+	if isInternalTopic(t.name) {
+		b.metaMu.Unlock()
+		return kerr.InvalidTopicException.Code, "Cannot delete internal topic " + t.name
 	}
 	next := topics.without(t.name)
 	if err := b.persistTopics(next); err != nil {

@@ -16,6 +16,8 @@ import (
 // * An Assignment, if given, must list one replica set per new partition,
 //   each being this broker alone (else INVALID_REPLICA_ASSIGNMENT).
 // * A topic listed twice is INVALID_REQUEST.
+// * __consumer_offsets is INVALID_TOPIC_EXCEPTION: a group's partition
+//   depends on the count (offsets.topic.num.partitions sets it).
 // * ValidateOnly runs every check and changes nothing.
 // * TimeoutMillis is ignored.
 //
@@ -52,6 +54,9 @@ func (b *Broker) createPartitions(c *conn, rt kmsg.CreatePartitionsRequestTopic,
 	t := b.topics().byName[rt.Topic]
 	if t == nil {
 		return kerr.UnknownTopicOrPartition.Code, fmt.Sprintf("topic %s does not exist", rt.Topic)
+	}
+	if isInternalTopic(t.name) {
+		return kerr.InvalidTopicException.Code, "Cannot add partitions to internal topic " + t.name + ": each group's partition depends on the count"
 	}
 	have := int32(len(t.parts))
 	switch {

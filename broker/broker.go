@@ -189,6 +189,7 @@ func (b *Broker) start(ctx context.Context) error {
 		OffsetsRetentionCheckInterval: b.cfg.OffsetsRetentionCheck,
 		MaxMetadataSize:               b.cfg.OffsetMetadataMaxBytes,
 		Topics:                        b,
+		OffsetsTopic:                  offsetsTopicView{b},
 		Logger:                        b.log.With("module", "group"),
 	})
 	if err != nil {

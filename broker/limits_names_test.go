@@ -198,8 +198,9 @@ func TestTopicNamesDifferingInCaseOnCaseInsensitiveFS(t *testing.T) {
 	}
 }
 
-// Group ids live inside the offsets log, never in a path: hostile ones
-// commit, fetch back and survive a restart without creating a file.
+// Group ids live inside the offsets log (and the records of the
+// __consumer_offsets topic), never in a path: hostile ones commit, fetch
+// back and survive a restart without creating a file.
 func TestHostileGroupIDsAreHarmless(t *testing.T) {
 	root := t.TempDir()
 	tb := startBrokerIn(t, filepath.Join(root, "logs"))
@@ -241,7 +242,8 @@ func TestHostileGroupIDsAreHarmless(t *testing.T) {
 	for _, p := range after {
 		inLogs, ok := strings.CutPrefix(p, "logs"+sep)
 		allowed := slices.Contains(before, p) || ok && (!strings.Contains(inLogs, sep) ||
-			strings.HasPrefix(inLogs, "__consumer_offsets"+sep) || strings.HasPrefix(inLogs, "g-0"+sep))
+			strings.HasPrefix(inLogs, "__consumer_offsets"+sep) || strings.HasPrefix(inLogs, "g-0"+sep) ||
+			partitionDirName.MatchString(strings.Split(inLogs, sep)[0]) && strings.HasPrefix(inLogs, "__consumer_offsets-"))
 		if !allowed {
 			t.Errorf("new path %q", p)
 		}

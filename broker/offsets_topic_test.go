@@ -13,10 +13,11 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// TestOffsetsTopicName: __consumer_offsets exists as far as clients are
-// concerned (the group coordinator's state): creating it is refused as an
-// existing topic, with Kafka's message, and asking Metadata for it does not
-// create a topic of that name.
+// TestOffsetsTopicName: __consumer_offsets is the group coordinator's
+// internal topic: creating it is refused as an existing topic, with
+// Kafka's message, and asking Metadata for it with auto-creation allowed
+// creates it as the internal topic (offsets.topic.num.partitions
+// partitions), as Kafka does, never as an ordinary one-partition topic.
 func TestOffsetsTopicName(t *testing.T) {
 	tb := startBroker(t)
 	adm := kadm.NewClient(newClient(t, tb.addr))
@@ -37,10 +38,10 @@ func TestOffsetsTopicName(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if code := resp.Topics[0].ErrorCode; code != kerr.UnknownTopicOrPartition.Code {
-		t.Errorf("metadata of __consumer_offsets, creation allowed: %v", kerr.ErrorForCode(code))
+	if mt := resp.Topics[0]; mt.ErrorCode != 0 || !mt.IsInternal || len(mt.Partitions) != 50 {
+		t.Errorf("metadata of __consumer_offsets, creation allowed: %v internal=%v partitions=%d", kerr.ErrorForCode(mt.ErrorCode), mt.IsInternal, len(mt.Partitions))
 	}
-	if _, err := os.Stat(filepath.Join(tb.dir, "__consumer_offsets-0")); err == nil {
-		t.Fatal("a partition folder __consumer_offsets-0 was created")
+	if _, err := os.Stat(filepath.Join(tb.dir, "__consumer_offsets-49")); err != nil {
+		t.Fatalf("partition folder __consumer_offsets-49: %v", err)
 	}
 }

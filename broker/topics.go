@@ -94,23 +94,66 @@ type topicMap struct {
 	// foldCase: a log dir's file system ignores case, so names that
 	// differ only in case would share folders.
 	foldCase bool
+	// deleted holds the names of topics deleted less than
+	// deletedTopicNoAutoCreate ago, with when; Metadata does not
+	// auto-create them meanwhile.
+	deleted map[string]time.Time
+}
+
+// deletedTopicNoAutoCreate is how long after a topic is deleted Metadata
+// refuses to auto-create it again (UNKNOWN_TOPIC_OR_PARTITION, which
+// clients retry): the clients that were using it learn of the deletion
+// instead of bringing it back with their next Metadata request. Kafka 4
+// has no such rule (its Metadata recreates a deleted topic at once, as the
+// auto-creation of a missing topic), but its deletion and the
+// asynchronous auto-creation each take a moment, while here both are
+// immediate. CreateTopics is not affected.
+const deletedTopicNoAutoCreate = 5 * time.Second
+
+// recentDeletions copies m.deleted without the entries older than
+// deletedTopicNoAutoCreate.
+func (m *topicMap) recentDeletions(now time.Time) map[string]time.Time {
+	var out map[string]time.Time
+	for name, at := range m.deleted {
+		if now.Sub(at) < deletedTopicNoAutoCreate {
+			if out == nil {
+				out = map[string]time.Time{}
+			}
+			out[name] = at
+		}
+	}
+	return out
+}
+
+// deletedRecently reports whether name was deleted less than
+// deletedTopicNoAutoCreate ago.
+func (m *topicMap) deletedRecently(name string) bool {
+	at, ok := m.deleted[name]
+	return ok && time.Since(at) < deletedTopicNoAutoCreate
 }
 
 func (m *topicMap) with(t *topic) *topicMap {
-	n := &topicMap{byName: maps.Clone(m.byName), byID: maps.Clone(m.byID), foldCase: m.foldCase}
+	n := &topicMap{byName: maps.Clone(m.byName), byID: maps.Clone(m.byID), foldCase: m.foldCase, deleted: m.recentDeletions(time.Now())}
 	if old := n.byName[t.name]; old != nil {
 		delete(n.byID, old.id)
 	}
+	delete(n.deleted, t.name)
 	n.byName[t.name] = t
 	n.byID[t.id] = t
 	return n
 }
 
+// without removes a deleted topic, remembering when.
 func (m *topicMap) without(name string) *topicMap {
-	n := &topicMap{byName: maps.Clone(m.byName), byID: maps.Clone(m.byID), foldCase: m.foldCase}
+	now := time.Now()
+	n := &topicMap{byName: maps.Clone(m.byName), byID: maps.Clone(m.byID), foldCase: m.foldCase, deleted: m.recentDeletions(now)}
 	if t := n.byName[name]; t != nil {
 		delete(n.byID, t.id)
 		delete(n.byName, name)
+		if n.deleted == nil {
+			n.deleted = map[string]time.Time{}
+		}
+		n.deleted[name] = now
 	}
 	return n
 }
@@ -412,23 +455,27 @@ func (b *Broker) dropPartitions(parts []*partition) {
 	}
 }
 
-// offsetsTopic is Kafka's internal topic of committed offsets. Here the
-// group coordinator keeps that state in a folder of its own (groupDir), so
-// the name exists without a topic: creating it is refused as Kafka refuses
-// an existing topic, and Metadata never creates it.
+// offsetsTopic is Kafka's internal topic of committed offsets and group
+// metadata: a real, read-only topic written by the group coordinator (see
+// offsetstopic.go), created when first needed, always as that internal
+// topic.
 const offsetsTopic = "__consumer_offsets"
 
 // autoCreate creates a topic for Metadata, when allowed; it returns the
-// topic whether it was created now or concurrently, and nil for
-// offsetsTopic.
+// topic whether it was created now or concurrently, and nil for a topic
+// deleted less than deletedTopicNoAutoCreate ago. The offsets topic is
+// created as the internal topic, as Kafka does.
 func (b *Broker) autoCreate(name string) (*topic, error) {
-	if name == offsetsTopic {
-		return nil, nil
+	if isInternalTopic(name) {
+		return b.ensureOffsetsTopic()
 	}
 	b.metaMu.Lock()
 	defer b.metaMu.Unlock()
 	if t := b.topics().byName[name]; t != nil {
 		return t, nil
+	}
+	if b.topics().deletedRecently(name) {
+		return nil, nil
 	}
 	if other := b.topics().collides(name); other != "" {
 		return nil, collisionError{name, other}

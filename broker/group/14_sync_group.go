@@ -86,6 +86,11 @@ func (c *Coordinator) adoptAssignment(g *group, plan []kmsg.SyncGroupRequestGrou
 			c.scheduleSession(g, m, m.session)
 		}
 	}
+	if c.cfg.OffsetsTopic != nil {
+		// The generation's assignment, for the offsets topic's group
+		// metadata (Kafka stores the group at this point too).
+		c.olog.append(g.metaRecord(c.clk.Now()))
+	}
 }
 
 // syncAnswer writes into resp what a SyncGroup tells m once the leader has

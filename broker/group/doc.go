@@ -40,6 +40,16 @@
 // PreparingRebalance, the sync deadline to one generation) and stops when
 // the group leaves them.
 //
+// # The __consumer_offsets topic
+//
+// With Config.OffsetsTopic set, every change of the committed offsets and
+// group metadata is also written, in Kafka's key/value formats, to the
+// broker's internal __consumer_offsets topic, in commit order and before
+// the requests that made it are answered; a group's records go to
+// partition abs(javaStringHash(group)) % partitions, as in Kafka. The
+// offsets log below stays the source of truth: the topic is a read-only
+// view of it, brought up to date again at every Open (offsetstopic.go).
+//
 // # Committed offsets on disk
 //
 // Dir holds one file, offsets.log, and while it is rewritten offsets.log.tmp.

@@ -49,6 +49,11 @@ type Config struct {
 	MaxMetadataSize int
 	// Topics tells which partitions exist; nil accepts every partition.
 	Topics Topics
+	// OffsetsTopic, if set, receives every change of the committed
+	// offsets and group metadata in Kafka's __consumer_offsets formats
+	// (see OffsetsTopic); the offsets log in Dir stays the source of
+	// truth.
+	OffsetsTopic OffsetsTopic
 	// Logger receives the coordinator's logs; nil discards them.
 	Logger *slog.Logger
 }
@@ -106,7 +111,11 @@ type Coordinator struct {
 	sched  scheduler
 	closed bool
 
-	olog       *offsetLog
+	olog *offsetLog
+	// view is what the offsets topic says for each group's keys (nil
+	// without Config.OffsetsTopic); guarded by mu.
+	view map[string]viewGroup
+
 	stopTimers chan struct{}
 	timerDone  sync.WaitGroup
 	writerDone sync.WaitGroup
@@ -224,6 +233,9 @@ func open(cfg Config, o openOptions) (*Coordinator, error) {
 	c.olog.beforeSync = o.beforeSync
 	c.olog.fault = o.writeFault
 	c.log.Info("group coordinator loaded", "dir", cfg.Dir, "groups", len(c.groups), "records", len(recs))
+	if cfg.OffsetsTopic != nil {
+		c.loadView()
+	}
 
 	c.writerDone.Add(1)
 	go func() {

@@ -523,10 +523,14 @@ func (c *Coordinator) writeLoop() {
 			case wasBroken:
 				c.log.Info("offsets log written again after a failure; commits are accepted", "file", filepath.Join(l.dir, logName))
 			}
+			var vc *viewChanges
 			c.mu.Lock()
 			if b.err == nil {
 				for i := range b.recs {
 					c.apply(&b.recs[i], false)
+				}
+				if c.cfg.OffsetsTopic != nil {
+					vc = c.viewDiff(c.viewTouched(b.recs), false)
 				}
 			} else {
 				for i := range b.recs {
@@ -538,6 +542,9 @@ func (c *Coordinator) writeLoop() {
 				snap = c.snapshot()
 			}
 			c.mu.Unlock()
+			// The offsets topic has the batch's changes before its
+			// requests are answered (see OffsetsTopic).
+			c.writeView(vc)
 			close(b.done)
 			if snap != nil {
 				c.compact(snap)
