@@ -20,7 +20,8 @@ import (
 //   OFFSET_OUT_OF_RANGE; an unknown topic or partition is
 //   UNKNOWN_TOPIC_OR_PARTITION; a topic whose cleanup.policy lacks delete
 //   is POLICY_VIOLATION; a partition whose log dir is offline is
-//   KAFKA_STORAGE_ERROR. LowWatermark is -1 with any error.
+//   KAFKA_STORAGE_ERROR; __consumer_offsets, an internal topic, is
+//   INVALID_TOPIC_EXCEPTION. LowWatermark is -1 with any error.
 // * TimeoutMillis is ignored: there are no followers to wait for.
 //
 // Not done:
@@ -60,6 +61,9 @@ func deleteRecords(c *conn, t *topic, in kmsg.DeleteRecordsRequestTopicPartition
 	p := t.parts[in.Partition]
 	if p.offline != nil {
 		return -1, kerr.KafkaStorageError.Code
+	}
+	if isInternalTopic(t.name) {
+		return -1, kerr.InvalidTopicException.Code // Kafka: cannot delete records of an internal topic
 	}
 	if !p.log.Options().Delete {
 		return -1, kerr.PolicyViolation.Code

@@ -197,6 +197,13 @@ func TestAdminDeleteRecords(t *testing.T) {
 	if r := del("d", 10); r.Err != nil || r.LowWatermark != 25 {
 		t.Fatalf("delete below the start: %+v", r)
 	}
+	// The internal __consumer_offsets keeps its records.
+	if err := adm.CommitAllOffsets(ctx, "g", kadm.OffsetsFromRecords(kgo.Record{Topic: "d", Partition: 0, Offset: 30})); err != nil {
+		t.Fatal(err)
+	}
+	if r := del("__consumer_offsets", 0); !errors.Is(r.Err, kerr.InvalidTopicException) {
+		t.Fatalf("delete records of __consumer_offsets: %+v", r)
+	}
 	// Unknown partitions, asked directly (kadm drops them itself).
 	dr := kmsg.NewPtrDeleteRecordsRequest()
 	dr.Version = 2

@@ -42,9 +42,8 @@ type Broker struct {
 	failedDirs map[string]error
 	pids       *producerIDs
 	coord      *group.Coordinator
-	// authz decides requests by the ACLs (authorizer.class.name); nil
-	// allows everything.
-	authz *authorizer
+	// sessions are the fetch sessions (KIP-227, fetchsession.go).
+	sessions *fetchSessionCache
 
 	ctx    context.Context // cancelled by Close: ends connections and loops
 	cancel context.CancelFunc
@@ -102,6 +101,7 @@ func New(cfg Config) (*Broker, error) {
 		conns:      map[*conn]struct{}{},
 		perIP:      map[string]int{},
 		stopAccept: make(chan struct{}),
+		sessions:   newFetchSessionCache(cfg.values.Int("max.incremental.fetch.session.cache.slots")),
 	}
 	b.topicSnap.Store(&topicMap{byName: map[string]*topic{}, byID: map[[16]byte]*topic{}})
 	b.ctx, b.cancel = context.WithCancel(context.Background())

@@ -3,10 +3,8 @@ package broker
 import (
 	"math"
 	"math/rand/v2"
-	"runtime"
 	"sync"
 	"time"
-	"weak"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -156,24 +154,8 @@ func newFetchSessionCache(slots int) *fetchSessionCache {
 	return &fetchSessionCache{slots: slots, now: time.Now, sessions: map[int32]*fetchSession{}}
 }
 
-// fetchSessionCaches holds each broker's cache, dropped with the broker.
-var fetchSessionCaches sync.Map // weak.Pointer[Broker] -> *fetchSessionCache
-
-func (b *Broker) fetchSessions() *fetchSessionCache {
-	k := weak.Make(b)
-	if c, ok := fetchSessionCaches.Load(k); ok {
-		return c.(*fetchSessionCache)
-	}
-	slots := 1000
-	if b.cfg.values != nil {
-		slots = b.cfg.values.Int("max.incremental.fetch.session.cache.slots")
-	}
-	c, loaded := fetchSessionCaches.LoadOrStore(k, newFetchSessionCache(slots))
-	if !loaded {
-		runtime.AddCleanup(b, func(k weak.Pointer[Broker]) { fetchSessionCaches.Delete(k) }, k)
-	}
-	return c.(*fetchSessionCache)
-}
+// fetchSessions is the broker's cache of fetch sessions.
+func (b *Broker) fetchSessions() *fetchSessionCache { return b.sessions }
 
 func (c *fetchSessionCache) Stats() fetchSessionStats {
 	c.mu.Lock()
