@@ -46,7 +46,7 @@
 // group metadata is also written, in Kafka's key/value formats, to the
 // broker's internal __consumer_offsets topic, in commit order and before
 // the requests that made it are answered; a group's records go to
-// partition abs(javaStringHash(group)) % partitions, as in Kafka. The
+// partition abs(String.hashCode of the group) % partitions, as in Kafka. The
 // offsets log below stays the source of truth: the topic is a read-only
 // view of it, brought up to date again at every Open (offsetstopic.go).
 //

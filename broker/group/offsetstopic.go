@@ -2,7 +2,7 @@ package group
 
 import (
 	"crypto/sha256"
-	"unicode/utf16"
+	"github.com/tributary-io/tributary/internal/javahash"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -46,7 +46,7 @@ import (
 //     logged, its keys are marked unknown so their next change is written
 //     whatever it is, and the next start-up repairs the rest.
 //
-// A group lives in partition abs(javaStringHash(group)) % Partitions(), as
+// A group lives in partition abs(javahash.String(group)) % Partitions(), as
 // in Kafka, so tools that compute a group's partition find it there.
 // The topic is not compacted (the broker compacts no topic): it is
 // trimmed by the broker's time and size retention like other topics, and
@@ -70,29 +70,13 @@ type KeyValue struct{ Key, Value []byte }
 // OffsetsTopicPartition is the partition of the offsets topic that holds
 // a group: Kafka's Utils.abs(groupId.hashCode()) % partitions.
 func OffsetsTopicPartition(group string, partitions int32) int32 {
-	h := int32(javaStringHash(group))
+	h := int32(javahash.String(group))
 	if h == -1<<31 {
 		h = 0
 	} else if h < 0 {
 		h = -h
 	}
 	return h % partitions
-}
-
-// javaStringHash is Java's String.hashCode, over UTF-16 code units. (The
-// same function in connect/data is not exported.)
-func javaStringHash(s string) uint32 {
-	var h uint32
-	for _, r := range s {
-		if r >= 0x10000 {
-			r1, r2 := utf16.EncodeRune(r)
-			h = 31*h + uint32(r1)
-			h = 31*h + uint32(r2)
-			continue
-		}
-		h = 31*h + uint32(r)
-	}
-	return h
 }
 
 // viewKey names one key of the offsets topic: a group's metadata (meta)

@@ -7,6 +7,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/tributary-io/tributary/internal/javahash"
 )
 
 // memTopic is an OffsetsTopic in memory.
@@ -87,7 +89,7 @@ func TestOffsetsTopicPartitionIsKafkas(t *testing.T) {
 		{"", 0}, {"a", 97}, {"kafka", 101807910}, {"my-group", -1906497762},
 		{"console-consumer-12345", 158455506}, {"polygenelubricants", -2147483648}, {"é€😀", 16752006},
 	} {
-		if got := int32(javaStringHash(c.group)); got != c.hash {
+		if got := int32(javahash.String(c.group)); got != c.hash {
 			t.Errorf("hash %q = %d, want %d", c.group, got, c.hash)
 		}
 	}

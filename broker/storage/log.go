@@ -783,18 +783,7 @@ func (l *Log) Retain(now time.Time) (RetainResult, error) {
 	res.Segments, res.LogStartOffset = n, l.start
 	l.mu.Unlock()
 
-	// The renames make the segments gone for good; then the files go.
-	if err := SyncDir(l.dir); err != nil {
-		errs = append(errs, err)
-	}
-	var paths []string
-	for _, s := range removed {
-		s.f.Close()
-		paths = append(paths, s.path+deletedSuffix, s.indexPath(), s.timeIndexPath())
-	}
-	if err := l.removeLater(paths...); err != nil {
-		errs = append(errs, fmt.Errorf("retention: %w", err))
-	}
+	errs = append(errs, l.dropRenamed(removed, "retention")...)
 	if err := l.pruneSnapshots(res.LogStartOffset); err != nil {
 		errs = append(errs, fmt.Errorf("retention: %w", err))
 	}
@@ -1027,4 +1016,24 @@ func peek(b []byte) peeked {
 		length:    int32(uint32(b[8])<<24 | uint32(b[9])<<16 | uint32(b[10])<<8 | uint32(b[11])),
 		lastDelta: int32(uint32(b[23])<<24 | uint32(b[24])<<16 | uint32(b[25])<<8 | uint32(b[26])),
 	}
+}
+
+// dropRenamed finishes the removal of segments already renamed with
+// deletedSuffix and taken out of the log: the renames are made durable
+// (from then on the segments are gone for good), then the files are closed
+// and removed. what names the work for errors.
+func (l *Log) dropRenamed(removed []*segment, what string) []error {
+	var errs []error
+	if err := SyncDir(l.dir); err != nil {
+		errs = append(errs, err)
+	}
+	var paths []string
+	for _, s := range removed {
+		s.f.Close()
+		paths = append(paths, s.path+deletedSuffix, s.indexPath(), s.timeIndexPath())
+	}
+	if err := l.removeLater(paths...); err != nil {
+		errs = append(errs, fmt.Errorf("%s: %w", what, err))
+	}
+	return errs
 }

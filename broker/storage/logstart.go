@@ -79,17 +79,7 @@ func (l *Log) DeleteRecords(offset int64) (int64, error) {
 	l.producers.expire(offset)
 	l.mu.Unlock()
 	if n > 0 {
-		if err := SyncDir(l.dir); err != nil {
-			errs = append(errs, err)
-		}
-		var paths []string
-		for _, s := range removed {
-			s.f.Close()
-			paths = append(paths, s.path+deletedSuffix, s.indexPath(), s.timeIndexPath())
-		}
-		if err := l.removeLater(paths...); err != nil {
-			errs = append(errs, fmt.Errorf("delete records: %w", err))
-		}
+		errs = append(errs, l.dropRenamed(removed, "delete records")...)
 	}
 	l.log.Info("deleted records", "log_start_offset", offset, "segments", n)
 	return offset, errors.Join(errs...)

@@ -7,13 +7,13 @@ package data
 
 import (
 	"cmp"
+	"github.com/tributary-io/tributary/internal/javahash"
 	"math"
 	"math/big"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf16"
 )
 
 // AppendJava appends the Java text of v (toString) to dst: null for nil.
@@ -253,7 +253,7 @@ func hashMapSize(hashes []uint32, size int) int {
 func javaHash(k any) (uint32, bool) {
 	switch x := k.(type) {
 	case string:
-		return javaStringHash(x), true
+		return javahash.String(x), true
 	case int8:
 		return uint32(int32(x)), true
 	case int16:
@@ -283,19 +283,4 @@ func javaHash(k any) (uint32, bool) {
 		return uint32(b ^ b>>32), true
 	}
 	return 0, false
-}
-
-// javaStringHash is Java's String.hashCode: over UTF-16 code units.
-func javaStringHash(s string) uint32 {
-	var h uint32
-	for _, r := range s {
-		if r >= 0x10000 {
-			r1, r2 := utf16.EncodeRune(r)
-			h = 31*h + uint32(r1)
-			h = 31*h + uint32(r2)
-			continue
-		}
-		h = 31*h + uint32(r)
-	}
-	return h
 }
