@@ -33,13 +33,10 @@ func TestUnsupportedAPIClosesConnection(t *testing.T) {
 	if len(resp.Results) != 2 || resp.Results[0].ErrorCode != kerr.SecurityDisabled.Code || resp.Results[1].ErrorCode != kerr.SecurityDisabled.Code {
 		t.Fatalf("CreateAcls without an authorizer: %+v", resp)
 	}
-	// An API not served at all: AlterUserScramCredentials.
-	scram := kmsg.NewPtrAlterUserSCRAMCredentialsRequest()
-	scram.Version = 0
-	del := kmsg.NewAlterUserSCRAMCredentialsRequestDeletion()
-	del.Name, del.Mechanism = "alice", 1
-	scram.Deletions = append(scram.Deletions, del)
-	c.send(scram)
+	// An API not served at all: DescribeDelegationToken.
+	dt := kmsg.NewPtrDescribeDelegationTokenRequest()
+	dt.Version = 0
+	c.send(dt)
 	c.expectClosed()
 
 	// A served API at a version not served whose response could not

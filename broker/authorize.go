@@ -34,6 +34,8 @@ package broker
 //	                             DESCRIBE on the cluster
 //	ElectLeaders, AlterPartitionReassignments
 //	                             ALTER on the cluster
+//	DescribeUserScramCredentials DESCRIBE on the cluster
+//	AlterUserScramCredentials    ALTER on the cluster
 //	DescribeAcls, CreateAcls, DeleteAcls: their handlers check (DESCRIBE, ALTER on the cluster)
 //
 // ApiVersions, SASL and DescribeCluster need nothing more than an
@@ -344,6 +346,18 @@ func (b *Broker) authorizeRequest(c *conn, req kmsg.Request) (deny kmsg.Response
 	case *kmsg.ElectLeadersRequest, *kmsg.AlterPartitionAssignmentsRequest:
 		if !can(opAlter, resCluster, clusterResourceName) {
 			return whole(clusterDenied)
+		}
+	case *kmsg.DescribeUserSCRAMCredentialsRequest:
+		if !can(opDescribe, resCluster, clusterResourceName) {
+			return whole(clusterDenied)
+		}
+	case *kmsg.AlterUserSCRAMCredentialsRequest:
+		if !can(opAlter, resCluster, clusterResourceName) {
+			// Every user named gets the error, as Kafka's
+			// getErrorResponse; the generic mirror cannot list them.
+			deny, _ := whole(clusterDenied)
+			scramAlterDenied(r, deny.(*kmsg.AlterUserSCRAMCredentialsResponse), clusterDenied, kerr.ClusterAuthorizationFailed.Error())
+			return deny, nil
 		}
 	case *kmsg.DeleteRecordsRequest:
 		var out []kmsg.DeleteRecordsRequestTopic

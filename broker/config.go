@@ -217,6 +217,9 @@ type Config struct {
 	// authz enforces the ACLs (authorizer.class.name), read from the
 	// first log dir by ParseConfig; nil: no authorization.
 	authz *authorizer
+	// scram holds the SCRAM credentials of AlterUserScramCredentials,
+	// read from the first log dir by ParseConfig (scramstore.go).
+	scram *scramStore
 }
 
 // ParseConfig builds a Config from parsed server.properties values.
@@ -338,6 +341,18 @@ func ParseConfig(v *config.Values) (Config, error) {
 			errs = append(errs, fmt.Errorf("broker: ACLs: %w", err))
 		}
 		c.authz = a
+	}
+	if len(errs) == 0 {
+		st, err := loadScramStore(c.LogDirs[0])
+		if err != nil {
+			errs = append(errs, fmt.Errorf("broker: SCRAM credentials: %w", err))
+		}
+		c.scram = st
+		for _, l := range c.Listeners {
+			if l.SASL != nil {
+				l.SASL.store = st
+			}
+		}
 	}
 	if len(errs) > 0 {
 		return Config{}, errors.Join(errs...)

@@ -32,10 +32,14 @@ import (
 //
 // Mechanisms: PLAIN (RFC 4616) and SCRAM-SHA-256 / SCRAM-SHA-512 (RFC 5802,
 // RFC 7677; no channel binding, no token authentication). Users come from
-// Kafka's JAAS options, user_NAME="password", for SCRAM as for PLAIN
-// (Kafka keeps SCRAM credentials in its metadata log; this broker has
-// none): SCRAM credentials are derived from them at start-up with a random
-// salt and 4096 iterations.
+// Kafka's JAAS options, user_NAME="password", for SCRAM as for PLAIN:
+// SCRAM credentials are derived from them at start-up with a random salt
+// and 4096 iterations. SCRAM users are also managed as in Kafka, with
+// AlterUserScramCredentials (scramstore.go, kept in the first log dir):
+// such a credential is looked up at each exchange, so a new or changed
+// one is used from the next authentication and a deleted one refused,
+// and it wins over a JAAS user of the same name and mechanism.
+// Connections already authenticated are not cut, as in Kafka.
 
 // SASL mechanism names.
 const (
@@ -52,6 +56,9 @@ type SASL struct {
 	Mechanisms []string
 	// Users maps each enabled mechanism to its users and their passwords.
 	Users map[string]map[string]string
+	// store holds the credentials set with AlterUserScramCredentials, the
+	// broker's one store (ParseConfig loads it).
+	store *scramStore
 }
 
 func (s *SASL) validate(listener string) error {
@@ -74,7 +81,8 @@ func (s *SASL) validate(listener string) error {
 type saslServer struct {
 	mechanisms []string
 	plain      map[string]string
-	scram      map[string]map[string]scramCredential // mechanism -> user
+	scram      map[string]map[string]scramCredential // mechanism -> user, from JAAS
+	store      *scramStore                           // stored credentials, which win
 	// fakeSaltKey makes the salt shown for a user name that has no
 	// credential: the same for a name each time (a fresh one would tell
 	// that the name is unknown), different from name to name.
@@ -91,7 +99,7 @@ type scramCredential struct {
 const scramIterations = 4096
 
 func newSASLServer(cfg *SASL) (*saslServer, error) {
-	s := &saslServer{mechanisms: slices.Clone(cfg.Mechanisms), scram: map[string]map[string]scramCredential{}, fakeSaltKey: make([]byte, 32)}
+	s := &saslServer{mechanisms: slices.Clone(cfg.Mechanisms), scram: map[string]map[string]scramCredential{}, store: cfg.store, fakeSaltKey: make([]byte, 32)}
 	rand.Read(s.fakeSaltKey)
 	for _, m := range cfg.Mechanisms {
 		switch m {
@@ -160,7 +168,7 @@ func (s *saslServer) start(mech string) saslExchange {
 	case MechanismPlain:
 		return &plainExchange{users: s.plain}
 	case MechanismScramSHA256, MechanismScramSHA512:
-		return &scramExchange{mech: mech, h: scramHash(mech), creds: s.scram[mech], fakeSaltKey: s.fakeSaltKey}
+		return &scramExchange{mech: mech, h: scramHash(mech), creds: s.scram[mech], store: s.store, fakeSaltKey: s.fakeSaltKey}
 	}
 	return nil
 }
@@ -205,7 +213,8 @@ func (p *plainExchange) user() string { return p.name }
 type scramExchange struct {
 	mech        string
 	h           func() hash.Hash
-	creds       map[string]scramCredential
+	creds       map[string]scramCredential // from JAAS
+	store       *scramStore                // looked up first
 	fakeSaltKey []byte
 
 	state           int // 0: awaiting client-first, 1: awaiting client-final
@@ -306,7 +315,10 @@ func (s *scramExchange) clientFirst(msg string) ([]byte, bool, error) {
 		}
 	}
 	s.name = name
-	s.cred, s.known = s.creds[name]
+	s.cred, s.known = s.store.lookup(s.mech, name)
+	if !s.known {
+		s.cred, s.known = s.creds[name]
+	}
 	if !s.known {
 		// Go on with a made-up credential so that the exchange looks the
 		// same for unknown users; it fails at the proof. Its salt is the

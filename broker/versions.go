@@ -39,6 +39,8 @@ var servedVersions = map[int16][2]int16{
 	44: {0, 1},  // IncrementalAlterConfigs, 44_incremental_alter_configs.go
 	45: {0, 1},  // AlterPartitionReassignments, 45_alter_partition_reassignments.go
 	46: {0, 0},  // ListPartitionReassignments, 46_list_partition_reassignments.go
+	50: {0, 0},  // DescribeUserScramCredentials, 50_describe_user_scram_credentials.go
+	51: {0, 0},  // AlterUserScramCredentials, 51_alter_user_scram_credentials.go
 	55: {0, 2},  // DescribeQuorum, 55_describe_quorum.go
 	60: {0, 2},  // DescribeCluster, 60_describe_cluster.go
 	61: {0, 0},  // DescribeProducers, 61_describe_producers.go
@@ -72,6 +74,8 @@ var handlers = map[int16]handler{
 	44: handleIncrementalAlterConfigs,
 	45: handleAlterPartitionAssignments,
 	46: handleListPartitionReassignments,
+	50: handleDescribeUserScramCredentials,
+	51: handleAlterUserScramCredentials,
 	55: handleDescribeQuorum,
 	60: handleDescribeCluster,
 	61: handleDescribeProducers,
