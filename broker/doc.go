@@ -59,7 +59,8 @@
 //     leader epoch 0;
 //   - no transactions, quotas or log compaction; listeners may use TLS
 //     (PEM keys only) and SASL (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, with
-//     users from JAAS user_NAME="password" options, for SCRAM too); with
+//     users from JAAS user_NAME="password" options, for SCRAM too, and
+//     SCRAM users created with AlterUserScramCredentials); with
 //     authorizer.class.name, ACLs decide what each principal may do
 //     (acl.go, authorize.go), else an authenticated client may do
 //     anything;
