@@ -36,6 +36,9 @@ import (
 //   INVALID_TOPIC_EXCEPTION ("Cannot append to internal topic"), as Kafka
 //   answers clients.
 // * TimeoutMillis is ignored: nothing waits on other brokers.
+// * Client quotas (quota.go): the batches count against
+//   producer_byte_rate once written; over it, ThrottleMillis says for how
+//   long and the connection is muted that long (v3-5: the answer waits).
 //
 // Not done: transactions (transactional batches are INVALID_RECORD), the
 // message set formats of magic 0 and 1 (v0-2), recompression to a topic's
@@ -126,6 +129,12 @@ func handleProduce(b *Broker, c *conn, kreq kmsg.Request) reply {
 		resp.Topics = append(resp.Topics, st)
 	}
 	r := reply{resp: resp}
+	// Client quotas (quota.go): the batches count against
+	// producer_byte_rate after they are written, as in Kafka.
+	if d := b.recordQuota(c, producerByteRate, produceBytes(req)); d > 0 {
+		resp.ThrottleMillis = int32(d.Milliseconds())
+		r.throttled(d, req.Version >= 6)
+	}
 	if req.Acks == 0 {
 		r.none = true
 		r.closeAfter = failed
@@ -152,6 +161,17 @@ func handleProduce(b *Broker, c *conn, kreq kmsg.Request) reply {
 		r.wait = wg.Wait
 	}
 	return r
+}
+
+// produceBytes is the size of a produce's record batches.
+func produceBytes(req *kmsg.ProduceRequest) int {
+	n := 0
+	for _, t := range req.Topics {
+		for _, p := range t.Partitions {
+			n += len(p.Records)
+		}
+	}
+	return n
 }
 
 // storageError maps a storage error to Kafka's error code and a message

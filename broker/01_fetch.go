@@ -50,6 +50,9 @@ import (
 //   or a high watermark or log start offset the client was not told yet;
 //   partitions that returned records are read last next time. Session ids
 //   are random positive int32s, per broker, lost on restart.
+// * Client quotas (quota.go): the records returned count against
+//   consumer_byte_rate; over it, the data is returned with ThrottleMillis
+//   and the connection is muted that long (v4-7: the answer waits).
 // * v9+: a CurrentLeaderEpoch above this broker's (always 0) is
 //   UNKNOWN_LEADER_EPOCH.
 //
@@ -115,7 +118,14 @@ func handleFetch(b *Broker, c *conn, kreq kmsg.Request) reply {
 		case create:
 			f.resp.SessionID = b.fetchSessions().create(req, f.resp)
 		}
-		return reply{resp: sizedFetchResponse{f.resp, f.bytes, f.parts}, release: f.release}
+		r := reply{resp: sizedFetchResponse{f.resp, f.bytes, f.parts}, release: f.release}
+		// Client quotas (quota.go): the records returned count against
+		// consumer_byte_rate; the data is returned all the same.
+		if d := b.recordQuota(c, consumerByteRate, f.bytes); d > 0 {
+			f.resp.ThrottleMillis = int32(d.Milliseconds())
+			r.throttled(d, req.Version >= 8)
+		}
+		return r
 	}
 	wait := time.Duration(max(req.MaxWaitMillis, 0)) * time.Millisecond
 	deadline := time.Now().Add(wait)

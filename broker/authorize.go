@@ -34,6 +34,8 @@ package broker
 //	                             DESCRIBE on the cluster
 //	ElectLeaders, AlterPartitionReassignments
 //	                             ALTER on the cluster
+//	DescribeClientQuotas         DESCRIBE_CONFIGS on the cluster
+//	AlterClientQuotas            ALTER_CONFIGS on the cluster
 //	DescribeUserScramCredentials DESCRIBE on the cluster
 //	AlterUserScramCredentials    ALTER on the cluster
 //	DescribeAcls, CreateAcls, DeleteAcls: their handlers check (DESCRIBE, ALTER on the cluster)
@@ -345,6 +347,14 @@ func (b *Broker) authorizeRequest(c *conn, req kmsg.Request) (deny kmsg.Response
 		}
 	case *kmsg.ElectLeadersRequest, *kmsg.AlterPartitionAssignmentsRequest:
 		if !can(opAlter, resCluster, clusterResourceName) {
+			return whole(clusterDenied)
+		}
+	case *kmsg.DescribeClientQuotasRequest:
+		if !can(opDescribeConfigs, resCluster, clusterResourceName) {
+			return whole(clusterDenied)
+		}
+	case *kmsg.AlterClientQuotasRequest:
+		if !can(opAlterConfigs, resCluster, clusterResourceName) {
 			return whole(clusterDenied)
 		}
 	case *kmsg.DescribeUserSCRAMCredentialsRequest:

@@ -75,6 +75,9 @@ type conn struct {
 	saslExch saslExchange
 	saslRaw  bool
 	authed   bool
+
+	// clientID is the client id of the request being processed (quota.go).
+	clientID string
 }
 
 // reply is a handler's answer to one request.
@@ -92,6 +95,11 @@ type reply struct {
 	// raw, if set, is written as a size-prefixed frame instead of resp
 	// (SASL tokens after a v0 SaslHandshake carry no Kafka header).
 	raw []byte
+	// throttle, if set, mutes the connection (no next request is
+	// processed) for that long once the reply is queued, or before it is
+	// queued with throttleFirst (a client quota, quota.go).
+	throttle      time.Duration
+	throttleFirst bool
 }
 
 type pending struct {
@@ -271,11 +279,30 @@ func (c *conn) processLoop() {
 			if p == nil {
 				return
 			}
+			if p.throttle > 0 && p.throttleFirst && !c.mute(p.throttle) {
+				return
+			}
 			c.replies <- p
 			if p.closeAfter {
 				return
 			}
+			if p.throttle > 0 && !p.throttleFirst && !c.mute(p.throttle) {
+				return
+			}
 		}
+	}
+}
+
+// mute holds the processor for d, as Kafka mutes a throttled channel; it
+// reports false when the connection ends meanwhile.
+func (c *conn) mute(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-c.ctx.Done():
+		return false
 	}
 }
 
@@ -312,6 +339,10 @@ func (c *conn) process(buf []byte) (p *pending) {
 			c.log.Info("closing connection: request before SASL authentication", "api", kmsg.NameForKey(key), "version", version)
 			return nil
 		}
+	}
+	c.clientID = ""
+	if clientID != nil {
+		c.clientID = *clientID
 	}
 	log := c.log
 	if clientID != nil {

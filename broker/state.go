@@ -23,6 +23,7 @@ import (
 //	meta.properties                    cluster.id and node.id (first log dir)
 //	topics.json                        topic metadata (first log dir)
 //	producer-id-block                  next unreserved producer id (first log dir)
+//	client-quotas.json                 client quotas (first log dir, quota.go)
 //	scram-credentials.json             SCRAM credentials of AlterUserScramCredentials (first log dir, scramstore.go)
 //	recovery-point-offset-checkpoint   per partition, the offset below which
 //	                                   data is durable (each log dir)

@@ -39,6 +39,8 @@ var servedVersions = map[int16][2]int16{
 	44: {0, 1},  // IncrementalAlterConfigs, 44_incremental_alter_configs.go
 	45: {0, 1},  // AlterPartitionReassignments, 45_alter_partition_reassignments.go
 	46: {0, 0},  // ListPartitionReassignments, 46_list_partition_reassignments.go
+	48: {0, 1},  // DescribeClientQuotas, 48_describe_client_quotas.go
+	49: {0, 1},  // AlterClientQuotas, 49_alter_client_quotas.go
 	50: {0, 0},  // DescribeUserScramCredentials, 50_describe_user_scram_credentials.go
 	51: {0, 0},  // AlterUserScramCredentials, 51_alter_user_scram_credentials.go
 	55: {0, 2},  // DescribeQuorum, 55_describe_quorum.go
@@ -74,6 +76,8 @@ var handlers = map[int16]handler{
 	44: handleIncrementalAlterConfigs,
 	45: handleAlterPartitionAssignments,
 	46: handleListPartitionReassignments,
+	48: handleDescribeClientQuotas,
+	49: handleAlterClientQuotas,
 	50: handleDescribeUserScramCredentials,
 	51: handleAlterUserScramCredentials,
 	55: handleDescribeQuorum,
