@@ -63,9 +63,6 @@ func handleDescribeClientQuotas(b *Broker, c *conn, kreq kmsg.Request) reply {
 		return fail(kerr.InvalidRequest.Code, "Invalid entity filter component combination, IP filter component should not be used with user or clientId filter component.")
 	}
 	s := b.clientQuotas()
-	if s.loadErr != nil {
-		return fail(kerr.KafkaStorageError.Code, s.loadErr.Error())
-	}
 	if ip {
 		return reply{resp: resp}
 	}

@@ -87,6 +87,9 @@ func New(cfg Config) (*Broker, error) {
 		}
 		cfg.values = v
 	}
+	if cfg.quotas == nil {
+		cfg.quotas = newQuotaStore("")
+	}
 	if cfg.topicDefaultKeys == nil {
 		cfg.topicDefaultKeys = map[string]string{}
 	}

@@ -220,6 +220,10 @@ type Config struct {
 	// scram holds the SCRAM credentials of AlterUserScramCredentials,
 	// read from the first log dir by ParseConfig (scramstore.go).
 	scram *scramStore
+	// quotas are the client quotas (quota.go), read from the first log
+	// dir by ParseConfig; New gives a Config built otherwise an empty
+	// store kept in memory.
+	quotas *quotaStore
 }
 
 // ParseConfig builds a Config from parsed server.properties values.
@@ -341,6 +345,13 @@ func ParseConfig(v *config.Values) (Config, error) {
 			errs = append(errs, fmt.Errorf("broker: ACLs: %w", err))
 		}
 		c.authz = a
+	}
+	if len(errs) == 0 {
+		q, err := loadQuotaStore(c.LogDirs[0])
+		if err != nil {
+			errs = append(errs, fmt.Errorf("broker: %w", err))
+		}
+		c.quotas = q
 	}
 	if len(errs) == 0 {
 		st, err := loadScramStore(c.LogDirs[0])

@@ -57,7 +57,8 @@
 // Tributary-specific behaviour a Kafka user might not expect:
 //   - replication factor 1 only; this broker leads every partition, with
 //     leader epoch 0;
-//   - no transactions, quotas or log compaction; listeners may use TLS
+//   - no transactions or log compaction; client quotas (quota.go) throttle
+//     produce and fetch byte rates; listeners may use TLS
 //     (PEM keys only) and SASL (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, with
 //     users from JAAS user_NAME="password" options, for SCRAM too, and
 //     SCRAM users created with AlterUserScramCredentials); with

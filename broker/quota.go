@@ -53,12 +53,10 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"sync"
 	"time"
-	"weak"
 
 	"github.com/tributary-io/tributary/config/atomicfile"
 )
@@ -138,45 +136,30 @@ func (e quotaEntity) String() string {
 type quotaStore struct {
 	dir string
 
-	mu      sync.RWMutex // guards quotas; writers also hold it over the file write
-	quotas  map[quotaEntity]map[string]float64
-	loadErr error
+	mu     sync.RWMutex // guards quotas; writers also hold it over the file write
+	quotas map[quotaEntity]map[string]float64
 
 	sensorMu sync.Mutex
 	sensors  map[sensorKey]*rateSensor
 }
 
-// quotaStores holds each Broker's quotaStore (broker.go is not this
-// file's to change), dropped when the Broker is collected.
-var (
-	quotaStoresMu sync.Mutex // serialises the creation of stores
-	quotaStores   sync.Map   // weak.Pointer[Broker] → *quotaStore
-)
-
-// clientQuotas is b's quota store, read from the first log dir on first
-// use.
-func (b *Broker) clientQuotas() *quotaStore {
-	key := weak.Make(b)
-	if s, ok := quotaStores.Load(key); ok {
-		return s.(*quotaStore)
-	}
-	quotaStoresMu.Lock()
-	defer quotaStoresMu.Unlock()
-	if s, ok := quotaStores.Load(key); ok {
-		return s.(*quotaStore)
-	}
-	s := &quotaStore{quotas: map[quotaEntity]map[string]float64{}, sensors: map[sensorKey]*rateSensor{}}
-	if len(b.cfg.LogDirs) > 0 {
-		s.dir = b.cfg.LogDirs[0]
-		s.loadErr = s.load()
-		if s.loadErr != nil {
-			b.log.Error("client quotas not loaded: quotas are not enforced and cannot be changed", "err", s.loadErr)
-		}
-	}
-	quotaStores.Store(key, s)
-	runtime.AddCleanup(b, func(k weak.Pointer[Broker]) { quotaStores.Delete(k) }, key)
-	return s
+// newQuotaStore returns an empty store kept in dir ("" keeps it in
+// memory only).
+func newQuotaStore(dir string) *quotaStore {
+	return &quotaStore{dir: dir, quotas: map[quotaEntity]map[string]float64{}, sensors: map[sensorKey]*rateSensor{}}
 }
+
+// loadQuotaStore reads the client quotas kept in dir.
+func loadQuotaStore(dir string) (*quotaStore, error) {
+	s := newQuotaStore(dir)
+	if err := s.load(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// clientQuotas is b's quota store.
+func (b *Broker) clientQuotas() *quotaStore { return b.cfg.quotas }
 
 type quotaFileJSON struct {
 	Version int              `json:"version"`
@@ -337,9 +320,6 @@ func (s *quotaStore) alter(e quotaEntity, ops []quotaOp, validateOnly bool) (msg
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.loadErr != nil {
-		return "", s.loadErr
-	}
 	if validateOnly {
 		return "", nil
 	}
