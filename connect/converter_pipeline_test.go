@@ -23,7 +23,7 @@ func produceValues(t *testing.T, addr, topic string, values ...string) {
 	}
 }
 
-// TestConnectorConverterSettingsWithoutClass is issue 15, from Kafka's
+// TestConnectorConverterSettingsWithoutClass is a case from Kafka's
 // connect system tests: the worker's JsonConverter has schemas.enable=false,
 // the sink file sets value.converter.schemas.enable=True but no
 // value.converter. Kafka applies a connector's converter settings only to a
