@@ -40,7 +40,7 @@ var definitions = config.NewDef("broker (server.properties)",
 	config.Key{Name: "ssl.truststore.certificates", Type: config.Password, Doc: "trusted certificates in PEM, inline, instead of ssl.truststore.location"},
 	config.Key{Name: "ssl.client.auth", Type: config.String, Default: "none", HasDefault: true, Validate: config.OneOf("none", "requested", "required"), Doc: "client certificates on SSL listeners: none, requested (verified when given) or required"},
 	config.Key{Name: "ssl.enabled.protocols", Type: config.List, Default: "TLSv1.2,TLSv1.3", HasDefault: true, Validate: config.OneOf("TLSv1.2", "TLSv1.3"), Doc: "TLS versions accepted"},
-	config.Key{Name: "sasl.enabled.mechanisms", Type: config.List, Default: "GSSAPI", HasDefault: true, Doc: "SASL mechanisms of SASL_PLAINTEXT and SASL_SSL listeners (listener.name.<listener>.sasl.enabled.mechanisms for one listener): PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 are served; Kafka's default, GSSAPI (Kerberos), is not, so a SASL listener must set this. The users of each come from listener.name.<listener>.<mechanism>.sasl.jaas.config, with Kafka's PlainLoginModule options user_NAME=\"password\"; SCRAM takes the same user_NAME options with ScramLoginModule, and also the users created at run time with AlterUserScramCredentials (kafka-configs.sh --alter --add-config SCRAM-SHA-256=[...], kadm), kept salted and hashed in scram-credentials.json of the first log dir as Kafka keeps them in its metadata"},
+	config.Key{Name: "sasl.enabled.mechanisms", Type: config.List, Default: "GSSAPI", HasDefault: true, Doc: "SASL mechanisms of SASL_PLAINTEXT and SASL_SSL listeners (listener.name.<listener>.sasl.enabled.mechanisms for one listener): PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 and OAUTHBEARER (unsecured tokens only, for tests: OAuthBearerLoginModule with the unsecuredValidator* options) are served; Kafka's default, GSSAPI (Kerberos), is not, so a SASL listener must set this. The users of each come from listener.name.<listener>.<mechanism>.sasl.jaas.config, with Kafka's PlainLoginModule options user_NAME=\"password\"; SCRAM takes the same user_NAME options with ScramLoginModule, and also the users created at run time with AlterUserScramCredentials (kafka-configs.sh --alter --add-config SCRAM-SHA-256=[...], kadm), kept salted and hashed in scram-credentials.json of the first log dir as Kafka keeps them in its metadata"},
 	config.Key{Name: "connection.failed.authentication.delay.ms", Type: config.Int, Default: "100", HasDefault: true, Validate: config.AtLeast(0), Doc: "how long a connection that failed SASL authentication waits before it is told and closed"},
 	config.Key{Name: "controller.listener.names", Type: config.List, Doc: "listener names used by a KRaft controller; such listeners are not opened"},
 	config.Key{Name: "log.dirs", Type: config.List, Doc: "folders holding the partition logs (a partition lives in one of them); overrides log.dir"},
@@ -552,8 +552,22 @@ func listenerSecurity(v *config.Values, l Listener, keyErr func(key, value, reas
 			}
 			jaasKey := listenerKey(l, strings.ToLower(m)+".sasl.jaas.config")
 			jaas, ok := v.Props().Get(jaasKey)
+			if !ok && m == MechanismOAuthBearer {
+				keyErr(jaasKey, "", fmt.Sprintf("is required for %s on listener %s (org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;)", m, l.Name))
+				continue
+			}
 			if !ok {
 				keyErr(jaasKey, "", fmt.Sprintf("is required for %s on listener %s (its users, as user_NAME=\"password\" options)", m, l.Name))
+				continue
+			}
+			if m == MechanismOAuthBearer {
+				o, err := jaasOAuthBearer(jaas)
+				if err != nil {
+					keyErr(jaasKey, "(secret)", err.Error())
+					continue
+				}
+				sasl.Mechanisms = append(sasl.Mechanisms, m)
+				sasl.OAuthBearer = o
 				continue
 			}
 			users, err := jaasUsers(m, jaas)

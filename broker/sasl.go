@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tributary-io/tributary/config/security"
 )
@@ -40,6 +41,7 @@ import (
 // one is used from the next authentication and a deleted one refused,
 // and it wins over a JAAS user of the same name and mechanism.
 // Connections already authenticated are not cut, as in Kafka.
+// OAUTHBEARER with unsecured tokens, for tests only, is in oauthbearer.go.
 
 // SASL mechanism names.
 const (
@@ -48,7 +50,7 @@ const (
 	MechanismScramSHA512 = "SCRAM-SHA-512"
 )
 
-var supportedMechanisms = []string{MechanismPlain, MechanismScramSHA256, MechanismScramSHA512}
+var supportedMechanisms = []string{MechanismPlain, MechanismScramSHA256, MechanismScramSHA512, MechanismOAuthBearer}
 
 // SASL configures authentication on one listener.
 type SASL struct {
@@ -56,6 +58,9 @@ type SASL struct {
 	Mechanisms []string
 	// Users maps each enabled mechanism to its users and their passwords.
 	Users map[string]map[string]string
+	// OAuthBearer is the unsecured validator's options, when OAUTHBEARER
+	// is enabled (it has no users).
+	OAuthBearer *OAuthBearer
 	// store holds the credentials set with AlterUserScramCredentials, the
 	// broker's one store (ParseConfig loads it).
 	store *scramStore
@@ -69,6 +74,10 @@ func (s *SASL) validate(listener string) error {
 	for _, m := range s.Mechanisms {
 		if !slices.Contains(supportedMechanisms, m) {
 			errs = append(errs, fmt.Errorf("listener %s: SASL mechanism %s is not supported (%s are)", listener, m, strings.Join(supportedMechanisms, ", ")))
+		} else if m == MechanismOAuthBearer {
+			if s.OAuthBearer == nil {
+				errs = append(errs, fmt.Errorf("listener %s: SASL mechanism %s has no OAuthBearerLoginModule configuration", listener, m))
+			}
 		} else if len(s.Users[m]) == 0 {
 			errs = append(errs, fmt.Errorf("listener %s: SASL mechanism %s has no users", listener, m))
 		}
@@ -83,6 +92,7 @@ type saslServer struct {
 	plain      map[string]string
 	scram      map[string]map[string]scramCredential // mechanism -> user, from JAAS
 	store      *scramStore                           // stored credentials, which win
+	oauth      *OAuthBearer                          // OAUTHBEARER's validator options
 	// fakeSaltKey makes the salt shown for a user name that has no
 	// credential: the same for a name each time (a fresh one would tell
 	// that the name is unknown), different from name to name.
@@ -99,7 +109,7 @@ type scramCredential struct {
 const scramIterations = 4096
 
 func newSASLServer(cfg *SASL) (*saslServer, error) {
-	s := &saslServer{mechanisms: slices.Clone(cfg.Mechanisms), scram: map[string]map[string]scramCredential{}, store: cfg.store, fakeSaltKey: make([]byte, 32)}
+	s := &saslServer{mechanisms: slices.Clone(cfg.Mechanisms), scram: map[string]map[string]scramCredential{}, store: cfg.store, oauth: cfg.OAuthBearer, fakeSaltKey: make([]byte, 32)}
 	rand.Read(s.fakeSaltKey)
 	for _, m := range cfg.Mechanisms {
 		switch m {
@@ -169,6 +179,11 @@ func (s *saslServer) start(mech string) saslExchange {
 		return &plainExchange{users: s.plain}
 	case MechanismScramSHA256, MechanismScramSHA512:
 		return &scramExchange{mech: mech, h: scramHash(mech), creds: s.scram[mech], store: s.store, fakeSaltKey: s.fakeSaltKey}
+	case MechanismOAuthBearer:
+		if s.oauth == nil { // not configured: nothing authenticates
+			return nil
+		}
+		return &oauthExchange{cfg: s.oauth, now: time.Now}
 	}
 	return nil
 }
