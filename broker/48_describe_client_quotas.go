@@ -3,7 +3,6 @@ package broker
 import (
 	"slices"
 	"sort"
-	"strings"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -96,23 +95,10 @@ func handleDescribeClientQuotas(b *Broker, c *conn, kreq kmsg.Request) reply {
 		resp.Entries = append(resp.Entries, entry)
 	}
 	sort.Slice(resp.Entries, func(i, j int) bool {
-		return describedEntityKey(resp.Entries[i].Entity) < describedEntityKey(resp.Entries[j].Entity)
+		return entitySortKey(resp.Entries[i].Entity, func(e kmsg.DescribeClientQuotasResponseEntryEntity) (string, *string) { return e.Type, e.Name }) <
+			entitySortKey(resp.Entries[j].Entity, func(e kmsg.DescribeClientQuotasResponseEntryEntity) (string, *string) { return e.Type, e.Name })
 	})
 	return reply{resp: resp}
-}
-
-func describedEntityKey(es []kmsg.DescribeClientQuotasResponseEntryEntity) string {
-	var sb strings.Builder
-	for _, e := range es {
-		sb.WriteString(e.Type)
-		if e.Name == nil {
-			sb.WriteString("\x00")
-		} else {
-			sb.WriteString("=" + *e.Name)
-		}
-		sb.WriteString("\x01")
-	}
-	return sb.String()
 }
 
 // quotaEntityMatches applies a DescribeClientQuotas filter to e.

@@ -225,7 +225,8 @@ func (s *quotaStore) persist(quotas map[quotaEntity]map[string]float64) error {
 		f.Quotas = append(f.Quotas, quotaEntryJSON{comps, vals})
 	}
 	sort.Slice(f.Quotas, func(i, j int) bool {
-		return quotaEntityKey(f.Quotas[i].Entity) < quotaEntityKey(f.Quotas[j].Entity)
+		parts := func(c quotaComponentJSON) (string, *string) { return c.Type, c.Name }
+		return entitySortKey(f.Quotas[i].Entity, parts) < entitySortKey(f.Quotas[j].Entity, parts)
 	})
 	data, err := json.MarshalIndent(f, "", "  ")
 	if err != nil {
@@ -234,14 +235,17 @@ func (s *quotaStore) persist(quotas map[quotaEntity]map[string]float64) error {
 	return atomicfile.Write(filepath.Join(s.dir, quotasFile), append(data, '\n'), 0o644)
 }
 
-func quotaEntityKey(cs []quotaComponentJSON) string {
+// entitySortKey orders quota entities by their components (type, then
+// name, the default before any name), for stable listings.
+func entitySortKey[C any](cs []C, parts func(C) (string, *string)) string {
 	var sb strings.Builder
 	for _, c := range cs {
-		sb.WriteString(c.Type)
-		if c.Name == nil {
+		typ, name := parts(c)
+		sb.WriteString(typ)
+		if name == nil {
 			sb.WriteString("\x00")
 		} else {
-			sb.WriteString("=" + *c.Name)
+			sb.WriteString("=" + *name)
 		}
 		sb.WriteString("\x01")
 	}
