@@ -59,7 +59,9 @@ func handleAlterConfigs(b *Broker, _ *conn, kreq kmsg.Request) reply {
 		case dup != "":
 			code, msg = kerr.InvalidRequest.Code, "Error due to duplicate config keys: "+dup
 		case rr.ResourceType == kmsg.ConfigResourceTypeTopic:
-			code, msg = b.replaceTopicConfigsLegacy(rr.ResourceName, set, req.ValidateOnly)
+			code, msg = b.editTopicConfigs(rr.ResourceName, req.ValidateOnly, func(map[string]string) (map[string]string, int16, string) {
+				return legacyTopicEdit(set)
+			})
 		case rr.ResourceType == kmsg.ConfigResourceTypeBroker:
 			code, msg = b.alterBrokerConfigs(rr.ResourceName, req.ValidateOnly, func(map[string]string) (map[string]string, int16, string) {
 				return set, 0, ""
@@ -92,27 +94,16 @@ func legacyConfigSet(cs []kmsg.AlterConfigsRequestResourceConfig) (map[string]st
 	return set, ""
 }
 
-// replaceTopicConfigsLegacy makes set the whole set of a topic's configs.
-func (b *Broker) replaceTopicConfigsLegacy(name string, set map[string]string, validateOnly bool) (int16, string) {
-	if err := validateTopicName(name); err != nil {
-		return kerr.InvalidTopicException.Code, err.Error()
-	}
-	b.metaMu.Lock()
-	defer b.metaMu.Unlock()
-	t := b.topics().byName[name]
-	if t == nil {
-		return kerr.UnknownTopicOrPartition.Code, fmt.Sprintf("topic %s does not exist", name)
-	}
+// legacyTopicEdit makes set the whole set of a topic's configs, each
+// validated.
+func legacyTopicEdit(set map[string]string) (map[string]string, int16, string) {
 	configs := make(map[string]string, len(set))
 	for _, k := range slices.Sorted(maps.Keys(set)) {
 		v := set[k]
 		if err := validateTopicConfig(k, v); err != nil {
-			return kerr.InvalidConfig.Code, err.Error()
+			return nil, kerr.InvalidConfig.Code, err.Error()
 		}
 		configs[k] = normalizeTopicConfig(k, v)
 	}
-	if validateOnly {
-		return 0, ""
-	}
-	return b.replaceTopicConfigs(t, configs)
+	return configs, 0, ""
 }

@@ -63,7 +63,9 @@ func handleIncrementalAlterConfigs(b *Broker, _ *conn, kreq kmsg.Request) reply 
 		case count[res{rr.ResourceType, rr.ResourceName}] > 1:
 			code, msg = kerr.InvalidRequest.Code, "the resource is listed more than once"
 		case rr.ResourceType == kmsg.ConfigResourceTypeTopic:
-			code, msg = b.alterTopicConfigs(rr, req.ValidateOnly)
+			code, msg = b.editTopicConfigs(rr.ResourceName, req.ValidateOnly, func(cur map[string]string) (map[string]string, int16, string) {
+				return b.incrementalTopicEdit(rr.Configs, cur)
+			})
 		case rr.ResourceType == kmsg.ConfigResourceTypeBroker:
 			code, msg = b.alterBrokerConfigs(rr.ResourceName, req.ValidateOnly, func(cur map[string]string) (map[string]string, int16, string) {
 				return incrementalBrokerEdit(rr.Configs, cur)
@@ -79,29 +81,42 @@ func handleIncrementalAlterConfigs(b *Broker, _ *conn, kreq kmsg.Request) reply 
 	return reply{resp: resp}
 }
 
-func (b *Broker) alterTopicConfigs(rr kmsg.IncrementalAlterConfigsRequestResource, validateOnly bool) (int16, string) {
-	if err := validateTopicName(rr.ResourceName); err != nil {
+// editTopicConfigs changes a topic's configs as edit says (edit gets a
+// copy of the current overrides and returns the new ones, or an error
+// code and message) and, unless validateOnly, persists and applies them.
+// IncrementalAlterConfigs and the legacy AlterConfigs differ only in edit.
+func (b *Broker) editTopicConfigs(name string, validateOnly bool, edit func(cur map[string]string) (map[string]string, int16, string)) (int16, string) {
+	if err := validateTopicName(name); err != nil {
 		return kerr.InvalidTopicException.Code, err.Error()
 	}
 	b.metaMu.Lock()
 	defer b.metaMu.Unlock()
-	t := b.topics().byName[rr.ResourceName]
+	t := b.topics().byName[name]
 	if t == nil {
-		return kerr.UnknownTopicOrPartition.Code, fmt.Sprintf("topic %s does not exist", rr.ResourceName)
+		return kerr.UnknownTopicOrPartition.Code, fmt.Sprintf("topic %s does not exist", name)
 	}
-	configs := maps.Clone(t.configs)
+	configs, code, msg := edit(maps.Clone(t.configs))
+	if code != 0 || validateOnly {
+		return code, msg
+	}
+	return b.replaceTopicConfigs(t, configs)
+}
+
+// incrementalTopicEdit applies IncrementalAlterConfigs' operations to a
+// topic's configs.
+func (b *Broker) incrementalTopicEdit(ops []kmsg.IncrementalAlterConfigsRequestResourceConfig, configs map[string]string) (map[string]string, int16, string) {
 	seen := map[string]bool{}
-	for _, c := range rr.Configs {
+	for _, c := range ops {
 		if seen[c.Name] {
-			return kerr.InvalidRequest.Code, fmt.Sprintf("config %s is altered twice", c.Name)
+			return nil, kerr.InvalidRequest.Code, fmt.Sprintf("config %s is altered twice", c.Name)
 		}
 		seen[c.Name] = true
 		tc := topicConfigIndex[c.Name]
 		if tc == nil {
-			return kerr.InvalidConfig.Code, fmt.Sprintf("unknown topic config name: %s", c.Name)
+			return nil, kerr.InvalidConfig.Code, fmt.Sprintf("unknown topic config name: %s", c.Name)
 		}
 		if c.Op != kmsg.IncrementalAlterConfigOpDelete && c.Value == nil {
-			return kerr.InvalidRequest.Code, fmt.Sprintf("Null value not supported for : %s", c.Name)
+			return nil, kerr.InvalidRequest.Code, fmt.Sprintf("Null value not supported for : %s", c.Name)
 		}
 		switch c.Op {
 		case kmsg.IncrementalAlterConfigOpSet:
@@ -110,7 +125,7 @@ func (b *Broker) alterTopicConfigs(rr kmsg.IncrementalAlterConfigsRequestResourc
 			delete(configs, c.Name)
 		case kmsg.IncrementalAlterConfigOpAppend, kmsg.IncrementalAlterConfigOpSubtract:
 			if tc.typ != kmsg.ConfigTypeList {
-				return kerr.InvalidConfig.Code, fmt.Sprintf("config %s is not a list; it cannot be appended to or subtracted from", c.Name)
+				return nil, kerr.InvalidConfig.Code, fmt.Sprintf("config %s is not a list; it cannot be appended to or subtracted from", c.Name)
 			}
 			cur, _ := b.topicValue(configs, c.Name)
 			var items []string
@@ -133,19 +148,16 @@ func (b *Broker) alterTopicConfigs(rr kmsg.IncrementalAlterConfigsRequestResourc
 			}
 			configs[c.Name] = strings.Join(items, ",")
 		default:
-			return kerr.InvalidRequest.Code, fmt.Sprintf("unknown operation %d", c.Op)
+			return nil, kerr.InvalidRequest.Code, fmt.Sprintf("unknown operation %d", c.Op)
 		}
 		if v, ok := configs[c.Name]; ok {
 			if err := validateTopicConfig(c.Name, v); err != nil {
-				return kerr.InvalidConfig.Code, err.Error()
+				return nil, kerr.InvalidConfig.Code, err.Error()
 			}
 			configs[c.Name] = normalizeTopicConfig(c.Name, v)
 		}
 	}
-	if validateOnly {
-		return 0, ""
-	}
-	return b.replaceTopicConfigs(t, configs)
+	return configs, 0, ""
 }
 
 // replaceTopicConfigs makes configs the overrides of t: persisted in

@@ -56,6 +56,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tributary-io/tributary/config/atomicfile"
@@ -138,6 +139,9 @@ type quotaStore struct {
 
 	mu     sync.RWMutex // guards quotas; writers also hold it over the file write
 	quotas map[quotaEntity]map[string]float64
+	// some says whether any quota is set, so that a broker without
+	// quotas does no more per produce and fetch than load it.
+	some atomic.Bool
 
 	sensorMu sync.Mutex
 	sensors  map[sensorKey]*rateSensor
@@ -206,6 +210,7 @@ func (s *quotaStore) load() error {
 		}
 		if len(q.Values) > 0 {
 			s.quotas[e] = q.Values
+			s.some.Store(true)
 		}
 	}
 	return nil
@@ -353,6 +358,7 @@ func (s *quotaStore) alter(e quotaEntity, ops []quotaOp, validateOnly bool) (msg
 		}
 	}
 	s.quotas = next
+	s.some.Store(len(next) > 0)
 	return "", nil
 }
 
@@ -457,6 +463,9 @@ func (r *rateSensor) record(value float64, nowMs int64, bound float64) time.Dura
 // throttle time, 0 when under the quota or when none applies.
 func (b *Broker) recordQuota(c *conn, key string, n int) time.Duration {
 	s := b.clientQuotas()
+	if !s.some.Load() {
+		return 0
+	}
 	user := strings.TrimPrefix(c.principal(), "User:")
 	bound, k, ok := s.quotaFor(key, user, c.clientID)
 	if !ok {

@@ -502,15 +502,10 @@ func stepClass(err error) string {
 
 // javaText is the Java text of a value of Connect's data; nil for a null.
 func javaText(v any) []byte {
-	switch x := v.(type) {
-	case nil:
+	if v == nil {
 		return nil
-	case string:
-		return nonNil([]byte(x))
-	case []byte:
-		return nonNil(x)
 	}
-	return data.AppendJava(nil, v)
+	return nonNil(data.AppendJava(nil, v))
 }
 
 // flushCommit flushes the task and commits the snapshot of that flush for

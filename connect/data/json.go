@@ -321,12 +321,13 @@ func mapFromJSON(s *Schema, n *jnode) (any, error) {
 		if n.kind != 'o' {
 			return nil, fmt.Errorf("maps with string fields should be encoded as JSON objects, but found a %s", kindName(n.kind))
 		}
-		for i, k := range n.keys {
+		for i, k := range n.keys { // the parser keeps a key once
 			v, err := fromJSON(s.Value, &n.items[i])
 			if err != nil {
 				return nil, err
 			}
-			m.Put(k, v)
+			m.Keys = append(m.Keys, k)
+			m.Values = append(m.Values, v)
 		}
 		return m, nil
 	}
