@@ -111,6 +111,10 @@ func handleProduce(b *Broker, c *conn, kreq kmsg.Request) reply {
 				setErr(rp, kerr.KafkaStorageError.Code, p.offline.Error())
 				continue
 			}
+			if h, err := storage.ParseHeader(in.Records); err == nil && h.Transactional() {
+				setErr(rp, kerr.InvalidRecord.Code, "transactional batches are not supported")
+				continue
+			}
 			res, err := p.log.Append(in.Records, now)
 			if err != nil {
 				code, msg := storageError(err)

@@ -53,8 +53,9 @@ var (
 	// CRC, inconsistent length fields). Kafka's CORRUPT_MESSAGE.
 	ErrCorruptBatch = errors.New("storage: corrupt record batch")
 	// ErrInvalidRecord: a well-formed batch that the log does not accept
-	// (old magic, no records, control or transactional batches, more than
-	// one batch). Kafka's INVALID_RECORD.
+	// (old magic, no records, a control batch from a producer, a
+	// transactional batch without a producer id, more than one batch).
+	// Kafka's INVALID_RECORD.
 	ErrInvalidRecord = errors.New("storage: invalid record batch")
 	// ErrBatchTooLarge: the batch exceeds max.message.bytes. Kafka's
 	// MESSAGE_TOO_LARGE.
@@ -115,6 +116,14 @@ func (h *BatchHeader) LogAppendTime() bool { return h.Attributes&attrLogAppendTi
 
 // Idempotent reports whether the batch carries a producer id.
 func (h *BatchHeader) Idempotent() bool { return h.ProducerID >= 0 }
+
+// Transactional reports whether the batch belongs to a transaction
+// (attributes bit 4): a producer's data or a coordinator's marker.
+func (h *BatchHeader) Transactional() bool { return h.Attributes&attrTransactional != 0 }
+
+// Control reports whether the batch is a control batch (attributes bit
+// 5), such as a transaction marker.
+func (h *BatchHeader) Control() bool { return h.Attributes&attrControl != 0 }
 
 // LastSequence is the sequence number of the batch's last record, wrapping
 // at MaxInt32 as Kafka's sequences do.
@@ -217,8 +226,8 @@ func checkContents(h *BatchHeader, b []byte) error {
 	if h.Attributes&attrControl != 0 {
 		return fmt.Errorf("%w: producers may not write control batches", ErrInvalidRecord)
 	}
-	if h.Attributes&attrTransactional != 0 {
-		return fmt.Errorf("%w: transactional batches are not supported", ErrInvalidRecord)
+	if h.Attributes&attrTransactional != 0 && h.ProducerID < 0 {
+		return fmt.Errorf("%w: a transactional batch without a producer id", ErrInvalidRecord)
 	}
 	if h.ProducerID >= 0 && (h.ProducerEpoch < 0 || h.BaseSequence < 0) {
 		return fmt.Errorf("%w: producer id %d with epoch %d and sequence %d", ErrInvalidRecord, h.ProducerID, h.ProducerEpoch, h.BaseSequence)

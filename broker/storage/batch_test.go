@@ -48,7 +48,11 @@ func TestValidateBatch(t *testing.T) {
 		}), 0, ErrCorruptBatch},
 		{"codec 7", mod(func(b []byte) []byte { b[offAttributes+1] |= 7; return recrc(b) }), 0, ErrCorruptBatch},
 		{"control", mod(func(b []byte) []byte { b[offAttributes+1] |= attrControl; return recrc(b) }), 0, ErrInvalidRecord},
-		{"transactional", mod(func(b []byte) []byte { b[offAttributes+1] |= attrTransactional; return recrc(b) }), 0, ErrInvalidRecord},
+		{"transactional without producer id", mod(func(b []byte) []byte {
+			b[offAttributes+1] |= attrTransactional
+			binary.BigEndian.PutUint64(b[offProducerID:], ^uint64(0))
+			return recrc(b)
+		}), 0, ErrInvalidRecord},
 		{"producer without sequence", mod(func(b []byte) []byte {
 			binary.BigEndian.PutUint64(b[offProducerID:], 5)
 			return recrc(b)

@@ -76,6 +76,7 @@
 //	  00000000000000052118.index
 //	  00000000000000052118.timeindex
 //	  00000000000000052118.snapshot   producer state as of offset 52118
+//	  00000000000000052118.txnindex   aborted transactions whose marker is here
 //
 // A .log file is a sequence of record batches exactly as producers sent
 // them, except for the base offset (bytes 0-7) and partition leader epoch
@@ -95,11 +96,26 @@
 // checkpoint; they are derived data, rebuilt from the .log file whenever
 // they cannot be trusted.
 //
-// A .snapshot file holds the idempotent producers' state (epoch and last
-// five batches per producer id) as of its offset, so that retries are
+// A .snapshot file holds the idempotent producers' state (epoch, last
+// five batches and open transaction's first offset per producer id) as of its offset, so that retries are
 // recognised after a restart; it is written when a segment is rolled, at
 // each checkpoint and when the log is closed, through a temporary file
 // renamed into place. The two newest are kept.
+//
+// Transactions (txn.go): a transactional batch opens its producer's
+// transaction in the partition; AppendControl writes the COMMIT or ABORT
+// marker (a control batch) that ends it. The last stable offset (LSO) is
+// the first offset of the oldest open transaction, or the log end;
+// ReadCommitted reads below it only. A .txnindex file lists a segment's
+// aborted transactions in Kafka's format (34-byte entries: version 0,
+// producer id, first offset, last offset, LSO), kept in memory and
+// written with the segment's other indexes (and, for the active segment,
+// at each checkpoint); AbortedTransactions answers a read_committed
+// fetch from them. The open transactions' first offsets are part of the
+// producer snapshot, so after a crash the replay from the newest snapshot
+// reopens them and re-indexes the markers after it; entries beyond a
+// segment's recovered end are dropped. Without any snapshot every
+// segment's headers are replayed.
 //
 // Files being written carry a .tmp suffix until renamed; segment files
 // taken out of the log carry a .deleted suffix until removed (Kafka's

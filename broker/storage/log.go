@@ -152,7 +152,10 @@ type Log struct {
 	start  int64
 	closed bool
 
-	end           atomic.Int64 // log end offset, for lock-free reads
+	end atomic.Int64 // log end offset, for lock-free reads
+	// unstable is the first offset of the oldest open transaction plus
+	// one, 0 when none is open; written under mu (see appendLocked).
+	unstable      atomic.Int64
 	flushed       atomic.Int64 // every offset below is durable
 	lastFlush     atomic.Int64 // unix nanoseconds of the last flush
 	sealedPending atomic.Bool  // a rolled segment waits for its flush
@@ -189,6 +192,9 @@ type ReadResult struct {
 	Buf            []byte
 	HighWatermark  int64
 	LogStartOffset int64
+	// LastStableOffset is the first offset of the oldest open
+	// transaction, or the high watermark when none is open.
+	LastStableOffset int64
 }
 
 // Dir is the log's folder.
@@ -280,6 +286,22 @@ func (l *Log) Append(batch []byte, now time.Time) (AppendResult, error) {
 		}
 	}
 
+	base, err := l.appendLocked(batch, &h, opts, now)
+	if err != nil {
+		return res, err
+	}
+	res.BaseOffset, res.LastOffset = base, h.LastOffset()
+	res.LogStartOffset = l.start
+	res.FlushDue = opts.FlushMessages > 0 && l.unflushed >= opts.FlushMessages
+	return res, nil
+}
+
+// appendLocked writes a validated batch of header h at the log end,
+// rolling the segment first when it is due, and publishes it: indexes,
+// producer state, the first unstable offset and the log end, in that
+// order (LastStableOffset reads them in the reverse one). It returns the
+// batch's base offset. mu is held.
+func (l *Log) appendLocked(batch []byte, h *BatchHeader, opts *Options, now time.Time) (int64, error) {
 	s := l.active()
 	size := int64(len(batch))
 	if s.size > 0 && (s.size+size > opts.SegmentBytes ||
@@ -287,7 +309,7 @@ func (l *Log) Append(batch []byte, now time.Time) (AppendResult, error) {
 		s.next+int64(h.LastOffsetDelta)-s.base > math.MaxInt32 ||
 		(opts.SegmentTime > 0 && now.Sub(s.rollAt) >= opts.SegmentTime)) {
 		if err := l.roll(); err != nil {
-			return res, l.writeFailed(err)
+			return 0, l.writeFailed(err)
 		}
 		s = l.active()
 	}
@@ -301,9 +323,9 @@ func (l *Log) Append(batch []byte, now time.Time) (AppendResult, error) {
 		// none may have grown the file), so that the file ends with a
 		// whole batch and a later append continues from there.
 		if terr := s.f.Truncate(s.size); terr != nil {
-			return res, l.fail(fmt.Errorf("%w; then truncate: %w", err, terr))
+			return 0, l.fail(fmt.Errorf("%w; then truncate: %w", err, terr))
 		}
-		return res, l.writeFailed(err)
+		return 0, l.writeFailed(err)
 	}
 	if l.noSpace.Load() && l.noSpace.CompareAndSwap(true, false) {
 		l.log.Info("disk has space again: appends resumed")
@@ -312,18 +334,17 @@ func (l *Log) Append(batch []byte, now time.Time) (AppendResult, error) {
 		s.rollAt = now
 	}
 	l.rmu.Lock()
-	s.noteBatch(&h, s.size, opts.IndexIntervalBytes)
+	s.noteBatch(h, s.size, opts.IndexIntervalBytes)
 	l.rmu.Unlock()
-	l.end.Store(s.next)
-	if h.Idempotent() {
-		l.producers.update(&h)
+	if h.Idempotent() && !h.Control() {
+		l.producers.update(h)
+		if h.Transactional() && l.unstable.Load() == 0 {
+			l.unstable.Store(h.BaseOffset + 1)
+		}
 	}
+	l.end.Store(s.next)
 	l.unflushed += int64(h.NumRecords)
-
-	res.BaseOffset, res.LastOffset = base, h.LastOffset()
-	res.LogStartOffset = l.start
-	res.FlushDue = opts.FlushMessages > 0 && l.unflushed >= opts.FlushMessages
-	return res, nil
+	return base, nil
 }
 
 // writeAt writes batch at the end of segment s.
@@ -612,7 +633,10 @@ func (l *Log) writeIndexes(s *segment) error {
 	if err := l.writeMetaFile(filepath.Base(s.indexPath()), encodeIndex(s.index)); err != nil {
 		return err
 	}
-	return l.writeMetaFile(filepath.Base(s.timeIndexPath()), encodeTimeIndex(s.tindex))
+	if err := l.writeMetaFile(filepath.Base(s.timeIndexPath()), encodeTimeIndex(s.tindex)); err != nil {
+		return err
+	}
+	return l.writeTxnIndex(s, s.aborted)
 }
 
 // pruneSnapshots keeps the two newest producer snapshots, and removes
@@ -667,13 +691,14 @@ func (l *Log) CheckpointIndex() error {
 	n := sort.Search(len(s.index), func(i int) bool { return int64(s.index[i].rel) >= below })
 	m := sort.Search(len(s.tindex), func(i int) bool { return int64(s.tindex[i].rel) >= below })
 	index, tindex := encodeIndex(s.index[:n]), encodeTimeIndex(s.tindex[:m])
+	aborted := append([]AbortedTxn(nil), s.aborted...)
 	end := s.next
 	var snap []byte
 	if end > s.base {
 		snap = l.producers.encode(end)
 	}
 	l.mu.Unlock()
-	if n == 0 && snap == nil {
+	if n == 0 && snap == nil && len(aborted) == 0 {
 		return nil
 	}
 	// Flushes of sealed segments hold syncMu too, so a segment rolled
@@ -685,6 +710,11 @@ func (l *Log) CheckpointIndex() error {
 		if err := l.writeMetaFile(filepath.Base(s.timeIndexPath()), tindex); err != nil {
 			return err
 		}
+	}
+	// The aborted transactions before the snapshot's offset: recovery
+	// replays only the markers after it.
+	if err := l.writeTxnIndex(s, aborted); err != nil {
+		return err
 	}
 	// A producer snapshot at the log end spares recovery the replay of
 	// the segment's batch headers. (Should the log lose its end in a
@@ -891,8 +921,18 @@ const readScanSlack = 16 << 10
 // or beyond the end, ErrOffsetOutOfRange. Reads come from one segment per
 // call. buf is used for the data if it is large enough.
 func (l *Log) Read(buf []byte, offset int64, maxBytes int, minOne bool) (ReadResult, error) {
+	return l.readTo(buf, offset, maxBytes, minOne, false)
+}
+
+// ReadCommitted is Read for a read_committed consumer: it returns only
+// batches below the last stable offset (ReadResult.LastStableOffset).
+func (l *Log) ReadCommitted(buf []byte, offset int64, maxBytes int, minOne bool) (ReadResult, error) {
+	return l.readTo(buf, offset, maxBytes, minOne, true)
+}
+
+func (l *Log) readTo(buf []byte, offset int64, maxBytes int, minOne, stable bool) (ReadResult, error) {
 	for attempt := 0; ; attempt++ {
-		res, err := l.read(buf, offset, maxBytes, minOne)
+		res, err := l.read(buf, offset, maxBytes, minOne, stable)
 		if errors.Is(err, os.ErrClosed) && attempt < 3 {
 			continue // retention removed the segment while we read it
 		}
@@ -907,8 +947,9 @@ func grow(buf []byte, n int64) []byte {
 	return make([]byte, n)
 }
 
-func (l *Log) read(buf []byte, offset int64, maxBytes int, minOne bool) (ReadResult, error) {
+func (l *Log) read(buf []byte, offset int64, maxBytes int, minOne, stable bool) (ReadResult, error) {
 	res := ReadResult{Buf: buf}
+	lso := l.LastStableOffset()
 	l.rmu.RLock()
 	if l.closed {
 		l.rmu.RUnlock()
@@ -916,11 +957,16 @@ func (l *Log) read(buf []byte, offset int64, maxBytes int, minOne bool) (ReadRes
 	}
 	segs := l.segs
 	res.LogStartOffset, res.HighWatermark = l.start, segs[len(segs)-1].next
+	res.LastStableOffset = min(lso, res.HighWatermark)
 	if offset < res.LogStartOffset || offset > res.HighWatermark {
 		l.rmu.RUnlock()
 		return res, fmt.Errorf("%w: offset %d is outside [%d, %d]", ErrOffsetOutOfRange, offset, res.LogStartOffset, res.HighWatermark)
 	}
-	if offset == res.HighWatermark {
+	limit := res.HighWatermark
+	if stable {
+		limit = res.LastStableOffset
+	}
+	if offset >= limit {
 		l.rmu.RUnlock()
 		return res, nil
 	}
@@ -977,6 +1023,9 @@ func (l *Log) read(buf []byte, offset int64, maxBytes int, minOne bool) (ReadRes
 			if j+sz > n || (total+sz > maxBytes && (total > 0 || !minOne)) {
 				break
 			}
+			if total > 0 && int64(binary.BigEndian.Uint64(b[j:])) >= limit {
+				break // above the last stable offset
+			}
 			total += sz
 			j += sz
 		}
@@ -1031,6 +1080,9 @@ func (l *Log) dropRenamed(removed []*segment, what string) []error {
 	for _, s := range removed {
 		s.f.Close()
 		paths = append(paths, s.path+deletedSuffix, s.indexPath(), s.timeIndexPath())
+		if s.txnFile {
+			paths = append(paths, s.txnIndexPath())
+		}
 	}
 	if err := l.removeLater(paths...); err != nil {
 		errs = append(errs, fmt.Errorf("%s: %w", what, err))

@@ -111,6 +111,9 @@ type ProducerState struct {
 	LastSequence  int32
 	LastTimestamp int64 // the largest timestamp of its last batch
 	LastOffset    int64 // the last offset of its last batch
+	// TxnStartOffset is the first offset of its open transaction, -1
+	// when none is open.
+	TxnStartOffset int64
 }
 
 // Producers lists the idempotent producers the log holds state for, by
@@ -124,7 +127,7 @@ func (l *Log) Producers() []ProducerState {
 			continue
 		}
 		b := e.batches[len(e.batches)-1]
-		out = append(out, ProducerState{ProducerID: id, Epoch: e.epoch, LastSequence: b.lastSeq, LastTimestamp: b.maxTs, LastOffset: b.lastOffset})
+		out = append(out, ProducerState{ProducerID: id, Epoch: e.epoch, LastSequence: b.lastSeq, LastTimestamp: b.maxTs, LastOffset: b.lastOffset, TxnStartOffset: e.txnFirst})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ProducerID < out[j].ProducerID })
 	return out

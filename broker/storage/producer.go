@@ -25,6 +25,9 @@ type producerBatch struct {
 type producerEntry struct {
 	epoch   int16
 	batches []producerBatch // oldest first
+	// txnFirst is the first offset of the producer's ongoing transaction
+	// in this partition, -1 when none is open.
+	txnFirst int64
 }
 
 // producers maps producer ids to their state. It belongs to Log.mu.
@@ -68,8 +71,11 @@ func (ps producers) check(h *BatchHeader) (*producerBatch, error) {
 func (ps producers) update(h *BatchHeader) {
 	e := ps[h.ProducerID]
 	if e == nil {
-		e = &producerEntry{epoch: h.ProducerEpoch}
+		e = &producerEntry{epoch: h.ProducerEpoch, txnFirst: -1}
 		ps[h.ProducerID] = e
+	}
+	if h.Transactional() && e.txnFirst < 0 {
+		e.txnFirst = h.BaseOffset
 	}
 	if h.ProducerEpoch != e.epoch {
 		e.epoch = h.ProducerEpoch
@@ -89,9 +95,13 @@ func (ps producers) update(h *BatchHeader) {
 }
 
 // expire forgets producers whose last batch lies wholly below the log
-// start offset, as Kafka does once retention has removed their data.
+// start offset, as Kafka does once retention has removed their data; a
+// producer with a transaction still open is kept.
 func (ps producers) expire(logStart int64) {
 	for id, e := range ps {
+		if e.txnFirst >= 0 {
+			continue
+		}
 		if n := len(e.batches); n == 0 || e.batches[n-1].lastOffset < logStart {
 			delete(ps, id)
 		}
@@ -101,14 +111,19 @@ func (ps producers) expire(logStart int64) {
 // Producer snapshot file (<20-digit offset>.snapshot): the producer state
 // as of that offset, i.e. after every batch below it.
 //
-//	magic "TRPS", version uint16 = 1, offset int64, count int32,
-//	count × { producer id int64, epoch int16, n int8,
+//	magic "TRPS", version uint16 = 2, offset int64, count int32,
+//	count × { producer id int64, epoch int16, txn first offset int64,
+//	          n int8,
 //	          n × { first seq int32, last seq int32, first offset int64,
 //	                last offset int64, max timestamp int64 } },
 //	CRC-32C (Castagnoli) of everything before it, uint32.
+//
+// The txn first offset is that of the producer's open transaction in the
+// partition, -1 when none is open. Version 1, written before transactions
+// were stored, lacks it (no transaction is open); it is still read.
 const (
 	snapshotMagic   = "TRPS"
-	snapshotVersion = 1
+	snapshotVersion = 2
 )
 
 var errBadSnapshot = errors.New("storage: bad producer snapshot")
@@ -120,7 +135,7 @@ func (ps producers) encode(offset int64) []byte {
 	}
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	be := binary.BigEndian
-	b := make([]byte, 0, 18+len(ps)*(11+producerBatchesKept*32)+4)
+	b := make([]byte, 0, 18+len(ps)*(19+producerBatchesKept*32)+4)
 	b = append(b, snapshotMagic...)
 	b = be.AppendUint16(b, snapshotVersion)
 	b = be.AppendUint64(b, uint64(offset))
@@ -129,6 +144,7 @@ func (ps producers) encode(offset int64) []byte {
 		e := ps[id]
 		b = be.AppendUint64(b, uint64(id))
 		b = be.AppendUint16(b, uint16(e.epoch))
+		b = be.AppendUint64(b, uint64(e.txnFirst))
 		b = append(b, byte(len(e.batches)))
 		for _, pb := range e.batches {
 			b = be.AppendUint32(b, uint32(pb.firstSeq))
@@ -150,21 +166,29 @@ func decodeSnapshot(b []byte) (producers, int64, error) {
 	if crc32.Checksum(body, castagnoli) != sum {
 		return nil, 0, fmt.Errorf("%w: checksum mismatch", errBadSnapshot)
 	}
-	if v := be.Uint16(b[4:]); v != snapshotVersion {
-		return nil, 0, fmt.Errorf("%w: version %d", errBadSnapshot, v)
+	version := be.Uint16(b[4:])
+	if version != 1 && version != snapshotVersion {
+		return nil, 0, fmt.Errorf("%w: version %d", errBadSnapshot, version)
+	}
+	head := 11 // producer id, epoch, n
+	if version >= 2 {
+		head += 8 // txn first offset
 	}
 	offset := int64(be.Uint64(b[6:]))
 	count := int(be.Uint32(b[14:]))
 	p := body[18:]
 	ps := make(producers, count)
 	for range count {
-		if len(p) < 11 {
+		if len(p) < head {
 			return nil, 0, fmt.Errorf("%w: truncated", errBadSnapshot)
 		}
 		id := int64(be.Uint64(p))
-		e := &producerEntry{epoch: int16(be.Uint16(p[8:]))}
-		n := int(p[10])
-		p = p[11:]
+		e := &producerEntry{epoch: int16(be.Uint16(p[8:])), txnFirst: -1}
+		if version >= 2 {
+			e.txnFirst = int64(be.Uint64(p[10:]))
+		}
+		n := int(p[head-1])
+		p = p[head:]
 		if n > producerBatchesKept || len(p) < n*32 {
 			return nil, 0, fmt.Errorf("%w: truncated", errBadSnapshot)
 		}

@@ -52,9 +52,15 @@ func Open(cfg Config) (*Log, error) {
 			l.closeFiles()
 			return nil, fmt.Errorf("open segment %s: %w", path, err)
 		}
-		l.segs = append(l.segs, &segment{base: base, path: path, f: f, size: fi.Size(), next: base, maxTs: -1, maxTsOffset: -1})
+		s := &segment{base: base, path: path, f: f, size: fi.Size(), next: base, maxTs: -1, maxTsOffset: -1}
+		s.loadTxnIndex()
+		l.segs = append(l.segs, s)
 	}
 	if err := l.recover(cfg); err != nil {
+		l.closeFiles()
+		return nil, err
+	}
+	if err := l.trimTxnIndexes(); err != nil {
 		l.closeFiles()
 		return nil, err
 	}
@@ -113,7 +119,7 @@ func (l *Log) listSegments() ([]int64, error) {
 		if base, ok := parseSegmentName(name, logSuffix); ok && logs[base] {
 			bases = append(bases, base)
 		}
-		for _, suf := range []string{indexSuffix, timeIndexSuffix} {
+		for _, suf := range []string{indexSuffix, timeIndexSuffix, txnIndexSuffix} {
 			if base, ok := parseSegmentName(name, suf); ok && !logs[base] {
 				leftover()
 			}
@@ -213,7 +219,7 @@ func (l *Log) removeFrom(i int) error {
 		if err := l.removeFile(later.path); err != nil {
 			errs = append(errs, fmt.Errorf("recovery cut the log before %s: %w", later.path, err))
 		}
-		for _, p := range []string{later.indexPath(), later.timeIndexPath()} {
+		for _, p := range []string{later.indexPath(), later.timeIndexPath(), later.txnIndexPath()} {
 			if err := l.removeFile(p); err != nil {
 				l.log.Warn("cannot remove the index of a removed segment", "file", p, "err", err)
 			}
@@ -396,10 +402,11 @@ func (s *segment) recoverSegment(from, expect, interval int64, window []byte) (c
 
 // loadProducers restores the producer state: the newest snapshot at or
 // below the log end, then the batches from there on. Without a snapshot,
-// the last two segments are read.
+// every segment's batch headers are read: a transaction still open may
+// have started in any of them.
 func (l *Log) loadProducers() error {
 	end := l.active().next
-	from := l.segs[max(0, len(l.segs)-2)].base
+	from := l.segs[0].base
 	for _, off := range l.snapshotOffsets() {
 		path := filepath.Join(l.dir, segmentName(off, snapshotSuffix))
 		if off > end {
@@ -434,17 +441,55 @@ func (l *Log) loadProducers() error {
 		}
 		sc := newHeaderScanner(s.f, pos, s.size, buf)
 		for {
-			h, _, ok := sc.next()
+			h, pos, ok := sc.next()
 			if !ok {
 				break
 			}
-			if h.BaseOffset >= from && h.Idempotent() && h.Attributes&attrControl == 0 {
-				l.producers.update(&h)
+			if h.BaseOffset < from || !h.Idempotent() {
+				continue
 			}
+			if h.Control() {
+				if err := l.replayMarker(s, &h, pos); err != nil {
+					return err
+				}
+				continue
+			}
+			l.producers.update(&h)
 		}
 		if sc.err != nil {
 			return fmt.Errorf("replay producer state from %s: %w", s.path, sc.err)
 		}
+	}
+	l.unstable.Store(l.firstUnstable() + 1)
+	return nil
+}
+
+// trimTxnIndexes drops the aborted-transaction entries that lie beyond
+// their segment's end (recovery cut the data they describe), and rewrites
+// the files that had some, so that later appends at those offsets are not
+// taken for aborted ones.
+func (l *Log) trimTxnIndexes() error {
+	dirty := false
+	for _, s := range l.segs {
+		k := 0
+		for _, a := range s.aborted {
+			if a.LastOffset >= s.base && a.LastOffset < s.next {
+				s.aborted[k] = a
+				k++
+			}
+		}
+		if k == len(s.aborted) {
+			continue
+		}
+		l.log.Warn("dropping aborted-transaction entries beyond the segment's end", "segment", filepath.Base(s.path), "entries", len(s.aborted)-k)
+		s.aborted = s.aborted[:k]
+		if err := l.writeTxnIndex(s, s.aborted); err != nil {
+			return err
+		}
+		dirty = true
+	}
+	if dirty {
+		return SyncDir(l.dir)
 	}
 	return nil
 }

@@ -67,6 +67,7 @@ type segment struct {
 	maxTsOffset int64 // base offset of the batch holding maxTs
 	index       []indexEntry
 	tindex      []timeEntry
+	aborted     []AbortedTxn // aborted transactions whose marker is here
 
 	// writer
 	bytesSinceIndex int64
@@ -74,6 +75,8 @@ type segment struct {
 	sealed          bool      // rolled: no more appends, indexes complete
 
 	synced bool // sealed and durable, indexes written
+	// txnFile: a .txnindex file exists (Log.syncMu, or Open).
+	txnFile bool
 }
 
 func (s *segment) indexPath() string {
