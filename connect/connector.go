@@ -153,6 +153,22 @@ type SourceRecord struct {
 	Topic string
 	Key   []byte
 	Value []byte
+	// Headers go with the record, before any the transforms add; they may
+	// be shared between records (the worker only reads them).
+	Headers []Header
+	// Mark, when set, makes the record an offset without data (Kafka's
+	// SourceTask offset updates of KIP-910): nothing is sent, and Source's
+	// offset becomes Position, with Proof, once every record sent before
+	// it for that key is acknowledged. A task uses it to record where it
+	// stands in a stream it has not sent anything from (a file it found
+	// already read under another name).
+	Mark bool
+}
+
+// Header is one record header a source task sets.
+type Header struct {
+	Key   string
+	Value []byte
 }
 
 // SourceOffset is a stored source position, Kafka's {"position":N} with the

@@ -230,8 +230,8 @@ func (r *sourceRunner) newBatch(n, arenaSize int) *sourceBatch {
 	} else {
 		b.krecs = b.krecs[:n]
 	}
-	if cap(b.hdrs) < 2*n {
-		b.hdrs = make([]kgo.RecordHeader, 0, 2*n)
+	if cap(b.hdrs) < 3*n {
+		b.hdrs = make([]kgo.RecordHeader, 0, 3*n)
 	}
 	if cap(b.arena) < arenaSize {
 		b.arena = make([]byte, 0, arenaSize)
@@ -333,8 +333,8 @@ func (r *sourceRunner) send(ctx, produceCtx context.Context, recs []SourceRecord
 		rec := &recs[i]
 		topic, key, value, start := rec.Topic, rec.Key, rec.Value, rec.Start
 		var extra []kgo.RecordHeader
-		keep, converted := true, false
-		if r.chain != nil {
+		keep, converted := !rec.Mark, false
+		if r.chain != nil && keep {
 			var err error
 			if topic, key, value, extra, keep, err = r.transform(rec, now); err != nil {
 				if !r.bad.tolerateAll {
@@ -371,14 +371,23 @@ func (r *sourceRunner) send(ctx, produceCtx context.Context, recs []SourceRecord
 				arena = r.valConv.FromConnect(arena, value)
 				kr.Value = arena[start:len(arena):len(arena)]
 			}
+			h := len(b.hdrs)
+			if r.chain == nil {
+				// Without transforms the task's headers go as they are;
+				// with them, the chain was given them and returned extra.
+				for _, rh := range rec.Headers {
+					b.hdrs = append(b.hdrs, kgo.RecordHeader{Key: rh.Key, Value: rh.Value})
+				}
+			}
 			if sp := rec.Source; sp != nil && r.headers {
 				hstart := len(arena)
 				arena = appendPosition(arena, start, rec.Position)
-				h := len(b.hdrs)
 				b.hdrs = append(b.hdrs,
 					kgo.RecordHeader{Key: HeaderSource, Value: sp.identity},
 					kgo.RecordHeader{Key: HeaderPosition, Value: arena[hstart:len(arena):len(arena)]})
-				kr.Headers = b.hdrs[h : h+2 : h+2]
+			}
+			if k := len(b.hdrs); k > h {
+				kr.Headers = b.hdrs[h:k:k]
 			}
 			if len(extra) > 0 {
 				kr.Headers = append(extra[:len(extra):len(extra)], kr.Headers...)
@@ -734,7 +743,7 @@ func (r *sourceRunner) transform(rec *SourceRecord, now time.Time) (topic string
 	if r.typed {
 		return r.transformTyped(rec, now)
 	}
-	tr := transforms.Record{Topic: rec.Topic, Key: rec.Key, Value: rec.Value, Timestamp: now}
+	tr := transforms.Record{Topic: rec.Topic, Key: rec.Key, Value: rec.Value, Timestamp: now, Headers: taskHeaders(rec.Headers)}
 	keep, err = r.chain.Apply(&tr)
 	if err == nil && keep && tr.Topic != rec.Topic {
 		if terr := config.TopicName(tr.Topic); terr != nil {
@@ -748,7 +757,7 @@ func (r *sourceRunner) transform(rec *SourceRecord, now time.Time) (topic string
 }
 
 func (r *sourceRunner) transformTyped(rec *SourceRecord, now time.Time) (topic string, key, value []byte, hdrs []kgo.RecordHeader, keep bool, err error) {
-	tr := transforms.Record{Topic: rec.Topic, Timestamp: now, Typed: true, ValueSchema: data.StringSchema}
+	tr := transforms.Record{Topic: rec.Topic, Timestamp: now, Typed: true, ValueSchema: data.StringSchema, Headers: taskHeaders(rec.Headers)}
 	if rec.Value != nil {
 		tr.ValueData = string(rec.Value)
 	}
@@ -778,6 +787,18 @@ func (r *sourceRunner) transformTyped(rec *SourceRecord, now time.Time) (topic s
 		return fail(fmt.Errorf("converting the value (%s): %w", converterClass(r.valConv), err))
 	}
 	return tr.Topic, key, value, tr.Headers, true, nil
+}
+
+// taskHeaders returns a task's headers as the transforms take them.
+func taskHeaders(hs []Header) []kgo.RecordHeader {
+	if len(hs) == 0 {
+		return nil
+	}
+	out := make([]kgo.RecordHeader, len(hs))
+	for i, h := range hs {
+		out[i] = kgo.RecordHeader{Key: h.Key, Value: h.Value}
+	}
+	return out
 }
 
 // headerStart returns the start that the position header of rec gives,

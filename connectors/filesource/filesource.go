@@ -79,9 +79,19 @@ const Class = "org.apache.kafka.connect.file.FileStreamSourceConnector"
 func Def() *config.Def {
 	return connect.SourceDef("FileStreamSource",
 		config.Key{Name: "file", Type: config.String,
-			Doc: "File to tail; standard input when unset."},
-		config.Key{Name: "topic", Type: config.String, Required: true, Validate: config.Topic(),
-			Doc: "Topic to write the lines to."},
+			Doc: "File to tail; standard input when neither file nor files is set."},
+		config.Key{Name: "files", Importance: config.High, Type: config.List,
+			Doc: "Files to tail, instead of file: paths and glob patterns separated by commas (* ? [...] within a name, ** for any number of folders, as in /var/log/nginx/*.log,/srv/**/app.log). Each file is read as by file, with its own source partition {\"filename\": path} and stored position; files that appear later are found within a second. Compressed files (.gz, .bz2, .xz, .zst, .lz4, .zip, .Z) are left out unless a pattern's last part names them. A file renamed to another matched name (access.log to access.log-20261204) is recognised and not read again."},
+		config.Key{Name: "files.exclude", Importance: config.Medium, Type: config.List,
+			Doc: "Patterns of files not to read, separated by commas; a pattern without a folder separator is matched against base names (*.gz,*.old)."},
+		config.Key{Name: "files.scan.interval.ms", Importance: config.Low, Type: config.Duration, Default: "1000", HasDefault: true, Validate: config.AtLeast(1),
+			Doc: "How often the folders of files are looked through for new files, besides change events (which can be lost when their queue overflows, and are not available everywhere)."},
+		config.Key{Name: "file.close.inactive.ms", Importance: config.Low, Type: config.Duration, Default: "300000", HasDefault: true, Validate: config.AtLeast(1),
+			Doc: "With files: a file renamed to a name outside files (and not deleted) is read for as long as it grows, and closed once it has not grown for this long. A deleted file is closed once read to its end."},
+		config.Key{Name: "file.header", Importance: config.Low, Type: config.String,
+			Doc: "Name of the header carrying each record's file path, so that consumers can tell files apart; empty for none. Unset, it is file with files, and none with file (as Kafka's FileStreamSource, whose records have no headers)."},
+		config.Key{Name: "topic", Type: config.String, Required: true, Validate: topicTemplate(),
+			Doc: "Topic to write the lines to. ${filename} stands for the file's base name, its characters outside letters, digits, '.', '_' and '-' made '_' (topic=logs-${filename})."},
 		config.Key{Name: "file.seed", Importance: config.Low, Type: config.String,
 			Doc: "A file to copy to file when file does not exist as the task starts, so that a demo tails its own copy and the original stays as it is (the quick start's testdata/access_log_small.txt)."},
 		config.Key{Name: "batch.size", Importance: config.Low, Type: config.Int, Default: "2000", HasDefault: true, Validate: config.AtLeast(1),
@@ -181,6 +191,17 @@ type Task struct {
 
 	stdin *stdinReader
 
+	// Reading many files (files): m is the set this file belongs to (nil
+	// for the file of file), headers the ones each record carries.
+	m        *many
+	headers  []connect.Header
+	mark     *connect.SourceRecord // an offset to hand over before any line
+	deferred bool                  // the file at the path is another file's rotated copy, still read as that one
+	grew     time.Time             // when the file last had new bytes
+	dropped  bool                  // finished for good; the set forgets it
+	busy     bool                  // may have more to read: stepped in the next round
+	set      *many                 // the connector's task with files: the files it reads
+
 	watcher *fsnotify.Watcher
 	wake    chan struct{}
 	stop    chan struct{}
@@ -213,13 +234,16 @@ func (t *Task) Start(ctx context.Context, tc *connect.SourceTaskContext) error {
 	t.tc = tc
 	t.wake = make(chan struct{}, 1)
 	t.stop = make(chan struct{})
+	if cfg.IsSet("files") {
+		return t.startMany(ctx, cfg)
+	}
 	if t.path == "" {
 		t.stdin = newStdinReader(os.Stdin, t.stop)
 		t.log.Info("reading standard input", "topic", t.topic)
 		return nil
 	}
 	t.log = t.log.With("file", t.path)
-	t.key = map[string]any{"filename": t.path}
+	t.setPath(t.path, cfg)
 	dir := filepath.Dir(t.path)
 	if st, err := os.Stat(dir); err != nil {
 		return &config.Error{Source: cfg.Source(), Key: "file", Value: t.path, Reason: "is in folder " + dir + ", which does not exist"}
@@ -231,6 +255,34 @@ func (t *Task) Start(ctx context.Context, tc *connect.SourceTaskContext) error {
 			return &config.Error{Source: cfg.Source(), Key: "file.seed", Value: seed, Reason: err.Error()}
 		}
 	}
+	if err := t.startPath(ctx); err != nil {
+		return err
+	}
+	t.startWatcher(dir)
+	return nil
+}
+
+// setPath names the file the task reads: its source partition, topic and
+// headers.
+func (t *Task) setPath(path string, cfg *config.Values) {
+	t.path = path
+	t.key = map[string]any{"filename": path}
+	t.topic = topicFor(cfg.String("topic"), path)
+	h := cfg.String("file.header")
+	if !cfg.IsSet("file.header") && t.m != nil {
+		h = "file"
+	}
+	if h != "" {
+		t.headers = []connect.Header{{Key: h, Value: []byte(path)}}
+	}
+}
+
+// startPath decides where to resume in the file at the path: the position
+// found in the topic for this file, else the stored offset, else read.from.
+// When the file is being finished as another path's rotated copy (many
+// files), it waits for that.
+func (t *Task) startPath(ctx context.Context) error {
+	tc, cfg := t.tc, t.tc.Config
 	stored, hasStored, err := tc.Offset(t.key)
 	if err != nil {
 		return err
@@ -251,9 +303,6 @@ func (t *Task) Start(ctx context.Context, tc *connect.SourceTaskContext) error {
 	case errors.Is(err, fs.ErrNotExist):
 		if hasStored {
 			if ok, err := t.resumeRotated(ctx, stored, ""); err != nil || ok {
-				if err == nil {
-					t.startWatcher(dir)
-				}
 				return err
 			}
 		}
@@ -268,24 +317,37 @@ func (t *Task) Start(ctx context.Context, tc *connect.SourceTaskContext) error {
 		}
 		from := connect.SourceOffset{Record: connect.RecordRef{Offset: -1}}
 		lookup := true
-		switch {
-		case hasStored:
-			same, why := t.proves(f, fi.Size(), t.id, stored)
-			if same {
-				from = stored
-				t.log.Info("resuming at the stored position", "position", stored.Position)
-				break
+		same, why := false, ""
+		if hasStored {
+			if same, why = t.proves(f, fi.Size(), t.id, stored); !same {
+				ok, err := t.resumeRotated(ctx, stored, t.id)
+				if err != nil || ok {
+					f.Close() // opened again once the rotated file is done
+					return err
+				}
 			}
-			ok, err := t.resumeRotated(ctx, stored, t.id)
-			if err != nil {
+		}
+		if !same && t.m != nil {
+			// Not the file this path's offset names: it may be another
+			// path's, being read or read already under its earlier name.
+			if t.m.starting {
 				f.Close()
-				return err
+				t.f = nil
+				return errLater
 			}
-			if ok {
-				f.Close() // opened again once the rotated file is done
-				t.startWatcher(dir)
+			if t.claimed() {
 				return nil
 			}
+			if t.handed(fi.Size(), &from) {
+				same, lookup = true, false
+			}
+		}
+		switch {
+		case same && lookup:
+			from = stored
+			t.log.Info("resuming at the stored position", "position", stored.Position)
+		case same:
+		case hasStored:
 			t.log.Info("taking the file as a new one and reading it from the start: "+why, "stored_position", stored.Position)
 			from.Record = stored.Record
 		case cfg.String("read.from") == "end":
@@ -311,7 +373,6 @@ func (t *Task) Start(ctx context.Context, tc *connect.SourceTaskContext) error {
 		t.pos = pos
 		t.setProgress(pos, fi.Size())
 	}
-	t.startWatcher(dir)
 	return nil
 }
 
@@ -607,6 +668,9 @@ func (t *Task) setProgress(sent, size int64) {
 // Progress reports the position reached, the file's size and the lines
 // longer than max.line.bytes.
 func (t *Task) Progress() connect.Progress {
+	if t.set != nil {
+		return t.set.progress()
+	}
 	t.progMu.Lock()
 	defer t.progMu.Unlock()
 	return connect.Progress{ReadBytes: t.sent, SizeBytes: t.size, Oversized: t.over}
@@ -616,6 +680,10 @@ func (t *Task) Progress() connect.Progress {
 func (t *Task) Stop() error {
 	t.stopOnce.Do(func() {
 		close(t.stop)
+		if t.set != nil {
+			t.set.stop()
+			return
+		}
 		if t.watcher != nil {
 			t.watcher.Close()
 		}
@@ -635,6 +703,9 @@ func (t *Task) Poll(ctx context.Context) ([]connect.SourceRecord, error) {
 	if t.stdin != nil {
 		return t.pollStdin(ctx)
 	}
+	if t.set != nil {
+		return t.set.poll(ctx)
+	}
 	var tick *time.Ticker
 	defer func() {
 		if tick != nil {
@@ -642,31 +713,11 @@ func (t *Task) Poll(ctx context.Context) ([]connect.SourceRecord, error) {
 		}
 	}()
 	for {
-		if recs := t.emit(); len(recs) > 0 {
-			return recs, nil
+		recs, again, err := t.step(ctx)
+		if err != nil || len(recs) > 0 {
+			return recs, err
 		}
-		if t.failErr != nil {
-			return nil, t.failErr
-		}
-		n, trunc, err := t.fill()
-		if err != nil {
-			return nil, err
-		}
-		if trunc {
-			t.truncated(-1)
-			continue
-		}
-		if n > 0 {
-			continue
-		}
-		switched, recs, err := t.check(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if len(recs) > 0 {
-			return recs, nil
-		}
-		if switched {
+		if again {
 			continue
 		}
 		if tick == nil {
@@ -679,6 +730,35 @@ func (t *Task) Poll(ctx context.Context) ([]connect.SourceRecord, error) {
 		case <-tick.C:
 		}
 	}
+}
+
+// step does what can be done without waiting: it returns lines, or
+// whether to look again at once (more was read, or the file was switched).
+func (t *Task) step(ctx context.Context) ([]connect.SourceRecord, bool, error) {
+	if t.mark != nil {
+		m := *t.mark
+		t.mark = nil
+		return []connect.SourceRecord{m}, true, nil
+	}
+	if recs := t.emit(); len(recs) > 0 {
+		return recs, true, nil
+	}
+	if t.failErr != nil {
+		return nil, false, t.failErr
+	}
+	n, trunc, err := t.fill()
+	if err != nil {
+		return nil, false, err
+	}
+	if trunc {
+		t.truncated(-1)
+		return nil, true, nil
+	}
+	if n > 0 {
+		return nil, true, nil
+	}
+	switched, recs, err := t.check(ctx)
+	return recs, switched && !t.dropped, err
 }
 
 // emit cuts up to batch.size complete lines from the buffer. A line longer
@@ -798,7 +878,7 @@ func (t *Task) record(line []byte, start, pos int64) connect.SourceRecord {
 	if line == nil {
 		line = []byte{}
 	}
-	return connect.SourceRecord{Source: t.sp, Start: start, Position: pos, Topic: t.topic, Value: line}
+	return connect.SourceRecord{Source: t.sp, Start: start, Position: pos, Topic: t.topic, Value: line, Headers: t.headers}
 }
 
 // fill reads more of the file after the unsent bytes, into a new buffer
@@ -837,6 +917,9 @@ func (t *Task) fill() (n int, truncated bool, err error) {
 	t.buf = nb[:len(rest)+n]
 	t.off = 0
 	t.pos += int64(n)
+	if t.m != nil {
+		t.grew = time.Now()
+	}
 	t.sig = [sigSize]byte{}
 	t.sigLen = min(sigSize, len(t.buf))
 	copy(t.sig[:], t.buf[len(t.buf)-t.sigLen:])
@@ -874,17 +957,22 @@ func (t *Task) check(ctx context.Context) (bool, []connect.SourceRecord, error) 
 	}
 	if len(t.queue) == 0 {
 		pfi, err := os.Stat(t.path)
-		if err != nil {
+		switch {
+		case err != nil && t.m != nil && errors.Is(err, fs.ErrNotExist) &&
+			(fileident.Deleted(fi) || time.Since(t.grew) >= t.m.closeInactive):
+			// One of many files, deleted (and read to its end) or renamed
+			// and idle: finished. A file made at the path later is found
+			// as a new one.
+			t.dropped = true
+		case err != nil:
 			// Renamed or deleted, not yet recreated: keep the old file.
 			if !errors.Is(err, fs.ErrNotExist) || fileident.Deleted(fi) {
 				t.note(err)
 			}
 			return false, nil, nil
-		}
-		if fileident.Of(pfi) == t.id && !fileident.Deleted(fi) {
+		case fileident.Of(pfi) == t.id && !fileident.Deleted(fi):
 			return false, nil, nil
-		}
-		if pfi.Size() == 0 && !fileident.Deleted(fi) {
+		case pfi.Size() == 0 && !fileident.Deleted(fi):
 			// A new, empty file beside the renamed one: the writer may
 			// still be writing to the old one.
 			return false, nil, nil
@@ -908,9 +996,23 @@ func (t *Task) check(ctx context.Context) (bool, []connect.SourceRecord, error) 
 	if len(recs) > 0 {
 		recs[len(recs)-1].Proof = t.proofAt(t.pos)
 	}
+	var done handoff
+	if t.m != nil {
+		done = handoff{path: t.path, pos: t.pos, proof: t.proofAt(t.pos), base: t.id, identity: t.id}
+		if t.sp != nil {
+			done.identity = t.sp.Identity()
+		}
+	}
 	t.f.Close()
 	t.f, t.buf, t.off, t.skipping, t.splitting, t.sigLen, t.held = nil, nil, 0, false, false, 0, nil
 	t.warned = false
+	if t.m != nil {
+		recs = append(recs, t.m.finish(ctx, done)...)
+		if t.dropped {
+			t.log.Info("finished the file, which was deleted or renamed away", "position", done.pos)
+			return true, recs, nil
+		}
+	}
 	if len(t.queue) > 0 {
 		next := t.queue[0]
 		t.queue = t.queue[1:]
@@ -950,6 +1052,20 @@ func (t *Task) open(ctx context.Context) (bool, error) {
 		t.waiting = true
 		t.note(err)
 		return false, nil
+	}
+	t.grew = time.Now()
+	if t.m != nil {
+		t.f, t.id, t.sp = f, fileident.Of(fi), nil
+		if t.claimed() {
+			return false, nil
+		}
+		var from connect.SourceOffset
+		if t.handed(fi.Size(), &from) {
+			t.pos, t.waiting, t.problem, t.catchUp = from.Position, false, "", false
+			t.warned, t.held = false, nil
+			t.setProgress(t.pos, fi.Size())
+			return true, nil
+		}
 	}
 	if t.waiting {
 		t.log.Info("the file exists now; reading it")
@@ -1084,7 +1200,12 @@ func (t *Task) pollStdin(ctx context.Context) ([]connect.SourceRecord, error) {
 }
 
 // String is for logs.
-func (t *Task) String() string { return "FileStreamSource(" + strconv.Quote(t.path) + ")" }
+func (t *Task) String() string {
+	if t.set != nil {
+		return "FileStreamSource(files=" + strconv.Quote(strings.Join(t.tc.Config.List("files"), ",")) + ")"
+	}
+	return "FileStreamSource(" + strconv.Quote(t.path) + ")"
+}
 
 // seedFile creates path as a copy of seed when path does not exist; the
 // copy appears whole (written beside it, then renamed into place).

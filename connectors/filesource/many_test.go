@@ -1,0 +1,434 @@
+package filesource
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tributary-io/tributary/config"
+	"github.com/tributary-io/tributary/connect"
+)
+
+// worker stands for what a worker keeps between runs when a task reads
+// many files: the records sent (in the order sent, one Kafka partition for
+// simplicity) and the offset stored per source partition key. A record's
+// offset is stored when it carries a proof, as the worker does for the
+// last record of a key in each poll; marks are stored the same way.
+type worker struct {
+	mu     sync.Mutex
+	recs   []keyedRec
+	stored map[string]connect.SourceOffset
+}
+
+type keyedRec struct {
+	key, id    string
+	start, end int64
+	value      string
+}
+
+func newWorker() *worker { return &worker{stored: map[string]connect.SourceOffset{}} }
+
+func keyOf(sp *connect.SourcePartition) string { return sp.Key()["filename"].(string) }
+
+// ack takes a poll's records as acknowledged, in order.
+func (w *worker) ack(recs []connect.SourceRecord) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, r := range recs {
+		key := keyOf(r.Source)
+		if !r.Mark {
+			w.recs = append(w.recs, keyedRec{key, r.Source.Identity(), r.Start, r.Position, string(r.Value)})
+		}
+		if r.Proof != "" {
+			w.stored[key] = connect.SourceOffset{Position: r.Position, Identity: r.Source.Identity(), Proof: r.Proof,
+				Record: connect.RecordRef{Topic: "t", Offset: int64(len(w.recs) - 1)}}
+		}
+	}
+}
+
+func (w *worker) offset(part map[string]any) (connect.SourceOffset, bool, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	off, ok := w.stored[part["filename"].(string)]
+	return off, ok, nil
+}
+
+// lookup answers Produced as the worker does: the chain of the key's
+// records with sp's identity that continue from from.Position.
+func (w *worker) lookup(_ context.Context, _ string, sp *connect.SourcePartition, from connect.SourceOffset) (int64, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	lo := 0
+	if from.Record.Known() {
+		lo = int(from.Record.Offset) + 1
+	}
+	pos := from.Position
+	for _, r := range w.recs[min(lo, len(w.recs)):] {
+		if r.key == keyOf(sp) && r.id == sp.Identity() && r.start == pos {
+			pos = r.end
+		}
+	}
+	return pos, nil
+}
+
+// lines returns the values sent, sorted, or per key.
+func (w *worker) values() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []string
+	for _, r := range w.recs {
+		out = append(out, r.value)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func startMany(t *testing.T, w *worker, kv ...string) *Task {
+	t.Helper()
+	task, err := tryMany(t, w, kv...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return task
+}
+
+func tryMany(t *testing.T, w *worker, kv ...string) (*Task, error) {
+	t.Helper()
+	m := map[string]string{"name": "src", "connector.class": "FileStreamSource", "topic": "t", "poll.interval.ms": "20", "files.scan.interval.ms": "50"}
+	for _, s := range kv {
+		k, v, _ := strings.Cut(s, "=")
+		m[k] = v
+	}
+	vals, err := Def().Parse(config.FromMap("source.properties", m))
+	if err != nil {
+		return nil, err
+	}
+	tc := (&connect.SourceTaskContext{Connector: "src", Config: vals}).WithLookups(w.offset, w.lookup)
+	task := &Task{}
+	if err := task.Start(context.Background(), tc); err != nil {
+		return nil, err
+	}
+	t.Cleanup(func() { task.Stop() })
+	return task, nil
+}
+
+// drain polls, acknowledging everything, until the worker holds n records.
+func drain(t *testing.T, task *Task, w *worker, n int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		w.mu.Lock()
+		got := len(w.recs)
+		w.mu.Unlock()
+		if got >= n {
+			if got > n {
+				t.Fatalf("got %d records, want %d: %q", got, n, w.values())
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("got %d records, want %d: %q", got, n, w.values())
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		recs, err := task.Poll(ctx)
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.ack(recs)
+	}
+}
+
+// quiet polls for a while and fails if any line arrives.
+func quiet(t *testing.T, task *Task, w *worker) {
+	t.Helper()
+	for range 3 {
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		recs, err := task.Poll(ctx)
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.ack(recs)
+		for _, r := range recs {
+			if !r.Mark {
+				t.Fatalf("want no more lines, got %q from %s", r.Value, keyOf(r.Source))
+			}
+		}
+	}
+}
+
+func TestPatterns(t *testing.T) {
+	cases := []struct {
+		pat, path string
+		want      bool
+	}{
+		{"/var/log/*.log", "/var/log/a.log", true},
+		{"/var/log/*.log", "/var/log/x/a.log", false},
+		{"/var/log/**/*.log", "/var/log/a.log", true},
+		{"/var/log/**/*.log", "/var/log/x/y/a.log", true},
+		{"/var/log/**/app/*.log", "/var/log/app/a.log", true},
+		{"/var/log/**/app/*.log", "/var/log/q/app/a.log", true},
+		{"/var/log/**/app/*.log", "/var/log/q/app/x/a.log", false},
+		{"/var/log/access.log*", "/var/log/access.log-20261204", true},
+		{"/var/log/access.log.[0-9]", "/var/log/access.log.2", true},
+		{"/var/log/access.log.?", "/var/log/access.log.12", false},
+		{"logs/*.log", "logs/a.log", true},
+		{"logs/*.log", "/logs/a.log", false},
+	}
+	for _, c := range cases {
+		p, err := parsePattern(c.pat, false)
+		if err != nil {
+			t.Fatalf("%s: %v", c.pat, err)
+		}
+		if got := p.matches(c.path); got != c.want {
+			t.Errorf("%s matches %s: %v, want %v", c.pat, c.path, got, c.want)
+		}
+	}
+	for _, bad := range []string{"/var/log/**", "/var/log/a**b/*.log", "/var/log/[a.log", ""} {
+		if _, err := parsePattern(bad, false); err == nil {
+			t.Errorf("%q: want an error", bad)
+		}
+	}
+	ex, err := parsePattern("*.gz", true)
+	if err != nil || !ex.matches("/var/log/a.log.1.gz") || ex.matches("/var/log/a.log") {
+		t.Errorf("exclude *.gz: %v", err)
+	}
+}
+
+// TestManyFiles: patterns with ** and exclusions, compressed copies left
+// out unless named, a header with the path and a topic from the file name.
+func TestManyFiles(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"a.log", "b.log", "c.txt", "d.log.1.gz", "sub/e.log", "sub/deep/f.log", "sub/old.log", "z.gz"} {
+		p := filepath.Join(dir, name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		write(t, p, name+"\n")
+	}
+	w := newWorker()
+	task := startMany(t, w, "files="+filepath.Join(dir, "**", "*.log*")+","+filepath.Join(dir, "z.gz"), "files.exclude=old.log", "topic=logs-${filename}")
+	drain(t, task, w, 5)
+	want := []string{"a.log", "b.log", "sub/deep/f.log", "sub/e.log", "z.gz"}
+	if got := w.values(); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	quiet(t, task, w)
+
+	// A record's header names its file, its topic comes from the name.
+	write(t, filepath.Join(dir, "sub", "e.log"), "more e\n")
+	recs := collect(t, task, 1)
+	r := recs[0]
+	if string(r.Value) != "more e" || r.Topic != "logs-e.log" || len(r.Headers) != 1 || r.Headers[0].Key != "file" || string(r.Headers[0].Value) != filepath.Join(dir, "sub", "e.log") {
+		t.Fatalf("got %q topic %q headers %q", r.Value, r.Topic, r.Headers)
+	}
+	if keyOf(r.Source) != filepath.Join(dir, "sub", "e.log") {
+		t.Fatalf("source partition %v", r.Source.Key())
+	}
+}
+
+// TestManyNewFiles: files that appear later, also in a new folder, are
+// read from their start; a restart resumes every file where it was.
+func TestManyNewFiles(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "a.log"), "a1\n")
+	w := newWorker()
+	task := startMany(t, w, "files="+filepath.Join(dir, "**", "*.log"))
+	drain(t, task, w, 1)
+	write(t, filepath.Join(dir, "b.log"), "b1\nb2\n")
+	os.MkdirAll(filepath.Join(dir, "x", "y"), 0o755)
+	write(t, filepath.Join(dir, "x", "y", "c.log"), "c1\n")
+	drain(t, task, w, 4)
+	task.Stop()
+
+	write(t, filepath.Join(dir, "a.log"), "a2\n")
+	write(t, filepath.Join(dir, "x", "y", "c.log"), "c2\n")
+	write(t, filepath.Join(dir, "d.log"), "d1\n")
+	task = startMany(t, w, "files="+filepath.Join(dir, "**", "*.log"))
+	drain(t, task, w, 7)
+	want := []string{"a1", "a2", "b1", "b2", "c1", "c2", "d1"}
+	if got := w.values(); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	quiet(t, task, w)
+}
+
+// TestManyDatedRename: access.log is renamed to a dated name that the
+// pattern also matches, and a new access.log is made. The renamed file is
+// finished once, not read again under its new name, neither now nor after
+// a restart; lines appended to it later are read under the new name.
+func TestManyDatedRename(t *testing.T) {
+	dir := t.TempDir()
+	cur := filepath.Join(dir, "access.log")
+	write(t, cur, "one\ntwo\n")
+	w := newWorker()
+	files := "files=" + filepath.Join(dir, "access.log*")
+	task := startMany(t, w, files)
+	drain(t, task, w, 2)
+
+	dated := cur + "-20261204"
+	if err := os.Rename(cur, dated); err != nil {
+		t.Fatal(err)
+	}
+	write(t, dated, "three\n") // the writer still has the old file open
+	write(t, cur, "four\n")
+	drain(t, task, w, 4)
+	quiet(t, task, w)
+	w.mu.Lock()
+	off, ok := w.stored[dated]
+	w.mu.Unlock()
+	if !ok || off.Position != int64(len("one\ntwo\nthree\n")) {
+		t.Fatalf("stored offset of the dated name: %+v %v", off, ok)
+	}
+	write(t, dated, "five\n")
+	drain(t, task, w, 5)
+	task.Stop()
+
+	task = startMany(t, w, files)
+	quiet(t, task, w)
+	want := []string{"five", "four", "one", "three", "two"}
+	if got := w.values(); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+}
+
+// TestManyNumberedRotation: logrotate's numbered scheme, access.log.1 to
+// access.log.2 then access.log to access.log.1 and a new access.log, all
+// matched: every line once, each file finished under one path and handed
+// over to its next one.
+func TestManyNumberedRotation(t *testing.T) {
+	dir := t.TempDir()
+	base := filepath.Join(dir, "access.log")
+	write(t, base+".1", "old1\n")
+	write(t, base, "cur1\n")
+	w := newWorker()
+	files := "files=" + base + "*"
+	task := startMany(t, w, files)
+	drain(t, task, w, 2)
+	for round := range 3 {
+		write(t, base, fmt.Sprintf("cur%d-last\n", round))
+		os.Rename(base+".2", base+".3")
+		if err := os.Rename(base+".1", base+".2"); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(base, base+".1"); err != nil {
+			t.Fatal(err)
+		}
+		write(t, base, fmt.Sprintf("new%d\n", round))
+		drain(t, task, w, 2+2*(round+1))
+		quiet(t, task, w)
+	}
+	task.Stop()
+	task = startMany(t, w, files)
+	quiet(t, task, w)
+	want := []string{"cur0-last", "cur1", "cur1-last", "cur2-last", "new0", "new1", "new2", "old1"}
+	if got := w.values(); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+}
+
+// TestManyRenamedWhileStopped: the rotation happens while no task runs;
+// the next run finishes the renamed file under the path it was read as,
+// and does not read it again under its new name.
+func TestManyRenamedWhileStopped(t *testing.T) {
+	dir := t.TempDir()
+	cur := filepath.Join(dir, "app.log")
+	write(t, cur, "one\ntwo\n")
+	w := newWorker()
+	files := "files=" + filepath.Join(dir, "app.log*")
+	task := startMany(t, w, files)
+	drain(t, task, w, 2)
+	task.Stop()
+
+	write(t, cur, "three\n")
+	os.Rename(cur, cur+".1")
+	write(t, cur, "four\n")
+	task = startMany(t, w, files)
+	drain(t, task, w, 4)
+	quiet(t, task, w)
+	want := []string{"four", "one", "three", "two"}
+	if got := w.values(); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	task.Stop()
+	task = startMany(t, w, files)
+	quiet(t, task, w)
+}
+
+// TestManyDeleted: a deleted file is finished and closed; a file made at
+// its path later is read as a new one.
+func TestManyDeleted(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "a.log")
+	write(t, p, "one\n")
+	w := newWorker()
+	task := startMany(t, w, "files="+filepath.Join(dir, "*.log"))
+	drain(t, task, w, 1)
+	write(t, p, "two\n")
+	os.Remove(p)
+	drain(t, task, w, 2)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		quiet(t, task, w)
+		task.set.listMu.Lock()
+		n := len(task.set.order)
+		task.set.listMu.Unlock()
+		if n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the deleted file is still open")
+		}
+	}
+	write(t, p, "three\n")
+	drain(t, task, w, 3)
+}
+
+// TestManyConfigErrors: bad patterns and conflicting keys name the key.
+func TestManyConfigErrors(t *testing.T) {
+	dir := t.TempDir()
+	w := newWorker()
+	for _, c := range []struct {
+		kv  []string
+		key string
+	}{
+		{[]string{"files=" + dir + "/**"}, "files"},
+		{[]string{"files=" + dir + "/[x"}, "files"},
+		{[]string{"files=" + dir + "/*.log", "file=" + dir + "/a.log"}, "files"},
+		{[]string{"files=" + dir + "/*.log", "files.exclude=[y"}, "files.exclude"},
+		{[]string{"files=" + dir + "/*.log", "topic=logs-${path}"}, "topic"},
+		{[]string{"files=" + dir + "/*.log", "file.seed=" + dir + "/x"}, "file.seed"},
+	} {
+		_, err := tryMany(t, w, c.kv...)
+		if err == nil || !strings.Contains(err.Error(), "source.properties: "+c.key+": ") {
+			t.Errorf("%q: got %v, want an error naming the file and %s", c.kv, err, c.key)
+		}
+	}
+}
+
+// TestManyThousandFiles: 1,000 files in one folder and 100 folders of 10,
+// each read whole.
+func TestManyThousandFiles(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "one"), 0o755)
+	for i := range 1000 {
+		write(t, filepath.Join(dir, "one", fmt.Sprintf("f%04d.log", i)), fmt.Sprintf("line %d\n", i))
+	}
+	for d := range 100 {
+		for i := range 10 {
+			os.MkdirAll(filepath.Join(dir, "many", fmt.Sprint(d)), 0o755)
+			write(t, filepath.Join(dir, "many", fmt.Sprint(d), fmt.Sprintf("g%d.log", i)), fmt.Sprintf("d%d g%d\n", d, i))
+		}
+	}
+	w := newWorker()
+	task := startMany(t, w, "files="+filepath.Join(dir, "one", "*.log")+","+filepath.Join(dir, "many", "**", "*.log"))
+	drain(t, task, w, 2000)
+	write(t, filepath.Join(dir, "one", "f0500.log"), "again\n")
+	write(t, filepath.Join(dir, "many", "99", "new.log"), "new\n")
+	drain(t, task, w, 2002)
+}
