@@ -1,6 +1,7 @@
 package group
 
 import (
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -12,8 +13,10 @@ import (
 //   - v2: null Topics fetches every committed partition of the group; a
 //     top-level ErrorCode.
 //   - v5: LeaderEpoch.
-//   - v7: RequireStable; there are no transactional offsets here, so no
-//     offset is ever unstable.
+//   - v7: RequireStable (KIP-447): a partition with an offset committed in
+//     a transaction still open (TxnOffsetCommit) gets
+//     UNSTABLE_OFFSET_COMMIT and offset -1; without it the last committed
+//     offset is returned, as in Kafka.
 //   - v8: many groups per request, each with its own error (KIP-709).
 //   - v9: MemberID and MemberEpoch, which only groups of the new consumer
 //     protocol (KIP-848) check; classic groups ignore them, as in Kafka.
@@ -41,7 +44,7 @@ func (c *Coordinator) offsetFetch(req *kmsg.OffsetFetchRequest) kmsg.Response {
 			}
 			sg := kmsg.NewOffsetFetchResponseGroup()
 			sg.Group = rg.Group
-			for _, ft := range c.fetchOffsets(rg.Group, want) {
+			for _, ft := range c.fetchOffsets(rg.Group, want, req.RequireStable) {
 				st := kmsg.NewOffsetFetchResponseGroupTopic()
 				st.Topic = ft.topic
 				for _, fp := range ft.partitions {
@@ -50,6 +53,7 @@ func (c *Coordinator) offsetFetch(req *kmsg.OffsetFetchRequest) kmsg.Response {
 					sp.Offset = fp.offset
 					sp.LeaderEpoch = fp.leaderEpoch
 					sp.Metadata = kmsg.StringPtr(fp.metadata)
+					sp.ErrorCode = fp.errorCode
 					st.Partitions = append(st.Partitions, sp)
 				}
 				sg.Topics = append(sg.Topics, st)
@@ -65,7 +69,7 @@ func (c *Coordinator) offsetFetch(req *kmsg.OffsetFetchRequest) kmsg.Response {
 			want = append(want, fetchTopic{t.Topic, t.Partitions})
 		}
 	}
-	for _, ft := range c.fetchOffsets(req.Group, want) {
+	for _, ft := range c.fetchOffsets(req.Group, want, req.Version >= 7 && req.RequireStable) {
 		st := kmsg.NewOffsetFetchResponseTopic()
 		st.Topic = ft.topic
 		for _, fp := range ft.partitions {
@@ -74,6 +78,7 @@ func (c *Coordinator) offsetFetch(req *kmsg.OffsetFetchRequest) kmsg.Response {
 			sp.Offset = fp.offset
 			sp.LeaderEpoch = fp.leaderEpoch
 			sp.Metadata = kmsg.StringPtr(fp.metadata)
+			sp.ErrorCode = fp.errorCode
 			st.Partitions = append(st.Partitions, sp)
 		}
 		resp.Topics = append(resp.Topics, st)
@@ -91,6 +96,7 @@ type fetchedPartition struct {
 	offset      int64
 	leaderEpoch int32
 	metadata    string
+	errorCode   int16
 }
 
 type fetchedTopic struct {
@@ -99,11 +105,17 @@ type fetchedTopic struct {
 }
 
 // fetchOffsets returns the committed offsets of the wanted partitions of
-// a group, or of all its partitions when want is nil. Called with mu held.
-func (c *Coordinator) fetchOffsets(name string, want []fetchTopic) []fetchedTopic {
+// a group, or of all its partitions when want is nil; with stable, a
+// partition with a pending transactional offset is UNSTABLE_OFFSET_COMMIT.
+// Called with mu held.
+func (c *Coordinator) fetchOffsets(name string, want []fetchTopic, stable bool) []fetchedTopic {
 	g := c.groups[name]
 	lookup := func(topic string, p int32) fetchedPartition {
 		fp := fetchedPartition{partition: p, offset: -1, leaderEpoch: -1}
+		if g != nil && stable && g.unstable(topicPartition{topic, p}) {
+			fp.errorCode = kerr.UnstableOffsetCommit.Code
+			return fp
+		}
 		if g != nil {
 			if o := g.offsets[topicPartition{topic, p}]; o != nil {
 				fp.offset, fp.leaderEpoch, fp.metadata = o.offset, o.leaderEpoch, o.metadata

@@ -40,6 +40,16 @@
 // PreparingRebalance, the sync deadline to one generation) and stops when
 // the group leaves them.
 //
+// # Transactional offsets
+//
+// TxnOffsetCommit (KIP-98, KIP-447), called by the broker once the
+// transaction coordinator has admitted it, writes offsets pending under
+// the producer id: OffsetFetch does not return them and, with
+// RequireStable, answers UNSTABLE_OFFSET_COMMIT for their partitions.
+// EndTxn, called when the transaction's markers are written, makes them
+// the committed offsets or drops them. Both are records of the offsets
+// log, so pending offsets survive a restart as their transaction does.
+//
 // # The __consumer_offsets topic
 //
 // With Config.OffsetsTopic set, every change of the committed offsets and

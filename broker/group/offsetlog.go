@@ -31,6 +31,12 @@ import (
 //	3 deleteGroup   group
 //	4 deleteTopic   topic
 //	5 groupMeta     group protocolType protocol generation:int32 empty:uint8 time:int64
+//	6 txnCommit     the fields of commit, then producerID:int64: an offset
+//	                committed in a transaction (TxnOffsetCommit), pending
+//	                until its producer's txnEnd
+//	7 txnEnd        group producerID:int64 commit:uint8: the producer's
+//	                transaction ended; its pending offsets of the group
+//	                become committed (commit 1) or are dropped
 //
 // Replaying the records in order gives the committed offsets of every group.
 // Open reads the file up to the first record that is torn or fails its CRC
@@ -64,6 +70,8 @@ const (
 	kindDeleteGroup
 	kindDeleteTopic
 	kindGroupMeta
+	kindTxnCommit
+	kindTxnEnd
 )
 
 // record is one entry of the offsets log. Which fields matter depends on
@@ -80,6 +88,13 @@ type record struct {
 	metadata    string
 	commitTime  int64
 	expireTime  int64
+
+	// txnCommit, txnEnd
+	producerID int64
+	commit     bool
+	// applied lists, for a txnEnd that committed, the partitions whose
+	// offsets it made visible (set by apply, not stored).
+	applied []topicPartition
 
 	// groupMeta
 	protocolType string
@@ -100,7 +115,7 @@ func appendRecord(b []byte, r *record) []byte {
 	b = append(b, make([]byte, frameHeader)...)
 	b = append(b, byte(r.kind))
 	switch r.kind {
-	case kindCommit:
+	case kindCommit, kindTxnCommit:
 		b = appendString(b, r.group)
 		b = appendString(b, r.topic)
 		b = binary.BigEndian.AppendUint32(b, uint32(r.partition))
@@ -110,6 +125,17 @@ func appendRecord(b []byte, r *record) []byte {
 		b = append(b, r.metadata...)
 		b = binary.BigEndian.AppendUint64(b, uint64(r.commitTime))
 		b = binary.BigEndian.AppendUint64(b, uint64(r.expireTime))
+		if r.kind == kindTxnCommit {
+			b = binary.BigEndian.AppendUint64(b, uint64(r.producerID))
+		}
+	case kindTxnEnd:
+		b = appendString(b, r.group)
+		b = binary.BigEndian.AppendUint64(b, uint64(r.producerID))
+		var c byte
+		if r.commit {
+			c = 1
+		}
+		b = append(b, c)
 	case kindDeleteOffset:
 		b = appendString(b, r.group)
 		b = appendString(b, r.topic)
@@ -190,7 +216,7 @@ func decodePayload(p []byte) (record, error) {
 	r := payloadReader{b: p}
 	rec := record{kind: recordKind(r.u8())}
 	switch rec.kind {
-	case kindCommit:
+	case kindCommit, kindTxnCommit:
 		rec.group = r.str()
 		rec.topic = r.str()
 		rec.partition = int32(r.u32())
@@ -199,6 +225,13 @@ func decodePayload(p []byte) (record, error) {
 		rec.metadata = r.blob()
 		rec.commitTime = int64(r.u64())
 		rec.expireTime = int64(r.u64())
+		if rec.kind == kindTxnCommit {
+			rec.producerID = int64(r.u64())
+		}
+	case kindTxnEnd:
+		rec.group = r.str()
+		rec.producerID = int64(r.u64())
+		rec.commit = r.u8() != 0
 	case kindDeleteOffset:
 		rec.group = r.str()
 		rec.topic = r.str()
@@ -629,6 +662,27 @@ func (c *Coordinator) snapshot() []byte {
 				offset: o.offset, leaderEpoch: o.leaderEpoch, metadata: o.metadata,
 				commitTime: o.commitTime, expireTime: o.expireTime,
 			})
+		}
+		pids := make([]int64, 0, len(g.txnOffsets))
+		for pid := range g.txnOffsets {
+			pids = append(pids, pid)
+		}
+		slices.Sort(pids)
+		for _, pid := range pids {
+			offs := g.txnOffsets[pid]
+			tps := make([]topicPartition, 0, len(offs))
+			for tp := range offs {
+				tps = append(tps, tp)
+			}
+			slices.SortFunc(tps, compareTopicPartition)
+			for _, tp := range tps {
+				o := offs[tp]
+				b = appendRecord(b, &record{
+					kind: kindTxnCommit, group: name, topic: tp.topic, partition: tp.partition,
+					offset: o.offset, leaderEpoch: o.leaderEpoch, metadata: o.metadata,
+					commitTime: o.commitTime, expireTime: o.expireTime, producerID: pid,
+				})
+			}
 		}
 	}
 	return b

@@ -244,6 +244,14 @@ func (c *Coordinator) viewTouched(recs []record) []viewKey {
 			}
 		case kindGroupMeta:
 			vc.touch(viewKey{group: r.group, meta: true}, &order)
+		case kindTxnEnd:
+			// The offsets a commit made visible; pending ones are not
+			// in the view (Kafka writes them with the producer's
+			// batches, which read_committed consumers skip until the
+			// marker).
+			for _, tp := range r.applied {
+				vc.touch(viewKey{group: r.group, tp: tp}, &order)
+			}
 		}
 	}
 	return order

@@ -211,6 +211,10 @@ type group struct {
 	// pendingCommits counts commits written but not yet applied, per
 	// partition; retention leaves those partitions alone.
 	pendingCommits map[topicPartition]int
+	// txnOffsets are the offsets committed in open transactions, by
+	// producer id (TxnOffsetCommit): invisible until the producer's
+	// transaction commits, dropped if it aborts.
+	txnOffsets map[int64]map[topicPartition]*offset
 }
 
 func newGroup(name string) *group {
@@ -221,13 +225,29 @@ func newGroup(name string) *group {
 		pending:        make(map[string]*task),
 		offsets:        make(map[topicPartition]*offset),
 		pendingCommits: make(map[topicPartition]int),
+		txnOffsets:     make(map[int64]map[topicPartition]*offset),
 	}
 }
 
 // idle reports whether nothing but its name would be lost by dropping g.
 func (g *group) idle() bool {
 	return g.state == stateEmpty && len(g.members) == 0 && len(g.pending) == 0 &&
-		len(g.offsets) == 0 && len(g.pendingCommits) == 0
+		len(g.offsets) == 0 && len(g.pendingCommits) == 0 && len(g.txnOffsets) == 0
+}
+
+// unstable reports whether an open transaction has committed an offset
+// of tp (OffsetFetch's RequireStable).
+func (g *group) unstable(tp topicPartition) bool {
+	for _, offs := range g.txnOffsets {
+		if _, ok := offs[tp]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+func compareTopicPartition(a, b topicPartition) int {
+	return cmp.Or(cmp.Compare(a.topic, b.topic), cmp.Compare(a.partition, b.partition))
 }
 
 func (g *group) sortedOffsets() []topicPartition {
@@ -235,9 +255,7 @@ func (g *group) sortedOffsets() []topicPartition {
 	for tp := range g.offsets {
 		tps = append(tps, tp)
 	}
-	slices.SortFunc(tps, func(a, b topicPartition) int {
-		return cmp.Or(cmp.Compare(a.topic, b.topic), cmp.Compare(a.partition, b.partition))
-	})
+	slices.SortFunc(tps, compareTopicPartition)
 	return tps
 }
 
@@ -525,6 +543,39 @@ func (c *Coordinator) apply(r *record, loading bool) {
 		if !loading {
 			c.unpend(r)
 		}
+	case kindTxnCommit:
+		g := c.groups[r.group]
+		if g == nil {
+			g = newGroup(r.group)
+			c.groups[r.group] = g
+		}
+		offs := g.txnOffsets[r.producerID]
+		if offs == nil {
+			offs = map[topicPartition]*offset{}
+			g.txnOffsets[r.producerID] = offs
+		}
+		offs[topicPartition{r.topic, r.partition}] = &offset{
+			offset: r.offset, leaderEpoch: r.leaderEpoch, metadata: r.metadata,
+			commitTime: r.commitTime, expireTime: r.expireTime,
+		}
+		if !loading {
+			c.unpend(r)
+		}
+	case kindTxnEnd:
+		g := c.groups[r.group]
+		if g == nil {
+			return
+		}
+		offs := g.txnOffsets[r.producerID]
+		delete(g.txnOffsets, r.producerID)
+		if r.commit {
+			r.applied = r.applied[:0]
+			for tp, o := range offs {
+				g.offsets[tp] = o
+				r.applied = append(r.applied, tp)
+			}
+		}
+		c.dropIfIdle(g, loading)
 	case kindDeleteOffset:
 		if g := c.groups[r.group]; g != nil {
 			delete(g.offsets, topicPartition{r.topic, r.partition})
@@ -533,6 +584,7 @@ func (c *Coordinator) apply(r *record, loading bool) {
 	case kindDeleteGroup:
 		if g := c.groups[r.group]; g != nil {
 			clear(g.offsets)
+			clear(g.txnOffsets)
 			if loading {
 				delete(c.groups, r.group)
 			} else {
@@ -544,6 +596,16 @@ func (c *Coordinator) apply(r *record, loading bool) {
 			for tp := range g.offsets {
 				if tp.topic == r.topic {
 					delete(g.offsets, tp)
+				}
+			}
+			for pid, offs := range g.txnOffsets {
+				for tp := range offs {
+					if tp.topic == r.topic {
+						delete(offs, tp)
+					}
+				}
+				if len(offs) == 0 {
+					delete(g.txnOffsets, pid)
 				}
 			}
 			c.dropIfIdle(g, loading)
@@ -580,7 +642,7 @@ func (c *Coordinator) dropIfIdle(g *group, loading bool) {
 // unpend undoes the pending count of a commit record once it is applied
 // (or failed to be written).
 func (c *Coordinator) unpend(r *record) {
-	if r.kind != kindCommit {
+	if r.kind != kindCommit && r.kind != kindTxnCommit {
 		return
 	}
 	g := c.groups[r.group]
