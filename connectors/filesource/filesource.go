@@ -97,7 +97,7 @@ func Def() *config.Def {
 		config.Key{Name: "batch.size", Importance: config.Low, Type: config.Int, Default: "2000", HasDefault: true, Validate: config.AtLeast(1),
 			Doc: "Most lines handed to the worker at a time."},
 		config.Key{Name: "read.from", Importance: config.Low, Type: config.String, Default: "beginning", HasDefault: true, Validate: config.OneOf("beginning", "end"),
-			Doc: "Where to start in a file that has no stored position: beginning or end."},
+			Doc: "Where to start in a file that has no stored position as the task starts: beginning or end. Files that appear later (a rotated log's new file, a new file of files) are read from their beginning."},
 		config.Key{Name: "max.line.bytes", Importance: config.Medium, Type: config.Int, Default: "1048576", HasDefault: true, Validate: config.AtLeast(1),
 			Doc: "Longest line sent whole; the worker sizes its producer and the topics it creates to fit. A longer line follows line.overflow."},
 		config.Key{Name: "line.overflow", Importance: config.Medium, Type: config.String, Default: "split", HasDefault: true, Validate: config.OneOf("split", "truncate", "skip", "fail"),
@@ -350,6 +350,10 @@ func (t *Task) startPath(ctx context.Context) error {
 		case hasStored:
 			t.log.Info("taking the file as a new one and reading it from the start: "+why, "stored_position", stored.Position)
 			from.Record = stored.Record
+		case t.m != nil && !t.m.initial:
+			// A file that appeared while the task runs: read whole, and
+			// nothing of it can be in the topic.
+			lookup = false
 		case cfg.String("read.from") == "end":
 			from.Position = fi.Size()
 			lookup = false

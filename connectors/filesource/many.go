@@ -49,6 +49,7 @@ type many struct {
 	next     int
 	finished map[string]handoff // files finished, by device and inode
 	starting bool               // the first look: only files whose stored position is proven start
+	initial  bool               // the files found as the task starts, which a run before may have read
 	failErr  error              // returned by the next poll, after the lines before it
 	logged   map[string]string  // problem logged per path, once until it changes
 
@@ -116,12 +117,13 @@ func (t *Task) startMany(ctx context.Context, cfg *config.Values) error {
 		t.wg.Add(1)
 		go m.events(w) // owned by Stop: ends when the watcher is closed
 	}
-	m.starting = true
+	m.starting, m.initial = true, true
 	later := m.scan(ctx)
 	m.starting = false
 	for _, path := range later {
 		m.add(ctx, path)
 	}
+	m.initial = false
 	t.log.Info("reading files", "files", strings.Join(cfg.List("files"), ","), "found", len(m.order))
 	return ctx.Err()
 }

@@ -1,0 +1,162 @@
+package connect_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/tributary-io/tributary/config"
+)
+
+// manyLogs writes lines to a folder of logs, each line naming its file and
+// number so that the topic can be checked line by line.
+type manyLogs struct {
+	t     testing.TB
+	dir   string
+	next  map[string]int // by base name (the writer's current file)
+	lines map[string]bool
+}
+
+func newManyLogs(t testing.TB, dir string) *manyLogs {
+	return &manyLogs{t: t, dir: dir, next: map[string]int{}, lines: map[string]bool{}}
+}
+
+func (l *manyLogs) write(name string, n int) {
+	var b strings.Builder
+	for range n {
+		line := fmt.Sprintf("%s %06d", name, l.next[name])
+		l.next[name]++
+		l.lines[line] = true
+		b.WriteString(line + "\n")
+	}
+	appendFile(l.t, filepath.Join(l.dir, name), []byte(b.String()))
+}
+
+// check consumes the topic and compares it with the lines written: each
+// exactly once, each record with its file's header and topic.
+func (l *manyLogs) check(t testing.TB, addr string) {
+	t.Helper()
+	recs := consumeAllTopics(t, addr, len(l.lines))
+	seen := map[string]int{}
+	for _, r := range recs {
+		seen[string(r.Value)]++
+		var file string
+		for _, h := range r.Headers {
+			if h.Key == "file" {
+				file = string(h.Value)
+			}
+		}
+		if !strings.HasPrefix(file, l.dir+string(filepath.Separator)) || !strings.HasPrefix(r.Topic, "logs-") {
+			t.Fatalf("record %q: topic %q, file header %q", r.Value, r.Topic, file)
+		}
+	}
+	for line, n := range seen {
+		if !l.lines[line] || n != 1 {
+			t.Errorf("line %q is in the topics %d times", line, n)
+		}
+	}
+	if len(seen) != len(l.lines) {
+		t.Fatalf("topics hold %d different lines, want %d", len(seen), len(l.lines))
+	}
+}
+
+// consumeAllTopics reads every logs-* topic until n records arrived, and
+// then a little more, so that duplicates would show.
+func consumeAllTopics(t testing.TB, addr string, n int) []*kgo.Record {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumeRegex(), kgo.ConsumeTopics("logs-.*"),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.MetadataMinAge(50*time.Millisecond), kgo.MetadataMaxAge(200*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var out []*kgo.Record
+	for len(out) < n {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Fatalf("consumed %d of %d records", len(out), n)
+		}
+		out = append(out, fs.Records()...)
+	}
+	extra, cancel2 := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel2()
+	out = append(out, cl.PollFetches(extra).Records()...)
+	return out
+}
+
+// TestManyFilesPipeline: one source connector reads a folder of logs
+// (files=*.log*) into a topic per file, while files appear, are rotated by
+// dated rename (which the pattern also matches) and by numbered rename, and
+// the worker restarts, cleanly and with its last offset flush lost. Every
+// line reaches the topics once, with its file's header.
+func TestManyFilesPipeline(t *testing.T) {
+	for _, cluster := range []struct {
+		name  string
+		start func(testing.TB) string
+	}{{"bundled", startBundledBroker}, {"kfake", startKfake}} {
+		t.Run(cluster.name, func(t *testing.T) {
+			addr := cluster.start(t)
+			dir := t.TempDir()
+			logs := filepath.Join(dir, "logs")
+			os.Mkdir(logs, 0o755)
+			l := newManyLogs(t, logs)
+			for i := range 10 {
+				l.write(fmt.Sprintf("app%d.log", i), 50)
+			}
+			src := config.FromMap(filepath.Join(dir, "source.properties"), map[string]string{
+				"name": "src", "connector.class": "FileStreamSource",
+				"files": filepath.Join(logs, "*.log*"), "topic": "logs-${filename}",
+			})
+			offsets := filepath.Join(dir, "connect.offsets")
+			w := startWorker(t, workerProps(addr, dir), src)
+			l.check(t, addr)
+
+			// New files, appends, and a dated rename of two files with
+			// lines written to the renamed file and to the new one.
+			for i := 10; i < 15; i++ {
+				l.write(fmt.Sprintf("app%d.log", i), 20)
+			}
+			for _, i := range []int{0, 1} {
+				name := fmt.Sprintf("app%d.log", i)
+				if err := os.Rename(filepath.Join(logs, name), filepath.Join(logs, name+"-20261204")); err != nil {
+					t.Fatal(err)
+				}
+				l.next[name+"-20261204"] = 1000
+				l.write(name+"-20261204", 5) // the writer had it open
+				l.write(name, 30)
+			}
+			l.check(t, addr)
+			w.Close(context.Background())
+			saved, err := os.ReadFile(offsets)
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			// Numbered rotation while the worker runs, then a restart
+			// whose offsets are those of the run before (a lost flush).
+			w = startWorker(t, workerProps(addr, dir), src)
+			os.Rename(filepath.Join(logs, "app2.log"), filepath.Join(logs, "app2.log.1"))
+			l.next["app2.log.1"] = 2000
+			l.write("app2.log.1", 3)
+			l.write("app2.log", 7)
+			l.write("app3.log", 7)
+			l.check(t, addr)
+			w.Close(context.Background())
+			if err := os.WriteFile(offsets, saved, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			startWorker(t, workerProps(addr, dir), src)
+			l.write("app4.log", 9)
+			l.write("app0.log", 9)
+			l.check(t, addr)
+		})
+	}
+}
