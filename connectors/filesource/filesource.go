@@ -77,36 +77,36 @@ const Class = "org.apache.kafka.connect.file.FileStreamSourceConnector"
 
 // Def declares the connector's keys.
 func Def() *config.Def {
-	return connect.SourceDef("FileStreamSource",
-		config.Key{Name: "file", Type: config.String,
+	return connect.SourceDef("FileStreamSource", append([]config.Key{
+		{Name: "file", Type: config.String,
 			Doc: "File to tail; standard input when neither file nor files is set."},
-		config.Key{Name: "files", Importance: config.High, Type: config.List,
+		{Name: "files", Importance: config.High, Type: config.List,
 			Doc: "Files to tail, instead of file: paths and glob patterns separated by commas (* ? [...] within a name, ** for any number of folders, as in /var/log/nginx/*.log,/srv/**/app.log). Each file is read as by file, with its own source partition {\"filename\": path} and stored position; files that appear later are found within a second. Compressed files (.gz, .bz2, .xz, .zst, .lz4, .zip, .Z) are left out unless a pattern's last part names them. A file renamed to another matched name (access.log to access.log-20261204) is recognised and not read again."},
-		config.Key{Name: "files.exclude", Importance: config.Medium, Type: config.List,
+		{Name: "files.exclude", Importance: config.Medium, Type: config.List,
 			Doc: "Patterns of files not to read, separated by commas; a pattern without a folder separator is matched against base names (*.gz,*.old)."},
-		config.Key{Name: "files.scan.interval.ms", Importance: config.Low, Type: config.Duration, Default: "1000", HasDefault: true, Validate: config.AtLeast(1),
+		{Name: "files.scan.interval.ms", Importance: config.Low, Type: config.Duration, Default: "1000", HasDefault: true, Validate: config.AtLeast(1),
 			Doc: "How often the folders of files are looked through for new files, besides change events (which can be lost when their queue overflows, and are not available everywhere)."},
-		config.Key{Name: "file.close.inactive.ms", Importance: config.Low, Type: config.Duration, Default: "300000", HasDefault: true, Validate: config.AtLeast(1),
+		{Name: "file.close.inactive.ms", Importance: config.Low, Type: config.Duration, Default: "300000", HasDefault: true, Validate: config.AtLeast(1),
 			Doc: "With files: a file renamed to a name outside files (and not deleted) is read for as long as it grows, and closed once it has not grown for this long. A deleted file is closed once read to its end."},
-		config.Key{Name: "file.header", Importance: config.Low, Type: config.String,
+		{Name: "file.header", Importance: config.Low, Type: config.String,
 			Doc: "Name of the header carrying each record's file path, so that consumers can tell files apart; empty for none. Unset, it is file with files, and none with file (as Kafka's FileStreamSource, whose records have no headers)."},
-		config.Key{Name: "topic", Type: config.String, Required: true, Validate: topicTemplate(),
+		{Name: "topic", Type: config.String, Required: true, Validate: topicTemplate(),
 			Doc: "Topic to write the lines to. ${filename} stands for the file's base name, its characters outside letters, digits, '.', '_' and '-' made '_' (topic=logs-${filename})."},
-		config.Key{Name: "file.seed", Importance: config.Low, Type: config.String,
+		{Name: "file.seed", Importance: config.Low, Type: config.String,
 			Doc: "A file to copy to file when file does not exist as the task starts, so that a demo tails its own copy and the original stays as it is (the quick start's testdata/access_log_small.txt)."},
-		config.Key{Name: "batch.size", Importance: config.Low, Type: config.Int, Default: "2000", HasDefault: true, Validate: config.AtLeast(1),
+		{Name: "batch.size", Importance: config.Low, Type: config.Int, Default: "2000", HasDefault: true, Validate: config.AtLeast(1),
 			Doc: "Most lines handed to the worker at a time."},
-		config.Key{Name: "read.from", Importance: config.Low, Type: config.String, Default: "beginning", HasDefault: true, Validate: config.OneOf("beginning", "end"),
+		{Name: "read.from", Importance: config.Low, Type: config.String, Default: "beginning", HasDefault: true, Validate: config.OneOf("beginning", "end"),
 			Doc: "Where to start in a file that has no stored position as the task starts: beginning or end. Files that appear later (a rotated log's new file, a new file of files) are read from their beginning."},
-		config.Key{Name: "max.line.bytes", Importance: config.Medium, Type: config.Int, Default: "1048576", HasDefault: true, Validate: config.AtLeast(1),
+		{Name: "max.line.bytes", Importance: config.Medium, Type: config.Int, Default: "1048576", HasDefault: true, Validate: config.AtLeast(1),
 			Doc: "Longest line sent whole; the worker sizes its producer and the topics it creates to fit. A longer line follows line.overflow."},
-		config.Key{Name: "line.overflow", Importance: config.Medium, Type: config.String, Default: "split", HasDefault: true, Validate: config.OneOf("split", "truncate", "skip", "fail"),
+		{Name: "line.overflow", Importance: config.Medium, Type: config.String, Default: "split", HasDefault: true, Validate: config.OneOf("split", "truncate", "skip", "fail"),
 			Doc: "What happens to a line longer than max.line.bytes: split (consecutive records of max.line.bytes, positions exact), truncate (its first max.line.bytes are sent), skip, or fail (the task fails naming the line's position). Each is counted in the status and logged once per file."},
-		config.Key{Name: "max.line.action", Importance: config.Low, Type: config.String, Validate: config.OneOf("split", "skip"),
+		{Name: "max.line.action", Importance: config.Low, Type: config.String, Validate: config.OneOf("split", "skip"),
 			Doc: "Former name of line.overflow (split or skip); line.overflow wins when both are set."},
-		config.Key{Name: "poll.interval.ms", Importance: config.Low, Type: config.Duration, Default: "250", HasDefault: true, Validate: config.AtLeast(1),
+		{Name: "poll.interval.ms", Importance: config.Low, Type: config.Duration, Default: "250", HasDefault: true, Validate: config.AtLeast(1),
 			Doc: "How often the file is checked when no change event arrives (events make appends show within milliseconds)."},
-	)
+	}, multilineKeys()...)...)
 }
 
 // Plugin describes the connector class for a connect.Registry.
@@ -200,7 +200,16 @@ type Task struct {
 	grew     time.Time             // when the file last had new bytes
 	dropped  bool                  // finished for good; the set forgets it
 	busy     bool                  // may have more to read: stepped in the next round
-	set      *many                 // the connector's task with files: the files it reads
+
+	// Multiline events (ml not nil): the lines of the event being read,
+	// their length joined, when the last came, and events complete but
+	// not yet returned.
+	ml        *multiline
+	pend      []connect.SourceRecord
+	pendBytes int
+	pendAt    time.Time
+	ready     []connect.SourceRecord
+	set       *many // the connector's task with files: the files it reads
 
 	watcher *fsnotify.Watcher
 	wake    chan struct{}
@@ -231,6 +240,11 @@ func (t *Task) Start(ctx context.Context, tc *connect.SourceTaskContext) error {
 		t.overflow = cfg.String("max.line.action")
 	}
 	t.pollEvery = cfg.Duration("poll.interval.ms")
+	ml, err := parseMultiline(cfg, t.maxLine)
+	if err != nil {
+		return err
+	}
+	t.ml = ml
 	t.tc = tc
 	t.wake = make(chan struct{}, 1)
 	t.stop = make(chan struct{})
@@ -744,7 +758,10 @@ func (t *Task) step(ctx context.Context) ([]connect.SourceRecord, bool, error) {
 		t.mark = nil
 		return []connect.SourceRecord{m}, true, nil
 	}
-	if recs := t.emit(); len(recs) > 0 {
+	if recs := t.emit(); len(recs) > 0 || len(t.ready) > 0 {
+		if t.ml != nil {
+			recs = t.events(recs) // lines may be held: read on
+		}
 		return recs, true, nil
 	}
 	if t.failErr != nil {
@@ -762,6 +779,9 @@ func (t *Task) step(ctx context.Context) ([]connect.SourceRecord, bool, error) {
 		return nil, true, nil
 	}
 	switched, recs, err := t.check(ctx)
+	if len(recs) == 0 && !switched && err == nil && t.ml != nil {
+		recs = t.timedOut()
+	}
 	return recs, switched && !t.dropped, err
 }
 
@@ -932,6 +952,7 @@ func (t *Task) fill() (n int, truncated bool, err error) {
 
 // truncated starts the file again from 0 after it shrank.
 func (t *Task) truncated(size int64) {
+	t.ready = t.flushEvent(t.ready) // its lines were read whole before
 	t.log.Warn("the file was truncated; reading it again from the start", "position", t.pos, "size", size)
 	t.pos, t.buf, t.off, t.skipping, t.splitting, t.sigLen, t.held = 0, nil, 0, false, false, 0, nil
 	t.warned = false
@@ -990,16 +1011,15 @@ func (t *Task) check(ctx context.Context) (bool, []connect.SourceRecord, error) 
 		}
 		return true, nil, err
 	}
-	var recs []connect.SourceRecord
+	recs := t.flushEvent(t.ready) // the file is done: so is its last event
+	t.ready = nil
 	if rest := t.buf[t.off:]; len(rest) > 0 && !t.skipping {
 		recs = append(recs, t.record(rest[:len(rest):len(rest)], t.pos-int64(len(rest)), t.pos))
 	}
 	if t.held != nil {
 		recs = append(recs, t.record(t.held, t.heldAt, t.pos))
 	}
-	if len(recs) > 0 {
-		recs[len(recs)-1].Proof = t.proofAt(t.pos)
-	}
+	t.proveLast(recs)
 	var done handoff
 	if t.m != nil {
 		done = handoff{path: t.path, pos: t.pos, proof: t.proofAt(t.pos), base: t.id, identity: t.id}

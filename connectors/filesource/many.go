@@ -198,7 +198,7 @@ func (m *many) scan(ctx context.Context) []string {
 func (m *many) add(ctx context.Context, path string) (later bool) {
 	t := m.top
 	s := &Task{log: t.log.With("file", path), batch: t.batch, maxLine: t.maxLine, overflow: t.overflow, pollEvery: t.pollEvery,
-		tc: t.tc, wake: t.wake, stop: t.stop, m: m, grew: time.Now()}
+		tc: t.tc, wake: t.wake, stop: t.stop, m: m, grew: time.Now(), ml: t.ml}
 	s.setPath(path, t.tc.Config)
 	err := s.startPath(ctx)
 	switch {
