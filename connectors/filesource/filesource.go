@@ -604,6 +604,9 @@ func (t *Task) findSuccessors(ctx context.Context, ents []os.DirEntry, current s
 		if base == "" || slices.Contains(skip, base) {
 			continue
 		}
+		if t.m != nil && (t.m.matches(name) || t.m.owner(base, t) != nil) {
+			continue // read by its own stream
+		}
 		f, err := os.Open(name)
 		if err != nil {
 			continue

@@ -365,6 +365,23 @@ func (m *many) forgetDropped() {
 	m.listMu.Unlock()
 }
 
+// matches reports whether the set reads path (a pattern matches it and no
+// exclusion does).
+func (m *many) matches(path string) bool {
+	path = filepath.Clean(path)
+	for i := range m.excl {
+		if m.excl[i].matches(path) {
+			return false
+		}
+	}
+	for i := range m.pats {
+		if p := &m.pats[i]; p.matches(path) && (p.compressed || !isCompressed(path)) {
+			return true
+		}
+	}
+	return false
+}
+
 // owner returns the stream (not self) that has the file of device and
 // inode base open, or queued to finish.
 func (m *many) owner(base string, self *Task) *Task {
