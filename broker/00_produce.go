@@ -10,6 +10,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/tributary-io/tributary/broker/storage"
+	"github.com/tributary-io/tributary/broker/txn"
 )
 
 // Produce: v3-13
@@ -29,6 +30,11 @@ import (
 //   partition: a retry of one of the producer's last five batches is
 //   answered with its original offset without writing it again; a gap is
 //   OUT_OF_ORDER_SEQUENCE_NUMBER; an older epoch INVALID_PRODUCER_EPOCH.
+// * Transactional batches (KIP-98) are accepted only from a producer whose
+//   transaction is open and holds the partition (AddPartitionsToTxn), at
+//   its current epoch: else INVALID_TXN_STATE, or INVALID_PRODUCER_EPOCH
+//   for another epoch. The transaction cannot end while the batch is
+//   being written, so no batch lands after its marker.
 // * Waiting fetches of a partition are woken by its appends.
 // * A partition whose log dir is offline is KAFKA_STORAGE_ERROR, with the
 //   cause as the error message.
@@ -40,10 +46,9 @@ import (
 //   producer_byte_rate once written; over it, ThrottleMillis says for how
 //   long and the connection is muted that long (v3-5: the answer waits).
 //
-// Not done: transactions (transactional batches are INVALID_RECORD), the
-// message set formats of magic 0 and 1 (v0-2), recompression to a topic's
-// compression.type, per-record validation of timestamps and keys, and
-// ErrorRecords.
+// Not done: the message set formats of magic 0 and 1 (v0-2),
+// recompression to a topic's compression.type, per-record validation of
+// timestamps and keys, and ErrorRecords.
 //
 // Version notes:
 // * v3: record batches, TransactionID
@@ -52,7 +57,8 @@ import (
 // * v9: flexible versions
 // * v10: CurrentLeader, NodeEndpoints (KIP-951), only sent on NOT_LEADER:
 //   never here
-// * v12: KIP-890 transaction verification: no change without transactions
+// * v12: KIP-890 transaction verification: this broker always checks
+//   transactional batches against the coordinator (above)
 // * v13: topics by TopicID (KIP-516)
 
 func handleProduce(b *Broker, c *conn, kreq kmsg.Request) reply {
@@ -111,11 +117,20 @@ func handleProduce(b *Broker, c *conn, kreq kmsg.Request) reply {
 				setErr(rp, kerr.KafkaStorageError.Code, p.offline.Error())
 				continue
 			}
-			if h, err := storage.ParseHeader(in.Records); err == nil && h.Transactional() {
-				setErr(rp, kerr.InvalidRecord.Code, "transactional batches are not supported")
-				continue
+			var release func()
+			if h, err := storage.ParseHeader(in.Records); err == nil && h.Transactional() && h.ProducerID >= 0 {
+				// The transaction must hold the partition; it cannot
+				// end before the batch is written (release).
+				release, err = b.txns.BeginAppend(h.ProducerID, h.ProducerEpoch, txn.TopicPartition{Topic: t.name, Partition: in.Partition})
+				if err != nil {
+					setErr(rp, txnErrorCode(err), "the producer's transaction does not hold this partition (AddPartitionsToTxn) or is not open")
+					continue
+				}
 			}
 			res, err := p.log.Append(in.Records, now)
+			if release != nil {
+				release()
+			}
 			if err != nil {
 				code, msg := storageError(err)
 				setErr(rp, code, msg)

@@ -26,8 +26,15 @@ import (
 //   MaxWaitMillis and is answered as soon as an append to one of its
 //   partitions brings enough (or the client goes away). An error in any
 //   partition answers at once.
-// * HighWatermark and LastStableOffset are the log end offset: the single
-//   replica is the whole ISR, and there are no transactions.
+// * HighWatermark is the log end offset: the single replica is the whole
+//   ISR. LastStableOffset is the first offset of the partition's oldest
+//   open transaction, or the log end when none is open.
+// * IsolationLevel 1 (read_committed) reads only below the last stable
+//   offset, and each partition with records lists the aborted
+//   transactions (producer id, first offset) whose batches may lie in
+//   them, from the segments' aborted-transaction indexes, so the consumer
+//   drops them; a consumer at the last stable offset waits (long poll)
+//   until a marker moves it.
 // * A fetch below the log start offset or beyond the end is
 //   OFFSET_OUT_OF_RANGE, with the log start and end offsets.
 // * A partition whose log dir is offline is KAFKA_STORAGE_ERROR.
@@ -57,7 +64,7 @@ import (
 //   UNKNOWN_LEADER_EPOCH.
 //
 // Not done: preferred read replicas (always -1), diverging epochs (there
-// is one epoch), aborted transactions (none), down-conversion for v0-3;
+// is one epoch), down-conversion for v0-3;
 // fetch sessions have no privileged (follower) sessions, no
 // min.incremental.fetch.session.eviction.ms key (2 minutes, Kafka's
 // default) and no metrics.
@@ -239,6 +246,7 @@ func (b *Broker) fetchOnce(req *kmsg.FetchRequest) fetchResult {
 		remaining = int(req.MaxBytes)
 	}
 	topics := b.topics()
+	committed := req.IsolationLevel == 1
 	for _, rt := range req.Topics {
 		st := kmsg.NewFetchResponseTopic()
 		st.Topic, st.TopicID = rt.Topic, rt.TopicID
@@ -276,21 +284,33 @@ func (b *Broker) fetchOnce(req *kmsg.FetchRequest) fetchResult {
 			}
 			limit := min(int(in.PartitionMaxBytes), remaining)
 			minOne := f.bytes == 0
-			if in.FetchOffset == p.log.EndOffset() || (limit <= 0 && !minOne) {
+			end := p.log.EndOffset()
+			lso := p.log.LastStableOffset()
+			readTo := end
+			if committed {
+				readTo = lso
+			}
+			if in.FetchOffset == readTo || (limit <= 0 && !minOne) {
 				// Nothing to read (the common case of a caught-up
-				// consumer), or no room left for this partition.
-				end := p.log.EndOffset()
-				rp.HighWatermark, rp.LastStableOffset, rp.LogStartOffset = end, end, p.log.StartOffset()
-				if in.FetchOffset <= end {
+				// consumer, or one held back by an open transaction),
+				// or no room left for this partition.
+				rp.HighWatermark, rp.LastStableOffset, rp.LogStartOffset = end, min(lso, end), p.log.StartOffset()
+				if in.FetchOffset <= readTo {
 					continue
 				}
 			}
 			buf := getBuf(min(max(limit, 0), fetchBufferCap) + 16<<10)
-			res, err := p.log.Read(buf, in.FetchOffset, max(limit, 0), minOne)
+			var res storage.ReadResult
+			var err error
+			if committed {
+				res, err = p.log.ReadCommitted(buf, in.FetchOffset, max(limit, 0), minOne)
+			} else {
+				res, err = p.log.Read(buf, in.FetchOffset, max(limit, 0), minOne)
+			}
 			if cap(res.Buf) != cap(buf) {
 				putBuf(buf)
 			}
-			rp.HighWatermark, rp.LastStableOffset, rp.LogStartOffset = res.HighWatermark, res.HighWatermark, res.LogStartOffset
+			rp.HighWatermark, rp.LastStableOffset, rp.LogStartOffset = res.HighWatermark, res.LastStableOffset, res.LogStartOffset
 			if err != nil {
 				putBuf(res.Buf)
 				code, _ := storageError(err)
@@ -305,6 +325,13 @@ func (b *Broker) fetchOnce(req *kmsg.FetchRequest) fetchResult {
 				continue
 			}
 			rp.RecordBatches = res.Records
+			if committed {
+				for _, a := range p.log.AbortedTransactions(in.FetchOffset, res.NextOffset) {
+					at := kmsg.NewFetchResponseTopicPartitionAbortedTransaction()
+					at.ProducerID, at.FirstOffset = a.ProducerID, a.FirstOffset
+					rp.AbortedTransactions = append(rp.AbortedTransactions, at)
+				}
+			}
 			f.bufs = append(f.bufs, res.Buf)
 			f.bytes += len(res.Records)
 			remaining -= len(res.Records)

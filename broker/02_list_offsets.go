@@ -8,8 +8,9 @@ import (
 // ListOffsets: v0-10
 //
 // Timestamps, answered as a broker without tiered storage answers them:
-// * -1: latest, the log end offset (also under read_committed: there are
-//   no transactions)
+// * -1: latest, the log end offset; under IsolationLevel 1
+//   (read_committed, v2+) the last stable offset: the first offset of the
+//   oldest open transaction
 // * -2: earliest, the log start offset
 // * -3 (v7+): the largest timestamp in the log and the offset of the first
 //   record carrying it (KIP-734)
@@ -48,7 +49,7 @@ func handleListOffsets(b *Broker, _ *conn, kreq kmsg.Request) reply {
 			sp := kmsg.NewListOffsetsResponseTopicPartition()
 			sp.Partition = in.Partition
 			sp.Timestamp, sp.Offset, sp.LeaderEpoch = -1, -1, -1
-			code := listOffset(b, req.Version, t, in, &sp)
+			code := listOffset(b, req.Version, req.Version >= 2 && req.IsolationLevel == 1, t, in, &sp)
 			if again[in.Partition] {
 				code = kerr.InvalidRequest.Code
 			}
@@ -82,7 +83,7 @@ func repeatedPartitions(topics []kmsg.ListOffsetsRequestTopic) map[string]map[in
 	return named
 }
 
-func listOffset(b *Broker, version int16, t *topic, in kmsg.ListOffsetsRequestTopicPartition, sp *kmsg.ListOffsetsResponseTopicPartition) int16 {
+func listOffset(b *Broker, version int16, committed bool, t *topic, in kmsg.ListOffsetsRequestTopicPartition, sp *kmsg.ListOffsetsResponseTopicPartition) int16 {
 	if t == nil || in.Partition < 0 || int(in.Partition) >= len(t.parts) {
 		return kerr.UnknownTopicOrPartition.Code
 	}
@@ -98,6 +99,8 @@ func listOffset(b *Broker, version int16, t *topic, in kmsg.ListOffsetsRequestTo
 		found         = true
 	)
 	switch tsq := in.Timestamp; {
+	case tsq == -1 && committed:
+		off = l.LastStableOffset()
 	case tsq == -1:
 		off = l.EndOffset()
 	case tsq == -2, tsq == -4 && version >= 8:

@@ -8,11 +8,11 @@ import (
 // FindCoordinator: v0-5
 //
 // Behavior:
-// * This broker coordinates every consumer group (CoordinatorType 0): the
-//   answer is always its node id and the advertised address of the
-//   listener the client connected to.
-// * Transaction coordinators (type 1) are INVALID_REQUEST: transactions
-//   are not supported.
+// * This broker coordinates every consumer group (CoordinatorType 0) and
+//   every transactional id (type 1, package txn): the answer is always its
+//   node id and the advertised address of the listener the client
+//   connected to.
+// * Any other type is INVALID_REQUEST.
 // * v4+: every key of CoordinatorKeys gets its own answer (KIP-699).
 //
 // Not done: share group coordinators (type 2, v6).
@@ -28,8 +28,8 @@ func handleFindCoordinator(b *Broker, c *conn, kreq kmsg.Request) reply {
 	resp := req.ResponseKind().(*kmsg.FindCoordinatorResponse)
 	var code int16
 	var msg string
-	if req.CoordinatorType != 0 {
-		code, msg = kerr.InvalidRequest.Code, "this broker coordinates consumer groups only; transactions are not supported"
+	if req.CoordinatorType != 0 && req.CoordinatorType != 1 {
+		code, msg = kerr.InvalidRequest.Code, "this broker coordinates consumer groups and transactions only (coordinator types 0 and 1)"
 	}
 	if req.Version < 4 {
 		resp.ErrorCode = code

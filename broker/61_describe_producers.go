@@ -13,13 +13,13 @@ import (
 //   across restarts from producer snapshots): producer id, epoch, the last
 //   sequence and the largest timestamp of its last batch. Producers whose
 //   last batch lies below the log start offset are forgotten, as in Kafka.
-// * CoordinatorEpoch and CurrentTxnStartOffset are -1: there are no
-//   transactions.
+// * CurrentTxnStartOffset is the first offset of the producer's open
+//   transaction in the partition, -1 when none is open (what
+//   kafka-transactions.sh find-hanging looks at). CoordinatorEpoch is -1:
+//   the markers of this broker's single coordinator carry epoch 0 and are
+//   not tracked per producer.
 // * An unknown topic or partition is UNKNOWN_TOPIC_OR_PARTITION; a
 //   partition whose log dir is offline is KAFKA_STORAGE_ERROR.
-//
-// Not done:
-// * Transactional producers: transactions are not served.
 //
 // Version notes:
 // * v0: flexible versions
@@ -47,7 +47,7 @@ func handleDescribeProducers(b *Broker, _ *conn, kreq kmsg.Request) reply {
 					ap := kmsg.NewDescribeProducersResponseTopicPartitionActiveProducer()
 					ap.ProducerID, ap.ProducerEpoch = ps.ProducerID, int32(ps.Epoch)
 					ap.LastSequence, ap.LastTimestamp = ps.LastSequence, ps.LastTimestamp
-					ap.CoordinatorEpoch, ap.CurrentTxnStartOffset = -1, -1
+					ap.CoordinatorEpoch, ap.CurrentTxnStartOffset = -1, ps.TxnStartOffset
 					sp.ActiveProducers = append(sp.ActiveProducers, ap)
 				}
 			}

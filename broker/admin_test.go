@@ -349,8 +349,12 @@ func TestSmallAPIs(t *testing.T) {
 		t.Fatalf("find coordinator v0: %+v", fr)
 	}
 	fc.Version, fc.CoordinatorType = 3, 1
-	if fr := c.roundTrip(fc).(*kmsg.FindCoordinatorResponse); fr.ErrorCode == 0 {
-		t.Fatal("transaction coordinator found")
+	if fr := c.roundTrip(fc).(*kmsg.FindCoordinatorResponse); fr.ErrorCode != 0 || fr.NodeID != 1 {
+		t.Fatalf("transaction coordinator: %+v", fr)
+	}
+	fc.CoordinatorType = 2
+	if fr := c.roundTrip(fc).(*kmsg.FindCoordinatorResponse); fr.ErrorCode != kerr.InvalidRequest.Code {
+		t.Fatalf("share coordinator: %s", errName(fr.ErrorCode))
 	}
 
 	oe := kmsg.NewPtrOffsetForLeaderEpochRequest()
@@ -379,8 +383,13 @@ func TestSmallAPIs(t *testing.T) {
 	ip := kmsg.NewPtrInitProducerIDRequest()
 	txn := "txn"
 	ip.TransactionalID = &txn
-	if r := c.roundTrip(ip).(*kmsg.InitProducerIDResponse); r.ErrorCode != kerr.InvalidRequest.Code {
-		t.Fatalf("transactional init: %s", errName(r.ErrorCode))
+	ip.TransactionTimeoutMillis = 0
+	if r := c.roundTrip(ip).(*kmsg.InitProducerIDResponse); r.ErrorCode != kerr.InvalidTransactionTimeout.Code {
+		t.Fatalf("transactional init without a timeout: %s", errName(r.ErrorCode))
+	}
+	ip.TransactionTimeoutMillis = 60000
+	if r := c.roundTrip(ip).(*kmsg.InitProducerIDResponse); r.ErrorCode != 0 || r.ProducerID < 0 || r.ProducerEpoch != 0 {
+		t.Fatalf("transactional init: %s %d/%d", errName(r.ErrorCode), r.ProducerID, r.ProducerEpoch)
 	}
 }
 

@@ -24,6 +24,16 @@ package broker
 //	DescribeProducers            READ on each topic
 //	InitProducerId               IDEMPOTENT_WRITE on the cluster or WRITE on some topic
 //	                             (KIP-679); with a transactional id, WRITE on it
+//	Produce with a transactional id, EndTxn
+//	                             WRITE on the transactional id
+//	AddPartitionsToTxn           WRITE on the transactional id and on each topic
+//	                             (the others OPERATION_NOT_ATTEMPTED)
+//	AddOffsetsToTxn              WRITE on the transactional id, READ on the group
+//	TxnOffsetCommit              WRITE on the transactional id, READ on the group
+//	                             and on each topic
+//	WriteTxnMarkers              CLUSTER_ACTION on the cluster
+//	DescribeTransactions         DESCRIBE on each transactional id
+//	ListTransactions             lists only the ids it may describe
 //	FindCoordinator, DescribeGroups, OffsetFetch
 //	                             DESCRIBE on each group
 //	JoinGroup, SyncGroup, Heartbeat, LeaveGroup, OffsetCommit
@@ -87,6 +97,9 @@ func (b *Broker) authorizeRequest(c *conn, req kmsg.Request) (deny kmsg.Response
 	)
 	switch r := req.(type) {
 	case *kmsg.ProduceRequest:
+		if r.TransactionID != nil && !can(opWrite, resTransactionalID, *r.TransactionID) {
+			return whole(txnDenied)
+		}
 		var out []kmsg.ProduceRequestTopic
 		r.Topics, out = split(r.Topics, func(t *kmsg.ProduceRequestTopic) bool { return can(opWrite, resTopic, name(t.Topic, t.TopicID)) })
 		return nil, onResponse(out, func(resp *kmsg.ProduceResponse, t kmsg.ProduceRequestTopic) {
@@ -253,6 +266,57 @@ func (b *Broker) authorizeRequest(c *conn, req kmsg.Request) (deny kmsg.Response
 			}
 		}
 		return whole(clusterDenied)
+	case *kmsg.AddPartitionsToTxnRequest:
+		return authorizeAddPartitions(r, can)
+	case *kmsg.AddOffsetsToTxnRequest:
+		if !can(opWrite, resTransactionalID, r.TransactionalID) {
+			return whole(txnDenied)
+		}
+		if !can(opRead, resGroup, r.Group) {
+			return whole(groupDenied)
+		}
+	case *kmsg.WriteTxnMarkersRequest:
+		if !can(opClusterAction, resCluster, clusterResourceName) {
+			return whole(clusterDenied)
+		}
+	case *kmsg.EndTxnRequest:
+		if !can(opWrite, resTransactionalID, r.TransactionalID) {
+			return whole(txnDenied)
+		}
+	case *kmsg.TxnOffsetCommitRequest:
+		if !can(opWrite, resTransactionalID, r.TransactionalID) {
+			return whole(txnDenied)
+		}
+		if !can(opRead, resGroup, r.Group) {
+			return whole(groupDenied)
+		}
+		var out []kmsg.TxnOffsetCommitRequestTopic
+		r.Topics, out = split(r.Topics, func(t *kmsg.TxnOffsetCommitRequestTopic) bool { return can(opRead, resTopic, t.Topic) })
+		return nil, onResponse(out, func(resp *kmsg.TxnOffsetCommitResponse, t kmsg.TxnOffsetCommitRequestTopic) {
+			rt := kmsg.NewTxnOffsetCommitResponseTopic()
+			rt.Topic = t.Topic
+			for _, p := range t.Partitions {
+				rp := kmsg.NewTxnOffsetCommitResponseTopicPartition()
+				rp.Partition, rp.ErrorCode = p.Partition, topicDenied
+				rt.Partitions = append(rt.Partitions, rp)
+			}
+			resp.Topics = append(resp.Topics, rt)
+		})
+	case *kmsg.DescribeTransactionsRequest:
+		var out []string
+		r.TransactionalIDs, out = split(r.TransactionalIDs, func(id *string) bool { return can(opDescribe, resTransactionalID, *id) })
+		return nil, onResponse(out, func(resp *kmsg.DescribeTransactionsResponse, id string) {
+			st := kmsg.NewDescribeTransactionsResponseTransactionState()
+			st.TransactionalID, st.ErrorCode, st.ProducerID, st.ProducerEpoch = id, txnDenied, -1, -1
+			resp.TransactionStates = append(resp.TransactionStates, st)
+		})
+	case *kmsg.ListTransactionsRequest:
+		return nil, func(kresp kmsg.Response) {
+			resp := kresp.(*kmsg.ListTransactionsResponse)
+			resp.TransactionStates = slices.DeleteFunc(resp.TransactionStates, func(st kmsg.ListTransactionsResponseTransactionState) bool {
+				return !can(opDescribe, resTransactionalID, st.TransactionalID)
+			})
+		}
 	case *kmsg.FindCoordinatorRequest:
 		typ := resGroup
 		if r.CoordinatorType == 1 {
@@ -548,4 +612,45 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+// authorizeAddPartitions: WRITE on the transactional id, then on every
+// topic; if any topic is denied nothing is added: the denied topics get
+// TOPIC_AUTHORIZATION_FAILED and the others OPERATION_NOT_ATTEMPTED, as
+// Kafka answers. Only v0-3 (one transaction per request) are served.
+func authorizeAddPartitions(r *kmsg.AddPartitionsToTxnRequest, can func(op, typ int8, name string) bool) (kmsg.Response, func(kmsg.Response)) {
+	const topicDenied, txnDenied = 29, 53
+	resp := r.ResponseKind().(*kmsg.AddPartitionsToTxnResponse)
+	resp.SetVersion(r.Version)
+	answer := func(code func(topic string) int16) (kmsg.Response, func(kmsg.Response)) {
+		for _, t := range r.Topics {
+			rt := kmsg.NewAddPartitionsToTxnResponseTopic()
+			rt.Topic = t.Topic
+			for _, p := range t.Partitions {
+				rp := kmsg.NewAddPartitionsToTxnResponseTopicPartition()
+				rp.Partition, rp.ErrorCode = p, code(t.Topic)
+				rt.Partitions = append(rt.Partitions, rp)
+			}
+			resp.Topics = append(resp.Topics, rt)
+		}
+		return resp, nil
+	}
+	if !can(opWrite, resTransactionalID, r.TransactionalID) {
+		return answer(func(string) int16 { return txnDenied })
+	}
+	denied := map[string]bool{}
+	for _, t := range r.Topics {
+		if !can(opWrite, resTopic, t.Topic) {
+			denied[t.Topic] = true
+		}
+	}
+	if len(denied) == 0 {
+		return nil, nil
+	}
+	return answer(func(topic string) int16 {
+		if denied[topic] {
+			return topicDenied
+		}
+		return kerr.OperationNotAttempted.Code
+	})
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/tributary-io/tributary/broker/group"
 	"github.com/tributary-io/tributary/broker/storage"
+	"github.com/tributary-io/tributary/broker/txn"
 	"github.com/tributary-io/tributary/config"
 	"github.com/tributary-io/tributary/config/filelock"
 )
@@ -42,6 +43,8 @@ type Broker struct {
 	failedDirs map[string]error
 	pids       *producerIDs
 	coord      *group.Coordinator
+	// txns is the transaction coordinator (txnmarkers.go writes for it).
+	txns *txn.Coordinator
 	// sessions are the fetch sessions (KIP-227, fetchsession.go).
 	sessions *fetchSessionCache
 
@@ -198,6 +201,19 @@ func (b *Broker) start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("group coordinator: %w", err)
 	}
+	b.txns, err = txn.Open(txn.Config{
+		Dir:            filepath.Join(b.cfg.LogDirs[0], txnDir),
+		MaxTimeout:     b.cfg.TxnMaxTimeout,
+		AbortInterval:  b.cfg.TxnAbortInterval,
+		IDExpiration:   b.cfg.TxnIDExpiration,
+		RemoveInterval: b.cfg.TxnRemoveInterval,
+		NewProducerID:  b.pids.allocate,
+		Participants:   txnParticipants{b},
+		Logger:         b.log.With("module", "txn"),
+	})
+	if err != nil {
+		return fmt.Errorf("transaction coordinator: %w", err)
+	}
 	if err := b.resolveIPLimits(ctx); err != nil {
 		return err
 	}
@@ -262,6 +278,13 @@ func (b *Broker) shutdown(ctx context.Context) error {
 	b.bgWG.Wait()
 
 	var errs []error
+	// The transaction coordinator first: it writes to the groups and the
+	// logs.
+	if b.txns != nil {
+		if err := b.txns.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("transaction coordinator: %w", err))
+		}
+	}
 	if b.coord != nil {
 		if err := b.coord.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("group coordinator: %w", err))

@@ -78,6 +78,15 @@ var definitions = config.NewDef("broker (server.properties)",
 	config.Key{Name: "offsets.retention.check.interval.ms", Type: config.Duration, Default: "600000", HasDefault: true, Validate: config.AtLeast(1), Doc: "how often expired committed offsets are looked for"},
 	config.Key{Name: "offsets.topic.num.partitions", Type: config.Int, Default: "50", HasDefault: true, Validate: config.AtLeast(1), Doc: "partitions of the internal __consumer_offsets topic when the broker creates it (an existing topic keeps its count); a group's commits and metadata go to partition abs(groupId.hashCode()) % partitions, as in Kafka"},
 	config.Key{Name: "offset.metadata.max.bytes", Type: config.Int, Default: "4096", HasDefault: true, Validate: config.AtLeast(0), Doc: "the largest metadata string a committed offset may carry"},
+	config.Key{Name: "transaction.max.timeout.ms", Type: config.Duration, Default: "900000", HasDefault: true, Validate: config.AtLeast(1), Doc: "the longest transaction.timeout.ms a transactional producer may ask for; a longer one gets INVALID_TRANSACTION_TIMEOUT from InitProducerId"},
+	config.Key{Name: "transaction.abort.timed.out.transaction.cleanup.interval.ms", Type: config.Duration, Default: "10000", HasDefault: true, Validate: config.AtLeast(1), Doc: "how often transactions open longer than their producer's transaction.timeout.ms are aborted (the producer's epoch is bumped, fencing it, as in Kafka)"},
+	config.Key{Name: "transactional.id.expiration.ms", Type: config.Duration, Default: "604800000", HasDefault: true, Validate: config.AtLeast(1), Doc: "a transactional.id without a transaction in progress that has not been used this long is forgotten"},
+	config.Key{Name: "transaction.remove.expired.transaction.cleanup.interval.ms", Type: config.Duration, Default: "3600000", HasDefault: true, Validate: config.AtLeast(1), Doc: "how often expired transactional ids are looked for"},
+	config.Key{Name: "transaction.state.log.replication.factor", Type: config.Int, Default: "3", HasDefault: true, Doc: "accepted and not used: the transaction coordinator's state is a file (__transaction_state/transactions.log in the first log dir), not a topic"},
+	config.Key{Name: "transaction.state.log.min.isr", Type: config.Int, Default: "2", HasDefault: true, Doc: "accepted and not used, as transaction.state.log.replication.factor"},
+	config.Key{Name: "transaction.state.log.num.partitions", Type: config.Int, Default: "50", HasDefault: true, Doc: "accepted and not used, as transaction.state.log.replication.factor"},
+	config.Key{Name: "transaction.state.log.segment.bytes", Type: config.Int, Default: "104857600", HasDefault: true, Doc: "accepted and not used, as transaction.state.log.replication.factor"},
+	config.Key{Name: "transaction.state.log.load.buffer.size", Type: config.Int, Default: "5242880", HasDefault: true, Doc: "accepted and not used, as transaction.state.log.replication.factor"},
 	config.Key{Name: "max.incremental.fetch.session.cache.slots", Type: config.Int, Default: "1000", HasDefault: true, Validate: config.AtLeast(0), Doc: "fetch sessions (KIP-227) kept at once; a new session finding every slot taken evicts, as Kafka does, the least recently used one if it has been idle over 2 minutes, else the smallest one older than 2 minutes if the new one is at least as large; otherwise the fetch is served without a session. 0 creates none"},
 	config.Key{Name: "authorizer.class.name", Type: config.String, Validate: authorizerClass, Doc: "the authorizer that enforces ACLs: Kafka's org.apache.kafka.metadata.authorizer.StandardAuthorizer (or the older kafka.security.authorizer.AclAuthorizer) turns on ACLs with StandardAuthorizer's rules, kept in acls.json in the first log dir and changed with CreateAcls/DeleteAcls; empty: no authorization, any connected client may do anything"},
 	config.Key{Name: "super.users", Type: config.String, Doc: "principals allowed everything whatever the ACLs, separated by ';' as in Kafka (User:admin;User:ops)"},
@@ -199,6 +208,14 @@ type Config struct {
 	OffsetsRetention           time.Duration
 	OffsetsRetentionCheck      time.Duration
 	OffsetMetadataMaxBytes     int
+	// Transactions: transaction.max.timeout.ms,
+	// transaction.abort.timed.out.transaction.cleanup.interval.ms,
+	// transactional.id.expiration.ms and
+	// transaction.remove.expired.transaction.cleanup.interval.ms.
+	TxnMaxTimeout     time.Duration
+	TxnAbortInterval  time.Duration
+	TxnIDExpiration   time.Duration
+	TxnRemoveInterval time.Duration
 
 	Logger *slog.Logger
 
@@ -247,6 +264,10 @@ func ParseConfig(v *config.Values) (Config, error) {
 		OffsetsRetention:           time.Duration(v.Int("offsets.retention.minutes")) * time.Minute,
 		OffsetsRetentionCheck:      v.Duration("offsets.retention.check.interval.ms"),
 		OffsetMetadataMaxBytes:     v.Int("offset.metadata.max.bytes"),
+		TxnMaxTimeout:              v.Duration("transaction.max.timeout.ms"),
+		TxnAbortInterval:           v.Duration("transaction.abort.timed.out.transaction.cleanup.interval.ms"),
+		TxnIDExpiration:            v.Duration("transactional.id.expiration.ms"),
+		TxnRemoveInterval:          v.Duration("transaction.remove.expired.transaction.cleanup.interval.ms"),
 		values:                     v,
 	}
 	src := v.Source()

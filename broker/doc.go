@@ -57,7 +57,7 @@
 // Tributary-specific behaviour a Kafka user might not expect:
 //   - replication factor 1 only; this broker leads every partition, with
 //     leader epoch 0;
-//   - no transactions or log compaction; client quotas (quota.go) throttle
+//   - no log compaction; client quotas (quota.go) throttle
 //     produce and fetch byte rates; listeners may use TLS
 //     (PEM keys only) and SASL (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, with
 //     users from JAAS user_NAME="password" options, for SCRAM too, and
@@ -68,5 +68,12 @@
 //   - batches are stored as produced: compression.type can only be
 //     producer;
 //   - fetch sessions (KIP-227) live in memory and end with the broker;
-//   - emulate.kafka.version caps advertised versions to an older release.
+//   - emulate.kafka.version caps advertised versions to an older release;
+//   - transactions (KIP-98, KIP-447) are coordinated by this broker
+//     (package txn), which writes the markers itself: WriteTxnMarkers is
+//     served for administrators only, and the coordinator's state is a
+//     file (__transaction_state/transactions.log), not a topic; a
+//     transactional batch is checked against the coordinator (KIP-890's
+//     verification) at every version, and KIP-890 part 2 (an epoch bump
+//     at every EndTxn) is not advertised.
 package broker

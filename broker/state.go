@@ -30,12 +30,15 @@ import (
 //	.kafka_cleanshutdown               written after a clean shutdown, removed
 //	                                   once the logs are open (each log dir)
 //	__consumer_offsets/                the group coordinator's state (first log dir)
+//	__transaction_state/               the transaction coordinator's state,
+//	                                   transactions.log (first log dir)
 const (
 	metaPropertiesFile = "meta.properties"
 	checkpointFile     = "recovery-point-offset-checkpoint"
 	cleanShutdownFile  = ".kafka_cleanshutdown"
 	producerIDFile     = "producer-id-block"
 	groupDir           = "__consumer_offsets"
+	txnDir             = "__transaction_state"
 )
 
 // loadClusterID reads the cluster id from meta.properties in the first

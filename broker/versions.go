@@ -27,6 +27,11 @@ var servedVersions = map[int16][2]int16{
 	21: {0, 2},  // DeleteRecords, 21_delete_records.go
 	22: {0, 5},  // InitProducerID, 22_init_producer_id.go
 	23: {0, 4},  // OffsetForLeaderEpoch, 23_offset_for_leader_epoch.go
+	24: {0, 3},  // AddPartitionsToTxn, 24_add_partitions_to_txn.go
+	25: {0, 4},  // AddOffsetsToTxn, 25_add_offsets_to_txn.go
+	26: {0, 4},  // EndTxn, 26_end_txn.go
+	27: {0, 1},  // WriteTxnMarkers, 27_write_txn_markers.go
+	28: {0, 4},  // TxnOffsetCommit, 28_txn_offset_commit.go
 	29: {0, 3},  // DescribeAcls, 29_describe_acls.go
 	30: {0, 3},  // CreateAcls, 30_create_acls.go
 	31: {0, 3},  // DeleteAcls, 31_delete_acls.go
@@ -46,6 +51,8 @@ var servedVersions = map[int16][2]int16{
 	55: {0, 2},  // DescribeQuorum, 55_describe_quorum.go
 	60: {0, 2},  // DescribeCluster, 60_describe_cluster.go
 	61: {0, 0},  // DescribeProducers, 61_describe_producers.go
+	65: {0, 0},  // DescribeTransactions, 65_describe_transactions.go
+	66: {0, 1},  // ListTransactions, 66_list_transactions.go
 }
 
 // handler serves one request of its key at a version within range.
@@ -64,6 +71,11 @@ var handlers = map[int16]handler{
 	21: handleDeleteRecords,
 	22: handleInitProducerID,
 	23: handleOffsetForLeaderEpoch,
+	24: handleAddPartitionsToTxn,
+	25: handleAddOffsetsToTxn,
+	26: handleEndTxn,
+	27: handleWriteTxnMarkers,
+	28: handleTxnOffsetCommit,
 	29: handleDescribeAcls,
 	30: handleCreateAcls,
 	31: handleDeleteAcls,
@@ -83,6 +95,8 @@ var handlers = map[int16]handler{
 	55: handleDescribeQuorum,
 	60: handleDescribeCluster,
 	61: handleDescribeProducers,
+	65: handleDescribeTransactions,
+	66: handleListTransactions,
 }
 
 // apiVersion is one advertised key and its version range.

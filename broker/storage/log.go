@@ -195,6 +195,9 @@ type ReadResult struct {
 	// LastStableOffset is the first offset of the oldest open
 	// transaction, or the high watermark when none is open.
 	LastStableOffset int64
+	// NextOffset follows the last record of Records (0 when there are
+	// none).
+	NextOffset int64
 }
 
 // Dir is the log's folder.
@@ -1014,7 +1017,7 @@ func (l *Log) read(buf []byte, offset int64, maxBytes int, minOne, stable bool) 
 			continue
 		}
 		// Take whole batches from there.
-		j, total := i, 0
+		j, total, last := i, 0, i
 		for j+logOverhead <= n {
 			sz := int(int32(binary.BigEndian.Uint32(b[j+offLength:]))) + logOverhead
 			if sz < BatchHeaderSize {
@@ -1027,10 +1030,13 @@ func (l *Log) read(buf []byte, offset int64, maxBytes int, minOne, stable bool) 
 				break // above the last stable offset
 			}
 			total += sz
+			last = j
 			j += sz
 		}
 		if total > 0 {
 			res.Records = b[i:j]
+			h := peek(b[last:])
+			res.NextOffset = h.base + int64(h.lastDelta) + 1
 			return res, nil
 		}
 		if !minOne {
@@ -1046,6 +1052,8 @@ func (l *Log) read(buf []byte, offset int64, maxBytes int, minOne, stable bool) 
 			return res, err
 		}
 		res.Records = b
+		h := peek(b)
+		res.NextOffset = h.base + int64(h.lastDelta) + 1
 		return res, nil
 	}
 	return res, nil

@@ -37,7 +37,7 @@
 //
 // # On disk
 //
-// Dir (the group coordinator's folder in the first log dir) holds
+// Dir (__transaction_state in the broker's first log dir) holds
 // transactions.log: an 8-byte header ("TRIBTXN", version 1), then one
 // CRC-framed record per change holding the whole metadata of the id
 // (statelog.go). Unlike Kafka, which keeps this in the __transaction_state
