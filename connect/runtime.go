@@ -528,14 +528,17 @@ func (t *taskRuntime) start(ctx context.Context) error {
 				return c.w.offsets.SourceOffset(c.spec.name, p)
 			},
 		}
+		pc := newProducedCache()
 		if positionHeaders(c.spec.vals) {
 			tc.produced = func(ctx context.Context, topic string, p *SourcePartition, from SourceOffset) (int64, error) {
-				return c.w.produced(ctx, topic, p, from, c)
+				return c.w.produced(ctx, topic, p, from, c, pc)
 			}
 		} else if t.id == 0 {
 			t.log.Info("position.headers=false: records carry no position headers; after a crash, lines sent since the last offset flush are sent again")
 		}
-		if err := task.Start(ctx, tc); err != nil {
+		err := task.Start(ctx, tc)
+		pc.stop()
+		if err != nil {
 			cancel()
 			t.fail(err)
 			return err

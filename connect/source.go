@@ -1,15 +1,18 @@
 package connect
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/tributary-io/tributary/config"
@@ -626,7 +629,7 @@ const tailWindow = 200000
 // p's records go to, after from.Record when it is there (else the last
 // tailWindow records), and follows p's records that continue from
 // from.Position without a gap.
-func (w *Worker) produced(ctx context.Context, topic string, p *SourcePartition, from SourceOffset, c *connectorRuntime) (int64, error) {
+func (w *Worker) produced(ctx context.Context, topic string, p *SourcePartition, from SourceOffset, c *connectorRuntime, pc *producedCache) (int64, error) {
 	if c != nil && c.spec.chain != nil {
 		// Where the transforms send the records of topic, when that depends
 		// on the topic (and the day) alone; otherwise a restart after a
@@ -638,13 +641,9 @@ func (w *Worker) produced(ctx context.Context, topic string, p *SourcePartition,
 		return 0, err
 	}
 	part := int32(p.hash % uint32(m.parts))
-	starts, err := w.admin.ListStartOffsets(ctx, topic)
+	starts, ends, err := w.listOffsets(ctx, topic, pc)
 	if err != nil {
-		return 0, fmt.Errorf("list offsets of %s: %w", topic, err)
-	}
-	ends, err := w.admin.ListEndOffsets(ctx, topic)
-	if err != nil {
-		return 0, fmt.Errorf("list offsets of %s: %w", topic, err)
+		return 0, err
 	}
 	so, ok1 := starts.Lookup(topic, part)
 	eo, ok2 := ends.Lookup(topic, part)
@@ -658,22 +657,119 @@ func (w *Worker) produced(ctx context.Context, topic string, p *SourcePartition,
 	if lo >= eo.Offset {
 		return from.Position, nil
 	}
+	if pc != nil {
+		if pos, ok, err := w.followCached(ctx, pc, topicPart{topic, part}, lo, eo.Offset, p.identity, from.Position); ok || err != nil {
+			return pos, err
+		}
+	}
 	return w.followChain(ctx, topic, part, lo, eo.Offset, p.identity, from.Position)
+}
+
+// listOffsets returns the start and end offsets of topic's partitions,
+// once per topic while pc is in use.
+func (w *Worker) listOffsets(ctx context.Context, topic string, pc *producedCache) (starts, ends kadm.ListedOffsets, err error) {
+	if pc != nil {
+		pc.mu.Lock()
+		o, ok := pc.offsets[topic]
+		pc.mu.Unlock()
+		if ok {
+			return o[0], o[1], nil
+		}
+	}
+	if starts, err = w.admin.ListStartOffsets(ctx, topic); err != nil {
+		return nil, nil, fmt.Errorf("list offsets of %s: %w", topic, err)
+	}
+	if ends, err = w.admin.ListEndOffsets(ctx, topic); err != nil {
+		return nil, nil, fmt.Errorf("list offsets of %s: %w", topic, err)
+	}
+	if pc != nil {
+		pc.mu.Lock()
+		if !pc.off {
+			pc.offsets[topic] = [2]kadm.ListedOffsets{starts, ends}
+		}
+		pc.mu.Unlock()
+	}
+	return starts, ends, nil
+}
+
+// followCached follows the chain of identity from pos in what pc read of
+// tp, reading [lo, hi) first when pc does not hold it; false when pc is no
+// longer in use.
+func (w *Worker) followCached(ctx context.Context, pc *producedCache, tp topicPart, lo, hi int64, identity []byte, pos int64) (int64, bool, error) {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	if pc.off {
+		return 0, false, nil
+	}
+	r := pc.parts[tp]
+	if r == nil || r.lo > lo {
+		r = &sentRange{lo: lo, hi: lo}
+		err := w.readSent(ctx, tp.topic, tp.part, lo, hi, func(off int64, id []byte, start, end int64, ok bool) {
+			s, seen := pc.ids[string(id)]
+			if !seen {
+				s = string(id)
+				pc.ids[s] = s
+			}
+			r.recs = append(r.recs, sentRec{off: off, id: s, start: start, end: end, ok: ok})
+			r.hi = off + 1
+		})
+		if err != nil {
+			return 0, true, err
+		}
+		pc.parts[tp] = r
+	}
+	i, _ := slices.BinarySearchFunc(r.recs, lo, func(e sentRec, t int64) int { return cmp.Compare(e.off, t) })
+	for _, e := range r.recs[i:] {
+		if e.id == string(identity) {
+			pos = chainStep(pos, e.start, e.end, e.ok)
+		}
+	}
+	return pos, true, nil
 }
 
 // followChain reads offsets [lo, hi) of one partition and returns the
 // position reached from pos by the records of identity whose start is the
 // position reached so far.
 func (w *Worker) followChain(ctx context.Context, topic string, part int32, lo, hi int64, identity []byte, pos int64) (int64, error) {
+	err := w.readSent(ctx, topic, part, lo, hi, func(_ int64, id []byte, start, end int64, ok bool) {
+		if string(id) == string(identity) {
+			pos = chainStep(pos, start, end, ok)
+		}
+	})
+	return pos, err
+}
+
+// chainStep returns the position a chain at pos reaches with a record that
+// covers [start, end) (ok false: its position header is unreadable).
+func chainStep(pos, start, end int64, ok bool) int64 {
+	switch {
+	case !ok:
+	case start <= pos && pos < end:
+		// It starts where the chain is, or before it when it also stands
+		// for records the transforms dropped (see
+		// sourceRunner.headerStart), which the stored offset may have
+		// gone past.
+		return end
+	case start < 0 && end > pos:
+		return end // written before records carried their start
+	}
+	return pos
+}
+
+// readSent reads offsets [lo, hi) of one partition and calls each for every
+// record with a source identity header, in offset order. Reading that takes
+// longer than a minute stops early without an error: stopping short only
+// means resuming earlier, so records are sent again and none is skipped.
+func (w *Worker) readSent(ctx context.Context, topic string, part int32, lo, hi int64, each func(off int64, id []byte, start, end int64, ok bool)) error {
 	res, err := kafkaclientOptions(w, w.cfg.ConsumerProps)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	cl, err := newKgoClient(append(res,
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {part: kgo.NewOffset().At(lo)}}),
 	)...)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	defer cl.Close()
 	pctx, cancel := context.WithTimeout(ctx, 60*time.Second)
@@ -681,13 +777,11 @@ func (w *Worker) followChain(ctx context.Context, topic string, part int32, lo, 
 	for {
 		fs := cl.PollFetches(pctx)
 		if err := ctx.Err(); err != nil {
-			return 0, fmt.Errorf("reading %s/%d from offset %d: %w", topic, part, lo, err)
+			return fmt.Errorf("reading %s/%d from offset %d: %w", topic, part, lo, err)
 		}
 		if pctx.Err() != nil {
-			// Stopping short only means resuming earlier: records are sent
-			// again, none is skipped.
-			w.log.Warn("reading what was produced took too long; resuming from what was read", "topic", topic, "partition", part, "from", lo, "to", hi, "position", pos)
-			return pos, nil
+			w.log.Warn("reading what was produced took too long; resuming from what was read", "topic", topic, "partition", part, "from", lo, "to", hi)
+			return nil
 		}
 		var ferr error
 		fs.EachError(func(_ string, _ int32, err error) {
@@ -696,7 +790,7 @@ func (w *Worker) followChain(ctx context.Context, topic string, part int32, lo, 
 			}
 		})
 		if ferr != nil {
-			return 0, fmt.Errorf("reading %s/%d from offset %d: %w", topic, part, lo, ferr)
+			return fmt.Errorf("reading %s/%d from offset %d: %w", topic, part, lo, ferr)
 		}
 		done := false
 		fs.EachRecord(func(rec *kgo.Record) {
@@ -708,26 +802,58 @@ func (w *Worker) followChain(ctx context.Context, topic string, part int32, lo, 
 				done = true
 			}
 			id, p := sourceHeaders(rec)
-			if id == nil || string(id) != string(identity) {
+			if id == nil {
 				return
 			}
 			start, end, ok := parsePosition(p)
-			switch {
-			case !ok:
-			case start <= pos && pos < end:
-				// It starts where the chain is, or before it when it also
-				// stands for records the transforms dropped (see
-				// sourceRunner.headerStart), which the stored offset may
-				// have gone past.
-				pos = end
-			case start < 0 && end > pos:
-				pos = end // written before records carried their start
-			}
+			each(rec.Offset, id, start, end, ok)
 		})
 		if done {
-			return pos, nil
+			return nil
 		}
 	}
+}
+
+// producedCache keeps what was read of each Kafka partition while a source
+// task starts, so that a task that looks up many source partitions (a file
+// each) reads each Kafka partition once rather than once per file. Records
+// appended meanwhile are not the task's (it has sent nothing yet).
+type producedCache struct {
+	mu      sync.Mutex
+	off     bool // the task has started: lookups read the cluster again
+	offsets map[string][2]kadm.ListedOffsets
+	parts   map[topicPart]*sentRange
+	ids     map[string]string // identities, each kept once
+}
+
+type topicPart struct {
+	topic string
+	part  int32
+}
+
+// sentRange is what a partition holds in [lo, hi): every record with a
+// source identity, in offset order.
+type sentRange struct {
+	lo, hi int64
+	recs   []sentRec
+}
+
+type sentRec struct {
+	off        int64
+	id         string
+	start, end int64
+	ok         bool
+}
+
+func newProducedCache() *producedCache {
+	return &producedCache{offsets: map[string][2]kadm.ListedOffsets{}, parts: map[topicPart]*sentRange{}, ids: map[string]string{}}
+}
+
+// stop ends the cache's use: later lookups read the cluster.
+func (pc *producedCache) stop() {
+	pc.mu.Lock()
+	pc.off, pc.parts, pc.offsets, pc.ids = true, nil, nil, nil
+	pc.mu.Unlock()
 }
 
 // transform runs the connector's transforms on rec, stamped now. It
