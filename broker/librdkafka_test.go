@@ -62,3 +62,42 @@ func TestKcatCompresses(t *testing.T) {
 		})
 	}
 }
+
+// TestKcatTransactions: librdkafka's transactional producer (kcat with a
+// transactional.id sends its input in one transaction and commits it) and
+// its consumer, which reads read_committed by default: an aborted
+// transaction of another client is skipped, and read_uncommitted shows it.
+func TestKcatTransactions(t *testing.T) {
+	kcat, err := exec.LookPath("kcat")
+	if err != nil {
+		t.Skip("kcat is not installed")
+	}
+	tb := startBroker(t)
+	createTopic(t, tb.addr, "kcat-tx", 1, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, kcat, "-P", "-b", tb.addr, "-t", "kcat-tx", "-p", "0", "-X", "transactional.id=kcat-txn")
+	cmd.Stdin = strings.NewReader("k1\nk2\nk3\n")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("kcat transactional produce: %v\n%s", err, out)
+	}
+	if d := describeTxn(t, tb.addr, "kcat-txn"); d.State != "CompleteCommit" {
+		t.Fatalf("kcat's transaction: %+v", d)
+	}
+	produceTxn(t, txnProducer(t, tb.addr, "kgo-txn"), "kcat-tx", false, "aborted")
+	consume := func(isolation string) []string {
+		t.Helper()
+		cmd := exec.CommandContext(ctx, kcat, "-C", "-b", tb.addr, "-t", "kcat-tx", "-p", "0", "-o", "beginning", "-e", "-f", "%s\n", "-X", "isolation.level="+isolation)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("kcat consume (%s): %v", isolation, err)
+		}
+		return strings.Fields(string(out))
+	}
+	if got := strings.Join(consume("read_committed"), " "); got != "k1 k2 k3" {
+		t.Fatalf("read_committed: %q", got)
+	}
+	if got := strings.Join(consume("read_uncommitted"), " "); got != "k1 k2 k3 aborted" {
+		t.Fatalf("read_uncommitted: %q", got)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/IBM/sarama"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -591,4 +592,84 @@ func markTransactional(b []byte) []byte {
 	binary.BigEndian.PutUint16(b[21:], attrs|0x10)
 	binary.BigEndian.PutUint32(b[17:], crc32.Checksum(b[21:], crc32.MakeTable(crc32.Castagnoli)))
 	return b
+}
+
+// TestTxnSarama: sarama's transactional producer commits and aborts; a
+// read_committed sarama consumer reads the committed records only.
+func TestTxnSarama(t *testing.T) {
+	tb := startBroker(t)
+	createTopic(t, tb.addr, "sarama-tx", 1, nil)
+	cfg := sarama.NewConfig()
+	cfg.Version = sarama.V3_6_0_0
+	cfg.Producer.Idempotent = true
+	cfg.Producer.RequiredAcks = sarama.WaitForAll
+	cfg.Producer.Return.Successes = true
+	cfg.Producer.Transaction.ID = "sarama-txn"
+	cfg.Producer.Transaction.Timeout = 30 * time.Second
+	cfg.Net.MaxOpenRequests = 1
+	prod, err := sarama.NewSyncProducer([]string{tb.addr}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prod.Close()
+	round := func(commit bool, values ...string) {
+		t.Helper()
+		if err := prod.BeginTxn(); err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range values {
+			if _, _, err := prod.SendMessage(&sarama.ProducerMessage{Topic: "sarama-tx", Value: sarama.StringEncoder(v)}); err != nil {
+				t.Fatalf("send %s: %v", v, err)
+			}
+		}
+		var err error
+		if commit {
+			err = prod.CommitTxn()
+		} else {
+			err = prod.AbortTxn()
+		}
+		if err != nil {
+			t.Fatalf("end (commit %v): %v", commit, err)
+		}
+	}
+	round(true, "s1", "s2")
+	round(false, "x1", "x2")
+	round(true, "s3")
+
+	ccfg := sarama.NewConfig()
+	ccfg.Version = sarama.V3_6_0_0
+	ccfg.Consumer.IsolationLevel = sarama.ReadCommitted
+	consumer, err := sarama.NewConsumer([]string{tb.addr}, ccfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer consumer.Close()
+	pc, err := consumer.ConsumePartition("sarama-tx", 0, sarama.OffsetOldest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	timeout := time.After(30 * time.Second)
+	var got []string
+	for len(got) < 3 {
+		select {
+		case m := <-pc.Messages():
+			got = append(got, string(m.Value))
+		case err := <-pc.Errors():
+			t.Fatal(err)
+		case <-timeout:
+			t.Fatalf("read_committed sarama consumer got %q", got)
+		}
+	}
+	if !slices.Equal(got, []string{"s1", "s2", "s3"}) {
+		t.Fatalf("read_committed sarama consumer: %q", got)
+	}
+	// Nothing else is delivered: the consumer is at the end, the
+	// aborted records behind it.
+	if hw := pc.HighWaterMarkOffset(); hw != 8 {
+		t.Fatalf("high watermark %d, want 8 (5 records, 3 markers)", hw)
+	}
+	if got := consumeValues(t, tb.addr, "sarama-tx", false); !slices.Equal(got, []string{"s1", "s2", "x1", "x2", "s3"}) {
+		t.Fatalf("read_uncommitted: %q", got)
+	}
 }
