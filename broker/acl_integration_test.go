@@ -3,6 +3,7 @@ package broker
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -159,4 +160,87 @@ func countACLs(t *testing.T, ctx context.Context, cl *kgo.Client) int {
 		n += len(r.ACLs)
 	}
 	return n
+}
+
+// TestACLsTransactions: a transactional producer needs WRITE on its
+// transactional id (InitProducerId, AddPartitionsToTxn, EndTxn) and on the
+// topics it adds; offsets in a transaction need READ on the group; carol,
+// with no ACL on the id, is refused with TRANSACTIONAL_ID_AUTHORIZATION_FAILED.
+func TestACLsTransactions(t *testing.T) {
+	tb := startBrokerIn(t, t.TempDir(), aclProps()...)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	admin := kadm.NewClient(aclClient(t, tb.addr, "admin"))
+	for _, topic := range []string{"paid", "secret"} {
+		if _, err := admin.CreateTopic(ctx, 1, 1, nil, topic); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, b := range []*kadm.ACLBuilder{
+		kadm.NewACLs().Allow("User:alice").AllowHosts().Topics("paid").Operations(kadm.OpWrite, kadm.OpRead, kadm.OpDescribe).ResourcePatternType(kadm.ACLPatternLiteral),
+		kadm.NewACLs().Allow("User:alice").AllowHosts().TransactionalIDs("alice-tx").Operations(kadm.OpWrite, kadm.OpDescribe).ResourcePatternType(kadm.ACLPatternLiteral),
+	} {
+		res, err := admin.CreateACLs(ctx, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range res {
+			if r.Err != nil {
+				t.Fatalf("create ACL: %v", r.Err)
+			}
+		}
+	}
+	alice := aclClient(t, tb.addr, "alice", kgo.TransactionalID("alice-tx"), kgo.DefaultProduceTopic("paid"))
+	if err := alice.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	if err := alice.ProduceSync(ctx, &kgo.Record{Value: []byte("ok")}).FirstErr(); err != nil {
+		t.Fatalf("alice's transactional produce: %v", err)
+	}
+	if err := alice.EndTransaction(ctx, kgo.TryCommit); err != nil {
+		t.Fatalf("alice's commit: %v", err)
+	}
+
+	c := aclClient(t, tb.addr, "alice")
+	// A topic alice may not write: not added, the others not attempted.
+	ar := kmsg.NewPtrAddPartitionsToTxnRequest()
+	ar.TransactionalID, ar.ProducerID, ar.ProducerEpoch = "alice-tx", 0, 0
+	for _, topic := range []string{"paid", "secret"} {
+		at := kmsg.NewAddPartitionsToTxnRequestTopic()
+		at.Topic, at.Partitions = topic, []int32{0}
+		ar.Topics = append(ar.Topics, at)
+	}
+	resp, err := ar.RequestWith(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	codes := map[string]int16{}
+	for _, rt := range resp.Topics {
+		codes[rt.Topic] = rt.Partitions[0].ErrorCode
+	}
+	if codes["paid"] != kerr.OperationNotAttempted.Code || codes["secret"] != kerr.TopicAuthorizationFailed.Code {
+		t.Fatalf("AddPartitionsToTxn with a denied topic: %v", codes)
+	}
+	// Offsets in a transaction need READ on the group.
+	ao := kmsg.NewPtrAddOffsetsToTxnRequest()
+	ao.TransactionalID, ao.Group = "alice-tx", "billing"
+	if r, err := ao.RequestWith(ctx, c); err != nil || r.ErrorCode != kerr.GroupAuthorizationFailed.Code {
+		t.Fatalf("AddOffsetsToTxn without READ on the group: %v %v", r, err)
+	}
+
+	carol := aclClient(t, tb.addr, "carol", kgo.TransactionalID("alice-tx"), kgo.DefaultProduceTopic("paid"))
+	// kgo asks for its producer id as the transaction begins.
+	if err = carol.BeginTransaction(); err == nil {
+		err = carol.ProduceSync(ctx, &kgo.Record{Value: []byte("forged")}).FirstErr()
+	}
+	if err == nil || !strings.Contains(err.Error(), "TRANSACTIONAL_ID_AUTHORIZATION_FAILED") {
+		t.Fatalf("carol's transactional produce: %v", err)
+	}
+	et := kmsg.NewPtrEndTxnRequest()
+	et.TransactionalID = "alice-tx"
+	// kgo hands back this error as the request's error.
+	r, err := et.RequestWith(ctx, aclClient(t, tb.addr, "carol"))
+	if !errors.Is(err, kerr.TransactionalIDAuthorizationFailed) && (err != nil || r.ErrorCode != kerr.TransactionalIDAuthorizationFailed.Code) {
+		t.Fatalf("carol's EndTxn: %v %v", r, err)
+	}
 }

@@ -63,7 +63,10 @@ func (tp txnParticipants) WriteMarkers(pid int64, epoch int16, commit bool, part
 
 // EndGroupTxn completes the producer's pending offsets in the groups.
 func (tp txnParticipants) EndGroupTxn(pid int64, commit bool, groups []string) error {
-	ctx, cancel := context.WithTimeout(tp.b.ctx, time.Minute)
+	// Not the broker's context: the coordinator finishes what it started
+	// while the broker shuts down (the group coordinator closes after
+	// it).
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	return tp.b.coord.EndTxn(ctx, pid, commit, groups)
 }

@@ -129,11 +129,13 @@ func (l *Log) writeTxnIndex(s *segment, entries []AbortedTxn) error {
 }
 
 // LastStableOffset is the first offset of the oldest transaction still
-// open in the log, or the log end offset when none is.
+// open in the log, or the log end offset when none is; never below the
+// log start offset (retention or DeleteRecords may have removed the
+// start of an open transaction).
 func (l *Log) LastStableOffset() int64 {
 	end := l.end.Load() // before unstable: see appendLocked
 	if u := l.unstable.Load(); u > 0 {
-		return min(u-1, end)
+		return max(min(u-1, end), l.StartOffset())
 	}
 	return end
 }

@@ -294,7 +294,7 @@ func (c *Coordinator) expireIDs() {
 		}
 		m := c.metaOf(t)
 		idle := m.state == StateEmpty || m.state == StateCompleteCommit || m.state == StateCompleteAbort
-		if idle && now.Sub(m.update) >= c.cfg.IDExpiration {
+		if m.pid >= 0 && idle && now.Sub(m.update) >= c.cfg.IDExpiration {
 			dead := m
 			dead.state, dead.update = StateDead, now
 			if err := c.file.append(&dead); err == nil {
