@@ -103,3 +103,47 @@ func BenchmarkReadTail(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkReadCommitted reads as a read_committed consumer does: below
+// the last stable offset, with the aborted transactions of the range,
+// over a log where every tenth batch is an aborted transaction.
+func BenchmarkReadCommitted(b *testing.B) {
+	l := openLog(b, b.TempDir(), Options{SegmentBytes: 64 << 20}, false, 0)
+	defer l.Close()
+	batch := benchBatch()
+	now := time.Now()
+	for i := range 4096 {
+		if i%10 == 0 {
+			pid := int64(i) + 1
+			if _, err := l.Append(txnBatch(batchSpec{n: 80, ts: now.UnixMilli(), valueLen: 200, pid: pid, epoch: 0, seq: 0}), now); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := l.AppendControl(pid, 0, false, 0, now); err != nil {
+				b.Fatal(err)
+			}
+			continue
+		}
+		if _, err := l.Append(batch, now); err != nil {
+			b.Fatal(err)
+		}
+	}
+	end := l.LastStableOffset()
+	buf := make([]byte, 1<<20+readScanSlack)
+	var off, total int64
+	b.ReportAllocs()
+	for b.Loop() {
+		if off >= end {
+			off = 0
+		}
+		res, err := l.ReadCommitted(buf, off, 1<<20, true)
+		if err != nil {
+			b.Fatal(err)
+		}
+		total += int64(len(res.Records))
+		if len(l.AbortedTransactions(off, res.NextOffset)) == 0 {
+			b.Fatal("no aborted transactions in the range")
+		}
+		off = res.NextOffset
+	}
+	b.SetBytes(total / int64(b.N))
+}
