@@ -3,6 +3,7 @@ package broker
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"slices"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 	"github.com/IBM/sarama"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/pkg/kversion"
@@ -672,4 +674,55 @@ func TestTxnSarama(t *testing.T) {
 	if got := consumeValues(t, tb.addr, "sarama-tx", false); !slices.Equal(got, []string{"s1", "s2", "x1", "x2", "s3"}) {
 		t.Fatalf("read_uncommitted: %q", got)
 	}
+}
+
+// TestTxnMatchesKfake runs one transactional scenario against this
+// broker and against kfake (franz-go's reference fake) and compares what
+// the clients see: the values read read_committed and read_uncommitted,
+// the end and last stable offsets with a transaction open, and the aborted
+// transactions a read_committed fetch lists.
+func TestTxnMatchesKfake(t *testing.T) {
+	type seen struct {
+		committed, uncommitted []string
+		end, stable            int64
+		aborted                []int64
+	}
+	scenario := func(t *testing.T, addr string) seen {
+		createTopic(t, addr, "cmp", 1, nil)
+		cl := txnProducer(t, addr, "cmp-tx")
+		produceTxn(t, cl, "cmp", true, "c1", "c2")
+		produceTxn(t, cl, "cmp", false, "a1")
+		produceTxn(t, cl, "cmp", true, "c3")
+		var s seen
+		s.committed = consumeValues(t, addr, "cmp", true)
+		s.uncommitted = consumeValues(t, addr, "cmp", false)
+		p := fetchRaw(t, dialRaw(t, addr), "cmp", 0, true)
+		for _, a := range p.AbortedTransactions {
+			s.aborted = append(s.aborted, a.FirstOffset)
+		}
+		ctx := testCtx(t, 30*time.Second)
+		if err := cl.BeginTransaction(); err != nil {
+			t.Fatal(err)
+		}
+		if err := cl.ProduceSync(ctx, &kgo.Record{Topic: "cmp", Value: []byte("open")}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+		s.end, s.stable = endOffsets(t, addr, "cmp")
+		if err := cl.EndTransaction(ctx, kgo.TryAbort); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	tb := startBroker(t)
+	ours := scenario(t, tb.addr)
+	c, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	theirs := scenario(t, c.ListenAddrs()[0])
+	if fmt.Sprint(ours) != fmt.Sprint(theirs) {
+		t.Fatalf("this broker: %+v\nkfake:       %+v", ours, theirs)
+	}
+	t.Logf("both: %+v", ours)
 }
