@@ -163,6 +163,9 @@ type SourceRecord struct {
 	// stands in a stream it has not sent anything from (a file it found
 	// already read under another name).
 	Mark bool
+	// Forget, with Mark, removes Source's stored offset instead (a file
+	// that is gone for good), once the records before it are acknowledged.
+	Forget bool
 }
 
 // Header is one record header a source task sets.

@@ -315,6 +315,19 @@ func (s *OffsetStore) set(key string, off SourceOffset, seq uint64) {
 	s.dirty = true
 }
 
+// forget removes the stored offset of a source partition, as of the batch
+// seq (a later batch may store one again).
+func (s *OffsetStore) forget(key string, seq uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.entries[key]
+	if e == nil || e.value == nil || seq <= e.seq && e.seq != 0 {
+		return
+	}
+	e.value, e.identity, e.seq = nil, "", seq
+	s.dirty = true
+}
+
 // encodeSourceOffset is the stored JSON of off (see OffsetStore).
 func encodeSourceOffset(off SourceOffset) []byte {
 	v := make([]byte, 0, 96+len(off.Identity)+len(off.Proof)+len(off.Record.Topic))

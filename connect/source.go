@@ -88,6 +88,7 @@ type pendingOffset struct {
 	key     string
 	off     SourceOffset
 	lastIdx int // index in the batch of the partition's last record sent; -1: none (all dropped)
+	forget  bool // the stored offset is removed (SourceRecord.Forget)
 	done    bool
 	failed  bool
 }
@@ -417,6 +418,7 @@ func (r *sourceRunner) send(ctx, produceCtx context.Context, recs []SourceRecord
 				last = sp
 			}
 			cur.off.Position = rec.Position
+			cur.forget = rec.Mark && rec.Forget
 			if keep {
 				cur.lastIdx = j - 1
 			}
@@ -576,7 +578,11 @@ func (r *sourceRunner) advance(key string) {
 				off.Record = ref
 			}
 		}
-		r.w.offsets.set(key, off, r.w.seq.Add(1))
+		if last.forget {
+			r.w.offsets.forget(key, r.w.seq.Add(1))
+		} else {
+			r.w.offsets.set(key, off, r.w.seq.Add(1))
+		}
 	}
 	if i == len(q) {
 		delete(r.keys, key)

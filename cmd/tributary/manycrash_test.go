@@ -26,6 +26,7 @@ type manyWriter struct {
 	f       *os.File
 	next    int
 	window  map[int]bool // written between a copy and its truncation
+	rotated []string     // the dated files kept
 	renames int
 	copies  int
 }
@@ -60,6 +61,13 @@ func (w *manyWriter) renameDated() {
 		panic(err)
 	}
 	w.f.Close()
+	// Keep two rotated files, as logrotate with rotate 2: the one before
+	// them goes (its lines count as lost if they were not read by then).
+	w.rotated = append(w.rotated, fmt.Sprintf("%s-2026120%d", w.path, w.renames))
+	if len(w.rotated) > 2 {
+		os.Remove(w.rotated[0])
+		w.rotated = w.rotated[1:]
+	}
 	f, err := os.OpenFile(w.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
 		panic(err)
@@ -292,6 +300,7 @@ func TestCrashKill9ManyFiles(t *testing.T) {
 		}
 	}
 	delivered, duplicated, corrupt, lost, lostInWindow := 0, 0, 0, 0, 0
+	dupNames := map[string]int{} // a log with duplicates: its first one
 	sc := bufio.NewScanner(f)
 	for ln := 1; sc.Scan(); ln++ {
 		line := sc.Text()
@@ -311,6 +320,9 @@ func TestCrashKill9ManyFiles(t *testing.T) {
 		// files of one log (rotated, current) may be read side by side.
 		if seen[w.name][n] {
 			duplicated++
+			if dupNames[w.name] == 0 {
+				dupNames[w.name] = n
+			}
 			note("sink line %d: %s line %d again", ln, w.name, n)
 		} else {
 			delivered++
@@ -334,14 +346,40 @@ func TestCrashKill9ManyFiles(t *testing.T) {
 	t.Logf("%d logs, 5 kills, %d dated renames, %d copytruncates, %s: written %d (%.0f lines/s), delivered %d, duplicated %d, corrupt %d, lost %d (within copytruncate windows %d of %d window lines)",
 		len(writers), renames, copies, elapsed.Round(time.Second), written, float64(written)/elapsed.Seconds(), delivered, duplicated, corrupt, lost, lostInWindow, windowLines)
 	if duplicated > 0 || corrupt > 0 || lost > lostInWindow {
+		// The source task's log lines about the logs with duplicates (or
+		// all of them, when lines were lost or corrupt).
 		var logs strings.Builder
 		for i, r := range runs {
 			for _, l := range strings.Split(r.stderr.String(), "\n") {
-				if strings.Contains(l, "connector=src") && !strings.Contains(l, "progress") && !strings.Contains(l, "found a new file") {
+				if !strings.Contains(l, "connector=src") || strings.Contains(l, "progress") || strings.Contains(l, "found a new file") {
+					continue
+				}
+				keep := len(dupNames) == 0
+				for name := range dupNames {
+					keep = keep || strings.Contains(l, string(filepath.Separator)+name+".log")
+				}
+				if keep && logs.Len() < 64<<10 {
 					fmt.Fprintf(&logs, "run %d: %s\n", i, l)
 				}
 			}
 		}
+		for name, n := range dupNames {
+			var at []string
+			for ln, l := range strings.Split(readFileString(t, out), "\n") {
+				if strings.HasPrefix(l, fmt.Sprintf("%s %08d ", name, n)) {
+					at = append(at, strconv.Itoa(ln+1))
+				}
+			}
+			fmt.Fprintf(&logs, "%s line %d is at sink lines %s\n", name, n, strings.Join(at, ", "))
+		}
 		t.Fatalf("%s\nsource task logs:\n%s", strings.Join(problems, "\n"), logs.String())
 	}
+}
+
+func readFileString(t testing.TB, path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

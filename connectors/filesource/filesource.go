@@ -87,7 +87,13 @@ func Def() *config.Def {
 		{Name: "files.scan.interval.ms", Importance: config.Low, Type: config.Duration, Default: "1000", HasDefault: true, Validate: config.AtLeast(1),
 			Doc: "How often the folders of files are looked through for new files, besides change events (which can be lost when their queue overflows, and are not available everywhere)."},
 		{Name: "file.close.inactive.ms", Importance: config.Low, Type: config.Duration, Default: "300000", HasDefault: true, Validate: config.AtLeast(1),
-			Doc: "With files: a file renamed to a name outside files (and not deleted) is read for as long as it grows, and closed once it has not grown for this long. A deleted file is closed once read to its end."},
+			Doc: "With files: a file that has not grown for this long is closed (and opened again when it grows); one renamed to a name outside files is then finished. A deleted file is closed once read to its end."},
+		{Name: "files.max.open", Importance: config.Medium, Type: config.Int, Default: "1024", HasDefault: true, Validate: config.AtLeast(1),
+			Doc: "With files: most files held open at once. Files that have not grown for file.close.inactive.ms are closed, and beyond this many the longest idle are; a closed file is opened again, by its device and inode (also when rotated meanwhile), once it grows."},
+		{Name: "file.ignore.older.ms", Importance: config.Low, Type: config.Duration, Default: "0", HasDefault: true, Validate: config.AtLeast(0),
+			Doc: "With files: a file without a stored position that was last modified longer ago than this is not read; only what is appended to it afterwards is. 0: every file is read."},
+		{Name: "file.clean.removed.ms", Importance: config.Low, Type: config.Duration, Default: "86400000", HasDefault: true, Validate: config.AtLeast(0),
+			Doc: "With files: the stored position of a file that was deleted (or renamed out of files) is removed from the offsets this long after, so that the offsets file does not grow with every rotated file; 0 keeps them."},
 		{Name: "file.header", Importance: config.Low, Type: config.String,
 			Doc: "Name of the header carrying each record's file path, so that consumers can tell files apart; empty for none. Unset, it is file with files, and none with file (as Kafka's FileStreamSource, whose records have no headers)."},
 		{Name: "topic", Type: config.String, Required: true, Validate: topicTemplate(),
@@ -210,6 +216,7 @@ type Task struct {
 	pendAt    time.Time
 	ready     []connect.SourceRecord
 	set       *many // the connector's task with files: the files it reads
+	idle      bool  // closed for lack of growth (t.f nil); opened again by identity
 
 	watcher *fsnotify.Watcher
 	wake    chan struct{}
@@ -364,6 +371,10 @@ func (t *Task) startPath(ctx context.Context) error {
 		case hasStored:
 			t.log.Info("taking the file as a new one and reading it from the start: "+why, "stored_position", stored.Position)
 			from.Record = stored.Record
+		case t.m != nil && t.m.ignoreOlder > 0 && time.Since(fi.ModTime()) > t.m.ignoreOlder:
+			from.Position = fi.Size()
+			lookup = false
+			t.log.Info("the file was last modified longer ago than file.ignore.older.ms; only what is appended to it is read", "position", from.Position, "modified", fi.ModTime().Format(time.RFC3339))
 		case t.m != nil && !t.m.initial:
 			// A file that appeared while the task runs: read whole, and
 			// nothing of it can be in the topic.
@@ -760,6 +771,11 @@ func (t *Task) step(ctx context.Context) ([]connect.SourceRecord, bool, error) {
 		m := *t.mark
 		t.mark = nil
 		return []connect.SourceRecord{m}, true, nil
+	}
+	if t.idle {
+		if recs, again := t.awake(); !again {
+			return recs, false, nil
+		}
 	}
 	if recs := t.emit(); len(recs) > 0 || len(t.ready) > 0 {
 		if t.ml != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -41,6 +42,11 @@ type many struct {
 
 	scanEvery     time.Duration
 	closeInactive time.Duration
+	maxOpen       int
+	ignoreOlder   time.Duration
+	cleanRemoved  time.Duration
+	removed       map[string]time.Time // paths of dropped streams, since when
+	tooMany       bool                 // more than files.max.open grow at once: logged
 	lastScan      time.Time
 
 	// Used by the polling goroutine only.
@@ -91,7 +97,9 @@ func (t *Task) startMany(ctx context.Context, cfg *config.Values) error {
 	}
 	m := &many{top: t, batch: t.batch, streams: map[string]*Task{}, finished: map[string]handoff{}, logged: map[string]string{},
 		watched: map[string]bool{}, dirty: map[string]bool{},
-		scanEvery: cfg.Duration("files.scan.interval.ms"), closeInactive: cfg.Duration("file.close.inactive.ms")}
+		scanEvery: cfg.Duration("files.scan.interval.ms"), closeInactive: cfg.Duration("file.close.inactive.ms"),
+		maxOpen: cfg.Int("files.max.open"), ignoreOlder: cfg.Duration("file.ignore.older.ms"), cleanRemoved: cfg.Duration("file.clean.removed.ms"),
+		removed: map[string]time.Time{}}
 	for _, text := range cfg.List("files") {
 		p, err := parsePattern(text, false)
 		if err != nil {
@@ -171,6 +179,7 @@ func (m *many) scan(ctx context.Context) []string {
 	bases := make(map[string]bool, len(f.files))
 	for path, fi := range f.files {
 		bases[fileident.Of(fi)] = true
+		delete(m.removed, path)
 		if _, ok := m.streams[path]; !ok {
 			fresh = append(fresh, path)
 		}
@@ -333,36 +342,159 @@ func (m *many) round(ctx context.Context) ([]connect.SourceRecord, error) {
 		m.next = (start + i + 1) % n
 	}
 	m.forgetDropped()
-	return out, err
+	m.closeIdle()
+	return append(m.forgets(), out...), err
+}
+
+// forgets returns the marks that remove the stored positions of files gone
+// for file.clean.removed.ms.
+func (m *many) forgets() []connect.SourceRecord {
+	if m.cleanRemoved <= 0 {
+		return nil
+	}
+	var out []connect.SourceRecord
+	for path, since := range m.removed {
+		if time.Since(since) < m.cleanRemoved {
+			continue
+		}
+		delete(m.removed, path)
+		if _, ok := m.streams[path]; ok {
+			continue // back under the same path
+		}
+		out = append(out, connect.SourceRecord{Source: connect.NewSourcePartition(map[string]any{"filename": path}, ""), Mark: true, Forget: true})
+		m.top.log.Info("forgetting the stored position of a file gone for file.clean.removed.ms", "gone", path)
+	}
+	return out
+}
+
+// closeIdle closes the files that have not grown for file.close.inactive.ms
+// and, beyond files.max.open, the longest idle others.
+func (m *many) closeIdle() {
+	var open []*Task
+	for _, s := range m.order {
+		if s.f == nil || s.dropped {
+			continue
+		}
+		if s.restful() && time.Since(s.grew) >= m.closeInactive {
+			s.sleep()
+			continue
+		}
+		open = append(open, s)
+	}
+	if len(open) <= m.maxOpen {
+		return
+	}
+	slices.SortFunc(open, func(a, b *Task) int { return a.grew.Compare(b.grew) })
+	closed := 0
+	for _, s := range open {
+		if len(open)-closed <= m.maxOpen {
+			break
+		}
+		if s.restful() {
+			s.sleep()
+			closed++
+		}
+	}
+	if !m.tooMany {
+		m.tooMany = true
+		m.top.log.Warn("more files are open than files.max.open; the longest idle are closed, and opened again when they grow", "files.max.open", m.maxOpen, "open", len(open))
+	}
+}
+
+// restful reports whether a stream's file may be closed and opened again
+// later: it is the file at its path, with nothing queued behind it.
+func (t *Task) restful() bool {
+	return t.f != nil && !t.idle && len(t.queue) == 0 && !t.catchUp && !t.deferred
+}
+
+// sleep closes the file for lack of growth; what was read stays, and the
+// file is opened again by identity when it grows (awake).
+func (t *Task) sleep() {
+	t.f.Close()
+	t.f, t.idle = nil, true
+}
+
+// awake looks whether a closed idle file grew, at its path or, rotated
+// meanwhile, under another name in its folder, and opens it again; it
+// reports whether reading goes on. A file that is gone is finished with
+// what was read of it (a last line without its newline included).
+func (t *Task) awake() ([]connect.SourceRecord, bool) {
+	fi, err := os.Stat(t.path)
+	if err == nil && fileident.Of(fi) == t.id {
+		if fi.Size() == t.pos {
+			return nil, false
+		}
+		return nil, t.reopen(t.path)
+	}
+	// Rotated or gone while closed: the file may still be in the folder.
+	if name := findIdentity(filepath.Dir(t.path), t.id); name != "" {
+		return nil, t.reopen(name)
+	}
+	recs := t.flushEvent(t.ready)
+	t.ready = nil
+	if rest := t.buf[t.off:]; len(rest) > 0 && !t.skipping {
+		recs = append(recs, t.record(rest[:len(rest):len(rest)], t.pos-int64(len(rest)), t.pos))
+	}
+	t.buf, t.off, t.skipping, t.splitting, t.sigLen, t.held = nil, 0, false, false, 0, nil
+	t.idle = false
+	if err != nil {
+		t.dropped = true
+		t.log.Info("the file was removed while closed for lack of growth", "position", t.pos)
+	}
+	return recs, err == nil
+}
+
+// reopen opens name again as the idle stream's file, if it still is.
+func (t *Task) reopen(name string) bool {
+	f, err := os.Open(name)
+	if err != nil {
+		return false
+	}
+	if fi, err := f.Stat(); err != nil || fileident.Of(fi) != t.id {
+		f.Close()
+		return false
+	}
+	t.f, t.idle, t.grew = f, false, time.Now()
+	return true
+}
+
+// findIdentity returns the name in dir of the file of device and inode
+// base, or "".
+func findIdentity(dir, base string) string {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return ""
+	}
+	for _, e := range ents {
+		if !e.Type().IsRegular() {
+			continue
+		}
+		name := filepath.Join(dir, e.Name())
+		if fi, err := os.Stat(name); err == nil && fileident.Of(fi) == base {
+			return name
+		}
+	}
+	return ""
 }
 
 // forgetDropped removes the streams whose files are finished for good.
 func (m *many) forgetDropped() {
-	k := 0
-	for _, s := range m.order {
-		if !s.dropped {
-			m.order[k] = s
-			k++
-		}
-	}
-	if k == len(m.order) {
+	if !slices.ContainsFunc(m.order, func(s *Task) bool { return s.dropped }) {
 		return
 	}
 	m.listMu.Lock()
-	for _, s := range m.order[k:] {
-		s.closeFiles()
-	}
+	defer m.listMu.Unlock()
 	for _, s := range m.order {
 		if s.dropped {
+			s.closeFiles()
 			delete(m.streams, s.path)
+			m.removed[s.path] = time.Now()
 		}
 	}
-	clear(m.order[k:])
-	m.order = m.order[:k]
-	if m.next >= k {
+	m.order = slices.DeleteFunc(m.order, func(s *Task) bool { return s.dropped })
+	if m.next >= len(m.order) {
 		m.next = 0
 	}
-	m.listMu.Unlock()
 }
 
 // matches reports whether the set reads path (a pattern matches it and no
@@ -389,7 +521,7 @@ func (m *many) owner(base string, self *Task) *Task {
 		if s == self || s.dropped {
 			continue
 		}
-		if s.f != nil && s.id == base {
+		if (s.f != nil || s.idle) && s.id == base {
 			return s
 		}
 		for _, r := range s.queue {

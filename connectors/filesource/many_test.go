@@ -45,6 +45,10 @@ func (w *worker) ack(recs []connect.SourceRecord) {
 		if !r.Mark {
 			w.recs = append(w.recs, keyedRec{key, r.Source.Identity(), r.Start, r.Position, string(r.Value)})
 		}
+		if r.Forget {
+			delete(w.stored, key)
+			continue
+		}
 		if r.Proof != "" {
 			w.stored[key] = connect.SourceOffset{Position: r.Position, Identity: r.Source.Identity(), Proof: r.Proof,
 				Record: connect.RecordRef{Topic: "t", Offset: int64(len(w.recs) - 1)}}
@@ -158,7 +162,7 @@ func quiet(t *testing.T, task *Task, w *worker) {
 		w.ack(recs)
 		for _, r := range recs {
 			if !r.Mark {
-				t.Fatalf("want no more lines, got %q from %s", r.Value, keyOf(r.Source))
+				t.Fatalf("want no more lines, got %q from %s at %d-%d; sent before: %+v", r.Value, keyOf(r.Source), r.Start, r.Position, w.recs)
 			}
 		}
 	}
@@ -431,4 +435,102 @@ func TestManyThousandFiles(t *testing.T) {
 	write(t, filepath.Join(dir, "one", "f0500.log"), "again\n")
 	write(t, filepath.Join(dir, "many", "99", "new.log"), "new\n")
 	drain(t, task, w, 2002)
+}
+
+// openFiles counts the files a task of many holds open.
+func openFiles(task *Task) int {
+	n := 0
+	for _, s := range task.set.order {
+		if s.f != nil {
+			n++
+		}
+	}
+	return n
+}
+
+// TestManyMaxOpen: with more files than files.max.open, the longest idle
+// are closed and opened again when they grow, also when one is rotated
+// while closed; every line arrives once.
+func TestManyMaxOpen(t *testing.T) {
+	dir := t.TempDir()
+	for i := range 6 {
+		write(t, filepath.Join(dir, fmt.Sprintf("f%d.log", i)), fmt.Sprintf("f%d one\n", i))
+	}
+	w := newWorker()
+	task := startMany(t, w, "files="+filepath.Join(dir, "*.log"), "files.max.open=2")
+	drain(t, task, w, 6)
+	quiet(t, task, w)
+	if n := openFiles(task); n > 2 {
+		t.Fatalf("%d files open, files.max.open=2", n)
+	}
+	for i := range 6 {
+		write(t, filepath.Join(dir, fmt.Sprintf("f%d.log", i)), fmt.Sprintf("f%d two\n", i))
+	}
+	drain(t, task, w, 12)
+	// f0 is closed now: lines appended before its rotation are still read.
+	quiet(t, task, w)
+	if task.set.streams[filepath.Join(dir, "f0.log")].f != nil {
+		t.Skip("f0.log was not the one closed")
+	}
+	write(t, filepath.Join(dir, "f0.log"), "f0 three\n")
+	os.Rename(filepath.Join(dir, "f0.log"), filepath.Join(dir, "f0.old"))
+	write(t, filepath.Join(dir, "f0.log"), "f0 four\n")
+	drain(t, task, w, 14)
+	quiet(t, task, w)
+	if n := openFiles(task); n > 2 {
+		t.Fatalf("%d files open, files.max.open=2", n)
+	}
+	got := w.values()
+	if got[0] != "f0 four" || got[1] != "f0 one" || got[2] != "f0 three" {
+		t.Fatalf("got %q", got)
+	}
+}
+
+// TestManyIgnoreOlder: a file not modified for file.ignore.older.ms is not
+// read, but what is appended to it is.
+func TestManyIgnoreOlder(t *testing.T) {
+	dir := t.TempDir()
+	old, cur := filepath.Join(dir, "old.log"), filepath.Join(dir, "cur.log")
+	write(t, old, "stale\n")
+	write(t, cur, "fresh\n")
+	past := time.Now().Add(-48 * time.Hour)
+	os.Chtimes(old, past, past)
+	w := newWorker()
+	task := startMany(t, w, "files="+filepath.Join(dir, "*.log"), "file.ignore.older.ms=86400000")
+	drain(t, task, w, 1)
+	write(t, old, "appended\n")
+	drain(t, task, w, 2)
+	if got := w.values(); fmt.Sprint(got) != "[appended fresh]" {
+		t.Fatalf("got %q", got)
+	}
+}
+
+// TestManyCleanRemoved: the stored position of a deleted file is removed
+// after file.clean.removed.ms, and not while it exists.
+func TestManyCleanRemoved(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.log"), filepath.Join(dir, "b.log")
+	write(t, a, "a\n")
+	write(t, b, "b\n")
+	w := newWorker()
+	task := startMany(t, w, "files="+filepath.Join(dir, "*.log"), "file.clean.removed.ms=1")
+	drain(t, task, w, 2)
+	os.Remove(a)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		quiet(t, task, w)
+		w.mu.Lock()
+		_, hasA := w.stored[a]
+		_, hasB := w.stored[b]
+		w.mu.Unlock()
+		if !hasB {
+			t.Fatal("the position of b.log, which exists, was removed")
+		}
+		if !hasA {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the position of the deleted a.log is still stored")
+		}
+	}
 }
