@@ -121,3 +121,37 @@ func TestTxnOffsets(t *testing.T) {
 		t.Fatalf("member commit: %v", kerr.ErrorForCode(code))
 	}
 }
+
+// TestTxnOffsetsInOffsetsTopic: the __consumer_offsets view shows an
+// offset committed in a transaction once the transaction commits, never
+// one whose transaction aborted.
+func TestTxnOffsetsInOffsetsTopic(t *testing.T) {
+	topic := newMemTopic(4)
+	c, err := Open(Config{Dir: t.TempDir(), OffsetsTopic: topic})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	if code := c.TxnOffsetCommit(ctx, txnCommitReq("v", 3, 42)).Topics[0].Partitions[0].ErrorCode; code != 0 {
+		t.Fatal(kerr.ErrorForCode(code))
+	}
+	if offs, _ := topic.state(t); len(offs) != 0 {
+		t.Fatalf("pending offset in the topic: %v", offs)
+	}
+	if err := c.EndTxn(ctx, 3, false, []string{"v"}); err != nil {
+		t.Fatal(err)
+	}
+	if offs, _ := topic.state(t); len(offs) != 0 {
+		t.Fatalf("aborted offset in the topic: %v", offs)
+	}
+	if code := c.TxnOffsetCommit(ctx, txnCommitReq("v", 3, 43)).Topics[0].Partitions[0].ErrorCode; code != 0 {
+		t.Fatal(kerr.ErrorForCode(code))
+	}
+	if err := c.EndTxn(ctx, 3, true, []string{"v"}); err != nil {
+		t.Fatal(err)
+	}
+	if offs, _ := topic.state(t); offs["v/t/0"] != 43 {
+		t.Fatalf("committed offset in the topic: %v", offs)
+	}
+}
