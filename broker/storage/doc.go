@@ -138,6 +138,10 @@
 //   - A .snapshot file is this package's own format (magic "TRPS", see
 //     producer.go); Kafka's producer snapshot has another schema, and
 //     neither side reads the other's. kafka-dump-log.sh fails on ours.
+//   - A .txnindex file has Kafka's format, but is written whole with the
+//     segment's other indexes (and at checkpoints), where Kafka appends an
+//     entry at each abort; entries after the newest producer snapshot are
+//     rebuilt from the markers on recovery.
 //   - A partition folder holds no leader-epoch-checkpoint and no
 //     partition.metadata (one node, one leader epoch; topic ids live in
 //     the broker's topics.json).

@@ -220,10 +220,18 @@ func TestDecidedFinishedAfterFailure(t *testing.T) {
 	wantErr(t, "add while decided", c.AddPartitions("b", pid, epoch, []TopicPartition{{"t", 0}}), kerr.ConcurrentTransactions)
 	c.Close()
 	rec.fail = nil
+	// Open's goroutine writes the markers of decided transactions first.
 	c = open(t, dir, rec, clk)
-	c.finishDecided()
-	if d, _ := c.Describe("b"); d.State != StateCompleteCommit {
-		t.Fatalf("state after restart %v", d.State)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		d, _ := c.Describe("b")
+		if d.State == StateCompleteCommit {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("state after restart %v", d.State)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 	if markers, _ := rec.take(); len(markers) != 1 {
 		t.Fatalf("markers %q", markers)

@@ -11,8 +11,9 @@
 // # Lifecycle
 //
 // Open replays Dir/transactions.log, rewrites it compacted, and starts one
-// goroutine which, every transaction.abort.timed.out.transaction.cleanup
-// .interval.ms, aborts the transactions open longer than their
+// goroutine which, every AbortInterval
+// (transaction.abort.timed.out.transaction.cleanup.interval.ms), aborts
+// the transactions open longer than their
 // transaction.timeout.ms (bumping the epoch, so the producer is fenced, as
 // Kafka does), writes the markers of transactions left decided but not
 // completed (by a crash or a failed write), and, every
