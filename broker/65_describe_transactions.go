@@ -1,11 +1,13 @@
 package broker
 
 import (
+	"cmp"
 	"slices"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/tributary-io/tributary/broker/group"
 	"github.com/tributary-io/tributary/broker/txn"
 )
 
@@ -17,8 +19,8 @@ import (
 //   PrepareAbort, CompleteCommit, CompleteAbort), producer id and epoch,
 //   timeout, the start of the open transaction (-1 when none) and its
 //   partitions. An unknown id is TRANSACTIONAL_ID_NOT_FOUND.
-// * The groups of a transaction are not listed (Kafka lists their
-//   __consumer_offsets partitions; this broker keeps none for them).
+// * A consumer group of the transaction (AddOffsetsToTxn) is listed as
+//   Kafka lists it: its partition of __consumer_offsets.
 // * ACLs: DESCRIBE on each transactional id.
 //
 // Version notes:
@@ -43,7 +45,18 @@ func handleDescribeTransactions(b *Broker, _ *conn, kreq kmsg.Request) reply {
 			st.StartTimestamp = d.Start.UnixMilli()
 		}
 		st.ProducerID, st.ProducerEpoch = d.ProducerID, d.ProducerEpoch
-		st.Topics = describeTxnTopics(d.Partitions)
+		parts := d.Partitions
+		if len(d.Groups) > 0 {
+			n := offsetsTopicView{b}.Partitions()
+			parts = slices.Clone(parts)
+			for _, g := range d.Groups {
+				parts = append(parts, txn.TopicPartition{Topic: offsetsTopic, Partition: group.OffsetsTopicPartition(g, n)})
+			}
+			slices.SortFunc(parts, func(a, b txn.TopicPartition) int {
+				return cmp.Or(cmp.Compare(a.Topic, b.Topic), cmp.Compare(a.Partition, b.Partition))
+			})
+		}
+		st.Topics = describeTxnTopics(parts)
 		resp.TransactionStates = append(resp.TransactionStates, st)
 	}
 	return reply{resp: resp}

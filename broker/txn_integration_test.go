@@ -18,6 +18,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/pkg/kversion"
+
+	"github.com/tributary-io/tributary/broker/group"
 )
 
 // txnProducer is a kgo transactional producer.
@@ -725,4 +727,31 @@ func TestTxnMatchesKfake(t *testing.T) {
 		t.Fatalf("this broker: %+v\nkfake:       %+v", ours, theirs)
 	}
 	t.Logf("both: %+v", ours)
+}
+
+// TestTxnDescribeGroup: DescribeTransactions lists a transaction's group
+// as Kafka does, by its partition of __consumer_offsets; an empty
+// transactional id is INVALID_REQUEST.
+func TestTxnDescribeGroup(t *testing.T) {
+	tb := startBroker(t)
+	c := dialRaw(t, tb.addr)
+	empty := ""
+	ip := kmsg.NewPtrInitProducerIDRequest()
+	ip.Version, ip.TransactionalID, ip.TransactionTimeoutMillis = 4, &empty, 60000
+	if r := c.roundTrip(ip).(*kmsg.InitProducerIDResponse); r.ErrorCode != kerr.InvalidRequest.Code {
+		t.Fatalf("empty transactional id: %s", errName(r.ErrorCode))
+	}
+	id := "dg"
+	ip.TransactionalID = &id
+	ir := c.roundTrip(ip).(*kmsg.InitProducerIDResponse)
+	ao := kmsg.NewPtrAddOffsetsToTxnRequest()
+	ao.Version, ao.TransactionalID, ao.ProducerID, ao.ProducerEpoch, ao.Group = 3, id, ir.ProducerID, ir.ProducerEpoch, "dg-group"
+	if r := c.roundTrip(ao).(*kmsg.AddOffsetsToTxnResponse); r.ErrorCode != 0 {
+		t.Fatalf("AddOffsetsToTxn: %s", errName(r.ErrorCode))
+	}
+	d := describeTxn(t, tb.addr, id)
+	want := group.OffsetsTopicPartition("dg-group", 50)
+	if _, ok := d.Topics["__consumer_offsets"][want]; d.State != "Ongoing" || !ok {
+		t.Fatalf("described: %+v, want __consumer_offsets partition %d", d, want)
+	}
 }

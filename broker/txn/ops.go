@@ -31,6 +31,9 @@ func (c *Coordinator) lookup(id string) (*txn, error) {
 // gets the same answer; anyone else is fenced. An epoch that cannot grow
 // any more gets a new producer id.
 func (c *Coordinator) InitProducerID(id string, timeout time.Duration, expPID int64, expEpoch int16) (int64, int16, error) {
+	if id == "" {
+		return -1, -1, kerr.InvalidRequest // as Kafka: the client refuses it too
+	}
 	if timeout <= 0 || timeout > c.cfg.MaxTimeout {
 		return -1, -1, kerr.InvalidTransactionTimeout
 	}
@@ -126,6 +129,9 @@ func (c *Coordinator) InitProducerID(id string, timeout time.Duration, expPID in
 // check finds the txn of id for a request of producer pid at epoch, with
 // its op lock held; the caller unlocks it.
 func (c *Coordinator) check(id string, pid int64, epoch int16) (*txn, record, error) {
+	if id == "" {
+		return nil, record{}, kerr.InvalidRequest
+	}
 	t, err := c.lookup(id)
 	if err != nil {
 		return nil, record{}, err
