@@ -408,6 +408,11 @@ func (s *OffsetStore) Run(ctx context.Context, interval time.Duration) {
 	}
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	// Saves asked for by new offsets come at most every gap: a task that
+	// starts on a thousand files would otherwise write the whole file a
+	// thousand times.
+	gap := min(interval, 100*time.Millisecond)
+	var last time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -417,10 +422,18 @@ func (s *OffsetStore) Run(ctx context.Context, interval time.Duration) {
 			return
 		case <-t.C:
 		case <-s.kick:
+			if wait := gap - time.Since(last); wait > 0 {
+				select {
+				case <-ctx.Done():
+					continue // saved by the case above
+				case <-time.After(wait):
+				}
+			}
 		}
 		if err := s.Save(); err != nil {
 			s.log.Error("saving offsets", "err", err)
 		}
+		last = time.Now()
 	}
 }
 

@@ -87,7 +87,7 @@ type sourceRunner struct {
 type pendingOffset struct {
 	key     string
 	off     SourceOffset
-	lastIdx int // index in the batch of the partition's last record sent; -1: none (all dropped)
+	lastIdx int  // index in the batch of the partition's last record sent; -1: none (all dropped)
 	forget  bool // the stored offset is removed (SourceRecord.Forget)
 	done    bool
 	failed  bool

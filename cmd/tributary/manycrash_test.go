@@ -26,7 +26,7 @@ type manyWriter struct {
 	f       *os.File
 	next    int
 	window  map[int]bool // written between a copy and its truncation
-	rotated []string     // the dated files kept
+	rotated []rotatedLog // the dated files kept
 	renames int
 	copies  int
 }
@@ -61,11 +61,12 @@ func (w *manyWriter) renameDated() {
 		panic(err)
 	}
 	w.f.Close()
-	// Keep two rotated files, as logrotate with rotate 2: the one before
-	// them goes (its lines count as lost if they were not read by then).
-	w.rotated = append(w.rotated, fmt.Sprintf("%s-2026120%d", w.path, w.renames))
-	if len(w.rotated) > 2 {
-		os.Remove(w.rotated[0])
+	// Keep two rotated files, as logrotate with rotate 2: the ones before
+	// go once the sink holds their lines (a file deleted before any reader
+	// opened it is lost to every reader).
+	w.rotated = append(w.rotated, rotatedLog{fmt.Sprintf("%s-2026120%d", w.path, w.renames), w.next - 1})
+	for len(w.rotated) > 2 && w.sink.has(w.name, w.rotated[0].last) {
+		os.Remove(w.rotated[0].path)
 		w.rotated = w.rotated[1:]
 	}
 	f, err := os.OpenFile(w.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
@@ -73,6 +74,11 @@ func (w *manyWriter) renameDated() {
 		panic(err)
 	}
 	w.f = f
+}
+
+type rotatedLog struct {
+	path string
+	last int // its last line
 }
 
 // copyTruncate copies the log aside (a name the pattern excludes), waits

@@ -155,6 +155,7 @@ func (c *Connector) NewTask() connect.SourceTask { return &Task{} }
 
 const (
 	readChunk = 256 << 10
+	minChunk  = 4 << 10
 	sigSize   = 16
 )
 
@@ -206,6 +207,8 @@ type Task struct {
 	grew     time.Time             // when the file last had new bytes
 	dropped  bool                  // finished for good; the set forgets it
 	busy     bool                  // may have more to read: stepped in the next round
+	chunk    int                   // bytes to read next (fill)
+	spare    []byte                // a buffer the last read did not use
 
 	// Multiline events (ml not nil): the lines of the event being read,
 	// their length joined, when the last came, and events complete but
@@ -878,6 +881,11 @@ func (t *Task) emit() []connect.SourceRecord {
 		t.progMu.Unlock()
 	}
 	t.recs = nil // handed over: the worker owns the slice now
+	if t.off == len(t.buf) && t.m != nil {
+		// Read whole: let the records keep the buffer alive, not an idle
+		// file (one of many).
+		t.buf, t.off = nil, 0
+	}
 	return recs
 }
 
@@ -948,13 +956,33 @@ func (t *Task) fill() (n int, truncated bool, err error) {
 		}
 	}
 	rest := t.buf[t.off:]
-	nb := make([]byte, len(rest), len(rest)+readChunk)
+	// Reads are sized to what came last time, doubling while they fill up
+	// to readChunk: a file that grows by a line at a time is not read into
+	// a quarter of a megabyte each time.
+	if t.chunk == 0 {
+		t.chunk = readChunk
+	}
+	var nb []byte
+	if cap(t.spare) >= len(rest)+t.chunk {
+		nb, t.spare = t.spare[:len(rest)], nil
+	} else {
+		nb = make([]byte, len(rest), len(rest)+t.chunk)
+	}
 	copy(nb, rest)
 	n, err = t.f.ReadAt(nb[len(rest):cap(nb)], t.pos)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return 0, false, fmt.Errorf("read %s: %w", t.path, err)
 	}
+	switch {
+	case n == t.chunk:
+		t.chunk = min(2*t.chunk, readChunk)
+	case n < t.chunk/4:
+		t.chunk = max(t.chunk/2, minChunk)
+	}
 	if n == 0 {
+		if cap(nb) <= 4*minChunk {
+			t.spare = nb[:0] // nothing points into it: kept for the next read
+		}
 		return 0, false, nil
 	}
 	t.buf = nb[:len(rest)+n]

@@ -336,14 +336,26 @@ func (m *many) round(ctx context.Context) ([]connect.SourceRecord, error) {
 		for again && len(out) < m.batch && err == nil {
 			var recs []connect.SourceRecord
 			recs, again, err = s.step(ctx)
-			out = append(out, recs...)
+			switch {
+			case out == nil:
+				out = recs // most polls take one file's lines: no copy
+			case cap(out)-len(out) < len(recs):
+				grown := make([]connect.SourceRecord, len(out), len(out)+max(len(recs), m.batch))
+				copy(grown, out)
+				out = append(grown, recs...)
+			default:
+				out = append(out, recs...)
+			}
 		}
 		s.busy = again && err == nil
 		m.next = (start + i + 1) % n
 	}
 	m.forgetDropped()
 	m.closeIdle()
-	return append(m.forgets(), out...), err
+	if f := m.forgets(); len(f) > 0 {
+		out = append(f, out...)
+	}
+	return out, err
 }
 
 // forgets returns the marks that remove the stored positions of files gone
