@@ -57,7 +57,13 @@
 // holds a segment file that Open would load back below the log start.
 // Files of segments out of the log (the .deleted file, the indexes) and
 // old producer snapshots that cannot be removed are reported, and each
-// later Retain tries them again. Close fsyncs everything,
+// later Retain tries them again. Clean compacts a log whose
+// cleanup.policy includes compact (Kafka's log cleaner, cleaner.go):
+// sealed segments are rewritten with the latest record of each key, and
+// their offsets kept, so a compacted log has gaps that reads step over
+// (a read returns the first batch holding an offset at or after the one
+// asked for). Append refuses records without a key on such a log.
+// Close fsyncs everything,
 // writes the indexes and a producer snapshot, and closes the files; a log
 // closed this way is trusted on the next Open (the broker records that in
 // a clean-shutdown marker).
@@ -117,6 +123,14 @@
 // segment's recovered end are dropped. Without any snapshot every
 // segment's headers are replayed.
 //
+// A cleaned segment is written as <base>.log.cleaned and renamed to
+// <base>.log.swap, then over <base>.log; Open completes a swap it finds
+// and removes .cleaned files. cleaner-offset-checkpoint holds the offset
+// where the last cleaning pass ended (and, during a pass, where that one
+// ends): below it batches and segments may have gaps, which recovery
+// accepts there only (elsewhere a batch must start where the one before
+// ended).
+//
 // Files being written carry a .tmp suffix until renamed; segment files
 // taken out of the log carry a .deleted suffix until removed (Kafka's
 // names). Both are never loaded, and leftovers are removed on Open, as are
@@ -142,6 +156,16 @@
 //     segment's other indexes (and at checkpoints), where Kafka appends an
 //     entry at each abort; entries after the newest producer snapshot are
 //     rebuilt from the markers on recovery.
+//   - The cleaner rewrites each segment in place of itself (one that is
+//     left empty leaves the log, unless it is the first); Kafka merges
+//     consecutive cleaned segments up to segment.bytes. The cleaner
+//     checkpoint is one file per partition folder, holding the offset
+//     alone; Kafka keeps one cleaner-offset-checkpoint per log dir. The
+//     cleaner maps every key of a pass in memory (Kafka's dedupe buffer,
+//     log.cleaner.dedupe.buffer.size, bounds its map and may split a pass).
+//     A batch left with no records is dropped, also when it is its
+//     producer's last (Kafka keeps it empty for the producer's sequence;
+//     here producer snapshots keep that).
 //   - A partition folder holds no leader-epoch-checkpoint and no
 //     partition.metadata (one node, one leader epoch; topic ids live in
 //     the broker's topics.json).

@@ -45,6 +45,22 @@ type Options struct {
 	// LogAppendTime is message.timestamp.type=LogAppendTime: batches are
 	// stamped with the broker's clock when appended.
 	LogAppendTime bool
+	// Compact is whether cleanup.policy includes "compact": Clean
+	// compacts the log, and records without a key are refused.
+	Compact bool
+	// DeleteRetention is delete.retention.ms: how long a tombstone (and a
+	// transaction marker) stays once cleaned.
+	DeleteRetention time.Duration
+	// MinCompactionLag is min.compaction.lag.ms: records newer are not
+	// compacted.
+	MinCompactionLag time.Duration
+	// MaxCompactionLag is max.compaction.lag.ms: a log whose oldest dirty
+	// record is older is cleaned whatever its dirty ratio. Zero or
+	// negative: no bound.
+	MaxCompactionLag time.Duration
+	// MinCleanableRatio is min.cleanable.dirty.ratio: the share of the
+	// cleanable bytes that must be dirty before a pass runs.
+	MinCleanableRatio float64
 }
 
 // DefaultOptions are Kafka's defaults.
@@ -58,6 +74,8 @@ func DefaultOptions() Options {
 		RetentionBytes:     -1,
 		FlushMessages:      math.MaxInt64,
 		MaxMessageBytes:    1048588,
+		DeleteRetention:    24 * time.Hour,
+		MinCleanableRatio:  0.5,
 	}
 }
 
@@ -160,6 +178,15 @@ type Log struct {
 	lastFlush     atomic.Int64 // unix nanoseconds of the last flush
 	sealedPending atomic.Bool  // a rolled segment waits for its flush
 	noSpace       atomic.Bool  // the last write failed for want of space
+
+	// cleanMu serialises cleaning passes (cleaner.go); it is taken before
+	// syncMu. cleanedTo is the cleaner checkpoint, gapsBelow the offset
+	// below which cleaned segments may lie, horizon the earliest delete
+	// horizon the last pass set (unix ms, 0 if none).
+	cleanMu   sync.Mutex
+	cleanedTo atomic.Int64
+	gapsBelow atomic.Int64
+	horizon   atomic.Int64
 }
 
 type pendingSnapshot struct {
@@ -256,6 +283,11 @@ func (l *Log) Append(batch []byte, now time.Time) (AppendResult, error) {
 	h, err := ValidateBatch(batch, opts.MaxMessageBytes)
 	if err != nil {
 		return AppendResult{}, err
+	}
+	if opts.Compact {
+		if err := checkKeys(batch, &h, opts.DecompressLimit()); err != nil {
+			return AppendResult{}, err
+		}
 	}
 	res := AppendResult{LogAppendTime: -1}
 	if opts.LogAppendTime {
@@ -838,7 +870,7 @@ func (l *Log) expiredSegments(opts *Options, now time.Time) int {
 	k := 0
 	for k < len(l.segs) {
 		s := l.segs[k]
-		if s.size == 0 {
+		if s.size == 0 && !s.sealed {
 			break
 		}
 		byTime := opts.RetentionTime >= 0 && s.maxTs < cut

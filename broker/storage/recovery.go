@@ -32,6 +32,7 @@ func Open(cfg Config) (*Log, error) {
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("open log %s: %w", cfg.Dir, err)
 	}
+	l.loadCleanerCheckpoint()
 	bases, err := l.listSegments()
 	if err != nil {
 		return nil, err
@@ -68,6 +69,10 @@ func Open(cfg Config) (*Log, error) {
 	l.loadLogStart()
 	act := l.active()
 	l.end.Store(act.next)
+	if l.cleanedTo.Load() > act.next {
+		// The log lost its end: what is appended again is dirty.
+		l.cleanedTo.Store(act.next)
+	}
 	act.rollAt = time.Now()
 	for _, s := range l.segs[:len(l.segs)-1] {
 		s.sealed, s.synced = true, true
@@ -95,6 +100,20 @@ func (l *Log) listSegments() ([]int64, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open log %s: %w", l.dir, err)
 	}
+	var names []string
+	for _, e := range ents {
+		if strings.HasSuffix(e.Name(), logSuffix+swapSuffix) {
+			names = append(names, e.Name())
+		}
+	}
+	if len(names) > 0 {
+		if err := l.completeSwaps(names); err != nil {
+			return nil, err
+		}
+		if ents, err = os.ReadDir(l.dir); err != nil {
+			return nil, fmt.Errorf("open log %s: %w", l.dir, err)
+		}
+	}
 	logs := map[int64]bool{}
 	for _, e := range ents {
 		if base, ok := parseSegmentName(e.Name(), logSuffix); ok && e.Type().IsRegular() {
@@ -113,7 +132,7 @@ func (l *Log) listSegments() ([]int64, error) {
 		}
 		switch {
 		case strings.HasSuffix(name, tmpSuffix), strings.HasSuffix(name, deletedSuffix),
-			strings.HasSuffix(name, ".cleaned"), strings.HasSuffix(name, ".swap"):
+			strings.HasSuffix(name, cleanedSuffix), strings.HasSuffix(name, swapSuffix):
 			leftover()
 		}
 		if base, ok := parseSegmentName(name, logSuffix); ok && logs[base] {
@@ -159,7 +178,10 @@ func (l *Log) recover(cfg Config) error {
 	from0 := from
 	for i := from; i < len(l.segs); i++ {
 		s := l.segs[i]
-		if i > 0 && l.segs[i-1].next != s.base {
+		// Below the cleaner checkpoint compaction leaves gaps: between
+		// segments and between batches; offsets still only grow.
+		gaps := s.base < l.gapsBelow.Load()
+		if i > 0 && (l.segs[i-1].next > s.base || (l.segs[i-1].next != s.base && l.segs[i-1].base >= l.gapsBelow.Load())) {
 			// The previous segment lost its tail: the log keeps only what
 			// precedes the hole, as it would after a torn write.
 			l.log.Warn("segment does not follow on from the one before; the log is cut there", "segment", filepath.Base(s.path), "expected_base", l.segs[i-1].next)
@@ -173,7 +195,11 @@ func (l *Log) recover(cfg Config) error {
 		if i == from0 && cfg.RecoveryPoint > s.base {
 			from, expect = s.resumePoint(cfg.RecoveryPoint)
 		}
-		cut, reason, err := s.recoverSegment(from, expect, l.opts.Load().IndexIntervalBytes, window)
+		limit := int64(-1) // the first offset after the segment, if known
+		if gaps && i < len(l.segs)-1 {
+			limit = l.segs[i+1].base
+		}
+		cut, reason, err := s.recoverSegment(from, expect, limit, gaps, l.opts.Load().IndexIntervalBytes, window)
 		if err != nil {
 			return err
 		}
@@ -319,7 +345,11 @@ func (s *segment) batchAt(e indexEntry) bool {
 // each batch (framing, CRC, base offset exactly following on) and
 // rebuilding the indexes. At the first bad batch it stops: s.size is where
 // the good data ends, cut the bytes after it, and reason what was wrong.
-func (s *segment) recoverSegment(from, expect, interval int64, window []byte) (cut int64, reason, err error) {
+//
+// With gaps set (a segment compaction may have cleaned), a batch may start
+// after the expected offset, and must end before limit when that is not
+// negative.
+func (s *segment) recoverSegment(from, expect, limit int64, gaps bool, interval int64, window []byte) (cut int64, reason, err error) {
 	fileSize := s.size
 	s.size, s.next, s.bytesSinceIndex = from, expect, 0
 	if from == 0 {
@@ -357,6 +387,9 @@ func (s *segment) recoverSegment(from, expect, interval int64, window []byte) (c
 		if err := checkFraming(&h, fileSize-pos); err != nil {
 			reason = err
 			break
+		}
+		if gaps && h.BaseOffset > expect && (limit < 0 || h.LastOffset() < limit) {
+			expect = h.BaseOffset
 		}
 		if h.BaseOffset != expect {
 			// The log assigns offsets without gaps; the base offset is
