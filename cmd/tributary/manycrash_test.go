@@ -27,6 +27,7 @@ type manyWriter struct {
 	next    int
 	window  map[int]bool // written between a copy and its truncation
 	rotated []rotatedLog // the dated files kept
+	first   int          // the first line of the current file
 	renames int
 	copies  int
 }
@@ -64,8 +65,9 @@ func (w *manyWriter) renameDated() {
 	// Keep two rotated files, as logrotate with rotate 2: the ones before
 	// go once the sink holds their lines (a file deleted before any reader
 	// opened it is lost to every reader).
-	w.rotated = append(w.rotated, rotatedLog{fmt.Sprintf("%s-2026120%d", w.path, w.renames), w.next - 1})
-	for len(w.rotated) > 2 && w.sink.has(w.name, w.rotated[0].last) {
+	w.rotated = append(w.rotated, rotatedLog{fmt.Sprintf("%s-2026120%d", w.path, w.renames), w.first, w.next - 1})
+	w.first = w.next
+	for len(w.rotated) > 2 && w.sink.hasAll(w.name, w.rotated[0].first, w.rotated[0].last) {
 		os.Remove(w.rotated[0].path)
 		w.rotated = w.rotated[1:]
 	}
@@ -77,8 +79,8 @@ func (w *manyWriter) renameDated() {
 }
 
 type rotatedLog struct {
-	path string
-	last int // its last line
+	path        string
+	first, last int // its lines
 }
 
 // copyTruncate copies the log aside (a name the pattern excludes), waits
@@ -119,6 +121,38 @@ type sinkTail struct {
 	off  int64
 	rest []byte
 	high map[string]int
+	seen map[string][]bool
+}
+
+// hasAllBut reports whether the sink holds every line of a log up to last
+// but those of skip.
+func (s *sinkTail) hasAllBut(name string, last int, skip map[int]bool) bool {
+	s.has(name, 0)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	seen := s.seen[name]
+	for n := 0; n <= last; n++ {
+		if (n >= len(seen) || !seen[n]) && !skip[n] {
+			return false
+		}
+	}
+	return true
+}
+
+// hasAll reports whether the sink holds every line of a log from first to
+// last (a log's files are read side by side, so the highest line seen says
+// nothing of an older file's).
+func (s *sinkTail) hasAll(name string, first, last int) bool {
+	s.has(name, 0) // reads what is new
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	seen := s.seen[name]
+	for n := first; n <= last; n++ {
+		if n >= len(seen) || !seen[n] {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *sinkTail) has(name string, n int) bool {
@@ -138,8 +172,14 @@ func (s *sinkTail) has(name string, n int) bool {
 		for _, line := range strings.Split(string(b[:end]), "\n") {
 			f := strings.Fields(line)
 			if len(f) >= 2 {
-				if k, err := strconv.Atoi(f[1]); err == nil && k > s.high[f[0]] {
-					s.high[f[0]] = k
+				if k, err := strconv.Atoi(f[1]); err == nil {
+					s.high[f[0]] = max(s.high[f[0]], k)
+					seen := s.seen[f[0]]
+					for len(seen) <= k {
+						seen = append(seen, false)
+					}
+					seen[k] = true
+					s.seen[f[0]] = seen
 				}
 			}
 		}
@@ -172,7 +212,7 @@ func TestCrashKill9ManyFiles(t *testing.T) {
 		"files="+filepath.Join(folder, "*.log*"), "files.exclude=*.copy*", "topic=many")
 	kf := writeProps(t, filepath.Join(dir, "sink.properties"), "name=sink", "connector.class=FileStreamSink", "file="+out, "topics=many")
 
-	sink := &sinkTail{path: out, high: map[string]int{}}
+	sink := &sinkTail{path: out, high: map[string]int{}, seen: map[string][]bool{}}
 	var mu sync.Mutex
 	var writers []*manyWriter
 	newLog := func(i int) *manyWriter {
@@ -267,7 +307,7 @@ func TestCrashKill9ManyFiles(t *testing.T) {
 	deadline := time.Now().Add(180 * time.Second)
 	for _, w := range writers {
 		w.f.Close()
-		for !sink.has(w.name, w.next-1) && !w.window[w.next-1] {
+		for !sink.hasAllBut(w.name, w.next-1, w.window) {
 			if time.Now().After(deadline) {
 				t.Fatalf("%s: line %d never arrived:\n%s", w.name, w.next-1, p.stderr.String())
 			}
@@ -306,7 +346,7 @@ func TestCrashKill9ManyFiles(t *testing.T) {
 		}
 	}
 	delivered, duplicated, corrupt, lost, lostInWindow := 0, 0, 0, 0, 0
-	dupNames := map[string]int{} // a log with duplicates: its first one
+	dupNames := map[string]int{} // a log with duplicates or losses: its first one
 	sc := bufio.NewScanner(f)
 	for ln := 1; sc.Scan(); ln++ {
 		line := sc.Text()
@@ -345,6 +385,9 @@ func TestCrashKill9ManyFiles(t *testing.T) {
 				lostInWindow++
 				continue
 			}
+			if _, ok := dupNames[w.name]; !ok && len(dupNames) < 3 {
+				dupNames[w.name] = n
+			}
 			note("%s line %d lost", w.name, n)
 		}
 	}
@@ -364,6 +407,9 @@ func TestCrashKill9ManyFiles(t *testing.T) {
 				for name := range dupNames {
 					keep = keep || strings.Contains(l, string(filepath.Separator)+name+".log")
 				}
+				if len(dupNames) > 0 && (strings.Contains(l, "the file was rotated; reading the new one") || strings.Contains(l, "finished the file, which")) {
+					keep = false // rotations as they go: what came after a kill matters
+				}
 				if keep && logs.Len() < 64<<10 {
 					fmt.Fprintf(&logs, "run %d: %s\n", i, l)
 				}
@@ -376,7 +422,14 @@ func TestCrashKill9ManyFiles(t *testing.T) {
 					at = append(at, strconv.Itoa(ln+1))
 				}
 			}
-			fmt.Fprintf(&logs, "%s line %d is at sink lines %s\n", name, n, strings.Join(at, ", "))
+			var in []string
+			names, _ := filepath.Glob(filepath.Join(folder, name+".log*"))
+			for _, fn := range names {
+				if b, err := os.ReadFile(fn); err == nil && strings.Contains(string(b), fmt.Sprintf("%s %08d ", name, n)) {
+					in = append(in, filepath.Base(fn))
+				}
+			}
+			fmt.Fprintf(&logs, "%s line %d is at sink lines %s, in %v\n", name, n, strings.Join(at, ", "), in)
 		}
 		t.Fatalf("%s\nsource task logs:\n%s", strings.Join(problems, "\n"), logs.String())
 	}

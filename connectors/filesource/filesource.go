@@ -566,6 +566,14 @@ func (t *Task) resumeRotated(ctx context.Context, stored connect.SourceOffset, s
 		}
 		from := stored
 		if same, why := t.proves(f, fi.Size(), base, stored); !same {
+			if t.m != nil {
+				// Among many files an inode is soon another file's
+				// (a deleted rotated file's goes to the next one
+				// made): only the file the position was taken in is
+				// finished here.
+				f.Close()
+				continue
+			}
 			// Same inode, other content: truncated and written again
 			// since, or another file; its lines from the start.
 			t.log.Info("the rotated file does not match the stored position; reading it from the start: "+why, "rotated", name)

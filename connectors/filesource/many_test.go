@@ -534,3 +534,54 @@ func TestManyCleanRemoved(t *testing.T) {
 		}
 	}
 }
+
+// TestManyInodeReused: a rotated file whose position is stored is deleted
+// while the task is stopped and its inode goes to another file of the set,
+// which the next run reads; then another file is made under the first
+// one's name. The run after does not take the file with the inode for the
+// deleted one: each line arrives once.
+func TestManyInodeReused(t *testing.T) {
+	dir := t.TempDir()
+	old := filepath.Join(dir, "app.log-1")
+	write(t, old, "old one\nold two\n")
+	w := newWorker()
+	files := "files=" + filepath.Join(dir, "*.log*")
+	task := startMany(t, w, files)
+	drain(t, task, w, 2)
+	task.Stop()
+	ino := inode(t, old)
+	os.Remove(old)
+	var reused string
+	for i := range 50 {
+		p := filepath.Join(dir, fmt.Sprintf("new%d.log", i))
+		write(t, p, fmt.Sprintf("new %d\n", i))
+		if inode(t, p) == ino {
+			reused = p
+			break
+		}
+	}
+	if reused == "" {
+		t.Skip("the file system did not hand the inode to a new file")
+	}
+	task = startMany(t, w, files)
+	drain(t, task, w, 2+countNew(dir))
+	task.Stop()
+	write(t, old, "another file under the old name\n")
+	task = startMany(t, w, files)
+	drain(t, task, w, 3+countNew(dir))
+	quiet(t, task, w)
+	seen := map[string]int{}
+	for _, v := range w.values() {
+		seen[v]++
+	}
+	for v, k := range seen {
+		if k != 1 {
+			t.Errorf("%q arrived %d times", v, k)
+		}
+	}
+}
+
+func countNew(dir string) int {
+	names, _ := filepath.Glob(filepath.Join(dir, "new*.log"))
+	return len(names)
+}
