@@ -23,7 +23,7 @@ import (
 //
 // Not done:
 // * IsFuture is always false: partitions are never moved between log dirs
-//   (AlterReplicaLogDirs is not served).
+//   (AlterReplicaLogDirs refuses moves, 34_alter_replica_log_dirs.go).
 //
 // Version notes:
 // * v1: no change

@@ -33,10 +33,11 @@ func TestUnsupportedAPIClosesConnection(t *testing.T) {
 	if len(resp.Results) != 2 || resp.Results[0].ErrorCode != kerr.SecurityDisabled.Code || resp.Results[1].ErrorCode != kerr.SecurityDisabled.Code {
 		t.Fatalf("CreateAcls without an authorizer: %+v", resp)
 	}
-	// An API not served at all: DescribeDelegationToken.
-	dt := kmsg.NewPtrDescribeDelegationTokenRequest()
-	dt.Version = 0
-	c.send(dt)
+	// An API not served at all: AlterPartition, which Kafka's brokers
+	// send their controller and never advertise to clients.
+	ap := kmsg.NewPtrAlterPartitionRequest()
+	ap.Version = 0
+	c.send(ap)
 	c.expectClosed()
 
 	// A served API at a version not served whose response could not

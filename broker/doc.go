@@ -69,6 +69,13 @@
 //     producer;
 //   - fetch sessions (KIP-227) live in memory and end with the broker;
 //   - emulate.kafka.version caps advertised versions to an older release;
+//   - partitions are never moved between log dirs: AlterReplicaLogDirs
+//     answers a move KAFKA_STORAGE_ERROR (a partition already in the dir
+//     named succeeds);
+//   - delegation tokens are not implemented: their four requests answer
+//     DELEGATION_TOKEN_AUTH_DISABLED, as Kafka does without
+//     delegation.token.secret.key, and setting that key is refused at
+//     start-up;
 //   - transactions (KIP-98, KIP-447) are coordinated by this broker
 //     (package txn), which writes the markers itself: WriteTxnMarkers is
 //     served for administrators only, and the coordinator's state is a
