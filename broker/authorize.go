@@ -44,6 +44,10 @@ package broker
 //	                             DESCRIBE on the cluster
 //	ElectLeaders, AlterPartitionReassignments
 //	                             ALTER on the cluster
+//	AlterReplicaLogDirs          ALTER on the cluster
+//	CreateDelegationToken        CREATE_TOKENS on the owner's USER resource when it
+//	                             is not the requester: its handler checks, after
+//	                             the connection's own check (38_create_delegation_token.go)
 //	DescribeClientQuotas         DESCRIBE_CONFIGS on the cluster
 //	AlterClientQuotas            ALTER_CONFIGS on the cluster
 //	DescribeUserScramCredentials DESCRIBE on the cluster
@@ -412,6 +416,12 @@ func (b *Broker) authorizeRequest(c *conn, req kmsg.Request) (deny kmsg.Response
 	case *kmsg.ElectLeadersRequest, *kmsg.AlterPartitionAssignmentsRequest:
 		if !can(opAlter, resCluster, clusterResourceName) {
 			return whole(clusterDenied)
+		}
+	case *kmsg.AlterReplicaLogDirsRequest:
+		if !can(opAlter, resCluster, clusterResourceName) {
+			// The response lists partitions by topic, the request by
+			// dir: the generic mirror cannot answer them.
+			return alterLogDirsRefused(r, clusterDenied), nil
 		}
 	case *kmsg.DescribeClientQuotasRequest:
 		if !can(opDescribeConfigs, resCluster, clusterResourceName) {

@@ -91,6 +91,11 @@ var definitions = config.NewDef("broker (server.properties)",
 	config.Key{Name: "authorizer.class.name", Type: config.String, Validate: authorizerClass, Doc: "the authorizer that enforces ACLs: Kafka's org.apache.kafka.metadata.authorizer.StandardAuthorizer (or the older kafka.security.authorizer.AclAuthorizer) turns on ACLs with StandardAuthorizer's rules, kept in acls.json in the first log dir and changed with CreateAcls/DeleteAcls; empty: no authorization, any connected client may do anything"},
 	config.Key{Name: "super.users", Type: config.String, Doc: "principals allowed everything whatever the ACLs, separated by ';' as in Kafka (User:admin;User:ops)"},
 	config.Key{Name: "allow.everyone.if.no.acl.found", Type: config.Bool, Default: "false", HasDefault: true, Doc: "with an authorizer, whether a resource no ACL names is open to everyone (true) or to super users only (false, Kafka's default)"},
+	config.Key{Name: "delegation.token.secret.key", Type: config.Password, Validate: noDelegationTokens, Doc: "not used: delegation tokens are not served (CreateDelegationToken and the others answer DELEGATION_TOKEN_AUTH_DISABLED, as Kafka does without this key); setting it is refused at start-up, since token authentication is not implemented"},
+	config.Key{Name: "delegation.token.master.key", Type: config.Password, Validate: noDelegationTokens, Doc: "Kafka's older name for delegation.token.secret.key; refused the same way when set"},
+	config.Key{Name: "delegation.token.max.lifetime.ms", Type: config.Duration, Default: "604800000", HasDefault: true, Validate: config.AtLeast(1), Doc: "not used: delegation tokens are not served"},
+	config.Key{Name: "delegation.token.expiry.time.ms", Type: config.Duration, Default: "86400000", HasDefault: true, Validate: config.AtLeast(1), Doc: "not used: delegation tokens are not served"},
+	config.Key{Name: "delegation.token.expiry.check.interval.ms", Type: config.Duration, Default: "3600000", HasDefault: true, Validate: config.AtLeast(1), Doc: "not used: delegation tokens are not served"},
 	config.Key{Name: "emulate.kafka.version", Type: config.String, Validate: kafkaRelease, Doc: "advertise no API version newer than this Apache Kafka release (for example 2.8 or 3.7), to test clients against an older broker; empty advertises every version implemented"},
 )
 
@@ -116,6 +121,16 @@ func EmbeddedKeys() []config.Key {
 func singleReplica(v any) error {
 	if n, _ := v.(int); n != 1 {
 		return errors.New("must be 1: this broker is a single node")
+	}
+	return nil
+}
+
+// noDelegationTokens refuses a delegation token secret: with one, Kafka
+// would issue tokens and accept them for SASL/SCRAM, which this broker
+// does not do.
+func noDelegationTokens(v any) error {
+	if s, _ := v.(string); s != "" {
+		return errors.New("delegation tokens are not implemented by this broker; remove this key (without it, as in Kafka, the delegation token requests answer DELEGATION_TOKEN_AUTH_DISABLED)")
 	}
 	return nil
 }

@@ -37,9 +37,14 @@ var servedVersions = map[int16][2]int16{
 	31: {0, 3},  // DeleteAcls, 31_delete_acls.go
 	32: {0, 4},  // DescribeConfigs, 32_describe_configs.go
 	33: {0, 2},  // AlterConfigs, 33_alter_configs.go
+	34: {0, 2},  // AlterReplicaLogDirs, 34_alter_replica_log_dirs.go
 	35: {0, 4},  // DescribeLogDirs, 35_describe_log_dirs.go
 	36: {0, 2},  // SaslAuthenticate, 36_sasl_authenticate.go
 	37: {0, 3},  // CreatePartitions, 37_create_partitions.go
+	38: {0, 3},  // CreateDelegationToken, 38_create_delegation_token.go
+	39: {0, 2},  // RenewDelegationToken, 39_renew_delegation_token.go
+	40: {0, 2},  // ExpireDelegationToken, 40_expire_delegation_token.go
+	41: {0, 3},  // DescribeDelegationToken, 41_describe_delegation_token.go
 	43: {0, 2},  // ElectLeaders, 43_elect_leaders.go
 	44: {0, 1},  // IncrementalAlterConfigs, 44_incremental_alter_configs.go
 	45: {0, 1},  // AlterPartitionReassignments, 45_alter_partition_reassignments.go
@@ -81,9 +86,14 @@ var handlers = map[int16]handler{
 	31: handleDeleteAcls,
 	32: handleDescribeConfigs,
 	33: handleAlterConfigs,
+	34: handleAlterReplicaLogDirs,
 	35: handleDescribeLogDirs,
 	36: handleSaslAuthenticate,
 	37: handleCreatePartitions,
+	38: handleCreateDelegationToken,
+	39: handleRenewDelegationToken,
+	40: handleExpireDelegationToken,
+	41: handleDescribeDelegationToken,
 	43: handleElectLeaders,
 	44: handleIncrementalAlterConfigs,
 	45: handleAlterPartitionAssignments,
