@@ -27,7 +27,8 @@ package broker
 //	Produce with a transactional id, EndTxn
 //	                             WRITE on the transactional id
 //	AddPartitionsToTxn           WRITE on the transactional id and on each topic
-//	                             (the others OPERATION_NOT_ATTEMPTED)
+//	                             (the others OPERATION_NOT_ATTEMPTED); v4+ (sent by
+//	                             brokers) CLUSTER_ACTION on the cluster instead
 //	AddOffsetsToTxn              WRITE on the transactional id, READ on the group
 //	TxnOffsetCommit              WRITE on the transactional id, READ on the group
 //	                             and on each topic
@@ -271,6 +272,13 @@ func (b *Broker) authorizeRequest(c *conn, req kmsg.Request) (deny kmsg.Response
 		}
 		return whole(clusterDenied)
 	case *kmsg.AddPartitionsToTxnRequest:
+		if r.Version >= 4 {
+			// The batched form, sent by brokers (KIP-890).
+			if !can(opClusterAction, resCluster, clusterResourceName) {
+				return whole(clusterDenied)
+			}
+			return nil, nil
+		}
 		return authorizeAddPartitions(r, can)
 	case *kmsg.AddOffsetsToTxnRequest:
 		if !can(opWrite, resTransactionalID, r.TransactionalID) {
@@ -627,7 +635,8 @@ func deref(s *string) string {
 // authorizeAddPartitions: WRITE on the transactional id, then on every
 // topic; if any topic is denied nothing is added: the denied topics get
 // TOPIC_AUTHORIZATION_FAILED and the others OPERATION_NOT_ATTEMPTED, as
-// Kafka answers. Only v0-3 (one transaction per request) are served.
+// Kafka answers. For v0-3 (one transaction per request); v4+ needs
+// CLUSTER_ACTION instead.
 func authorizeAddPartitions(r *kmsg.AddPartitionsToTxnRequest, can func(op, typ int8, name string) bool) (kmsg.Response, func(kmsg.Response)) {
 	const topicDenied, txnDenied = 29, 53
 	resp := r.ResponseKind().(*kmsg.AddPartitionsToTxnResponse)

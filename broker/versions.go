@@ -27,7 +27,7 @@ var servedVersions = map[int16][2]int16{
 	21: {0, 2},  // DeleteRecords, 21_delete_records.go
 	22: {0, 5},  // InitProducerID, 22_init_producer_id.go
 	23: {0, 4},  // OffsetForLeaderEpoch, 23_offset_for_leader_epoch.go
-	24: {0, 3},  // AddPartitionsToTxn, 24_add_partitions_to_txn.go
+	24: {0, 4},  // AddPartitionsToTxn, 24_add_partitions_to_txn.go
 	25: {0, 4},  // AddOffsetsToTxn, 25_add_offsets_to_txn.go
 	26: {0, 4},  // EndTxn, 26_end_txn.go
 	27: {0, 1},  // WriteTxnMarkers, 27_write_txn_markers.go
