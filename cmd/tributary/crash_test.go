@@ -149,6 +149,27 @@ func (w *crashWriter) close() {
 	w.f.Close()
 }
 
+// startProgressing starts connect-standalone with args in dir and waits
+// until the sink file out grows, failing the test if the run ends first or
+// makes no progress for 90 s.
+func startProgressing(t testing.TB, dir, out string, args ...string) *csProc {
+	t.Helper()
+	p := startCS(t, dir, args...)
+	before := fileSize(out)
+	deadline := time.Now().Add(90 * time.Second)
+	for fileSize(out) <= before {
+		if time.Now().After(deadline) {
+			t.Fatalf("the run made no progress:\n%s", p.stderr.String())
+		}
+		select {
+		case <-p.done:
+			t.Fatalf("the run exited:\n%s", p.stderr.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	return p
+}
+
 // sinkWatch tells whether the sink file holds a line numbered n or later
 // (for copytruncate's wait), from the file's last line.
 type sinkWatch struct{ path string }
@@ -306,21 +327,9 @@ func TestCrashKill9Rotation(t *testing.T) {
 	rng := rand.New(rand.NewPCG(seed, 1))
 	var runs []*csProc
 	for i := range kills {
-		p := startCS(t, dir, wf, sf, kf)
-		runs = append(runs, p)
 		// Let it make progress, then kill it a random while later.
-		before := fileSize(out)
-		deadline := time.Now().Add(90 * time.Second)
-		for fileSize(out) <= before {
-			if time.Now().After(deadline) {
-				t.Fatalf("run %d made no progress:\n%s", i, p.stderr.String())
-			}
-			select {
-			case <-p.done:
-				t.Fatalf("run %d exited:\n%s", i, p.stderr.String())
-			case <-time.After(10 * time.Millisecond):
-			}
-		}
+		p := startProgressing(t, dir, out, wf, sf, kf)
+		runs = append(runs, p)
 		time.Sleep(time.Duration(rng.IntN(2000)) * time.Millisecond) // the random moment of the kill
 		p.kill()
 		w.mu.Lock()

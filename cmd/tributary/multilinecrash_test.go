@@ -89,20 +89,8 @@ func TestCrashKill9Multiline(t *testing.T) {
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, 7))
-	for k := range 4 {
-		p := startCS(t, dir, wf, sf, kf)
-		before := fileSize(out)
-		deadline := time.Now().Add(90 * time.Second)
-		for fileSize(out) <= before {
-			if time.Now().After(deadline) {
-				t.Fatalf("run %d made no progress:\n%s", k, p.stderr.String())
-			}
-			select {
-			case <-p.done:
-				t.Fatalf("run %d exited:\n%s", k, p.stderr.String())
-			case <-time.After(10 * time.Millisecond):
-			}
-		}
+	for range 4 {
+		p := startProgressing(t, dir, out, wf, sf, kf)
 		time.Sleep(time.Duration(rng.IntN(1500)) * time.Millisecond)
 		p.kill()
 		time.Sleep(time.Duration(rng.IntN(500)) * time.Millisecond)

@@ -65,10 +65,11 @@ type many struct {
 	watched  map[string]bool
 	limitHit bool
 
-	mu     sync.Mutex // guards the fields below, set by the event goroutine
-	dirty  map[string]bool
-	all    bool
-	rescan bool
+	mu      sync.Mutex // guards the fields below, set by the event goroutine
+	dirty   map[string]bool
+	all     bool
+	rescan  bool
+	created map[string]bool // names made since the last look at them
 }
 
 // handoff is where a finished file ended: its last position under the path
@@ -96,7 +97,7 @@ func (t *Task) startMany(ctx context.Context, cfg *config.Values) error {
 		return &config.Error{Source: cfg.Source(), Key: "file.seed", Value: cfg.String("file.seed"), Reason: "applies to file, not to files"}
 	}
 	m := &many{top: t, batch: t.batch, streams: map[string]*Task{}, finished: map[string]handoff{}, logged: map[string]string{},
-		watched: map[string]bool{}, dirty: map[string]bool{},
+		watched: map[string]bool{}, dirty: map[string]bool{}, created: map[string]bool{},
 		scanEvery: cfg.Duration("files.scan.interval.ms"), closeInactive: cfg.Duration("file.close.inactive.ms"),
 		maxOpen: cfg.Int("files.max.open"), ignoreOlder: cfg.Duration("file.ignore.older.ms"), cleanRemoved: cfg.Duration("file.clean.removed.ms"),
 		removed: map[string]time.Time{}}
@@ -146,10 +147,13 @@ func (m *many) events(w *fsnotify.Watcher) {
 			if !ok {
 				return
 			}
+			name := filepath.Clean(ev.Name)
 			m.mu.Lock()
-			m.dirty[filepath.Clean(ev.Name)] = true
-			if ev.Has(fsnotify.Create) || ev.Has(fsnotify.Rename) || ev.Has(fsnotify.Remove) {
-				m.rescan = true
+			m.dirty[name] = true
+			if ev.Has(fsnotify.Create) {
+				// A new name (made, or a rename's target): looked at
+				// alone, not by going through every folder again.
+				m.created[name] = true
 			}
 			m.mu.Unlock()
 			m.top.poke()
@@ -200,6 +204,49 @@ func (m *many) scan(ctx context.Context) []string {
 		}
 	}
 	return later
+}
+
+// lookAt starts streams for the names made since the last look that the
+// set reads; a new folder (which ** patterns may reach into) makes the next
+// poll look through everything.
+func (m *many) lookAt(ctx context.Context, names map[string]bool) {
+	fresh := make([]string, 0, len(names))
+	for name := range names {
+		if _, ok := m.streams[name]; ok {
+			continue
+		}
+		fi, err := os.Stat(name)
+		switch {
+		case err != nil:
+		case fi.IsDir():
+			m.mu.Lock()
+			m.rescan = true
+			m.mu.Unlock()
+		case fi.Mode().IsRegular() && m.matches(name):
+			fresh = append(fresh, name)
+		}
+	}
+	slices.Sort(fresh)
+	for _, name := range fresh {
+		m.add(ctx, name)
+	}
+}
+
+// lookIn starts streams for the files of dir that the set reads and has no
+// stream for: a rotated file's new name, found when the file is finished.
+func (m *many) lookIn(ctx context.Context, dir string) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	names := map[string]bool{}
+	for _, e := range ents {
+		name := filepath.Join(dir, e.Name())
+		if _, ok := m.streams[name]; !ok && !e.IsDir() && m.matches(name) {
+			names[name] = true
+		}
+	}
+	m.lookAt(ctx, names)
 }
 
 // add starts the stream of a path; it reports whether the path must wait
@@ -285,10 +332,13 @@ func (m *many) poll(ctx context.Context) ([]connect.SourceRecord, error) {
 	for {
 		m.mu.Lock()
 		rescan := m.rescan || time.Since(m.lastScan) >= m.scanEvery
-		m.rescan = false
+		created := m.created
+		m.rescan, m.created = false, map[string]bool{}
 		m.mu.Unlock()
 		if rescan {
 			m.scan(ctx)
+		} else if len(created) > 0 {
+			m.lookAt(ctx, created)
 		}
 		recs, err := m.round(ctx)
 		if err != nil {
@@ -551,7 +601,7 @@ func (m *many) owner(base string, self *Task) *Task {
 // moves on to its next file.
 func (m *many) finish(ctx context.Context, h handoff) []connect.SourceRecord {
 	m.finished[h.base] = h
-	m.scan(ctx)
+	m.lookIn(ctx, filepath.Dir(h.path))
 	var marks []connect.SourceRecord
 	for _, s := range m.order {
 		if s.f == nil && s.deferred && !s.dropped {

@@ -81,7 +81,15 @@ func (w *worker) lookup(_ context.Context, _ string, sp *connect.SourcePartition
 	return pos, nil
 }
 
-// lines returns the values sent, sorted, or per key.
+// expect fails the test unless the values sent, sorted, are want.
+func (w *worker) expect(t *testing.T, want ...string) {
+	t.Helper()
+	if got := w.values(); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+}
+
+// values returns the values sent, sorted.
 func (w *worker) values() []string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -218,10 +226,7 @@ func TestManyFiles(t *testing.T) {
 	w := newWorker()
 	task := startMany(t, w, "files="+filepath.Join(dir, "**", "*.log*")+","+filepath.Join(dir, "z.gz"), "files.exclude=old.log", "topic=logs-${filename}")
 	drain(t, task, w, 5)
-	want := []string{"a.log", "b.log", "sub/deep/f.log", "sub/e.log", "z.gz"}
-	if got := w.values(); fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Fatalf("got %q, want %q", got, want)
-	}
+	w.expect(t, "a.log", "b.log", "sub/deep/f.log", "sub/e.log", "z.gz")
 	quiet(t, task, w)
 
 	// A record's header names its file, its topic comes from the name.
@@ -255,10 +260,7 @@ func TestManyNewFiles(t *testing.T) {
 	write(t, filepath.Join(dir, "d.log"), "d1\n")
 	task = startMany(t, w, "files="+filepath.Join(dir, "**", "*.log"))
 	drain(t, task, w, 7)
-	want := []string{"a1", "a2", "b1", "b2", "c1", "c2", "d1"}
-	if got := w.values(); fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Fatalf("got %q, want %q", got, want)
-	}
+	w.expect(t, "a1", "a2", "b1", "b2", "c1", "c2", "d1")
 	quiet(t, task, w)
 }
 
@@ -295,10 +297,7 @@ func TestManyDatedRename(t *testing.T) {
 
 	task = startMany(t, w, files)
 	quiet(t, task, w)
-	want := []string{"five", "four", "one", "three", "two"}
-	if got := w.values(); fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Fatalf("got %q, want %q", got, want)
-	}
+	w.expect(t, "five", "four", "one", "three", "two")
 }
 
 // TestManyNumberedRotation: logrotate's numbered scheme, access.log.1 to
@@ -330,10 +329,7 @@ func TestManyNumberedRotation(t *testing.T) {
 	task.Stop()
 	task = startMany(t, w, files)
 	quiet(t, task, w)
-	want := []string{"cur0-last", "cur1", "cur1-last", "cur2-last", "new0", "new1", "new2", "old1"}
-	if got := w.values(); fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Fatalf("got %q, want %q", got, want)
-	}
+	w.expect(t, "cur0-last", "cur1", "cur1-last", "cur2-last", "new0", "new1", "new2", "old1")
 }
 
 // TestManyRenamedWhileStopped: the rotation happens while no task runs;
@@ -355,10 +351,7 @@ func TestManyRenamedWhileStopped(t *testing.T) {
 	task = startMany(t, w, files)
 	drain(t, task, w, 4)
 	quiet(t, task, w)
-	want := []string{"four", "one", "three", "two"}
-	if got := w.values(); fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Fatalf("got %q, want %q", got, want)
-	}
+	w.expect(t, "four", "one", "three", "two")
 	task.Stop()
 	task = startMany(t, w, files)
 	quiet(t, task, w)
