@@ -222,6 +222,10 @@ func (b *Broker) start(ctx context.Context) error {
 	}
 	b.bgWG.Add(1)
 	go b.maintain()
+	if !b.cfg.CleanerDisabled {
+		b.bgWG.Add(1)
+		go b.cleanLogs()
+	}
 	for _, l := range b.listeners {
 		b.log.Info("listening", "listener", l.name, "addr", l.bound(), "advertised", l.advertised())
 	}
@@ -387,6 +391,47 @@ func (b *Broker) maintain() {
 					b.log.Error("cannot write recovery checkpoint", "err", err)
 				}
 			}
+		}
+	}
+}
+
+// cleanLogs is the log cleaner (log.cleaner.enable): it compacts the
+// partitions of topics whose cleanup.policy includes compact, one at a
+// time, and sleeps log.cleaner.backoff.ms whenever a round over them all
+// found nothing to clean. It stops when the broker closes.
+func (b *Broker) cleanLogs() {
+	defer b.bgWG.Done()
+	backoff := b.cfg.CleanerBackoff
+	if backoff <= 0 {
+		backoff = 15 * time.Second
+	}
+	t := time.NewTimer(backoff)
+	defer t.Stop()
+	for {
+		cleaned := false
+		for _, tp := range b.topics().byName {
+			for _, p := range tp.parts {
+				if b.ctx.Err() != nil {
+					return
+				}
+				if p == nil || p.offline != nil || !p.log.Options().Compact {
+					continue
+				}
+				res, err := p.log.Clean(b.ctx, time.Now(), false)
+				if err != nil {
+					b.log.Error("log cleaning failed", "topic", p.topic, "partition", p.index, "err", err)
+				}
+				cleaned = cleaned || (res.Cleaned && res.Segments+res.Removed > 0)
+			}
+		}
+		if cleaned {
+			continue
+		}
+		t.Reset(backoff)
+		select {
+		case <-b.ctx.Done():
+			return
+		case <-t.C:
 		}
 	}
 }

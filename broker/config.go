@@ -60,6 +60,17 @@ var definitions = config.NewDef("broker (server.properties)",
 	config.Key{Name: "log.index.interval.bytes", Type: config.Int, Default: "4096", HasDefault: true, Validate: config.AtLeast(0), Doc: "index.interval.bytes of topics: log bytes between offset index entries"},
 	config.Key{Name: "log.message.timestamp.type", Type: config.String, Default: "CreateTime", HasDefault: true, Validate: config.OneOf("CreateTime", "LogAppendTime"), Doc: "message.timestamp.type of topics"},
 	config.Key{Name: "log.cleanup.policy", Type: config.List, Default: "delete", HasDefault: true, Validate: config.OneOf("delete", "compact"), Doc: "cleanup.policy of topics; compaction is not performed, and a policy without delete keeps every segment"},
+	config.Key{Name: "log.cleaner.enable", Type: config.Bool, Default: "true", HasDefault: true, Doc: "run the log cleaner, which compacts the partitions of topics whose cleanup.policy includes compact; false leaves them uncompacted"},
+	config.Key{Name: "log.cleaner.threads", Type: config.Int, Default: "1", HasDefault: true, Validate: config.AtLeast(0), Doc: "accepted; one cleaner goroutine cleans one partition at a time, whatever the number"},
+	config.Key{Name: "log.cleaner.backoff.ms", Type: config.Duration, Default: "15000", HasDefault: true, Validate: config.AtLeast(0), Doc: "how long the cleaner sleeps when no partition needs cleaning"},
+	config.Key{Name: "log.cleaner.min.cleanable.ratio", Type: config.Double, Default: "0.5", HasDefault: true, Doc: "min.cleanable.dirty.ratio of topics: the share of a partition's sealed bytes not yet cleaned at which it is cleaned"},
+	config.Key{Name: "log.cleaner.delete.retention.ms", Type: config.Long, Default: "86400000", HasDefault: true, Validate: config.AtLeast(0), Doc: "delete.retention.ms of topics: how long a tombstone stays in a compacted topic once cleaned"},
+	config.Key{Name: "log.cleaner.min.compaction.lag.ms", Type: config.Long, Default: "0", HasDefault: true, Validate: config.AtLeast(0), Doc: "min.compaction.lag.ms of topics: records newer than this are not compacted"},
+	config.Key{Name: "log.cleaner.max.compaction.lag.ms", Type: config.Long, Default: "9223372036854775807", HasDefault: true, Validate: config.AtLeast(1), Doc: "max.compaction.lag.ms of topics: a partition whose oldest uncleaned record is older is cleaned whatever its dirty ratio"},
+	config.Key{Name: "log.cleaner.dedupe.buffer.size", Type: config.Long, Default: "134217728", HasDefault: true, Doc: "accepted and not used: the cleaner maps all the keys of a pass in memory"},
+	config.Key{Name: "log.cleaner.io.buffer.size", Type: config.Int, Default: "524288", HasDefault: true, Doc: "accepted and not used: the cleaner reads and writes through 1 MiB buffers"},
+	config.Key{Name: "log.cleaner.io.buffer.load.factor", Type: config.Double, Default: "0.9", HasDefault: true, Doc: "accepted and not used"},
+	config.Key{Name: "log.cleaner.io.max.bytes.per.second", Type: config.Double, Default: "1.7976931348623157E308", HasDefault: true, Doc: "accepted and not used: cleaning is not throttled"},
 	config.Key{Name: "compression.type", Type: config.String, Default: "producer", HasDefault: true, Validate: config.OneOf("producer"), Doc: "compression.type of topics; batches are stored as producers compressed them, so only producer is accepted"},
 	config.Key{Name: "message.max.bytes", Type: config.Int, Default: "1048588", HasDefault: true, Validate: config.AtLeast(0), Doc: "max.message.bytes of topics: the largest record batch accepted"},
 	config.Key{Name: "socket.request.max.bytes", Type: config.Int, Default: "104857600", HasDefault: true, Validate: config.AtLeast(minFrameSize), Doc: "the largest request frame; a connection announcing a larger one is closed before anything is allocated for it, and a frame's buffer grows only as its bytes arrive"},
@@ -214,6 +225,10 @@ type Config struct {
 	ConnectionsMaxIdle     time.Duration
 	RetentionCheckInterval time.Duration
 	CheckpointInterval     time.Duration
+	// CleanerDisabled is log.cleaner.enable=false; CleanerBackoff is
+	// log.cleaner.backoff.ms (0: Kafka's 15 s).
+	CleanerDisabled bool
+	CleanerBackoff  time.Duration
 	// EmulateVersion caps advertised API versions to a Kafka release.
 	EmulateVersion string
 
@@ -272,6 +287,8 @@ func ParseConfig(v *config.Values) (Config, error) {
 		ConnectionsMaxIdle:         time.Duration(v.Long("connections.max.idle.ms")) * time.Millisecond,
 		RetentionCheckInterval:     v.Duration("log.retention.check.interval.ms"),
 		CheckpointInterval:         v.Duration("log.flush.offset.checkpoint.interval.ms"),
+		CleanerDisabled:            !v.Bool("log.cleaner.enable"),
+		CleanerBackoff:             v.Duration("log.cleaner.backoff.ms"),
 		EmulateVersion:             v.String("emulate.kafka.version"),
 		GroupInitialRebalanceDelay: v.Duration("group.initial.rebalance.delay.ms"),
 		GroupMinSessionTimeout:     v.Duration("group.min.session.timeout.ms"),
@@ -461,6 +478,10 @@ func topicDefaults(v *config.Values) (map[string]string, map[string]string) {
 	set("message.timestamp.type", "log.message.timestamp.type", canonicalTimestampType(v.String("log.message.timestamp.type")))
 	set("cleanup.policy", "log.cleanup.policy", strings.ToLower(strings.Join(v.List("log.cleanup.policy"), ",")))
 	set("compression.type", "compression.type", strings.ToLower(v.String("compression.type")))
+	set("delete.retention.ms", "log.cleaner.delete.retention.ms", strconv.FormatInt(v.Long("log.cleaner.delete.retention.ms"), 10))
+	set("min.compaction.lag.ms", "log.cleaner.min.compaction.lag.ms", strconv.FormatInt(v.Long("log.cleaner.min.compaction.lag.ms"), 10))
+	set("max.compaction.lag.ms", "log.cleaner.max.compaction.lag.ms", strconv.FormatInt(v.Long("log.cleaner.max.compaction.lag.ms"), 10))
+	set("min.cleanable.dirty.ratio", "log.cleaner.min.cleanable.ratio", strconv.FormatFloat(v.Double("log.cleaner.min.cleanable.ratio"), 'g', -1, 64))
 	return d, keys
 }
 

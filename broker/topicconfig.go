@@ -15,7 +15,7 @@ import (
 // topicConfig is one of Kafka's topic-level configs. Those with apply set
 // change how the partition logs behave; the others are accepted, stored
 // and described, as a single-node broker has nothing to do with them
-// (replication throttles, compaction tuning, tiered storage).
+// (replication throttles, tiered storage).
 type topicConfig struct {
 	name string
 	typ  kmsg.ConfigType
@@ -40,16 +40,19 @@ func msDuration(v string) time.Duration {
 
 var topicConfigs = []topicConfig{
 	{name: "cleanup.policy", typ: kmsg.ConfigTypeList, def: "delete", enum: []string{"delete", "compact"}, brokerKeys: []string{"log.cleanup.policy"},
-		doc: "delete removes old segments by retention; compaction is not performed, so a policy without delete keeps everything",
+		doc: "delete removes old segments by retention; compact keeps the latest record of each key (the log cleaner, log.cleaner.*); compact,delete does both. A compacted topic refuses records without a key (INVALID_RECORD)",
 		apply: func(o *storage.Options, v string) {
-			o.Delete = false
+			o.Delete, o.Compact = false, false
 			for _, p := range strings.Split(v, ",") {
 				o.Delete = o.Delete || strings.TrimSpace(p) == "delete"
+				o.Compact = o.Compact || strings.TrimSpace(p) == "compact"
 			}
 		}},
 	{name: "compression.type", typ: kmsg.ConfigTypeString, def: "producer", enum: []string{"producer"}, brokerKeys: []string{"compression.type"},
 		doc: "batches are stored as producers compressed them"},
-	{name: "delete.retention.ms", typ: kmsg.ConfigTypeLong, def: "86400000", brokerKeys: []string{"log.cleaner.delete.retention.ms"}, doc: "compaction setting, stored only"},
+	{name: "delete.retention.ms", typ: kmsg.ConfigTypeLong, def: "86400000", min: 0, brokerKeys: []string{"log.cleaner.delete.retention.ms"},
+		doc:   "compacted topics: how long a tombstone (a record with a null value) and a transaction marker stay once the cleaner has seen them",
+		apply: func(o *storage.Options, v string) { o.DeleteRetention = max(msDuration(v), 0) }},
 	{name: "file.delete.delay.ms", typ: kmsg.ConfigTypeLong, def: "60000", brokerKeys: []string{"log.segment.delete.delay.ms"}, doc: "stored only; segments are deleted at once"},
 	{name: "flush.messages", typ: kmsg.ConfigTypeLong, def: strconv.FormatInt(math.MaxInt64, 10), min: 1, brokerKeys: []string{"log.flush.interval.messages"},
 		doc:   "fsync once this many messages are unflushed",
@@ -64,7 +67,9 @@ var topicConfigs = []topicConfig{
 	{name: "leader.replication.throttled.replicas", typ: kmsg.ConfigTypeList, def: "", doc: "replication setting, stored only"},
 	{name: "local.retention.bytes", typ: kmsg.ConfigTypeLong, def: "-2", min: -2, doc: "tiered storage setting, stored only"},
 	{name: "local.retention.ms", typ: kmsg.ConfigTypeLong, def: "-2", min: -2, doc: "tiered storage setting, stored only"},
-	{name: "max.compaction.lag.ms", typ: kmsg.ConfigTypeLong, def: strconv.FormatInt(math.MaxInt64, 10), min: 1, doc: "compaction setting, stored only"},
+	{name: "max.compaction.lag.ms", typ: kmsg.ConfigTypeLong, def: strconv.FormatInt(math.MaxInt64, 10), min: 1, brokerKeys: []string{"log.cleaner.max.compaction.lag.ms"},
+		doc:   "compacted topics: a partition whose oldest uncleaned record is older than this is cleaned whatever its dirty ratio",
+		apply: func(o *storage.Options, v string) { o.MaxCompactionLag = msDuration(v) }},
 	{name: "max.message.bytes", typ: kmsg.ConfigTypeInt, def: "1048588", brokerKeys: []string{"message.max.bytes"},
 		doc:   "the largest record batch accepted",
 		apply: func(o *storage.Options, v string) { o.MaxMessageBytes = int(parseLong(v)) }},
@@ -75,8 +80,15 @@ var topicConfigs = []topicConfig{
 	{name: "message.timestamp.type", typ: kmsg.ConfigTypeString, def: "CreateTime", enum: []string{"CreateTime", "LogAppendTime"}, brokerKeys: []string{"log.message.timestamp.type"},
 		doc:   "CreateTime keeps the producer's timestamps; LogAppendTime stamps batches with the broker's clock",
 		apply: func(o *storage.Options, v string) { o.LogAppendTime = strings.EqualFold(v, "LogAppendTime") }},
-	{name: "min.cleanable.dirty.ratio", typ: kmsg.ConfigTypeDouble, def: "0.5", doc: "compaction setting, stored only"},
-	{name: "min.compaction.lag.ms", typ: kmsg.ConfigTypeLong, def: "0", doc: "compaction setting, stored only"},
+	{name: "min.cleanable.dirty.ratio", typ: kmsg.ConfigTypeDouble, def: "0.5", brokerKeys: []string{"log.cleaner.min.cleanable.ratio"},
+		doc: "compacted topics: the share of a partition's cleanable bytes (sealed segments) not yet cleaned at which the cleaner cleans it",
+		apply: func(o *storage.Options, v string) {
+			f, _ := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			o.MinCleanableRatio = f
+		}},
+	{name: "min.compaction.lag.ms", typ: kmsg.ConfigTypeLong, def: "0", min: 0, brokerKeys: []string{"log.cleaner.min.compaction.lag.ms"},
+		doc:   "compacted topics: records newer than this are not compacted (a segment holding one is left for a later pass)",
+		apply: func(o *storage.Options, v string) { o.MinCompactionLag = max(msDuration(v), 0) }},
 	{name: "min.insync.replicas", typ: kmsg.ConfigTypeInt, def: "1", min: 1, doc: "stored only; the single replica is always in sync"},
 	{name: "preallocate", typ: kmsg.ConfigTypeBoolean, def: "false", doc: "stored only"},
 	{name: "remote.storage.enable", typ: kmsg.ConfigTypeBoolean, def: "false", enum: []string{"false"}, doc: "tiered storage is not supported"},
