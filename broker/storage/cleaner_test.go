@@ -618,3 +618,55 @@ func TestCleanLargeLog(t *testing.T) {
 		}
 	}
 }
+
+// TestCleanConcurrentReads: reads, timestamp lookups and appends go on
+// while passes swap segments under them.
+func TestCleanConcurrentReads(t *testing.T) {
+	o := compactOpts()
+	o.SegmentBytes = 512
+	l := openLog(t, t.TempDir(), o, true, 0)
+	defer l.Close()
+	ts := time.Now().UnixMilli()
+	done := make(chan struct{})
+	errc := make(chan error, 1)
+	go func() {
+		defer close(errc)
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			off := l.StartOffset()
+			for off < l.EndOffset() {
+				res, err := l.Read(nil, off, 1<<16, true)
+				if err != nil {
+					errc <- fmt.Errorf("read at %d: %w", off, err)
+					return
+				}
+				if len(res.Records) == 0 {
+					errc <- fmt.Errorf("read at %d below the end %d: nothing", off, l.EndOffset())
+					return
+				}
+				off = res.NextOffset
+			}
+			if _, _, _, err := l.OffsetForTimestamp(ts); err != nil {
+				errc <- fmt.Errorf("offset for timestamp: %w", err)
+				return
+			}
+		}
+	}()
+	for i := 0; i < 300; i++ {
+		mustAppend(t, l, keyedBatch(t, ts+int64(i), 0, -1, 0, false, rec(fmt.Sprintf("k%d", i%5), fmt.Sprint(i))))
+		if i%20 == 19 {
+			if err := l.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			mustClean(t, l, time.Now(), true)
+		}
+	}
+	close(done)
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"iter"
 	"math"
+	"os"
 	"sort"
 
 	"github.com/klauspost/compress/s2"
@@ -62,6 +63,23 @@ func (l *Log) views() ([]segView, error) {
 // OffsetForTimestamp returns the offset and timestamp of the first record
 // whose timestamp is at least ts, or ok=false if there is none.
 func (l *Log) OffsetForTimestamp(ts int64) (offset, timestamp int64, ok bool, err error) {
+	return retryClosed(func() (int64, int64, bool, error) { return l.offsetForTimestamp(ts) })
+}
+
+// retryClosed runs a lookup again when it read a segment file that
+// retention or the cleaner closed meanwhile (it then sees the new
+// segment list).
+func retryClosed(f func() (int64, int64, bool, error)) (int64, int64, bool, error) {
+	for attempt := 0; ; attempt++ {
+		off, ts, ok, err := f()
+		if errors.Is(err, os.ErrClosed) && attempt < 3 {
+			continue
+		}
+		return off, ts, ok, err
+	}
+}
+
+func (l *Log) offsetForTimestamp(ts int64) (offset, timestamp int64, ok bool, err error) {
 	vs, err := l.views()
 	if err != nil {
 		return 0, 0, false, err
@@ -102,6 +120,10 @@ func (l *Log) OffsetForTimestamp(ts int64) (offset, timestamp int64, ok bool, er
 // MaxTimestamp returns the largest timestamp in the log and the offset of
 // the first record carrying it, or ok=false for an empty log.
 func (l *Log) MaxTimestamp() (offset, timestamp int64, ok bool, err error) {
+	return retryClosed(l.maxTimestamp)
+}
+
+func (l *Log) maxTimestamp() (offset, timestamp int64, ok bool, err error) {
 	vs, err := l.views()
 	if err != nil {
 		return 0, 0, false, err
@@ -137,6 +159,9 @@ func (l *Log) firstRecordAtOrAfter(s *segment, h *BatchHeader, pos, ts int64) (i
 	}
 	raw := make([]byte, h.Size())
 	if n, err := s.f.ReadAt(raw, pos); n < len(raw) {
+		if errors.Is(err, os.ErrClosed) {
+			return 0, 0, false, err
+		}
 		if err == nil || err == io.EOF {
 			err = io.ErrUnexpectedEOF
 		}
