@@ -670,3 +670,49 @@ func TestCleanConcurrentReads(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestCleanThenRetentionAndDeleteRecords: compact,delete logs lose whole
+// cleaned segments to retention, and DeleteRecords may move the start
+// into a gap; reads from the start get the next record kept.
+func TestCleanThenRetentionAndDeleteRecords(t *testing.T) {
+	o := compactOpts()
+	o.Delete = true
+	o.RetentionTime = time.Hour
+	l := openLog(t, t.TempDir(), o, true, 0)
+	defer l.Close()
+	now := time.Now()
+	old := now.Add(-2 * time.Hour).UnixMilli()
+	mustAppend(t, l, keyedBatch(t, old, 0, -1, 0, false, rec("a", "0"), rec("b", "0"))) // 0-1
+	mustAppend(t, l, keyedBatch(t, old, 0, -1, 0, false, rec("a", "1")))                // 2
+	mustAppend(t, l, keyedBatch(t, now.UnixMilli(), 0, -1, 0, false, rec("c", "0")))    // 3
+	mustAppend(t, l, keyedBatch(t, now.UnixMilli(), 0, -1, 0, false, rec("a", "2")))    // 4
+	mustAppend(t, l, keyedBatch(t, now.UnixMilli(), 0, -1, 0, false, rec("z", "z")))    // 5
+	l.Flush()
+	mustClean(t, l, now, false)
+	want := []stored{{1, "b", "0"}, {3, "c", "0"}, {4, "a", "2"}, {5, "z", "z"}}
+	if got := readRecords(t, l); !reflect.DeepEqual(got, want) {
+		t.Fatalf("cleaned: %v, want %v", got, want)
+	}
+	// DeleteRecords into the gap at 2: the start is 2, a read there
+	// gets offset 3.
+	if start, err := l.DeleteRecords(2); err != nil || start != 2 {
+		t.Fatalf("delete records: %d %v", start, err)
+	}
+	r, err := l.Read(nil, 2, 1<<20, true)
+	if err != nil || len(r.Records) == 0 {
+		t.Fatalf("read at the start: %v", err)
+	}
+	if h, _ := ParseHeader(r.Records); h.BaseOffset != 3 {
+		t.Fatalf("read at 2 got batch %d", h.BaseOffset)
+	}
+	// Retention removes the old segment (offsets 0-1, the only old one
+	// left after cleaning).
+	res, err := l.Retain(now)
+	if err != nil || res.Segments != 1 {
+		t.Fatalf("retain: %+v %v", res, err)
+	}
+	want = []stored{{3, "c", "0"}, {4, "a", "2"}, {5, "z", "z"}}
+	if got := readRecords(t, l); !reflect.DeepEqual(got, want) {
+		t.Fatalf("after retention: %v, want %v", got, want)
+	}
+}
