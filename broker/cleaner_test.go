@@ -263,3 +263,40 @@ func TestCleanerDisabled(t *testing.T) {
 		t.Fatalf("clean: %+v %v", res, err)
 	}
 }
+
+func TestCompactionConfigs(t *testing.T) {
+	tb := startBroker(t, "log.cleaner.delete.retention.ms=1000", "log.cleaner.min.compaction.lag.ms=5")
+	topic := "compaction-configs"
+	createTopic(t, tb.addr, topic, 1, map[string]*string{"cleanup.policy": kadm.StringPtr("compact"), "min.cleanable.dirty.ratio": kadm.StringPtr("0.25")})
+	l := partitionLog(t, tb, topic)
+	o := l.Options()
+	if !o.Compact || o.Delete || o.MinCleanableRatio != 0.25 || o.DeleteRetention != time.Second || o.MinCompactionLag != 5*time.Millisecond {
+		t.Fatalf("options: %+v", o)
+	}
+	adm := newAdmin(t, tb.addr)
+	ctx := testCtx(t, 30*time.Second)
+	resp, err := adm.AlterTopicConfigs(ctx, []kadm.AlterConfig{{Op: kadm.SetConfig, Name: "min.cleanable.dirty.ratio", Value: kadm.StringPtr("1.5")}}, topic)
+	if err == nil && (len(resp) != 1 || !errors.Is(resp[0].Err, kerr.InvalidConfig)) {
+		t.Fatalf("ratio 1.5: %+v", resp)
+	}
+	resp, err = adm.AlterTopicConfigs(ctx, []kadm.AlterConfig{{Op: kadm.SetConfig, Name: "delete.retention.ms", Value: kadm.StringPtr("7")}}, topic)
+	if err != nil || resp[0].Err != nil {
+		t.Fatalf("alter delete.retention.ms: %v %+v", err, resp)
+	}
+	if got := l.Options().DeleteRetention; got != 7*time.Millisecond {
+		t.Fatalf("delete.retention.ms after alter: %v", got)
+	}
+	rc, err := adm.DescribeTopicConfigs(ctx, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := rc.On(topic, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cfg := range c.Configs {
+		if cfg.Key == "min.compaction.lag.ms" && (cfg.Value == nil || *cfg.Value != "5") {
+			t.Fatalf("min.compaction.lag.ms described as %v", cfg.MaybeValue())
+		}
+	}
+}

@@ -145,8 +145,12 @@ func validateTopicConfig(name, value string) error {
 			return bad("expected true or false")
 		}
 	case kmsg.ConfigTypeDouble:
-		if _, err := strconv.ParseFloat(value, 64); err != nil {
+		f, err := strconv.ParseFloat(value, 64)
+		if err != nil {
 			return bad("not a number")
+		}
+		if name == "min.cleanable.dirty.ratio" && (f < 0 || f > 1) {
+			return bad("value must be between 0 and 1")
 		}
 	}
 	if len(tc.enum) > 0 {
