@@ -300,3 +300,74 @@ func TestCompactionConfigs(t *testing.T) {
 		}
 	}
 }
+
+// TestCompactedTopicTransactions: the cleaner drops aborted records, keeps
+// committed ones, and read_committed and read_uncommitted consumers both
+// read the compacted log to its end.
+func TestCompactedTopicTransactions(t *testing.T) {
+	tb := startBroker(t, cleanerProps...)
+	topic := "compacted-txn"
+	createTopic(t, tb.addr, topic, 1, map[string]*string{
+		"cleanup.policy": kadm.StringPtr("compact"),
+		"segment.bytes":  kadm.StringPtr("1024"),
+	})
+	cl := txnProducer(t, tb.addr, "compactor")
+	ctx := testCtx(t, time.Minute)
+	txn := func(commit bool, value string, keys int, big bool) {
+		t.Helper()
+		if err := cl.BeginTransaction(); err != nil {
+			t.Fatal(err)
+		}
+		for k := 0; k < keys; k++ {
+			v := []byte(value)
+			if big {
+				v = incompressible(2048)
+			}
+			if err := cl.ProduceSync(ctx, &kgo.Record{Topic: topic, Key: fmt.Appendf(nil, "key%d", k), Value: v}).FirstErr(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := cl.EndTransaction(ctx, kgo.TransactionEndTry(commit)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	txn(true, "first", 10, false)
+	txn(false, "aborted", 10, false)
+	txn(true, "third", 5, false)
+	// key0 once more, larger than a segment: it is alone in its segment,
+	// and its commit marker alone in the active one.
+	txn(true, "", 1, true)
+	l := partitionLog(t, tb, topic)
+	end := l.EndOffset()
+	waitCleaned(t, l, end-1)
+	for _, committed := range []bool{true, false} {
+		iso := kgo.ReadUncommitted()
+		if committed {
+			iso = kgo.ReadCommitted()
+		}
+		cons := newClient(t, tb.addr, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(iso))
+		got := map[string][]string{}
+		last := int64(-1)
+		for last < end-2 {
+			fs := cons.PollFetches(ctx)
+			if err := fs.Err(); err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range fs.Records() {
+				v := string(r.Value)
+				if len(v) > 10 {
+					v = "big"
+				}
+				got[string(r.Key)] = append(got[string(r.Key)], v)
+				last = r.Offset
+			}
+		}
+		want := map[string][]string{
+			"key0": {"big"}, "key1": {"third"}, "key2": {"third"}, "key3": {"third"}, "key4": {"third"},
+			"key5": {"first"}, "key6": {"first"}, "key7": {"first"}, "key8": {"first"}, "key9": {"first"},
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("read_committed %v: %v, want %v", committed, got, want)
+		}
+	}
+}
