@@ -284,8 +284,9 @@ func scanBatches(s *segment, fn func(b []byte, h *BatchHeader, pos int64) error)
 	return nil
 }
 
-// abortedBetween reports whether a transactional batch of producer pid
-// ending at last belongs to an aborted transaction of the list.
+// abortedAt reports whether a transactional batch of producer pid, at
+// offsets first to last, belongs to an aborted transaction of the list
+// (sorted by first offset).
 func abortedAt(aborted []AbortedTxn, pid, first, last int64) bool {
 	for _, a := range aborted {
 		if a.FirstOffset > last {
