@@ -160,3 +160,66 @@ func TestManyFilesPipeline(t *testing.T) {
 		})
 	}
 }
+
+// TestManyFilesToManyFiles: a folder of logs into a topic per file, and a
+// sink writing a file per topic (file=out/${topic}): each output file is
+// its log, line for line, across a clean restart and one whose last flush
+// of offsets and commits was lost, with the bundled broker and kfake.
+func TestManyFilesToManyFiles(t *testing.T) {
+	for _, cluster := range []struct {
+		name  string
+		start func(testing.TB) string
+	}{{"bundled", startBundledBroker}, {"kfake", startKfake}} {
+		t.Run(cluster.name, func(t *testing.T) {
+			addr := cluster.start(t)
+			dir := t.TempDir()
+			logs, out := filepath.Join(dir, "logs"), filepath.Join(dir, "out")
+			os.Mkdir(logs, 0o755)
+			os.Mkdir(out, 0o755)
+			src := config.FromMap(filepath.Join(dir, "source.properties"), map[string]string{
+				"name": "src", "connector.class": "FileStreamSource",
+				"files": filepath.Join(logs, "*.log"), "topic": "logs-${filename}",
+			})
+			sink := config.FromMap(filepath.Join(dir, "sink.properties"), map[string]string{
+				"name": "sink", "connector.class": "FileStreamSink",
+				"topics.regex": "logs-.*", "file": filepath.Join(out, "${topic}"),
+			})
+			// New topics are found by the sink's consumer at its metadata
+			// refreshes (five minutes by default, as in Kafka).
+			wp := func() *config.Props { return workerProps(addr, dir, "consumer.metadata.max.age.ms=5000") }
+			want := map[string][]byte{}
+			add := func(name string, from, n int) {
+				want[name] = append(want[name], appendLines(t, filepath.Join(logs, name), from, n)...)
+			}
+			check := func() {
+				t.Helper()
+				for name, b := range want {
+					waitForFile(t, filepath.Join(out, "logs-"+name), b)
+				}
+			}
+			for i := range 4 {
+				add(fmt.Sprintf("app%d.log", i), 0, 200)
+			}
+			w := startWorker(t, wp(), src, sink)
+			check()
+			add("app0.log", 200, 50)
+			add("app9.log", 0, 30) // a new file, a new topic
+			check()
+			w.Close(context.Background())
+			saved, err := os.ReadFile(filepath.Join(dir, "connect.offsets"))
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			w = startWorker(t, wp(), src, sink)
+			add("app1.log", 200, 100)
+			add("app7.log", 0, 20)
+			check()
+			w.Close(context.Background())
+			os.WriteFile(filepath.Join(dir, "connect.offsets"), saved, 0o644)
+			startWorker(t, wp(), src, sink)
+			add("app2.log", 200, 10)
+			check()
+		})
+	}
+}

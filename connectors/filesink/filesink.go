@@ -95,7 +95,7 @@ const Class = "org.apache.kafka.connect.file.FileStreamSinkConnector"
 func Def() *config.Def {
 	return connect.SinkDef("FileStreamSink",
 		config.Key{Name: "file", Type: config.String,
-			Doc: "File to append to (created if missing); standard output when unset. Each record's value is one line, as Kafka's FileStreamSink writes it: its Java text after the converter (a string as itself; with JsonConverter an object as {key=value, ...} in Java's HashMap order, a list as [a, b], numbers as Java prints a Long or Double, a struct as Struct{field=value,...}; null as null)."},
+			Doc: "File to append to (created if missing); standard output when unset. ${topic} and ${partition} make it a file per topic or partition (/var/archive/${topic}.log), each written exactly once as a single file is. Each record's value is one line, as Kafka's FileStreamSink writes it: its Java text after the converter (a string as itself; with JsonConverter an object as {key=value, ...} in Java's HashMap order, a list as [a, b], numbers as Java prints a Long or Double, a struct as Struct{field=value,...}; null as null)."},
 		config.Key{Name: "file.rotate.bytes", Importance: config.Low, Type: config.Long, Default: "0", HasDefault: true, Validate: config.AtLeast(0),
 			Doc: "Rotate the file once it holds this many bytes (0: never): it is renamed to file.NNNNNN (numbered from 000001 up) and a new file started. Records are never split across files; a batch goes whole into one."},
 		config.Key{Name: "file.rotate.interval.ms", Importance: config.Low, Type: config.Long, Default: "0", HasDefault: true, Validate: config.AtLeast(0),
@@ -165,6 +165,10 @@ type Task struct {
 	open bool
 	rot  rotation
 
+	// files: file is a template (${topic}, ${partition}); each file has
+	// a task of its own.
+	files *files
+
 	// mu guards the fields above: Stop may come from another goroutine
 	// than Put. It is not held while a write waits for space.
 	mu        sync.Mutex
@@ -187,15 +191,29 @@ const (
 	retryMax = 5 * time.Second
 )
 
-// Start opens the file for appending.
+// Start opens the file for appending; with a template in file, the files
+// are opened as their records come.
 func (t *Task) Start(_ context.Context, tc *connect.SinkTaskContext) error {
+	name := tc.Config.String("file")
+	if hasTemplate(name) {
+		t.stopped = make(chan struct{})
+		t.log = tc.Log
+		if t.log == nil {
+			t.log = slog.New(slog.DiscardHandler)
+		}
+		return t.startFiles(tc, name)
+	}
+	return t.start(tc, name)
+}
+
+// start opens the file name for appending (standard output when empty).
+func (t *Task) start(tc *connect.SinkTaskContext, name string) error {
 	t.stopped = make(chan struct{})
 	t.log = tc.Log
 	if t.log == nil {
 		t.log = slog.New(slog.DiscardHandler)
 	}
 	cfg := tc.Config
-	name := cfg.String("file")
 	if name == "" {
 		t.out, t.open = os.Stdout, true
 		return nil
@@ -240,7 +258,10 @@ func (t *Task) Start(_ context.Context, tc *connect.SinkTaskContext) error {
 
 // Open truncates the file to the size saved with the newest committed
 // offsets, if it has grown since.
-func (t *Task) Open(_ context.Context, states []string) (string, error) {
+func (t *Task) Open(ctx context.Context, states []string) (string, error) {
+	if t.files != nil {
+		return t.files.open(ctx, states)
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.f == nil {
@@ -298,6 +319,9 @@ func (t *Task) stateLocked() string {
 
 // Put appends the records and writes them out.
 func (t *Task) Put(ctx context.Context, records []connect.SinkRecord) error {
+	if t.files != nil {
+		return t.files.put(ctx, records)
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if !t.open {
@@ -419,6 +443,9 @@ func (t *Task) writeErr(err error) error {
 
 // Flush writes out and fsyncs the file, and returns its name and size.
 func (t *Task) Flush(ctx context.Context) (string, error) {
+	if t.files != nil {
+		return t.files.state(ctx, true)
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if !t.open {
@@ -439,6 +466,17 @@ func (t *Task) Flush(ctx context.Context) (string, error) {
 // Stop writes out what is buffered (without waiting for space) and closes
 // the file.
 func (t *Task) Stop() error {
+	if t.files != nil {
+		t.mu.Lock()
+		was := t.open
+		t.open = false
+		t.mu.Unlock()
+		if !was {
+			return nil
+		}
+		close(t.stopped)
+		return t.files.stop()
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if !t.open {
