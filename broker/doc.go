@@ -57,7 +57,9 @@
 // Tributary-specific behaviour a Kafka user might not expect:
 //   - replication factor 1 only; this broker leads every partition, with
 //     leader epoch 0;
-//   - no log compaction; client quotas (quota.go) throttle
+//   - log compaction rewrites each segment in place (see
+//     broker/storage's doc for how it differs from Kafka's cleaner);
+//     client quotas (quota.go) throttle
 //     produce and fetch byte rates; listeners may use TLS
 //     (PEM keys only) and SASL (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, with
 //     users from JAAS user_NAME="password" options, for SCRAM too, and
