@@ -206,6 +206,15 @@ type SinkRecord struct {
 	Timestamp time.Time
 	Key       []byte
 	Value     []byte
+	// Headers are the record's headers (after the transforms), for tasks
+	// that implement HeaderReader and read them; nil otherwise.
+	Headers []Header
+}
+
+// HeaderReader is implemented by sink tasks that read records' headers
+// (asked once, after Start); the worker fills SinkRecord.Headers for them.
+type HeaderReader interface {
+	ReadsHeaders() bool
 }
 
 // SourceTaskContext is what the worker gives a source task.

@@ -161,28 +161,37 @@ func TestManyFilesPipeline(t *testing.T) {
 	}
 }
 
-// TestManyFilesToManyFiles: a folder of logs into a topic per file, and a
-// sink writing a file per topic (file=out/${topic}): each output file is
-// its log, line for line, across a clean restart and one whose last flush
-// of offsets and commits was lost, with the bundled broker and kfake.
+// TestManyFilesToManyFiles: a folder of logs into a topic per file and a
+// sink writing a file per topic (file=out/${topic}), or into one topic and
+// a sink writing a file per source file (file=out/${filename}, from the
+// records' file header): each output file is its log, line for line,
+// across a clean restart and one whose last flush of offsets and commits
+// was lost, with the bundled broker and kfake.
 func TestManyFilesToManyFiles(t *testing.T) {
-	for _, cluster := range []struct {
-		name  string
-		start func(testing.TB) string
-	}{{"bundled", startBundledBroker}, {"kfake", startKfake}} {
-		t.Run(cluster.name, func(t *testing.T) {
-			addr := cluster.start(t)
+	for _, c := range []struct {
+		name        string
+		start       func(testing.TB) string
+		topic, file string
+		outName     func(string) string
+	}{
+		{"bundled/topics", startBundledBroker, "logs-${filename}", "${topic}", func(n string) string { return "logs-" + n }},
+		{"kfake/topics", startKfake, "logs-${filename}", "${topic}", func(n string) string { return "logs-" + n }},
+		{"bundled/headers", startBundledBroker, "logs-all", "${filename}", func(n string) string { return n }},
+		{"kfake/headers", startKfake, "logs-all", "${filename}", func(n string) string { return n }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			addr := c.start(t)
 			dir := t.TempDir()
 			logs, out := filepath.Join(dir, "logs"), filepath.Join(dir, "out")
 			os.Mkdir(logs, 0o755)
 			os.Mkdir(out, 0o755)
 			src := config.FromMap(filepath.Join(dir, "source.properties"), map[string]string{
 				"name": "src", "connector.class": "FileStreamSource",
-				"files": filepath.Join(logs, "*.log"), "topic": "logs-${filename}",
+				"files": filepath.Join(logs, "*.log"), "topic": c.topic,
 			})
 			sink := config.FromMap(filepath.Join(dir, "sink.properties"), map[string]string{
 				"name": "sink", "connector.class": "FileStreamSink",
-				"topics.regex": "logs-.*", "file": filepath.Join(out, "${topic}"),
+				"topics.regex": "logs-.*", "file": filepath.Join(out, c.file),
 			})
 			// New topics are found by the sink's consumer at its metadata
 			// refreshes (five minutes by default, as in Kafka).
@@ -194,7 +203,7 @@ func TestManyFilesToManyFiles(t *testing.T) {
 			check := func() {
 				t.Helper()
 				for name, b := range want {
-					waitForFile(t, filepath.Join(out, "logs-"+name), b)
+					waitForFile(t, filepath.Join(out, c.outName(name)), b)
 				}
 			}
 			for i := range 4 {

@@ -168,6 +168,8 @@ type sinkRunner struct {
 	failErr   error
 	closed    bool
 	recs      []SinkRecord
+	headers   bool     // the task reads headers (HeaderReader)
+	hdrs      []Header // the headers of recs
 }
 
 func newSinkRunner(ctx context.Context, t *taskRuntime, task SinkTask) (*sinkRunner, error) {
@@ -187,6 +189,9 @@ func newSinkRunner(ctx context.Context, t *taskRuntime, task SinkTask) (*sinkRun
 		hwm:       map[topicPartition]int64{},
 		metaMax:   commitMetadataMax,
 		instance:  instanceID("connect-"+spec.name, t.id, w.cfg.OffsetsFile),
+	}
+	if hr, ok := task.(HeaderReader); ok {
+		r.headers = hr.ReadsHeaders()
 	}
 	r.life, r.endLife = context.WithCancel(context.Background())
 	r.resetLatest = strings.EqualFold(strings.TrimSpace(w.cfg.ConsumerProps["auto.offset.reset"]), "latest")
@@ -376,7 +381,7 @@ func (r *sinkRunner) handle(ctx context.Context, fetches kgo.Fetches) {
 		}
 		r.t.log.Warn("fetch", "topic", topic, "partition", p, "err", err)
 	})
-	recs := r.recs[:0]
+	recs, hdrs := r.recs[:0], r.hdrs[:0]
 	var nbytes int64
 	fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
 		if len(fp.Records) == 0 || r.failErr != nil {
@@ -395,7 +400,7 @@ func (r *sinkRunner) handle(ctx context.Context, fetches kgo.Fetches) {
 			if rec.Offset < from {
 				continue // in the output already
 			}
-			topic, k, v, keep, err := r.convert(ctx, rec)
+			topic, k, v, hs, keep, err := r.convert(ctx, rec)
 			if err != nil {
 				r.fail(err)
 				return
@@ -404,13 +409,21 @@ func (r *sinkRunner) handle(ctx context.Context, fetches kgo.Fetches) {
 				next = rec.Offset + 1 // skipped or dropped: counted as written
 				continue
 			}
-			recs = append(recs, SinkRecord{Topic: topic, Partition: rec.Partition, Offset: rec.Offset, Timestamp: rec.Timestamp, Key: k, Value: v})
+			sr := SinkRecord{Topic: topic, Partition: rec.Partition, Offset: rec.Offset, Timestamp: rec.Timestamp, Key: k, Value: v}
+			if r.headers && len(hs) > 0 {
+				h := len(hdrs)
+				for _, kh := range hs {
+					hdrs = append(hdrs, Header{Key: kh.Key, Value: kh.Value})
+				}
+				sr.Headers = hdrs[h:len(hdrs):len(hdrs)]
+			}
+			recs = append(recs, sr)
 			nbytes += int64(len(rec.Value))
 			next = rec.Offset + 1
 		}
 		r.hwm[tp] = fp.HighWatermark
 	})
-	r.recs = recs[:0]
+	r.recs, r.hdrs = recs[:0], hdrs[:0]
 	if r.failErr != nil || len(recs) == 0 {
 		return
 	}
@@ -445,9 +458,9 @@ func (r *sinkRunner) handle(ctx context.Context, fetches kgo.Fetches) {
 // (errors.tolerance=all); an error fails the task. A chain that works on
 // fields is given the converters' data, and its result is then written as
 // Java text.
-func (r *sinkRunner) convert(ctx context.Context, rec *kgo.Record) (topic string, k, v []byte, keep bool, err error) {
-	bad := func(stage, class string, cause error) (string, []byte, []byte, bool, error) {
-		return "", nil, nil, false, r.badRecord(ctx, rec, stage, class, cause)
+func (r *sinkRunner) convert(ctx context.Context, rec *kgo.Record) (topic string, k, v []byte, hs []kgo.RecordHeader, keep bool, err error) {
+	bad := func(stage, class string, cause error) (string, []byte, []byte, []kgo.RecordHeader, bool, error) {
+		return "", nil, nil, nil, false, r.badRecord(ctx, rec, stage, class, cause)
 	}
 	if r.chain.Typed() {
 		tr := transforms.Record{Topic: rec.Topic, Headers: rec.Headers, Timestamp: rec.Timestamp, Typed: true,
@@ -464,9 +477,9 @@ func (r *sinkRunner) convert(ctx context.Context, rec *kgo.Record) (topic string
 			if err != nil {
 				return bad("TRANSFORMATION", stepClass(err), err)
 			}
-			return "", nil, nil, false, nil
+			return "", nil, nil, nil, false, nil
 		}
-		return tr.Topic, javaText(tr.KeyData), javaText(tr.ValueData), true, nil
+		return tr.Topic, javaText(tr.KeyData), javaText(tr.ValueData), tr.Headers, true, nil
 	}
 	if v, err = r.valConv.ToConnect(rec.Value); err != nil {
 		return bad("VALUE_CONVERTER", converterClass(r.valConv), err)
@@ -477,7 +490,7 @@ func (r *sinkRunner) convert(ctx context.Context, rec *kgo.Record) (topic string
 		}
 	}
 	if r.chain == nil {
-		return rec.Topic, k, v, true, nil
+		return rec.Topic, k, v, rec.Headers, true, nil
 	}
 	tr := transforms.Record{Topic: rec.Topic, Key: k, Value: v, Headers: rec.Headers, Timestamp: rec.Timestamp,
 		Sink: true, Partition: rec.Partition, Offset: rec.Offset}
@@ -485,9 +498,9 @@ func (r *sinkRunner) convert(ctx context.Context, rec *kgo.Record) (topic string
 		if err != nil {
 			return bad("TRANSFORMATION", stepClass(err), err)
 		}
-		return "", nil, nil, false, nil
+		return "", nil, nil, nil, false, nil
 	}
-	return tr.Topic, tr.Key, tr.Value, true, nil
+	return tr.Topic, tr.Key, tr.Value, tr.Headers, true, nil
 }
 
 // stepClass is the class of the transformation that failed, for the

@@ -43,6 +43,7 @@ type files struct {
 	known    map[string]bool  // files the committed state holds
 	warned   bool             // the state may not fit: said once
 	opened   bool             // the run's first assignment was opened
+	noHeader bool             // a record without a file header: said once
 }
 
 // hasTemplate reports whether file names a file per topic (or holds a
@@ -54,9 +55,12 @@ func hasTemplate(file string) bool {
 // startFiles checks the template and reads the journal.
 func (t *Task) startFiles(tc *connect.SinkTaskContext, name string) error {
 	cfg := tc.Config
-	rest := strings.ReplaceAll(strings.ReplaceAll(name, "${topic}", ""), "${partition}", "")
+	rest := name
+	for _, p := range placeholders {
+		rest = strings.ReplaceAll(rest, p, "")
+	}
 	if strings.Contains(rest, "${") {
-		return &config.Error{Source: cfg.Source(), Key: "file", Value: name, Reason: "has a placeholder other than ${topic} and ${partition}"}
+		return &config.Error{Source: cfg.Source(), Key: "file", Value: name, Reason: "has a placeholder other than ${topic}, ${partition} and ${filename}"}
 	}
 	abs, err := filepath.Abs(name)
 	if err != nil {
@@ -96,10 +100,45 @@ func safeName(s string) string {
 	return string(b)
 }
 
+// placeholders are what file may hold: the record's topic and partition,
+// and the base name of the file it was read from (its file header, as
+// FileStreamSource with files sets it).
+var placeholders = []string{"${topic}", "${partition}", "${filename}"}
+
 // pathOf returns the file of a record.
 func (m *files) pathOf(r *connect.SinkRecord) string {
 	p := strings.ReplaceAll(m.template, "${topic}", r.Topic)
-	return strings.ReplaceAll(p, "${partition}", strconv.Itoa(int(r.Partition)))
+	p = strings.ReplaceAll(p, "${partition}", strconv.Itoa(int(r.Partition)))
+	if strings.Contains(p, "${filename}") {
+		p = strings.ReplaceAll(p, "${filename}", m.filename(r))
+	}
+	return p
+}
+
+// filename is the base name of the file a record was read from, from its
+// file header; a record without one goes to a file named after its topic
+// (said once).
+func (m *files) filename(r *connect.SinkRecord) string {
+	for _, h := range r.Headers {
+		if h.Key != "file" {
+			continue
+		}
+		name := filepath.Base(string(h.Value))
+		if name == "." || name == ".." || name == string(filepath.Separator) || strings.ContainsRune(name, filepath.Separator) {
+			break
+		}
+		return name
+	}
+	if !m.noHeader {
+		m.noHeader = true
+		m.task.log.Warn("a record has no file header naming the file it was read from; records without one go to a file named after their topic", "topic", r.Topic, "partition", r.Partition, "offset", r.Offset)
+	}
+	return r.Topic
+}
+
+// ReadsHeaders reports whether the file names use records' headers.
+func (t *Task) ReadsHeaders() bool {
+	return t.files != nil && strings.Contains(t.files.template, "${filename}")
 }
 
 // fileStates is the state of a flush with a template.

@@ -149,3 +149,33 @@ func TestTemplateLaterAssignment(t *testing.T) {
 		t.Fatalf("a.log: %q", got)
 	}
 }
+
+// TestTemplateFilename: ${filename} is the base name of each record's file
+// header; a record without one goes to a file named after its topic.
+func TestTemplateFilename(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	task, err := start(t, filepath.Join(dir, "${filename}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !task.ReadsHeaders() {
+		t.Fatal("the task does not ask for headers")
+	}
+	task.Open(ctx, nil)
+	batch := topicRecs("logs", 0, "a1", "b1", "a2", "none")
+	for i, f := range []string{"/var/log/nginx/a.log", "/srv/b.log", "/var/log/nginx/a.log"} {
+		batch[i].Headers = []connect.Header{{Key: "tributary.source", Value: []byte("x")}, {Key: "file", Value: []byte(f)}}
+	}
+	if err := task.Put(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := task.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{"a.log": "a1\na2\n", "b.log": "b1\n", "logs": "none\n"} {
+		if got := read(t, filepath.Join(dir, name)); got != want {
+			t.Errorf("%s: %q, want %q", name, got, want)
+		}
+	}
+}
