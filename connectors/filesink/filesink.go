@@ -44,6 +44,12 @@
 // newest file.rotate.keep rotated files are kept. See rotate.go for how a
 // restart undoes rotations whose commits were lost.
 //
+// # A file per topic
+//
+// With ${topic}, ${partition} or ${filename} in file, each record goes to
+// the file its topic, partition or file header names, each written as one
+// file is; see template.go for how their exactly-once state is kept.
+//
 // # Exactly once
 //
 // The state returned by Flush is the file's absolute name, its size after

@@ -1,5 +1,8 @@
 // Package filesource is FileStreamSource: it tails a file (or reads
 // standard input) and hands each complete line to the worker as one record.
+// With files, it reads every file that paths and glob patterns match, each
+// as the one file below is read (see many.go), and with multiline.* it
+// hands over events of many lines (see multiline.go).
 //
 // Positions are byte offsets: the stored position is the byte after the
 // last line sent, so a restart resumes exactly there whatever the encoding.
