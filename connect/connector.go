@@ -226,6 +226,7 @@ type SourceTaskContext struct {
 
 	offsets  func(partition map[string]any) (SourceOffset, bool, error)
 	produced ProducedFunc
+	stored   func() []map[string]any
 }
 
 // ProducedFunc answers SourceTaskContext.Produced.
@@ -237,6 +238,23 @@ func (c *SourceTaskContext) WithLookups(offsets func(partition map[string]any) (
 	cc := *c
 	cc.offsets, cc.produced = offsets, produced
 	return &cc
+}
+
+// WithStored returns a copy of c whose StoredPartitions answers with f,
+// for running a task outside a Worker.
+func (c *SourceTaskContext) WithStored(f func() []map[string]any) *SourceTaskContext {
+	cc := *c
+	cc.stored = f
+	return &cc
+}
+
+// StoredPartitions lists the source partitions of the connector that have
+// a stored offset (a task of many files forgets those of files gone).
+func (c *SourceTaskContext) StoredPartitions() []map[string]any {
+	if c.stored == nil {
+		return nil
+	}
+	return c.stored()
 }
 
 // Offset returns the stored offset of a source partition. An offset that

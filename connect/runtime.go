@@ -2,6 +2,7 @@ package connect
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -526,6 +527,16 @@ func (t *taskRuntime) start(ctx context.Context) error {
 			Connector: c.spec.name, Task: t.id, Config: vals, Log: c.w.namedLogger(t.log, c.spec.plugin.TaskClass),
 			offsets: func(p map[string]any) (SourceOffset, bool, error) {
 				return c.w.offsets.SourceOffset(c.spec.name, p)
+			},
+			stored: func() []map[string]any {
+				var out []map[string]any
+				for _, e := range c.w.offsets.Entries(c.spec.name) {
+					var p map[string]any
+					if json.Unmarshal(e.Partition, &p) == nil {
+						out = append(out, p)
+					}
+				}
+				return out
 			},
 		}
 		pc := newProducedCache()

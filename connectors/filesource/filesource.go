@@ -96,7 +96,7 @@ func Def() *config.Def {
 		{Name: "file.ignore.older.ms", Importance: config.Low, Type: config.Duration, Default: "0", HasDefault: true, Validate: config.AtLeast(0),
 			Doc: "With files: a file without a stored position that was last modified longer ago than this is not read; only what is appended to it afterwards is. 0: every file is read."},
 		{Name: "file.clean.removed.ms", Importance: config.Low, Type: config.Duration, Default: "86400000", HasDefault: true, Validate: config.AtLeast(0),
-			Doc: "With files: the stored position of a file that was deleted (or renamed out of files) is removed from the offsets this long after, so that the offsets file does not grow with every rotated file; 0 keeps them."},
+			Doc: "With files: the stored position of a file that was deleted (or renamed out of files) is removed from the offsets this long after, so that the offsets file does not grow with every rotated file; also of files matched by files that were deleted while the worker was stopped, counted from the task's start. 0 keeps them."},
 		{Name: "file.header", Importance: config.Low, Type: config.String,
 			Doc: "Name of the header carrying each record's file path, so that consumers can tell files apart; empty for none. Unset, it is file with files, and none with file (as Kafka's FileStreamSource, whose records have no headers)."},
 		{Name: "topic", Type: config.String, Required: true, Validate: topicTemplate(),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -133,6 +134,18 @@ func (t *Task) startMany(ctx context.Context, cfg *config.Values) error {
 		m.add(ctx, path)
 	}
 	m.initial = false
+	// Stored positions of files gone while the worker was stopped are
+	// forgotten after file.clean.removed.ms, as those of files that go
+	// while it runs.
+	for _, part := range t.tc.StoredPartitions() {
+		path, ok := part["filename"].(string)
+		if !ok || m.streams[path] != nil {
+			continue
+		}
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) && m.matches(path) {
+			m.removed[path] = time.Now()
+		}
+	}
 	t.log.Info("reading files", "files", strings.Join(cfg.List("files"), ","), "found", len(m.order))
 	return ctx.Err()
 }

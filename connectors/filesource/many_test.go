@@ -63,6 +63,17 @@ func (w *worker) offset(part map[string]any) (connect.SourceOffset, bool, error)
 	return off, ok, nil
 }
 
+// partitions lists the source partitions with a stored offset.
+func (w *worker) partitions() []map[string]any {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []map[string]any
+	for key := range w.stored {
+		out = append(out, map[string]any{"filename": key})
+	}
+	return out
+}
+
 // lookup answers Produced as the worker does: the chain of the key's
 // records with sp's identity that continue from from.Position.
 func (w *worker) lookup(_ context.Context, _ string, sp *connect.SourcePartition, from connect.SourceOffset) (int64, error) {
@@ -121,7 +132,7 @@ func tryMany(t *testing.T, w *worker, kv ...string) (*Task, error) {
 	if err != nil {
 		return nil, err
 	}
-	tc := (&connect.SourceTaskContext{Connector: "src", Config: vals}).WithLookups(w.offset, w.lookup)
+	tc := (&connect.SourceTaskContext{Connector: "src", Config: vals}).WithLookups(w.offset, w.lookup).WithStored(w.partitions)
 	task := &Task{}
 	if err := task.Start(context.Background(), tc); err != nil {
 		return nil, err
@@ -524,6 +535,23 @@ func TestManyCleanRemoved(t *testing.T) {
 		}
 		if time.Now().After(deadline) {
 			t.Fatal("the position of the deleted a.log is still stored")
+		}
+	}
+
+	// A file deleted while the task is stopped is forgotten too.
+	task.Stop()
+	os.Remove(b)
+	task = startMany(t, w, "files="+filepath.Join(dir, "*.log"), "file.clean.removed.ms=1")
+	for {
+		quiet(t, task, w)
+		w.mu.Lock()
+		_, hasB := w.stored[b]
+		w.mu.Unlock()
+		if !hasB {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the position of b.log, deleted while the task was stopped, is still stored")
 		}
 	}
 }
