@@ -192,10 +192,16 @@ func (s *sinkTail) has(name string, n int) bool {
 // TestCrashKill9ManyFiles: one source connector reads a folder of logs
 // (files=*.log*) while writers append to every log, a third of the logs are
 // rotated by dated rename, a tenth by copytruncate, and new logs appear;
-// the worker (with its bundled broker) is killed with SIGKILL five times.
-// After the last restart the sink holds every line once; only copytruncate's window may lose lines. TRIBUTARY_LONG=1 runs
-// 200 logs at about 20,000 lines a second for 60 s.
+// the worker (with its bundled broker, or alone against kfake) is killed
+// with SIGKILL five times. After the last restart the sink holds every
+// line once; only copytruncate's window may lose lines. TRIBUTARY_LONG=1
+// runs 200 logs at about 20,000 lines a second for 60 s.
 func TestCrashKill9ManyFiles(t *testing.T) {
+	t.Run("bundled", func(t *testing.T) { crashManyFiles(t, "broker.listeners=PLAINTEXT://127.0.0.1:0") })
+	t.Run("kfake", func(t *testing.T) { crashManyFiles(t, "bootstrap.servers="+startKfake(t)) })
+}
+
+func crashManyFiles(t *testing.T, cluster string) {
 	logs, perTick, duration := 15, 1, 12*time.Second
 	if longTests() {
 		logs, perTick, duration = 200, 1, 60*time.Second
@@ -207,7 +213,7 @@ func TestCrashKill9ManyFiles(t *testing.T) {
 	wf := writeProps(t, filepath.Join(dir, "worker.properties"),
 		"offset.storage.file.filename="+filepath.Join(dir, "connect.offsets"),
 		"offset.flush.interval.ms=1000",
-		"listeners=http://127.0.0.1:0", "broker.listeners=PLAINTEXT://127.0.0.1:0")
+		"listeners=http://127.0.0.1:0", cluster)
 	sf := writeProps(t, filepath.Join(dir, "source.properties"), "name=src", "connector.class=FileStreamSource",
 		"files="+filepath.Join(folder, "*.log*"), "files.exclude=*.copy*", "topic=many")
 	kf := writeProps(t, filepath.Join(dir, "sink.properties"), "name=sink", "connector.class=FileStreamSink", "file="+out, "topics=many")
