@@ -574,6 +574,7 @@ func (t *Task) resumeRotated(ctx context.Context, stored connect.SourceOffset, s
 				// (a deleted rotated file's goes to the next one
 				// made): only the file the position was taken in is
 				// finished here.
+				t.log.Info("a file with the inode of the stored position is another file; not taken for it: "+why, "other", name)
 				f.Close()
 				continue
 			}
