@@ -1179,6 +1179,8 @@ func (t *Task) open(ctx context.Context) (bool, error) {
 			if pos > 0 && pos <= fi.Size() {
 				t.sp, t.pos = sp, pos
 				t.log.Info("resuming the file after the lines of it found in the topic", "position", pos)
+			} else {
+				t.log.Info("none of the file's lines were found in the topic after the stored position; reading it from the start", "identity", id)
 			}
 		}
 	}
