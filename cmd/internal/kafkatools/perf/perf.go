@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -420,9 +421,24 @@ func runConsumer(ctx context.Context, o ConsumerOptions, props map[string]string
 		elapsed := end.Sub(start).Seconds()
 		fetchMs := end.Sub(start).Milliseconds() - total.Milliseconds()
 		totalMB := float64(bytesRead) / mb
-		fmt.Fprintf(stdout, "%s, %s, %.4f, %.4f, %d, %.4f, %d, %d, %.4f, %.4f\n",
-			date.Format(start), date.Format(end), totalMB, totalMB/elapsed, read, float64(read)/elapsed,
-			total.Milliseconds(), fetchMs, totalMB/(float64(fetchMs)/1000), float64(read)/(float64(fetchMs)/1000))
+		fmt.Fprintf(stdout, "%s, %s, %.4f, %s, %d, %s, %d, %d, %s, %s\n",
+			date.Format(start), date.Format(end), totalMB, fixed4(totalMB/elapsed), read, fixed4(float64(read)/elapsed),
+			total.Milliseconds(), fetchMs, fixed4(totalMB/(float64(fetchMs)/1000)), fixed4(float64(read)/(float64(fetchMs)/1000)))
 	}
 	return nil
+}
+
+// fixed4 is Java's String.format("%.4f", v): Infinity and NaN as Java
+// prints them (a run whose fetching took under a millisecond divides by
+// zero, as Kafka's tool does).
+func fixed4(v float64) string {
+	switch {
+	case math.IsNaN(v):
+		return "NaN"
+	case math.IsInf(v, 1):
+		return "Infinity"
+	case math.IsInf(v, -1):
+		return "-Infinity"
+	}
+	return strconv.FormatFloat(v, 'f', 4, 64)
 }
