@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 
 	"github.com/tributary-io/tributary/config/atomicfile"
+	"github.com/tributary-io/tributary/internal/binfield"
 )
 
 // The offsets log is one append-only file, Dir/offsets.log:
@@ -104,11 +105,6 @@ type record struct {
 	time         int64
 }
 
-func appendString(b []byte, s string) []byte {
-	b = binary.BigEndian.AppendUint16(b, uint16(len(s)))
-	return append(b, s...)
-}
-
 // appendRecord appends r, framed, to b.
 func appendRecord(b []byte, r *record) []byte {
 	start := len(b)
@@ -116,8 +112,8 @@ func appendRecord(b []byte, r *record) []byte {
 	b = append(b, byte(r.kind))
 	switch r.kind {
 	case kindCommit, kindTxnCommit:
-		b = appendString(b, r.group)
-		b = appendString(b, r.topic)
+		b = binfield.AppendStr(b, r.group)
+		b = binfield.AppendStr(b, r.topic)
 		b = binary.BigEndian.AppendUint32(b, uint32(r.partition))
 		b = binary.BigEndian.AppendUint64(b, uint64(r.offset))
 		b = binary.BigEndian.AppendUint32(b, uint32(r.leaderEpoch))
@@ -129,7 +125,7 @@ func appendRecord(b []byte, r *record) []byte {
 			b = binary.BigEndian.AppendUint64(b, uint64(r.producerID))
 		}
 	case kindTxnEnd:
-		b = appendString(b, r.group)
+		b = binfield.AppendStr(b, r.group)
 		b = binary.BigEndian.AppendUint64(b, uint64(r.producerID))
 		var c byte
 		if r.commit {
@@ -137,17 +133,17 @@ func appendRecord(b []byte, r *record) []byte {
 		}
 		b = append(b, c)
 	case kindDeleteOffset:
-		b = appendString(b, r.group)
-		b = appendString(b, r.topic)
+		b = binfield.AppendStr(b, r.group)
+		b = binfield.AppendStr(b, r.topic)
 		b = binary.BigEndian.AppendUint32(b, uint32(r.partition))
 	case kindDeleteGroup:
-		b = appendString(b, r.group)
+		b = binfield.AppendStr(b, r.group)
 	case kindDeleteTopic:
-		b = appendString(b, r.topic)
+		b = binfield.AppendStr(b, r.topic)
 	case kindGroupMeta:
-		b = appendString(b, r.group)
-		b = appendString(b, r.protocolType)
-		b = appendString(b, r.protocol)
+		b = binfield.AppendStr(b, r.group)
+		b = binfield.AppendStr(b, r.protocolType)
+		b = binfield.AppendStr(b, r.protocol)
 		b = binary.BigEndian.AppendUint32(b, uint32(r.generation))
 		var e byte
 		if r.empty {
@@ -164,97 +160,50 @@ func appendRecord(b []byte, r *record) []byte {
 	return b
 }
 
-// payloadReader decodes fields of one payload; any short read sets bad.
-type payloadReader struct {
-	b   []byte
-	bad bool
-}
-
-func (r *payloadReader) take(n int) []byte {
-	if r.bad || n > len(r.b) {
-		r.bad = true
-		return nil
-	}
-	v := r.b[:n]
-	r.b = r.b[n:]
-	return v
-}
-
-func (r *payloadReader) u8() uint8 {
-	if v := r.take(1); v != nil {
-		return v[0]
-	}
-	return 0
-}
-
-func (r *payloadReader) u16() uint16 {
-	if v := r.take(2); v != nil {
-		return binary.BigEndian.Uint16(v)
-	}
-	return 0
-}
-
-func (r *payloadReader) u32() uint32 {
-	if v := r.take(4); v != nil {
-		return binary.BigEndian.Uint32(v)
-	}
-	return 0
-}
-
-func (r *payloadReader) u64() uint64 {
-	if v := r.take(8); v != nil {
-		return binary.BigEndian.Uint64(v)
-	}
-	return 0
-}
-
-func (r *payloadReader) str() string  { return string(r.take(int(r.u16()))) }
-func (r *payloadReader) blob() string { return string(r.take(int(r.u32()))) }
-
 // decodePayload decodes one record payload (CRC already checked).
 func decodePayload(p []byte) (record, error) {
-	r := payloadReader{b: p}
-	rec := record{kind: recordKind(r.u8())}
+	r := binfield.Reader{B: p}
+	rec := record{kind: recordKind(r.U8())}
 	switch rec.kind {
 	case kindCommit, kindTxnCommit:
-		rec.group = r.str()
-		rec.topic = r.str()
-		rec.partition = int32(r.u32())
-		rec.offset = int64(r.u64())
-		rec.leaderEpoch = int32(r.u32())
-		rec.metadata = r.blob()
-		rec.commitTime = int64(r.u64())
-		rec.expireTime = int64(r.u64())
+		rec.group = r.Str()
+		rec.topic = r.Str()
+		rec.partition = int32(r.U32())
+		rec.offset = int64(r.U64())
+		rec.leaderEpoch = int32(r.U32())
+		rec.metadata = r.Blob()
+		rec.commitTime = int64(r.U64())
+		rec.expireTime = int64(r.U64())
 		if rec.kind == kindTxnCommit {
-			rec.producerID = int64(r.u64())
+			rec.producerID = int64(r.U64())
 		}
 	case kindTxnEnd:
-		rec.group = r.str()
-		rec.producerID = int64(r.u64())
-		rec.commit = r.u8() != 0
+		rec.group = r.Str()
+		rec.producerID = int64(r.U64())
+		rec.commit = r.U8() != 0
 	case kindDeleteOffset:
-		rec.group = r.str()
-		rec.topic = r.str()
-		rec.partition = int32(r.u32())
+		rec.group = r.Str()
+		rec.topic = r.Str()
+		rec.partition = int32(r.U32())
 	case kindDeleteGroup:
-		rec.group = r.str()
+		rec.group = r.Str()
 	case kindDeleteTopic:
-		rec.topic = r.str()
+		rec.topic = r.Str()
 	case kindGroupMeta:
-		rec.group = r.str()
-		rec.protocolType = r.str()
-		rec.protocol = r.str()
-		rec.generation = int32(r.u32())
-		rec.empty = r.u8() != 0
-		rec.time = int64(r.u64())
+		rec.group = r.Str()
+		rec.protocolType = r.Str()
+		rec.protocol = r.Str()
+		rec.generation = int32(r.U32())
+		rec.empty = r.U8() != 0
+		rec.time = int64(r.U64())
 	default:
 		return rec, fmt.Errorf("unknown record kind %d", rec.kind)
 	}
-	if r.bad {
+	if r.Bad {
 		return rec, errors.New("short record")
 	}
-	if len(r.b) != 0 {
-		return rec, fmt.Errorf("%d trailing bytes in record", len(r.b))
+	if len(r.B) != 0 {
+		return rec, fmt.Errorf("%d trailing bytes in record", len(r.B))
 	}
 	return rec, nil
 }

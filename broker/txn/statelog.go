@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tributary-io/tributary/config/atomicfile"
+	"github.com/tributary-io/tributary/internal/binfield"
 )
 
 // The state log is one append-only file, Dir/transactions.log:
@@ -64,11 +65,6 @@ type record struct {
 	groups        []string         // sorted
 }
 
-func appendStr(b []byte, s string) []byte {
-	b = binary.BigEndian.AppendUint16(b, uint16(len(s)))
-	return append(b, s...)
-}
-
 func millis(t time.Time) int64 {
 	if t.IsZero() {
 		return -1
@@ -88,7 +84,7 @@ func (r *record) encode(b []byte) []byte {
 	be := binary.BigEndian
 	start := len(b)
 	b = append(b, make([]byte, frameHeader)...)
-	b = appendStr(b, r.id)
+	b = binfield.AppendStr(b, r.id)
 	b = be.AppendUint64(b, uint64(r.pid))
 	b = be.AppendUint16(b, uint16(r.epoch))
 	b = be.AppendUint64(b, uint64(r.lastPID))
@@ -99,12 +95,12 @@ func (r *record) encode(b []byte) []byte {
 	b = be.AppendUint64(b, uint64(millis(r.update)))
 	b = be.AppendUint32(b, uint32(len(r.partitions)))
 	for _, tp := range r.partitions {
-		b = appendStr(b, tp.Topic)
+		b = binfield.AppendStr(b, tp.Topic)
 		b = be.AppendUint32(b, uint32(tp.Partition))
 	}
 	b = be.AppendUint32(b, uint32(len(r.groups)))
 	for _, g := range r.groups {
-		b = appendStr(b, g)
+		b = binfield.AppendStr(b, g)
 	}
 	payload := b[start+frameHeader:]
 	be.PutUint32(b[start:], uint32(len(payload)))
@@ -112,84 +108,39 @@ func (r *record) encode(b []byte) []byte {
 	return b
 }
 
-type reader struct {
-	b   []byte
-	bad bool
-}
-
-func (r *reader) take(n int) []byte {
-	if r.bad || n < 0 || n > len(r.b) {
-		r.bad = true
-		return nil
-	}
-	v := r.b[:n]
-	r.b = r.b[n:]
-	return v
-}
-
-func (r *reader) u8() uint8 {
-	if v := r.take(1); v != nil {
-		return v[0]
-	}
-	return 0
-}
-
-func (r *reader) u16() uint16 {
-	if v := r.take(2); v != nil {
-		return binary.BigEndian.Uint16(v)
-	}
-	return 0
-}
-
-func (r *reader) u32() uint32 {
-	if v := r.take(4); v != nil {
-		return binary.BigEndian.Uint32(v)
-	}
-	return 0
-}
-
-func (r *reader) u64() uint64 {
-	if v := r.take(8); v != nil {
-		return binary.BigEndian.Uint64(v)
-	}
-	return 0
-}
-
-func (r *reader) str() string { return string(r.take(int(r.u16()))) }
-
 func decodeRecord(p []byte) (record, error) {
-	r := reader{b: p}
+	r := binfield.Reader{B: p}
 	var rec record
-	rec.id = r.str()
-	rec.pid = int64(r.u64())
-	rec.epoch = int16(r.u16())
-	rec.lastPID = int64(r.u64())
-	rec.lastEpoch = int16(r.u16())
-	rec.timeout = time.Duration(r.u32()) * time.Millisecond
-	rec.state = State(r.u8())
-	rec.start = fromMillis(int64(r.u64()))
-	rec.update = fromMillis(int64(r.u64()))
-	n := int(r.u32())
-	if n > len(r.b)/6 {
+	rec.id = r.Str()
+	rec.pid = int64(r.U64())
+	rec.epoch = int16(r.U16())
+	rec.lastPID = int64(r.U64())
+	rec.lastEpoch = int16(r.U16())
+	rec.timeout = time.Duration(r.U32()) * time.Millisecond
+	rec.state = State(r.U8())
+	rec.start = fromMillis(int64(r.U64()))
+	rec.update = fromMillis(int64(r.U64()))
+	n := int(r.U32())
+	if n > len(r.B)/6 {
 		return rec, errors.New("partition count beyond the record")
 	}
 	for range n {
-		tp := TopicPartition{Topic: r.str()}
-		tp.Partition = int32(r.u32())
+		tp := TopicPartition{Topic: r.Str()}
+		tp.Partition = int32(r.U32())
 		rec.partitions = append(rec.partitions, tp)
 	}
-	n = int(r.u32())
-	if n > len(r.b)/2 {
+	n = int(r.U32())
+	if n > len(r.B)/2 {
 		return rec, errors.New("group count beyond the record")
 	}
 	for range n {
-		rec.groups = append(rec.groups, r.str())
+		rec.groups = append(rec.groups, r.Str())
 	}
 	switch {
-	case r.bad:
+	case r.Bad:
 		return rec, errors.New("short record")
-	case len(r.b) != 0:
-		return rec, fmt.Errorf("%d trailing bytes in record", len(r.b))
+	case len(r.B) != 0:
+		return rec, fmt.Errorf("%d trailing bytes in record", len(r.B))
 	case rec.state > StateDead:
 		return rec, fmt.Errorf("unknown state %d", rec.state)
 	case rec.id == "":
