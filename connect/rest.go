@@ -106,6 +106,9 @@ func (w *Worker) restHandler() http.Handler {
 	for _, pat := range refused {
 		mux.HandleFunc(pat, readOnly)
 	}
+	for _, r := range w.handlers {
+		mux.Handle(r.pattern, r.handler)
+	}
 	mux.HandleFunc("/", func(rw http.ResponseWriter, r *http.Request) {
 		writeError(rw, http.StatusNotFound, "HTTP 404 Not Found")
 	})

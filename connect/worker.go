@@ -51,6 +51,20 @@ func WithProgressInterval(d time.Duration) Option {
 // WithVersion sets the version reported by the REST API.
 func WithVersion(v string) Option { return func(w *Worker) { w.version = v } }
 
+// WithHandler serves h on the REST listener at pattern (a net/http.ServeMux
+// pattern such as "/ui/"), behind the REST API's basic authentication
+// (rest.basic.auth.*) like every other path. A pattern that conflicts with
+// the REST API's panics at Start, as ServeMux.Handle does.
+func WithHandler(pattern string, h http.Handler) Option {
+	return func(w *Worker) { w.handlers = append(w.handlers, restRoute{pattern: pattern, handler: h}) }
+}
+
+// restRoute is a handler added to the REST listener with WithHandler.
+type restRoute struct {
+	pattern string
+	handler http.Handler
+}
+
 // Worker is a standalone Kafka Connect worker: it runs connectors and their
 // tasks against one Kafka cluster, keeps source offsets in a file and serves
 // the REST API.
@@ -93,6 +107,7 @@ type Worker struct {
 	connectors map[string]*connectorRuntime
 	order      []string
 
+	handlers []restRoute // served beside the REST API (WithHandler)
 	restSrv  *http.Server
 	restLn   net.Listener
 	restDone chan struct{}
