@@ -146,7 +146,12 @@ func runConnectStandalone(ctx context.Context, a *app, workerFile string, connec
 		return emb.Close(sctx)
 	}
 
-	w, err := connect.NewWorker(cfg, reg, a.log, connect.WithVersion(version()), connect.WithLogLevel(a.level))
+	ui, closeUI, err := workerStatusPage(cfg, a.log)
+	if err != nil {
+		return errors.Join(err, stopBroker())
+	}
+	defer closeUI()
+	w, err := connect.NewWorker(cfg, reg, a.log, connect.WithVersion(version()), connect.WithLogLevel(a.level), ui)
 	if err == nil {
 		err = w.Start(ctx)
 	}
