@@ -140,6 +140,7 @@ func handleProduce(b *Broker, c *conn, kreq kmsg.Request) reply {
 			rp.BaseOffset, rp.LogAppendTime, rp.LogStartOffset = res.BaseOffset, res.LogAppendTime, res.LogStartOffset
 			if !res.Duplicate {
 				p.notify()
+				b.metrics.appended(t.name, res.LastOffset-res.BaseOffset+1, int64(len(in.Records)))
 			}
 			if res.FlushDue {
 				syncs = append(syncs, syncItem{p, res.LastOffset + 1, rp})
@@ -178,6 +179,7 @@ func handleProduce(b *Broker, c *conn, kreq kmsg.Request) reply {
 			}()
 		}
 		r.wait = wg.Wait
+		r.wait = b.metrics.parkProduce(r.wait)
 	}
 	return r
 }

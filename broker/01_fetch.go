@@ -114,6 +114,7 @@ func handleFetch(b *Broker, c *conn, kreq kmsg.Request) reply {
 		}
 	}
 	answer := func(f fetchResult) reply {
+		b.metrics.fetched(f.resp)
 		switch {
 		case inc != nil:
 			if code := b.fetchSessions().respond(inc, f.resp); code != 0 {

@@ -51,10 +51,12 @@ func (c *conn) saslStep(token []byte) ([]byte, error) {
 	out, done, err := c.saslExch.step(token)
 	if err != nil {
 		c.log.Info("SASL authentication failed", "mechanism", c.saslMech, "err", err)
+		c.b.metrics.authenticated(c.lis.name, false)
 		return nil, err
 	}
 	if done {
 		c.authed = true
+		c.b.metrics.authenticated(c.lis.name, true)
 		c.log.Debug("SASL authentication succeeded", "mechanism", c.saslMech, "user", c.saslExch.user())
 	}
 	return out, nil

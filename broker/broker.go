@@ -73,6 +73,10 @@ type Broker struct {
 
 	bgWG sync.WaitGroup // the maintenance loop and folder removals
 
+	// metrics are the traffic counters and the metrics listener
+	// (metrics.go).
+	metrics *brokerMetrics
+
 	state     atomic.Int32 // 0 new, 1 started, 2 closed
 	closeOnce sync.Once
 	closeErr  error
@@ -110,6 +114,7 @@ func New(cfg Config) (*Broker, error) {
 		sessions:   newFetchSessionCache(cfg.values.Int("max.incremental.fetch.session.cache.slots")),
 	}
 	b.topicSnap.Store(&topicMap{byName: map[string]*topic{}, byID: map[[16]byte]*topic{}})
+	b.metrics = newBrokerMetrics(b)
 	b.ctx, b.cancel = context.WithCancel(context.Background())
 	return b, nil
 }
@@ -220,6 +225,9 @@ func (b *Broker) start(ctx context.Context) error {
 	if err := b.listen(ctx); err != nil {
 		return err
 	}
+	if err := b.startMetrics(ctx); err != nil {
+		return err
+	}
 	b.bgWG.Add(1)
 	go b.maintain()
 	if !b.cfg.CleanerDisabled {
@@ -262,6 +270,7 @@ func (b *Broker) shutdown(ctx context.Context) error {
 		l.close()
 	}
 	b.acceptWG.Wait()
+	b.stopMetrics(ctx)
 
 	// Let requests in progress finish (an acks=all produce waits for its
 	// fsync), then cut the connections.

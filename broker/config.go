@@ -107,6 +107,7 @@ var definitions = config.NewDef("broker (server.properties)",
 	config.Key{Name: "delegation.token.max.lifetime.ms", Type: config.Duration, Default: "604800000", HasDefault: true, Validate: config.AtLeast(1), Doc: "not used: delegation tokens are not served"},
 	config.Key{Name: "delegation.token.expiry.time.ms", Type: config.Duration, Default: "86400000", HasDefault: true, Validate: config.AtLeast(1), Doc: "not used: delegation tokens are not served"},
 	config.Key{Name: "delegation.token.expiry.check.interval.ms", Type: config.Duration, Default: "3600000", HasDefault: true, Validate: config.AtLeast(1), Doc: "not used: delegation tokens are not served"},
+	config.Key{Name: "metrics.listener", Type: config.String, Validate: validMetricsListener, Doc: "http://host:port of an HTTP listener serving the broker's metrics at /metrics in the Prometheus text format (Kafka's JMX metrics named as the Prometheus JMX exporter names them, and consumer group offsets and lag as kafka-lag-exporter names them); port 0 picks a free port; empty (the default) serves none. It has no authentication: bind it to 127.0.0.1 or a private network"},
 	config.Key{Name: "emulate.kafka.version", Type: config.String, Validate: kafkaRelease, Doc: "advertise no API version newer than this Apache Kafka release (for example 2.8 or 3.7), to test clients against an older broker; empty advertises every version implemented"},
 )
 
@@ -126,6 +127,8 @@ func EmbeddedKeys() []config.Key {
 			Doc: "Bundled broker only (no bootstrap.servers): its listeners. Any other broker.<key> is a server.properties key for it."},
 		{Name: EmbeddedPrefix + "log.dirs", Type: config.String,
 			Doc: "Bundled broker only: its data folder; by default tributary-logs beside the offsets file."},
+		{Name: EmbeddedPrefix + "metrics.listener", Type: config.String, Validate: validMetricsListener,
+			Doc: "Bundled broker only: http://host:port on which it serves its metrics at /metrics (the broker's metrics.listener); empty serves none. The worker's own metrics are at /metrics of its REST listener."},
 	}
 }
 
@@ -231,6 +234,9 @@ type Config struct {
 	CleanerBackoff  time.Duration
 	// EmulateVersion caps advertised API versions to a Kafka release.
 	EmulateVersion string
+	// MetricsListener is metrics.listener: http://host:port serving
+	// /metrics, or "" for none.
+	MetricsListener string
 
 	GroupInitialRebalanceDelay time.Duration
 	GroupMinSessionTimeout     time.Duration
@@ -290,6 +296,7 @@ func ParseConfig(v *config.Values) (Config, error) {
 		CleanerDisabled:            !v.Bool("log.cleaner.enable"),
 		CleanerBackoff:             v.Duration("log.cleaner.backoff.ms"),
 		EmulateVersion:             v.String("emulate.kafka.version"),
+		MetricsListener:            v.String("metrics.listener"),
 		GroupInitialRebalanceDelay: v.Duration("group.initial.rebalance.delay.ms"),
 		GroupMinSessionTimeout:     v.Duration("group.min.session.timeout.ms"),
 		GroupMaxSessionTimeout:     v.Duration("group.max.session.timeout.ms"),

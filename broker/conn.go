@@ -106,6 +106,9 @@ type pending struct {
 	reply
 	corr int32
 	key  int16
+	// received is when the request's frame was taken by the processor
+	// (the request metrics, metrics.go).
+	received time.Time
 }
 
 const (
@@ -275,10 +278,12 @@ func (c *conn) processLoop() {
 			if !ok {
 				return
 			}
+			received := time.Now()
 			p := c.process(buf)
 			if p == nil {
 				return
 			}
+			p.received = received
 			if p.throttle > 0 && p.throttleFirst && !c.mute(p.throttle) {
 				return
 			}
@@ -487,6 +492,7 @@ func (c *conn) writeLoop() {
 		if p.release != nil {
 			p.release()
 		}
+		c.b.metrics.requestDone(p)
 		if p.closeAfter {
 			flush()
 			failed = true
