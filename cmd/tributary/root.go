@@ -39,6 +39,7 @@ func commands(a *app) []*cobra.Command {
 		newProducerPerfTestCmd(a),
 		newConsumerPerfTestCmd(a),
 		newBrokerCmd(a),
+		newDumpLogCmd(a),
 	}
 }
 
