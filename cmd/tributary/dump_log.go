@@ -52,6 +52,7 @@ the broker may be running or stopped.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&files, "files", "", "the comma-separated data and index log files to dump (required)")
+	_ = cmd.MarkFlagFilename("files", "log", "index", "timeindex", "snapshot", "txnindex")
 	f.BoolVar(&o.PrintDataLog, "print-data-log", false, "print the keys and values of records (implies --deep-iteration)")
 	f.BoolVar(&o.DeepIteration, "deep-iteration", false, "print every record of each batch, not only the batches")
 	f.BoolVar(&o.VerifyIndexOnly, "verify-index-only", false, "check index files without printing their entries")

@@ -40,6 +40,7 @@ func commands(a *app) []*cobra.Command {
 		newConsumerPerfTestCmd(a),
 		newBrokerCmd(a),
 		newDumpLogCmd(a),
+		newCompletionCmd(a),
 	}
 }
 
