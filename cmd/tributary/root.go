@@ -41,6 +41,7 @@ func commands(a *app) []*cobra.Command {
 		newBrokerCmd(a),
 		newDumpLogCmd(a),
 		newCompletionCmd(a),
+		newGetOffsetsCmd(a),
 	}
 }
 
