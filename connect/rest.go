@@ -103,6 +103,8 @@ func (w *Worker) restHandler() http.Handler {
 	} else {
 		refused = append(refused, "POST /connectors", "PUT /connectors/{name}/config", "DELETE /connectors/{name}")
 	}
+	// The metrics (metrics.go), in Prometheus's text format.
+	mux.Handle("GET /metrics", w.metrics.handler())
 	for _, pat := range refused {
 		mux.HandleFunc(pat, readOnly)
 	}

@@ -230,6 +230,7 @@ func newSinkRunner(ctx context.Context, t *taskRuntime, task SinkTask) (*sinkRun
 	if err != nil {
 		return nil, err
 	}
+	w.metrics.started(t, task)
 	return r, nil
 }
 
@@ -387,6 +388,7 @@ func (r *sinkRunner) handle(ctx context.Context, fetches kgo.Fetches) {
 		if len(fp.Records) == 0 || r.failErr != nil {
 			return
 		}
+		r.t.metrics().read.mark(int64(len(fp.Records)))
 		tp := topicPartition{fp.Topic, fp.Partition}
 		from, ok := r.pos[tp]
 		if !r.assigned[tp] || !ok || r.needStart[tp] {
@@ -427,6 +429,7 @@ func (r *sinkRunner) handle(ctx context.Context, fetches kgo.Fetches) {
 	if r.failErr != nil || len(recs) == 0 {
 		return
 	}
+	putStart := time.Now()
 	if err := r.task.Put(ctx, recs); err != nil {
 		if ctx.Err() != nil {
 			// Part of the batch may be missing from the output: commit
@@ -442,6 +445,7 @@ func (r *sinkRunner) handle(ctx context.Context, fetches kgo.Fetches) {
 	fetches.EachRecord(func(rec *kgo.Record) { rec.Recycle() })
 	r.dirty = true
 	r.t.stats.records.Add(int64(len(recs)))
+	r.t.metrics().putDone(len(recs), time.Since(putStart))
 	r.t.stats.bytes.Add(nbytes)
 	var lag int64
 	for tp, h := range r.hwm {
@@ -460,6 +464,7 @@ func (r *sinkRunner) handle(ctx context.Context, fetches kgo.Fetches) {
 // Java text.
 func (r *sinkRunner) convert(ctx context.Context, rec *kgo.Record) (topic string, k, v []byte, hs []kgo.RecordHeader, keep bool, err error) {
 	bad := func(stage, class string, cause error) (string, []byte, []byte, []kgo.RecordHeader, bool, error) {
+		r.t.metrics().badRecord(r.bad)
 		return "", nil, nil, nil, false, r.badRecord(ctx, rec, stage, class, cause)
 	}
 	if r.chain.Typed() {
@@ -537,6 +542,7 @@ func (r *sinkRunner) flushCommit(ctx context.Context, cl *kgo.Client) {
 		r.mu.Unlock()
 		return
 	}
+	commitStart := time.Now()
 	state, err := r.task.Flush(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -560,6 +566,7 @@ func (r *sinkRunner) flushCommit(ctx context.Context, cl *kgo.Client) {
 	r.mu.Unlock()
 
 	acked, tooLarge, err := r.commit(ctx, cl, offsets, md)
+	r.t.metrics().committed(err, time.Since(commitStart))
 
 	r.mu.Lock()
 	for tp, off := range acked {

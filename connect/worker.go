@@ -113,6 +113,10 @@ type Worker struct {
 	restDone chan struct{}
 	workerID string
 
+	// metrics are the tasks' metrics and the registry /metrics serves
+	// (metrics.go).
+	metrics *workerMetrics
+
 	bgCancel context.CancelFunc
 	bgWG     sync.WaitGroup // offset saver and progress logger
 
@@ -139,6 +143,7 @@ func NewWorker(cfg WorkerConfig, reg *Registry, log *slog.Logger, opts ...Option
 		o(w)
 	}
 	w.log = w.namedLogger(log, workerLoggerName)
+	w.metrics = newWorkerMetrics(w)
 	return w, nil
 }
 

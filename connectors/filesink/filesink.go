@@ -180,6 +180,8 @@ type Task struct {
 	mu        sync.Mutex
 	stopped   chan struct{} // closed by Stop; ends a wait for space and the watch
 	watchDone chan struct{} // closed when watch returns
+
+	counts fileCounts // for the metrics (metrics.go)
 }
 
 var null = []byte("null")
@@ -371,6 +373,7 @@ func (t *Task) writeOut(ctx context.Context) error {
 	for t.off < len(t.buf) {
 		n, err := write(t.out, t.buf[t.off:])
 		t.off += n
+		t.counts.written.Add(int64(n))
 		if err == nil {
 			if t.off == len(t.buf) && !rewritten && t.unlinkedLocked() {
 				// The file lost its name while this was written to it:
