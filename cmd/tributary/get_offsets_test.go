@@ -98,4 +98,3 @@ func TestGetOffsetsNoBroker(t *testing.T) {
 		t.Fatalf("%v", r)
 	}
 }
-

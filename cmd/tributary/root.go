@@ -42,6 +42,7 @@ func commands(a *app) []*cobra.Command {
 		newDumpLogCmd(a),
 		newCompletionCmd(a),
 		newGetOffsetsCmd(a),
+		newLogDirsCmd(a),
 	}
 }
 
