@@ -57,6 +57,7 @@ file the broker listens on PLAINTEXT://127.0.0.1:9092 and keeps its data in
 			if err := b.Start(cmd.Context()); err != nil {
 				return err
 			}
+			defer serveBrokerStatusPage(b, a.log)()
 			<-cmd.Context().Done()
 			a.log.Info("stopping the broker")
 			ctx, cancel := context.WithTimeout(context.Background(), brokerStopTimeout)

@@ -458,9 +458,10 @@
     const chart = state.charts.sources || (state.charts.sources = new Chart(document.getElementById('source-chart')));
     const gap = metricsGap([M.srcPos]);
     const f = sourceFiles(t);
-    if (f.from === 'offsets') {
-      const rest = state.cfg.rest ? ' Positions below are the stored offsets (GET /connectors/{name}/offsets); rates are computed from them.' : '';
-      note(id, gap + rest, !state.cfg.rest);
+    if (f.from === 'offsets' && !state.cfg.rest) {
+      note(id, 'Files are the worker\'s to show: its page (/ui/ on its REST listener) has them.');
+    } else if (f.from === 'offsets') {
+      note(id, gap + ' Positions below are the stored offsets (GET /connectors/{name}/offsets); rates are computed from them.');
     } else {
       const other = metricsGap([M.srcSize, M.srcLag, M.srcRead]);
       note(id, other);
@@ -472,7 +473,7 @@
     chart.add(t, values);
     chart.draw();
     if (f.rows.length === 0) {
-      setBody(id, empty(state.cfg.rest || state.cfg.metrics ? 'No source files.' : ''));
+      setBody(id, empty(state.cfg.rest ? 'No source files.' : ''));
       return;
     }
     f.rows.sort((a, b) => a.key.localeCompare(b.key));
@@ -517,8 +518,12 @@
     }
     // No sink metrics: the sinks' files from their configurations, and
     // their committed offsets.
-    const gap = metricsGap([M.sinkWritten, M.sinkPos]);
-    note(id, gap + (state.cfg.rest ? ' Shown: each sink\'s file and its committed offsets (GET /connectors/{name}/offsets).' : ''), !state.cfg.rest);
+    if (!state.cfg.rest) {
+      note(id, 'Files are the worker\'s to show: its page (/ui/ on its REST listener) has them.');
+      setBody(id, empty(''));
+      return;
+    }
+    note(id, metricsGap([M.sinkWritten, M.sinkPos]) + ' Shown: each sink\'s file and its committed offsets (GET /connectors/{name}/offsets).');
     const rows = [];
     for (const [name, c] of connectorsOf('sink')) {
       const cfg = (c.info && c.info.config) || {};
@@ -529,7 +534,7 @@
         el('td', { class: 'file', 'data-label': 'File', text: cfg.file || '' }),
         el('td', { class: 'mono', 'data-label': 'Committed', text: parts || 'nothing committed yet' })));
     }
-    setBody(id, rows.length ? table(['Connector', 'File', 'Committed offsets'], rows) : empty(state.cfg.rest ? 'No sink connectors.' : ''));
+    setBody(id, rows.length ? table(['Connector', 'File', 'Committed offsets'], rows) : empty('No sink connectors.'));
   }
 
   function renderTopics(t) {
@@ -575,7 +580,7 @@
         num(x.partitions.length, x.partitions.length + ' partition' + (x.partitions.length === 1 ? '' : 's'), 'Partitions'),
         td('Leader', ''),
         td('Start', ''),
-        num(x.records, fmtInt(x.records) + ' records', 'Records'),
+        num(x.records, fmtInt(x.records) + (x.records === 1 ? ' record' : ' records'), 'Records'),
         num(x.size_bytes, fmtBytes(x.size_bytes), 'Size'),
         has ? [num(inRate, inRate == null ? '–' : inRate.toFixed(1), 'Msgs in/s'), num(binRate, fmtRate(binRate), 'Bytes in'), num(boutRate, fmtRate(boutRate), 'Bytes out')] : null));
       if (x.error) rows.push(el('tr', null, el('td', { colspan: String(cols.length), class: 'wide', 'data-label': 'Error', text: x.error })));
