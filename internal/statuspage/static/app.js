@@ -16,8 +16,6 @@
     srcRead: 'tributary_filesource_file_read_bytes_total',
     sinkWritten: 'tributary_filesink_file_written_bytes_total',
     sinkPos: 'tributary_filesink_file_position_bytes',
-    taskWrite: 'kafka_connect_source_task_metrics_source_record_write_total',
-    taskRead: 'kafka_connect_sink_task_metrics_sink_record_read_total',
     msgIn: 'kafka_server_brokertopicmetrics_messagesin_total',
     bytesIn: 'kafka_server_brokertopicmetrics_bytesin_total',
     bytesOut: 'kafka_server_brokertopicmetrics_bytesout_total',
