@@ -43,6 +43,7 @@ func commands(a *app) []*cobra.Command {
 		newCompletionCmd(a),
 		newGetOffsetsCmd(a),
 		newLogDirsCmd(a),
+		newVerifyConsumerLagCmd(a),
 	}
 }
 
