@@ -166,6 +166,12 @@ type SourceRecord struct {
 	// Forget, with Mark, removes Source's stored offset instead (a file
 	// that is gone for good), once the records before it are acknowledged.
 	Forget bool
+	// Since, when known, is stored as the offset's Record in place of this
+	// record's own: Produced lookups after a restart begin after it. A task
+	// sets it on the records of a stream it finishes late (a rotated file
+	// whose successor was read in part already), so that the successor's
+	// lines, in Kafka before these records, are still found.
+	Since RecordRef
 }
 
 // Header is one record header a source task sets.

@@ -315,6 +315,26 @@ func (s *OffsetStore) set(key string, off SourceOffset, seq uint64) {
 	s.dirty = true
 }
 
+// recordOf returns the Kafka record named by the offset stored under key;
+// unknown when there is none.
+func (s *OffsetStore) recordOf(key string) RecordRef {
+	s.mu.Lock()
+	e := s.entries[key]
+	var value []byte
+	if e != nil {
+		value = e.value
+	}
+	s.mu.Unlock()
+	if value == nil {
+		return RecordRef{Offset: -1}
+	}
+	off, err := parseSourceOffset(value)
+	if err != nil {
+		return RecordRef{Offset: -1}
+	}
+	return off.Record
+}
+
 // forget removes the stored offset of a source partition, as of the batch
 // seq (a later batch may store one again).
 func (s *OffsetStore) forget(key string, seq uint64) {

@@ -2,6 +2,8 @@ package connect_test
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -180,5 +182,119 @@ func TestRotationUnderLoad(t *testing.T) {
 			}
 			t.Logf("%s: %d of %d lines arrived, %d lost inside copytruncate windows", mode, got, total, missing)
 		})
+	}
+}
+
+// TestRotatedFileFinishedAfterItsSuccessor: a restart finishes the rotated
+// file first, and lines written to it after the next file was begun reach
+// the topic after some of that file's. The restarts after that one find the
+// next file's lines in the topic although they come before the stored
+// position's record, and send none of them again; also when the stored
+// offset names a record later than the next file's first lines, the next
+// file's later lines following it.
+func TestRotatedFileFinishedAfterItsSuccessor(t *testing.T) {
+	for _, later := range []bool{false, true} {
+		name := "stored"
+		if later {
+			name = "later-record"
+		}
+		t.Run(name, func(t *testing.T) { testRotatedFinishedLate(t, later) })
+	}
+}
+
+func testRotatedFinishedLate(t *testing.T, later bool) {
+	addr := startKfake(t)
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "app.log"), filepath.Join(dir, "out.txt")
+	offsets := filepath.Join(dir, "connect.offsets")
+	run := func(want []byte) {
+		t.Helper()
+		w := startWorker(t, workerProps(addr, dir), sourceProps(dir, in, "lines"), sinkProps(dir, out, "lines"))
+		waitForFile(t, out, want)
+		if err := w.Close(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	want := appendLines(t, in, 0, 100)
+	run(want)
+	saved, err := os.ReadFile(offsets) // in the first file, at its end
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if err := os.Rename(in, in+".1"); err != nil {
+		t.Fatal(err)
+	}
+	want = append(want, appendLines(t, in, 1000, 50)...)
+	run(want)
+
+	// The second run's offsets are lost, and the writer had still written
+	// to the rotated file: the third run reads those lines first.
+	if err := os.WriteFile(offsets, saved, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want = append(want, appendLines(t, in+".1", 100, 20)...)
+	n := 170
+	if later {
+		want = append(want, appendLines(t, in, 1050, 10)...)
+		n += 10
+	}
+	run(want)
+	if later {
+		// An offset in the rotated file naming a record later than the
+		// next file's first lines (its last line's, sent after them).
+		last := -1
+		for _, r := range consumeAll(t, addr, "lines", n) {
+			if strings.HasPrefix(string(r.Value), "line 000119 ") {
+				last = int(r.Offset)
+			}
+		}
+		rewriteOffset(t, offsets, func(v map[string]any) {
+			v["position"] = 120 * 32
+			v["record"].(map[string]any)["offset"] = last
+			v["identity"] = savedOffset(t, saved)["identity"]
+			delete(v, "proof") // taken on the inode and first line
+		})
+	}
+
+	want = append(want, appendLines(t, in, 1060, 10)...)
+	n += 10
+	run(want)
+	if recs := consumeAll(t, addr, "lines", n); len(recs) != n {
+		t.Fatalf("topic holds %d records, want %d", len(recs), n)
+	}
+}
+
+// savedOffset returns the value of the one offset in an offsets file.
+func savedOffset(t *testing.T, file []byte) map[string]any {
+	t.Helper()
+	var entries []struct {
+		Key   json.RawMessage `json:"key"`
+		Value map[string]any  `json:"value"`
+	}
+	if err := json.Unmarshal(file, &entries); err != nil || len(entries) != 1 {
+		t.Fatalf("offsets file %s: %d entries, %v", file, len(entries), err)
+	}
+	return entries[0].Value
+}
+
+// rewriteOffset changes the one offset of the offsets file at path.
+func rewriteOffset(t *testing.T, path string, change func(map[string]any)) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var entries []map[string]any
+	if err := json.Unmarshal(b, &entries); err != nil || len(entries) != 1 {
+		t.Fatalf("offsets file %s: %d entries, %v", b, len(entries), err)
+	}
+	change(entries[0]["value"].(map[string]any))
+	if b, err = json.Marshal(entries); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

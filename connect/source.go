@@ -87,10 +87,16 @@ type sourceRunner struct {
 type pendingOffset struct {
 	key     string
 	off     SourceOffset
-	lastIdx int  // index in the batch of the partition's last record sent; -1: none (all dropped)
-	forget  bool // the stored offset is removed (SourceRecord.Forget)
-	done    bool
-	failed  bool
+	lastIdx int // index in the batch of the partition's last record sent; -1: none (all dropped)
+	// anchor, for an offset with no record of its own (a Mark), is the
+	// index of the batch's last record sent before it to the Kafka
+	// partition its records go to; -1: none. Its Kafka offset comes before
+	// any record sent after the offset.
+	anchor int
+	since  RecordRef // the last record's SourceRecord.Since
+	forget bool      // the stored offset is removed (SourceRecord.Forget)
+	done   bool
+	failed bool
 }
 
 // maxFreeBatches bounds the acknowledged batches kept for reuse: about what
@@ -419,8 +425,11 @@ func (r *sourceRunner) send(ctx, produceCtx context.Context, recs []SourceRecord
 			}
 			cur.off.Position = rec.Position
 			cur.forget = rec.Mark && rec.Forget
+			cur.since = rec.Since
 			if keep {
 				cur.lastIdx = j - 1
+			} else if rec.Mark && !rec.Forget {
+				cur.anchor = r.anchorOf(ctx, b.krecs[:j], rec)
 			}
 			if rec.Proof != "" {
 				cur.off.Proof = rec.Proof
@@ -447,6 +456,25 @@ func (r *sourceRunner) send(ctx, produceCtx context.Context, recs []SourceRecord
 		r.w.producer.Produce(produceCtx, &b.krecs[i], promise)
 	}
 	return tooLarge
+}
+
+// anchorOf returns the index in sent of the last record that goes to the
+// Kafka partition of mark's source partition, or -1.
+func (r *sourceRunner) anchorOf(ctx context.Context, sent []kgo.Record, mark *SourceRecord) int {
+	if len(sent) == 0 {
+		return -1
+	}
+	m, err := r.topicOf(ctx, mark.Topic)
+	if err != nil {
+		return -1
+	}
+	part := r.partitionOf(m, mark.Source)
+	for i := len(sent) - 1; i >= 0; i-- {
+		if sent[i].Topic == mark.Topic && sent[i].Partition == part {
+			return i
+		}
+	}
+	return -1
 }
 
 // enqueue queues a batch's offsets behind the earlier ones of their source
@@ -512,7 +540,7 @@ func (b *sourceBatch) noteOffset(connector string, sp *SourcePartition) *pending
 			return o
 		}
 	}
-	o := &pendingOffset{key: key, off: SourceOffset{Identity: string(sp.identity)}, lastIdx: -1}
+	o := &pendingOffset{key: key, off: SourceOffset{Identity: string(sp.identity)}, lastIdx: -1, anchor: -1}
 	b.offsets = append(b.offsets, o)
 	return o
 }
@@ -538,8 +566,12 @@ func (b *sourceBatch) complete() {
 	r.keysMu.Lock()
 	for _, o := range b.offsets { // one entry per key
 		o.done, o.failed = true, failed
-		if !failed && o.lastIdx >= 0 {
-			kr := &b.krecs[o.lastIdx]
+		switch i := max(o.lastIdx, o.anchor); {
+		case failed:
+		case o.since.Known():
+			o.off.Record = o.since
+		case i >= 0:
+			kr := &b.krecs[i]
 			o.off.Record = RecordRef{Topic: kr.Topic, Partition: kr.Partition, Offset: kr.Offset}
 		}
 		r.advance(o.key)
@@ -569,13 +601,20 @@ func (r *sourceRunner) advance(key string) {
 	}
 	if last != nil {
 		off := last.off
-		if r.refs != nil {
-			// The last records may have been dropped: the offset names the
-			// last record of the key that reached Kafka.
+		if r.refs != nil && ref.Known() {
+			r.refs[key] = ref
+		}
+		if !off.Record.Known() {
+			// The last records were dropped, or the offset is a Mark with
+			// no record before it in its batch: it names the last record
+			// of the key that reached Kafka, which comes before anything
+			// sent after it.
 			if ref.Known() {
-				r.refs[key] = ref
+				off.Record = ref
 			} else if ref, ok := r.refs[key]; ok {
 				off.Record = ref
+			} else {
+				off.Record = r.w.offsets.recordOf(key)
 			}
 		}
 		if last.forget {
@@ -663,12 +702,52 @@ func (w *Worker) produced(ctx context.Context, topic string, p *SourcePartition,
 	if lo >= eo.Offset {
 		return from.Position, nil
 	}
+	var pos, first int64
+	cached := false
 	if pc != nil {
-		if pos, ok, err := w.followCached(ctx, pc, topicPart{topic, part}, lo, eo.Offset, p.identity, from.Position); ok || err != nil {
-			return pos, err
-		}
+		pos, first, cached, err = w.followCached(ctx, pc, topicPart{topic, part}, lo, eo.Offset, p.identity, from.Position)
 	}
-	return w.followChain(ctx, topic, part, lo, eo.Offset, p.identity, from.Position)
+	if !cached && err == nil {
+		pos, first, err = w.followChain(ctx, topic, part, lo, eo.Offset, p.identity, from.Position)
+	}
+	if err != nil {
+		return 0, err
+	}
+	if pos == from.Position && first > from.Position && lo > so.Offset &&
+		(from.Position == 0 || !from.Record.Known() || from.Record.Topic != topic || from.Record.Partition != part) {
+		// The stream's records go on from further than where it is, so its
+		// earlier ones are before lo: a file read in part, then its rotated
+		// predecessor finished after it by a restart, whose record is the
+		// one stored.
+		return w.followEarlier(ctx, topic, part, so.Offset, lo, eo.Offset, p.identity, from.Position)
+	}
+	return pos, nil
+}
+
+// followEarlier looks back from lo, in growing steps down to start, for the
+// latest record of identity that covers pos, and follows the chain from it
+// up to hi; pos when there is none.
+func (w *Worker) followEarlier(ctx context.Context, topic string, part int32, start, lo, hi int64, identity []byte, pos int64) (int64, error) {
+	w.log.Info("a source's records in the topic begin before where the lookup started; looking further back", "topic", topic, "partition", part, "before", lo, "identity", string(identity))
+	step := int64(tailWindow)
+	for end := lo; end > start; step *= 2 {
+		begin := max(start, end-step)
+		covering := int64(-1)
+		err := w.readSent(ctx, topic, part, begin, end, func(off int64, id []byte, s, e int64, ok bool) {
+			if string(id) == string(identity) && chainStep(pos, s, e, ok) != pos {
+				covering = off
+			}
+		})
+		if err != nil {
+			return 0, err
+		}
+		if covering >= 0 {
+			reached, _, err := w.followChain(ctx, topic, part, covering, hi, identity, pos)
+			return reached, err
+		}
+		end = begin
+	}
+	return pos, nil
 }
 
 // listOffsets returns the start and end offsets of topic's partitions,
@@ -700,12 +779,13 @@ func (w *Worker) listOffsets(ctx context.Context, topic string, pc *producedCach
 
 // followCached follows the chain of identity from pos in what pc read of
 // tp, reading [lo, hi) first when pc does not hold it; false when pc is no
-// longer in use.
-func (w *Worker) followCached(ctx context.Context, pc *producedCache, tp topicPart, lo, hi int64, identity []byte, pos int64) (int64, bool, error) {
+// longer in use. first is the start of identity's first record there (-1:
+// none).
+func (w *Worker) followCached(ctx context.Context, pc *producedCache, tp topicPart, lo, hi int64, identity []byte, pos int64) (reached, first int64, ok bool, err error) {
 	pc.mu.Lock()
 	defer pc.mu.Unlock()
 	if pc.off {
-		return 0, false, nil
+		return 0, -1, false, nil
 	}
 	r := pc.parts[tp]
 	if r == nil || r.lo > lo {
@@ -720,29 +800,38 @@ func (w *Worker) followCached(ctx context.Context, pc *producedCache, tp topicPa
 			r.hi = off + 1
 		})
 		if err != nil {
-			return 0, true, err
+			return 0, -1, true, err
 		}
 		pc.parts[tp] = r
 	}
+	first = -1
 	i, _ := slices.BinarySearchFunc(r.recs, lo, func(e sentRec, t int64) int { return cmp.Compare(e.off, t) })
 	for _, e := range r.recs[i:] {
 		if e.id == string(identity) {
+			if first < 0 && e.ok {
+				first = e.start
+			}
 			pos = chainStep(pos, e.start, e.end, e.ok)
 		}
 	}
-	return pos, true, nil
+	return pos, first, true, nil
 }
 
 // followChain reads offsets [lo, hi) of one partition and returns the
 // position reached from pos by the records of identity whose start is the
-// position reached so far.
-func (w *Worker) followChain(ctx context.Context, topic string, part int32, lo, hi int64, identity []byte, pos int64) (int64, error) {
-	err := w.readSent(ctx, topic, part, lo, hi, func(_ int64, id []byte, start, end int64, ok bool) {
+// position reached so far, and the start of identity's first record there
+// (-1: none).
+func (w *Worker) followChain(ctx context.Context, topic string, part int32, lo, hi int64, identity []byte, pos int64) (reached, first int64, err error) {
+	first = -1
+	err = w.readSent(ctx, topic, part, lo, hi, func(_ int64, id []byte, start, end int64, ok bool) {
 		if string(id) == string(identity) {
+			if first < 0 && ok {
+				first = start
+			}
 			pos = chainStep(pos, start, end, ok)
 		}
 	})
-	return pos, err
+	return pos, first, err
 }
 
 // chainStep returns the position a chain at pos reaches with a record that

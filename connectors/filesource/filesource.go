@@ -406,6 +406,9 @@ func (t *Task) startPath(ctx context.Context) error {
 			t.sp = nil
 		}
 		t.pos = pos
+		if hasStored && !same {
+			t.markFound(pos)
+		}
 		t.setProgress(pos, fi.Size())
 	}
 	return nil
@@ -602,10 +605,29 @@ func (t *Task) resumeRotated(ctx context.Context, stored connect.SourceOffset, s
 		}
 		t.catchUp, t.from = true, connect.SourceOffset{Record: stored.Record}
 		t.setProgress(pos, fi.Size())
+		if from.Position != stored.Position {
+			t.markFound(pos)
+		}
 		t.log.Info("the file was rotated while the worker was stopped; finishing the rotated file before reading the new one", "rotated", name, "position", pos)
 		return true, t.findSuccessors(ctx, ents, name, fi.ModTime(), stored.Record, base, skipID)
 	}
 	return false, nil
+}
+
+// markFound stores pos, found in the topic rather than stored, as the
+// position of the file now read (t.f, t.sp) before any line of it is sent:
+// the stored offset then names this file, and a later restart does not
+// look for its lines after a record of the file before it, which a restart
+// may have sent after them (finishing the rotated file late).
+func (t *Task) markFound(pos int64) {
+	if pos <= 0 || t.sp == nil || t.f == nil {
+		return
+	}
+	proof, ok := proofOf(pos, readFull(t.f))
+	if !ok {
+		return
+	}
+	t.mark = &connect.SourceRecord{Source: t.sp, Start: pos, Position: pos, Proof: proof, Topic: t.topic, Mark: true}
 }
 
 // findSuccessors queues the files of the folder written after the rotated
@@ -941,7 +963,13 @@ func (t *Task) record(line []byte, start, pos int64) connect.SourceRecord {
 	if line == nil {
 		line = []byte{}
 	}
-	return connect.SourceRecord{Source: t.sp, Start: start, Position: pos, Topic: t.topic, Value: line, Headers: t.headers}
+	rec := connect.SourceRecord{Source: t.sp, Start: start, Position: pos, Topic: t.topic, Value: line, Headers: t.headers}
+	if t.catchUp {
+		// Finishing a rotated file: the file at the path may have been
+		// read in part before, its lines in Kafka before these.
+		rec.Since = t.from.Record
+	}
+	return rec
 }
 
 // fill reads more of the file after the unsent bytes, into a new buffer
@@ -1104,6 +1132,7 @@ func (t *Task) check(ctx context.Context) (bool, []connect.SourceRecord, error) 
 		if fi, err := next.f.Stat(); err == nil {
 			t.setProgress(next.pos, fi.Size())
 		}
+		t.markFound(next.pos)
 		return true, recs, nil
 	}
 	t.log.Info("the file was rotated; reading the new one from the start", "old_position", t.pos)
@@ -1178,6 +1207,7 @@ func (t *Task) open(ctx context.Context) (bool, error) {
 			}
 			if pos > 0 && pos <= fi.Size() {
 				t.sp, t.pos = sp, pos
+				t.markFound(pos)
 				t.log.Info("resuming the file after the lines of it found in the topic", "position", pos)
 			} else {
 				t.log.Info("none of the file's lines were found in the topic after the stored position; reading it from the start", "identity", id)
