@@ -44,6 +44,7 @@ func commands(a *app) []*cobra.Command {
 		newGetOffsetsCmd(a),
 		newLogDirsCmd(a),
 		newVerifyConsumerLagCmd(a),
+		newConfigsCmd(a),
 	}
 }
 
