@@ -196,6 +196,9 @@ func newWorkerMetrics(w *Worker) *workerMetrics {
 }
 
 func (m *workerMetrics) handler() http.Handler {
+	if m == nil {
+		return http.NotFoundHandler() // a worker built without NewWorker
+	}
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
 }
 
