@@ -334,3 +334,19 @@ func TestMetricsHandleHTTP(t *testing.T) {
 		t.Fatal("the metrics listener still answers after Close")
 	}
 }
+
+// BenchmarkMetricsProduce is what the metrics add to a produce: the
+// topic's meters and the request's count and time.
+func BenchmarkMetricsProduce(b *testing.B) {
+	m := newBrokerMetrics(&Broker{})
+	resp := kmsg.NewPtrProduceResponse()
+	resp.Version = 11
+	p := &pending{key: 0, reply: reply{resp: resp}}
+	b.ReportAllocs()
+	b.SetBytes(1000)
+	for b.Loop() {
+		m.appended("bench", 10, 1000)
+		p.received = time.Now()
+		m.requestDone(p)
+	}
+}
