@@ -116,6 +116,7 @@ func newSourceRunner(t *taskRuntime, task SourceTask) *sourceRunner {
 	case stringConverter, byteArrayConverter:
 		r.passValue = true
 	}
+	t.c.w.metrics.started(t, task)
 	return r
 }
 
@@ -160,7 +161,9 @@ func (r *sourceRunner) run(parent context.Context) {
 		if !ok {
 			return
 		}
+		polled := time.Now()
 		recs, err := r.task.Poll(pctx)
+		r.t.metrics().pollReturned(len(recs), time.Since(polled))
 		paused := pctx.Err() != nil // before pcancel, which ends pctx too
 		pcancel()
 		if r.failure() != nil {
@@ -347,6 +350,7 @@ func (r *sourceRunner) send(ctx, produceCtx context.Context, recs []SourceRecord
 		if r.chain != nil && keep {
 			var err error
 			if topic, key, value, extra, keep, err = r.transform(rec, now); err != nil {
+				r.t.metrics().badRecord(r.bad)
 				if !r.bad.tolerateAll {
 					tooLarge = err
 					break
@@ -579,6 +583,7 @@ func (b *sourceBatch) complete() {
 	r.keysMu.Unlock()
 	if !failed {
 		r.t.stats.acked.Add(int64(len(b.krecs)))
+		r.t.metrics().written.mark(int64(len(b.krecs)))
 	}
 	b.release()
 	r.inflight.Done()

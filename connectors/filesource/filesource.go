@@ -234,6 +234,8 @@ type Task struct {
 	size     int64
 	over     connect.Oversized
 	stopOnce sync.Once
+
+	counts fileCounts // for the metrics (metrics.go)
 }
 
 // Start opens the file and decides where to resume: the position found in
@@ -1028,6 +1030,7 @@ func (t *Task) fill() (n int, truncated bool, err error) {
 	t.buf = nb[:len(rest)+n]
 	t.off = 0
 	t.pos += int64(n)
+	t.counts.read.Add(int64(n))
 	if t.m != nil {
 		t.grew = time.Now()
 	}
@@ -1041,6 +1044,7 @@ func (t *Task) fill() (n int, truncated bool, err error) {
 func (t *Task) truncated(size int64) {
 	t.ready = t.flushEvent(t.ready) // its lines were read whole before
 	t.log.Warn("the file was truncated; reading it again from the start", "position", t.pos, "size", size)
+	t.counts.rotations.Add(1)
 	t.pos, t.buf, t.off, t.skipping, t.splitting, t.sigLen, t.held = 0, nil, 0, false, false, 0, nil
 	t.warned = false
 	t.sig = [sigSize]byte{}
@@ -1135,6 +1139,7 @@ func (t *Task) check(ctx context.Context) (bool, []connect.SourceRecord, error) 
 		t.markFound(next.pos)
 		return true, recs, nil
 	}
+	t.counts.rotations.Add(1)
 	t.log.Info("the file was rotated; reading the new one from the start", "old_position", t.pos)
 	_, err = t.open(ctx)
 	return true, recs, err
