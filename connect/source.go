@@ -671,14 +671,17 @@ func (r *sourceRunner) recordFailed(rec *kgo.Record, err error) {
 	}
 }
 
-// tailWindow is how many records are read back from a partition's end when
-// no stored offset says where a source's records were last written.
+// tailWindow is how many records of each partition are read back from its
+// end when no stored offset says where a source's records were last
+// written.
 const tailWindow = 200000
 
-// produced answers SourceTaskContext.Produced: it reads the partition that
-// p's records go to, after from.Record when it is there (else the last
-// tailWindow records), and follows p's records that continue from
-// from.Position without a gap.
+// produced answers SourceTaskContext.Produced. With from.Record in the
+// partition that p's records go to, it reads that partition after it;
+// otherwise the last tailWindow records of every partition, since the
+// stream may have been read under other source partitions (a file renamed
+// within a task's set) whose records went to other partitions. It follows
+// p's records that continue from from.Position without a gap.
 func (w *Worker) produced(ctx context.Context, topic string, p *SourcePartition, from SourceOffset, c *connectorRuntime, pc *producedCache) (int64, error) {
 	if c != nil && c.spec.chain != nil {
 		// Where the transforms send the records of topic, when that depends
@@ -695,38 +698,85 @@ func (w *Worker) produced(ctx context.Context, topic string, p *SourcePartition,
 	if err != nil {
 		return 0, err
 	}
-	so, ok1 := starts.Lookup(topic, part)
-	eo, ok2 := ends.Lookup(topic, part)
-	if !ok1 || !ok2 || so.Err != nil || eo.Err != nil {
-		return 0, fmt.Errorf("list offsets of %s/%d: %v %v", topic, part, so.Err, eo.Err)
+	bounds := func(q int32) (start, end int64, err error) {
+		so, ok1 := starts.Lookup(topic, q)
+		eo, ok2 := ends.Lookup(topic, q)
+		if !ok1 || !ok2 || so.Err != nil || eo.Err != nil {
+			return 0, 0, fmt.Errorf("list offsets of %s/%d: %v %v", topic, q, so.Err, eo.Err)
+		}
+		return so.Offset, eo.Offset, nil
 	}
-	lo := max(so.Offset, eo.Offset-tailWindow)
-	if ref := from.Record; ref.Known() && ref.Topic == topic && ref.Partition == part {
-		lo = max(so.Offset, ref.Offset+1)
-	}
-	if lo >= eo.Offset {
-		return from.Position, nil
-	}
-	var pos, first int64
-	cached := false
-	if pc != nil {
-		pos, first, cached, err = w.followCached(ctx, pc, topicPart{topic, part}, lo, eo.Offset, p.identity, from.Position)
-	}
-	if !cached && err == nil {
-		pos, first, err = w.followChain(ctx, topic, part, lo, eo.Offset, p.identity, from.Position)
-	}
+	start, end, err := bounds(part)
 	if err != nil {
 		return 0, err
 	}
-	if pos == from.Position && first > from.Position && lo > so.Offset &&
-		(from.Position == 0 || !from.Record.Known() || from.Record.Topic != topic || from.Record.Partition != part) {
+	ref := from.Record
+	anchored := ref.Known() && ref.Topic == topic && ref.Partition == part
+	lo := max(start, end-tailWindow)
+	if anchored {
+		lo = max(start, ref.Offset+1)
+	}
+	var own []span
+	if lo < end {
+		if own, err = w.spansOf(ctx, pc, topicPart{topic, part}, lo, end, p.identity); err != nil {
+			return 0, err
+		}
+	}
+	pos := chainOver(own, from.Position)
+	if !anchored {
+		others := make([][]span, 0, m.parts)
+		for q := range int32(m.parts) {
+			qs, qe, err := bounds(q)
+			if err != nil {
+				return 0, err
+			}
+			if q == part || max(qs, qe-tailWindow) >= qe {
+				continue
+			}
+			sp, err := w.spansOf(ctx, pc, topicPart{topic, q}, max(qs, qe-tailWindow), qe, p.identity)
+			if err != nil {
+				return 0, err
+			}
+			if len(sp) > 0 {
+				others = append(others, sp)
+			}
+		}
+		// Records of one stream in several partitions: each partition's
+		// in order, the partitions in any order, until none goes further.
+		for moved := len(others) > 0; moved; {
+			moved = false
+			for _, sp := range append(others, own) {
+				if next := chainOver(sp, pos); next != pos {
+					pos, moved = next, true
+				}
+			}
+		}
+	}
+	if pos == from.Position && len(own) > 0 && own[0].ok && own[0].start > from.Position && lo > start &&
+		(from.Position == 0 || !anchored) {
 		// The stream's records go on from further than where it is, so its
 		// earlier ones are before lo: a file read in part, then its rotated
 		// predecessor finished after it by a restart, whose record is the
 		// one stored.
-		return w.followEarlier(ctx, topic, part, so.Offset, lo, eo.Offset, p.identity, from.Position)
+		return w.followEarlier(ctx, topic, part, start, lo, end, p.identity, from.Position)
 	}
 	return pos, nil
+}
+
+// span is where one record of a stream came from: [start, end) (ok false:
+// its position header is unreadable).
+type span struct {
+	start, end int64
+	ok         bool
+}
+
+// chainOver returns the position the records of spans, in order, reach
+// from pos.
+func chainOver(spans []span, pos int64) int64 {
+	for _, s := range spans {
+		pos = chainStep(pos, s.start, s.end, s.ok)
+	}
+	return pos
 }
 
 // followEarlier looks back from lo, in growing steps down to start, for the
@@ -747,8 +797,8 @@ func (w *Worker) followEarlier(ctx context.Context, topic string, part int32, st
 			return 0, err
 		}
 		if covering >= 0 {
-			reached, _, err := w.followChain(ctx, topic, part, covering, hi, identity, pos)
-			return reached, err
+			spans, err := w.spansOf(ctx, nil, topicPart{topic, part}, covering, hi, identity)
+			return chainOver(spans, pos), err
 		}
 		end = begin
 	}
@@ -782,15 +832,22 @@ func (w *Worker) listOffsets(ctx context.Context, topic string, pc *producedCach
 	return starts, ends, nil
 }
 
-// followCached follows the chain of identity from pos in what pc read of
-// tp, reading [lo, hi) first when pc does not hold it; false when pc is no
-// longer in use. first is the start of identity's first record there (-1:
-// none).
-func (w *Worker) followCached(ctx context.Context, pc *producedCache, tp topicPart, lo, hi int64, identity []byte, pos int64) (reached, first int64, ok bool, err error) {
-	pc.mu.Lock()
-	defer pc.mu.Unlock()
-	if pc.off {
-		return 0, -1, false, nil
+// spansOf returns the records of identity in offsets [lo, hi) of tp, in
+// order: from what pc read of tp (reading [lo, hi) first when pc does not
+// hold it), or, pc nil or no longer in use, read now.
+func (w *Worker) spansOf(ctx context.Context, pc *producedCache, tp topicPart, lo, hi int64, identity []byte) ([]span, error) {
+	var out []span
+	if pc != nil {
+		pc.mu.Lock()
+		defer pc.mu.Unlock()
+	}
+	if pc == nil || pc.off {
+		err := w.readSent(ctx, tp.topic, tp.part, lo, hi, func(_ int64, id []byte, start, end int64, ok bool) {
+			if string(id) == string(identity) {
+				out = append(out, span{start, end, ok})
+			}
+		})
+		return out, err
 	}
 	r := pc.parts[tp]
 	if r == nil || r.lo > lo {
@@ -805,38 +862,17 @@ func (w *Worker) followCached(ctx context.Context, pc *producedCache, tp topicPa
 			r.hi = off + 1
 		})
 		if err != nil {
-			return 0, -1, true, err
+			return nil, err
 		}
 		pc.parts[tp] = r
 	}
-	first = -1
 	i, _ := slices.BinarySearchFunc(r.recs, lo, func(e sentRec, t int64) int { return cmp.Compare(e.off, t) })
 	for _, e := range r.recs[i:] {
 		if e.id == string(identity) {
-			if first < 0 && e.ok {
-				first = e.start
-			}
-			pos = chainStep(pos, e.start, e.end, e.ok)
+			out = append(out, span{e.start, e.end, e.ok})
 		}
 	}
-	return pos, first, true, nil
-}
-
-// followChain reads offsets [lo, hi) of one partition and returns the
-// position reached from pos by the records of identity whose start is the
-// position reached so far, and the start of identity's first record there
-// (-1: none).
-func (w *Worker) followChain(ctx context.Context, topic string, part int32, lo, hi int64, identity []byte, pos int64) (reached, first int64, err error) {
-	first = -1
-	err = w.readSent(ctx, topic, part, lo, hi, func(_ int64, id []byte, start, end int64, ok bool) {
-		if string(id) == string(identity) {
-			if first < 0 && ok {
-				first = start
-			}
-			pos = chainStep(pos, start, end, ok)
-		}
-	})
-	return pos, first, err
+	return out, nil
 }
 
 // chainStep returns the position a chain at pos reaches with a record that

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -12,6 +13,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // manyWriter appends numbered lines to one log of a folder of logs and
@@ -197,11 +201,17 @@ func (s *sinkTail) has(name string, n int) bool {
 // line once; only copytruncate's window may lose lines. TRIBUTARY_LONG=1
 // runs 200 logs at about 20,000 lines a second for 60 s.
 func TestCrashKill9ManyFiles(t *testing.T) {
-	t.Run("bundled", func(t *testing.T) { crashManyFiles(t, "broker.listeners=PLAINTEXT://127.0.0.1:0") })
-	t.Run("kfake", func(t *testing.T) { crashManyFiles(t, "bootstrap.servers="+startKfake(t)) })
+	t.Run("bundled", func(t *testing.T) { crashManyFiles(t, "broker.listeners=PLAINTEXT://127.0.0.1:0", "") })
+	t.Run("kfake", func(t *testing.T) {
+		addr := startKfake(t)
+		crashManyFiles(t, "bootstrap.servers="+addr, addr)
+	})
 }
 
-func crashManyFiles(t *testing.T, cluster string) {
+// crashManyFiles runs the test against cluster (a worker file line); addr,
+// when the cluster outlives the worker, is where a failure's records are
+// looked up.
+func crashManyFiles(t *testing.T, cluster, addr string) {
 	logs, perTick, duration := 15, 1, 12*time.Second
 	if longTests() {
 		logs, perTick, duration = 200, 1, 60*time.Second
@@ -425,8 +435,52 @@ func crashManyFiles(t *testing.T, cluster string) {
 			}
 			fmt.Fprintf(&logs, "%s line %d is at sink lines %s, in %v\n", name, n, strings.Join(at, ", "), in)
 		}
+		if addr != "" {
+			logs.WriteString(recordsOf(t, addr, "many", dupNames))
+		}
 		t.Fatalf("%s\nsource task logs:\n%s", strings.Join(problems, "\n"), logs.String())
 	}
+}
+
+// recordsOf describes the records of topic holding the lines named in
+// lines (a log's name and line number): where each is, and its headers.
+func recordsOf(t testing.TB, addr, topic string, lines map[string]int) string {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		return err.Error()
+	}
+	defer cl.Close()
+	ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, topic)
+	if err != nil {
+		return err.Error()
+	}
+	left := map[int32]int64{}
+	ends.Each(func(o kadm.ListedOffset) {
+		if o.Offset > 0 {
+			left[o.Partition] = o.Offset
+		}
+	})
+	var b strings.Builder
+	for len(left) > 0 && ctx.Err() == nil {
+		cl.PollFetches(ctx).EachRecord(func(r *kgo.Record) {
+			if r.Offset+1 >= left[r.Partition] {
+				delete(left, r.Partition)
+			}
+			for name, n := range lines {
+				if !strings.HasPrefix(string(r.Value), fmt.Sprintf("%s %08d ", name, n)) {
+					continue
+				}
+				fmt.Fprintf(&b, "%s line %d: %s/%d@%d", name, n, r.Topic, r.Partition, r.Offset)
+				for _, h := range r.Headers {
+					fmt.Fprintf(&b, " %s=%s", h.Key, h.Value)
+				}
+				b.WriteString("\n")
+			}
+		})
+	}
+	return b.String()
 }
 
 func readFileString(t testing.TB, path string) string {

@@ -565,7 +565,7 @@ func (t *Task) resumeRotated(ctx context.Context, stored connect.SourceOffset, s
 			continue
 		}
 		base := fileident.Of(fi)
-		if base == "" || base == skipID || base != want {
+		if base == "" || base == skipID || base != want || t.handedOver(name, base) {
 			continue
 		}
 		f, err := os.Open(name)
@@ -630,6 +630,17 @@ func (t *Task) markFound(pos int64) {
 		return
 	}
 	t.mark = &connect.SourceRecord{Source: t.sp, Start: pos, Position: pos, Proof: proof, Topic: t.topic, Mark: true}
+}
+
+// handedOver reports whether name, one of many files, has a stored offset
+// of its own in the file of device and inode base: the file was handed
+// over to the stream of that path, which goes on with it from there.
+func (t *Task) handedOver(name, base string) bool {
+	if t.m == nil || !t.m.matches(name) {
+		return false
+	}
+	off, ok, err := t.tc.Offset(map[string]any{"filename": name})
+	return err == nil && ok && off.Identity != "" && baseOf(off.Identity) == base
 }
 
 // findSuccessors queues the files of the folder written after the rotated
