@@ -232,3 +232,57 @@ func TestManyFilesToManyFiles(t *testing.T) {
 		})
 	}
 }
+
+// TestRenamedBeforeItsOffsetMoved: a log's stored offset is still in the
+// file before the current one when the worker stops, the current one had
+// some lines sent, and both are rotated to dated names (matched by the
+// pattern) before the restart, whose offsets for the dated names are lost.
+// The lines sent of the current file went under the log's own name, to its
+// Kafka partition, or to its own topic with a topic per file: the restart
+// finds them there and sends none of them again.
+func TestRenamedBeforeItsOffsetMoved(t *testing.T) {
+	for _, topic := range []string{"logs-all", "logs-${filename}"} {
+		t.Run(topic, func(t *testing.T) {
+			addr := startKfake(t) // 10 partitions a topic
+			dir := t.TempDir()
+			logs := filepath.Join(dir, "logs")
+			os.Mkdir(logs, 0o755)
+			l := newManyLogs(t, logs)
+			src := config.FromMap(filepath.Join(dir, "source.properties"), map[string]string{
+				"name": "src", "connector.class": "FileStreamSource",
+				"files": filepath.Join(logs, "app.log*"), "topic": topic,
+			})
+			offsets := filepath.Join(dir, "connect.offsets")
+			run := func() {
+				t.Helper()
+				w := startWorker(t, workerProps(addr, dir), src)
+				l.check(t, addr)
+				if err := w.Close(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			rename := func(from, to string) {
+				t.Helper()
+				if err := os.Rename(filepath.Join(logs, from), filepath.Join(logs, to)); err != nil {
+					t.Fatal(err)
+				}
+			}
+
+			l.write("app.log", 10)
+			run()
+			saved, err := os.ReadFile(offsets) // app.log's position in its first file
+			if err != nil {
+				t.Fatal(err)
+			}
+			rename("app.log", "app.log-1")
+			l.write("app.log", 5)
+			run() // finishes app.log-1 for app.log, then reads the new app.log
+			if err := os.WriteFile(offsets, saved, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			rename("app.log", "app.log-2")
+			l.write("app.log", 3)
+			run()
+		})
+	}
+}

@@ -665,8 +665,12 @@ func (t *Task) findSuccessors(ctx context.Context, ents []os.DirEntry, current s
 		if base == "" || slices.Contains(skip, base) {
 			continue
 		}
-		if t.m != nil && (t.m.matches(name) || t.m.owner(base, t) != nil) {
-			continue // read by its own stream
+		if t.m != nil && (t.m.owner(base, t) != nil || t.m.matches(name) &&
+			(t.handedOver(name, base) || topicFor(t.tc.Config.String("topic"), name) == t.topic)) {
+			// Read by its own stream, which finds what was sent of it
+			// under this path in their topic. With a topic per file, it
+			// cannot: this stream finishes it, unless it was handed over.
+			continue
 		}
 		f, err := os.Open(name)
 		if err != nil {
@@ -683,7 +687,10 @@ func (t *Task) findSuccessors(ctx context.Context, ents []os.DirEntry, current s
 			f.Close()
 			return err
 		}
-		if pos == 0 || pos >= fi.Size() {
+		if pos == 0 || pos >= fi.Size() && (t.m == nil || !t.m.matches(name)) {
+			// Never read here, or read to its end. A file of the set read
+			// to its end is still queued: finishing it hands it over to
+			// its path's stream with where it ended.
 			f.Close()
 			continue
 		}
