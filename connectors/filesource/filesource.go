@@ -424,7 +424,8 @@ type rotated struct {
 	sp   *connect.SourcePartition
 	pos  int64
 
-	mtime time.Time // orders the files queued
+	mtime   time.Time // orders the files queued
+	current bool      // the file at the path, queued behind the rotated ones
 }
 
 // proofWindow is how many bytes each of a stored position's two checksums
@@ -611,7 +612,10 @@ func (t *Task) resumeRotated(ctx context.Context, stored connect.SourceOffset, s
 			t.markFound(pos)
 		}
 		t.log.Info("the file was rotated while the worker was stopped; finishing the rotated file before reading the new one", "rotated", name, "position", pos)
-		return true, t.findSuccessors(ctx, ents, name, fi.ModTime(), stored.Record, base, skipID)
+		if err := t.findSuccessors(ctx, ents, name, fi.ModTime(), stored.Record, base, skipID); err != nil {
+			return true, err
+		}
+		return true, t.queuePath(ctx, skipID, stored.Record)
 	}
 	return false, nil
 }
@@ -630,6 +634,38 @@ func (t *Task) markFound(pos int64) {
 		return
 	}
 	t.mark = &connect.SourceRecord{Source: t.sp, Start: pos, Position: pos, Proof: proof, Topic: t.topic, Mark: true}
+}
+
+// queuePath queues the file now at the path (device and inode base, ""
+// when there is none) behind the rotated files, from the position its lines
+// in the topic after the stored record reach. Among many files it is then
+// this stream's from the start: renamed before this stream gets to it, it
+// is finished here and handed over, not read again from its start by the
+// stream of its new name.
+func (t *Task) queuePath(ctx context.Context, base string, after connect.RecordRef) error {
+	if t.m == nil || base == "" {
+		return nil
+	}
+	f, err := os.Open(t.path)
+	if err != nil {
+		return nil
+	}
+	fi, err := f.Stat()
+	if err != nil || fileident.Of(fi) != base {
+		f.Close()
+		return nil
+	}
+	r := rotated{name: t.path, f: f, id: base, mtime: fi.ModTime(), current: true}
+	if id, ok := t.fullIdentity(f, base); ok {
+		r.sp = connect.NewSourcePartition(t.key, id)
+		if r.pos, err = t.tc.Produced(ctx, t.topic, r.sp, connect.SourceOffset{Record: after}); err != nil {
+			f.Close()
+			return err
+		}
+		r.pos = min(r.pos, fi.Size())
+	}
+	t.queue = append(t.queue, r)
+	return nil
 }
 
 // handedOver reports whether name, one of many files, has a stored offset
@@ -1149,12 +1185,20 @@ func (t *Task) check(ctx context.Context) (bool, []connect.SourceRecord, error) 
 	if len(t.queue) > 0 {
 		next := t.queue[0]
 		t.queue = t.queue[1:]
-		t.log.Info("finished a rotated file; reading the next one", "rotated", next.name, "position", next.pos)
+		if next.current {
+			t.log.Info("finished the rotated files; going on with the file at the path", "position", next.pos)
+		} else {
+			t.log.Info("finished a rotated file; reading the next one", "rotated", next.name, "position", next.pos)
+		}
 		t.f, t.id, t.sp, t.pos = next.f, next.id, next.sp, next.pos
 		if fi, err := next.f.Stat(); err == nil {
 			t.setProgress(next.pos, fi.Size())
 		}
 		t.markFound(next.pos)
+		if next.current {
+			// Caught up: the file at the path is read as usual from here.
+			t.catchUp, t.grew = false, time.Now()
+		}
 		return true, recs, nil
 	}
 	t.counts.rotations.Add(1)

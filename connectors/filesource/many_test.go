@@ -368,6 +368,39 @@ func TestManyRenamedWhileStopped(t *testing.T) {
 	quiet(t, task, w)
 }
 
+// TestManyCurrentRenamedWhileCatchingUp: the stored offset of a log is
+// still in its rotated file (the flush after the switch to the next file
+// was lost), and once the restarted task has started, before it has read
+// anything, the next file is rotated too and a third one begun. The next
+// file is finished by the log's own stream after the rotated one, and
+// handed over: its lines sent before are not sent again under its new name.
+func TestManyCurrentRenamedWhileCatchingUp(t *testing.T) {
+	dir := t.TempDir()
+	cur := filepath.Join(dir, "app.log")
+	write(t, cur, "a1\na2\n")
+	w := newWorker()
+	files := "files=" + filepath.Join(dir, "app.log*")
+	task := startMany(t, w, files)
+	drain(t, task, w, 2)
+	task.Stop()
+	saved := w.stored[cur]
+
+	os.Rename(cur, cur+"-1")
+	write(t, cur, "b1\nb2\n")
+	task = startMany(t, w, files)
+	drain(t, task, w, 4)
+	task.Stop()
+	w.stored = map[string]connect.SourceOffset{cur: saved} // the last flush was lost
+
+	task = startMany(t, w, files)
+	os.Rename(cur, cur+"-2")
+	write(t, cur+"-2", "b3\n")
+	write(t, cur, "c1\n")
+	drain(t, task, w, 6)
+	quiet(t, task, w)
+	w.expect(t, "a1", "a2", "b1", "b2", "b3", "c1")
+}
+
 // TestManyDeleted: a deleted file is finished and closed; a file made at
 // its path later is read as a new one.
 func TestManyDeleted(t *testing.T) {
