@@ -702,12 +702,10 @@ func (t *Task) findSuccessors(ctx context.Context, ents []os.DirEntry, current s
 			continue
 		}
 		if t.m != nil && (t.m.owner(base, t) != nil || t.m.matches(name) &&
-			(t.handedOver(name, base) || t.m.listed[name] && topicFor(t.tc.Config.String("topic"), name) == t.topic)) {
-			// Read by its own stream, which finds at start what was sent
-			// of it under this path in their topic. With a topic per file
-			// it cannot, nor can a stream made later (the file renamed
-			// since the first look): this stream finishes it, unless it
-			// was handed over.
+			(t.handedOver(name, base) || topicFor(t.tc.Config.String("topic"), name) == t.topic)) {
+			// Read by its own stream, which finds what was sent of it
+			// under this path in their topic. With a topic per file, it
+			// cannot: this stream finishes it, unless it was handed over.
 			continue
 		}
 		f, err := os.Open(name)

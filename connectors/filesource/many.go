@@ -55,7 +55,6 @@ type many struct {
 	order    []*Task // stepped in turn from next
 	next     int
 	finished map[string]handoff // files finished, by device and inode
-	listed   map[string]bool    // the paths the first look found
 	starting bool               // the first look: only files whose stored position is proven start
 	initial  bool               // the files found as the task starts, which a run before may have read
 	failErr  error              // returned by the next poll, after the lines before it
@@ -102,7 +101,7 @@ func (t *Task) startMany(ctx context.Context, cfg *config.Values) error {
 		watched: map[string]bool{}, dirty: map[string]bool{}, created: map[string]bool{},
 		scanEvery: cfg.Duration("files.scan.interval.ms"), closeInactive: cfg.Duration("file.close.inactive.ms"),
 		maxOpen: cfg.Int("files.max.open"), ignoreOlder: cfg.Duration("file.ignore.older.ms"), cleanRemoved: cfg.Duration("file.clean.removed.ms"),
-		removed: map[string]time.Time{}, listed: map[string]bool{}}
+		removed: map[string]time.Time{}}
 	for _, text := range cfg.List("files") {
 		p, err := parsePattern(text, false)
 		if err != nil {
@@ -196,9 +195,6 @@ func (m *many) scan(ctx context.Context) []string {
 	var fresh []string
 	bases := make(map[string]bool, len(f.files))
 	for path, fi := range f.files {
-		if m.initial {
-			m.listed[path] = true
-		}
 		bases[fileident.Of(fi)] = true
 		delete(m.removed, path)
 		if _, ok := m.streams[path]; !ok {
