@@ -133,6 +133,11 @@ func (t *Task) startMany(ctx context.Context, cfg *config.Values) error {
 	for _, path := range later {
 		m.add(ctx, path)
 	}
+	// A file renamed into the set while the streams started (after the
+	// first look) may hold lines read under its old name that no stream
+	// is finishing: it is looked up in the topic as the files found first
+	// are, not taken for a new one.
+	m.scan(ctx)
 	m.initial = false
 	// Stored positions of files gone while the worker was stopped are
 	// forgotten after file.clean.removed.ms, as those of files that go
