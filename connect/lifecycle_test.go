@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tributary-io/tributary/broker"
+	"github.com/tributary-io/tributary/broker/brokertest"
 	"github.com/tributary-io/tributary/config"
 	"github.com/tributary-io/tributary/connect"
 	"github.com/tributary-io/tributary/connectors/filesink"
@@ -37,40 +37,7 @@ func startBundledBroker(t testing.TB) string {
 // properties, key=value, which replace the defaults.
 func startBundledBrokerWith(t testing.TB, extra ...string) string {
 	t.Helper()
-	props := map[string]string{
-		"listeners":                        "PLAINTEXT://127.0.0.1:0",
-		"log.dirs":                         t.TempDir(),
-		"group.initial.rebalance.delay.ms": "0",
-	}
-	for _, kv := range extra {
-		k, v, _ := strings.Cut(kv, "=")
-		props[k] = v
-	}
-	vals, err := broker.Definitions().Parse(config.FromMap("test broker", props))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := broker.ParseConfig(vals)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := broker.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := b.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := b.Close(ctx); err != nil {
-			t.Errorf("close broker: %v", err)
-		}
-	})
-	return b.Addr()
+	return brokertest.Start(t, extra...).Addr()
 }
 
 // lifeCounts counts one connector class's instances and tasks.

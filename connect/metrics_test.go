@@ -1,7 +1,6 @@
 package connect_test
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -12,8 +11,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
-	"github.com/tributary-io/tributary/broker"
-	"github.com/tributary-io/tributary/config"
+	"github.com/tributary-io/tributary/broker/brokertest"
 )
 
 // scrape is one parsed /metrics answer.
@@ -111,33 +109,7 @@ func waitMetric(t testing.TB, url string, want float64, name string, labels ...s
 // on a free port, returning the Kafka address and the metrics URL.
 func startMetricsBroker(t testing.TB) (string, string) {
 	t.Helper()
-	vals, err := broker.Definitions().Parse(config.FromMap("test broker", map[string]string{
-		"listeners":                        "PLAINTEXT://127.0.0.1:0",
-		"log.dirs":                         t.TempDir(),
-		"group.initial.rebalance.delay.ms": "0",
-		"metrics.listener":                 "http://127.0.0.1:0",
-	}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := broker.ParseConfig(vals)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := broker.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := b.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		b.Close(ctx)
-	})
+	b := brokertest.Start(t, "metrics.listener=http://127.0.0.1:0")
 	return b.Addr(), "http://" + b.MetricsAddr() + "/metrics"
 }
 

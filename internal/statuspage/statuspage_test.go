@@ -17,8 +17,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/tributary-io/tributary/broker"
-	"github.com/tributary-io/tributary/config"
+	"github.com/tributary-io/tributary/broker/brokertest"
 	"github.com/tributary-io/tributary/internal/statuspage"
 )
 
@@ -26,35 +25,7 @@ import (
 // its data in a temporary folder; the page reaches it over TCP.
 func startBroker(t *testing.T) string {
 	t.Helper()
-	vals, err := broker.Definitions().Parse(config.FromMap("test broker", map[string]string{
-		"listeners":                        "PLAINTEXT://127.0.0.1:0",
-		"log.dirs":                         t.TempDir(),
-		"group.initial.rebalance.delay.ms": "0",
-	}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := broker.ParseConfig(vals)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := broker.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := b.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := b.Close(ctx); err != nil {
-			t.Errorf("close broker: %v", err)
-		}
-	})
-	return b.Addr()
+	return brokertest.Start(t).Addr()
 }
 
 func startKfake(t *testing.T) string {

@@ -15,7 +15,6 @@ import (
 	"context"
 	"net"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -24,8 +23,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/tributary-io/tributary/broker"
-	"github.com/tributary-io/tributary/config"
+	"github.com/tributary-io/tributary/broker/brokertest"
 )
 
 // StartBroker starts the bundled broker with its data in t.TempDir() and
@@ -33,43 +31,7 @@ import (
 // top of those defaults (for example "num.partitions=3").
 func StartBroker(t testing.TB, props ...string) string {
 	t.Helper()
-	m := map[string]string{
-		"listeners":                        "PLAINTEXT://127.0.0.1:0",
-		"log.dirs":                         t.TempDir(),
-		"group.initial.rebalance.delay.ms": "0",
-	}
-	for _, kv := range props {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok {
-			t.Fatalf("broker property %q is not key=value", kv)
-		}
-		m[k] = v
-	}
-	vals, err := broker.Definitions().Parse(config.FromMap("test broker", m))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := broker.ParseConfig(vals)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := broker.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := b.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := b.Close(ctx); err != nil {
-			t.Errorf("close broker: %v", err)
-		}
-	})
-	return b.Addr()
+	return brokertest.Start(t, props...).Addr()
 }
 
 // StartKfake starts a one-broker kfake cluster that creates topics on
