@@ -39,7 +39,6 @@ import (
 	"github.com/tributary-io/tributary/cmd/internal/kafkatools/toolclient"
 	"github.com/tributary-io/tributary/cmd/internal/kafkatools/usage"
 	"github.com/tributary-io/tributary/config"
-	"github.com/tributary-io/tributary/connect/kafkaclient"
 )
 
 // Entity types, as Kafka names them.
@@ -244,12 +243,7 @@ func Run(ctx context.Context, o Options, stdout io.Writer) error {
 	if err := o.Check(); err != nil {
 		return err
 	}
-	props, err := toolclient.Properties(o.CommandConfig, nil)
-	if err != nil {
-		return err
-	}
-	props["bootstrap.servers"] = o.Bootstrap
-	cl, err := toolclient.New(ctx, o.Logger, props, kafkaclient.Admin)
+	cl, err := toolclient.Admin(ctx, o.Logger, o.CommandConfig, o.Bootstrap, "")
 	if err != nil {
 		return err
 	}

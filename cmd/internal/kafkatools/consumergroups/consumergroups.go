@@ -30,7 +30,6 @@ import (
 
 	"github.com/tributary-io/tributary/cmd/internal/kafkatools/toolclient"
 	"github.com/tributary-io/tributary/cmd/internal/kafkatools/usage"
-	"github.com/tributary-io/tributary/connect/kafkaclient"
 )
 
 // Options are the flags of kafka-consumer-groups.sh, each field named
@@ -205,17 +204,12 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
 	if err := o.Check(); err != nil {
 		return err
 	}
-	props, err := toolclient.Properties(o.CommandConfig, nil)
-	if err != nil {
-		return err
-	}
-	props["bootstrap.servers"] = o.Bootstrap
 	toolclient.WarnZookeeper(stderr, o.Zookeeper, o.Bootstrap)
 	log := o.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	cl, err := toolclient.New(ctx, log, props, kafkaclient.Admin)
+	cl, err := toolclient.Admin(ctx, log, o.CommandConfig, o.Bootstrap, "")
 	if err != nil {
 		return err
 	}

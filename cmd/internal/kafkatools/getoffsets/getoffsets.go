@@ -32,7 +32,6 @@ import (
 
 	"github.com/tributary-io/tributary/cmd/internal/kafkatools/toolclient"
 	"github.com/tributary-io/tributary/cmd/internal/kafkatools/usage"
-	"github.com/tributary-io/tributary/connect/kafkaclient"
 )
 
 // Options are the flags of kafka-get-offsets.sh, each named after its
@@ -214,15 +213,7 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
 	}
 	ts, _ := ParseTime(o.Time)
 	filters, _ := o.filters()
-	props, err := toolclient.Properties(o.CommandConfig, nil)
-	if err != nil {
-		return err
-	}
-	props["bootstrap.servers"] = o.Bootstrap
-	if props["client.id"] == "" {
-		props["client.id"] = "GetOffsetShell"
-	}
-	cl, err := toolclient.New(ctx, o.Logger, props, kafkaclient.Admin)
+	cl, err := toolclient.Admin(ctx, o.Logger, o.CommandConfig, o.Bootstrap, "GetOffsetShell")
 	if err != nil {
 		return err
 	}

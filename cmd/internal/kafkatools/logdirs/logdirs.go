@@ -30,7 +30,6 @@ import (
 
 	"github.com/tributary-io/tributary/cmd/internal/kafkatools/toolclient"
 	"github.com/tributary-io/tributary/cmd/internal/kafkatools/usage"
-	"github.com/tributary-io/tributary/connect/kafkaclient"
 )
 
 // Options are the flags of kafka-log-dirs.sh, each named after its flag.
@@ -86,15 +85,7 @@ func Run(ctx context.Context, o Options, stdout io.Writer) error {
 		return err
 	}
 	asked, _ := o.brokers()
-	props, err := toolclient.Properties(o.CommandConfig, nil)
-	if err != nil {
-		return err
-	}
-	props["bootstrap.servers"] = o.Bootstrap
-	if props["client.id"] == "" {
-		props["client.id"] = "log-dirs-tool"
-	}
-	cl, err := toolclient.New(ctx, o.Logger, props, kafkaclient.Admin)
+	cl, err := toolclient.Admin(ctx, o.Logger, o.CommandConfig, o.Bootstrap, "log-dirs-tool")
 	if err != nil {
 		return err
 	}

@@ -52,6 +52,22 @@ func WarnZookeeper(w io.Writer, zookeeper, bootstrap string) {
 	fmt.Fprintf(w, "Warning: --zookeeper %s is not used: tributary talks to the broker at %s (--bootstrap-server) instead.\n", zookeeper, bootstrap)
 }
 
+// Admin builds the admin client of a command-line tool: the properties of
+// its --command-config file (commandConfig, "" for none), with
+// bootstrap.servers from --bootstrap-server and, unless the file sets one,
+// client.id clientID ("" leaves franz-go's).
+func Admin(ctx context.Context, log *slog.Logger, commandConfig, bootstrap, clientID string) (*kgo.Client, error) {
+	props, err := Properties(commandConfig, nil)
+	if err != nil {
+		return nil, err
+	}
+	props["bootstrap.servers"] = bootstrap
+	if props["client.id"] == "" && clientID != "" {
+		props["client.id"] = clientID
+	}
+	return New(ctx, log, props, kafkaclient.Admin)
+}
+
 // New builds a franz-go client for role from Kafka client properties
 // (bootstrap.servers and the rest, as kafkaclient translates them) and
 // extra options, and checks that a broker answers within ReachTimeout. A

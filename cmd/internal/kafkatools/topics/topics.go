@@ -30,7 +30,6 @@ import (
 	"github.com/tributary-io/tributary/cmd/internal/kafkatools/toolclient"
 	"github.com/tributary-io/tributary/cmd/internal/kafkatools/usage"
 	"github.com/tributary-io/tributary/config"
-	"github.com/tributary-io/tributary/connect/kafkaclient"
 )
 
 // Options are the flags of kafka-topics.sh, each field named after its
@@ -137,12 +136,7 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
 		return err
 	}
 	toolclient.WarnZookeeper(stderr, o.Zookeeper, o.Bootstrap)
-	props, err := toolclient.Properties(o.CommandConfig, nil)
-	if err != nil {
-		return err
-	}
-	props["bootstrap.servers"] = o.Bootstrap
-	cl, err := toolclient.New(ctx, o.Logger, props, kafkaclient.Admin)
+	cl, err := toolclient.Admin(ctx, o.Logger, o.CommandConfig, o.Bootstrap, "")
 	if err != nil {
 		return err
 	}
