@@ -12,8 +12,7 @@ import (
 
 	"github.com/IBM/sarama"
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
+	"github.com/tributary-io/tributary/internal/metricstest"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
@@ -24,24 +23,11 @@ type scrape map[string]*dto.MetricFamily
 
 func getMetrics(t testing.TB, url string) scrape {
 	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
+	code, s := metricstest.Get(t, url, "", "")
+	if code != http.StatusOK {
+		t.Fatalf("GET %s: %d", url, code)
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(resp.Body)
-		t.Fatalf("GET %s: %s: %s", url, resp.Status, b)
-	}
-	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
-		t.Fatalf("GET %s: Content-Type %q, want the text format", url, ct)
-	}
-	p := expfmt.NewTextParser(model.LegacyValidation)
-	fams, err := p.TextToMetricFamilies(resp.Body)
-	if err != nil {
-		t.Fatalf("parse %s: %v", url, err)
-	}
-	return fams
+	return s
 }
 
 // family returns the family name, failing unless it has type typ.
@@ -60,35 +46,7 @@ func (s scrape) family(t testing.TB, name string, typ dto.MetricType) *dto.Metri
 // value returns the value of the series of name whose labels include
 // labels (name=value pairs), and whether there is one.
 func (s scrape) value(name string, labels ...string) (float64, bool) {
-	f := s[name]
-	if f == nil {
-		return 0, false
-	}
-next:
-	for _, m := range f.Metric {
-		for i := 0; i+1 < len(labels); i += 2 {
-			found := false
-			for _, lp := range m.Label {
-				if lp.GetName() == labels[i] && lp.GetValue() == labels[i+1] {
-					found = true
-				}
-			}
-			if !found {
-				continue next
-			}
-		}
-		switch {
-		case m.Counter != nil:
-			return m.Counter.GetValue(), true
-		case m.Gauge != nil:
-			return m.Gauge.GetValue(), true
-		case m.Histogram != nil:
-			return float64(m.Histogram.GetSampleCount()), true
-		case m.Untyped != nil:
-			return m.Untyped.GetValue(), true
-		}
-	}
-	return 0, false
+	return metricstest.Value(s, name, labels...)
 }
 
 func (s scrape) must(t testing.TB, name string, labels ...string) float64 {

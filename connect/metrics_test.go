@@ -1,17 +1,15 @@
 package connect_test
 
 import (
-	"io"
 	"net/http"
 	"path/filepath"
 	"testing"
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 
 	"github.com/tributary-io/tributary/broker/brokertest"
+	"github.com/tributary-io/tributary/internal/metricstest"
 )
 
 // scrape is one parsed /metrics answer.
@@ -20,28 +18,7 @@ type scrape map[string]*dto.MetricFamily
 // getMetrics scrapes url, with basic authentication when user is set.
 func getMetrics(t testing.TB, url, user, pass string) (int, scrape) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if user != "" {
-		req.SetBasicAuth(user, pass)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		io.Copy(io.Discard, resp.Body)
-		return resp.StatusCode, nil
-	}
-	p := expfmt.NewTextParser(model.LegacyValidation)
-	fams, err := p.TextToMetricFamilies(resp.Body)
-	if err != nil {
-		t.Fatalf("parse %s: %v", url, err)
-	}
-	return resp.StatusCode, fams
+	return metricstest.Get(t, url, user, pass)
 }
 
 func mustScrape(t testing.TB, url string) scrape {
@@ -56,29 +33,7 @@ func mustScrape(t testing.TB, url string) scrape {
 // value returns the value of the first series of name whose labels
 // include labels (name, value pairs).
 func (s scrape) value(name string, labels ...string) (float64, bool) {
-	f := s[name]
-	if f == nil {
-		return 0, false
-	}
-next:
-	for _, m := range f.Metric {
-		for i := 0; i+1 < len(labels); i += 2 {
-			found := false
-			for _, lp := range m.Label {
-				found = found || lp.GetName() == labels[i] && lp.GetValue() == labels[i+1]
-			}
-			if !found {
-				continue next
-			}
-		}
-		switch {
-		case m.Counter != nil:
-			return m.Counter.GetValue(), true
-		case m.Gauge != nil:
-			return m.Gauge.GetValue(), true
-		}
-	}
-	return 0, false
+	return metricstest.Value(s, name, labels...)
 }
 
 func (s scrape) typeOf(name string) dto.MetricType {
