@@ -32,6 +32,7 @@ import (
 // * CLIENT_METRICS resources: no subscription exists, so a name gets
 //   Kafka's subscription configs (interval.ms, match, metrics) with their
 //   defaults; an empty name is INVALID_REQUEST.
+// * BROKER_LOGGER resources: the root logger's level (brokerlogger.go).
 // * ConfigNames narrows the list; names that do not exist are left out.
 // * Other resource types are INVALID_REQUEST.
 //
@@ -60,6 +61,8 @@ func handleDescribeConfigs(b *Broker, _ *conn, kreq kmsg.Request) reply {
 			code, msg = b.describeBrokerConfigs(req, rr, &sr)
 		case kmsg.ConfigResourceTypeClientMetrics:
 			code, msg = describeClientMetrics(req, rr, &sr)
+		case kmsg.ConfigResourceTypeBrokerLogger:
+			code, msg = b.describeBrokerLoggers(rr, &sr)
 		default:
 			code, msg = kerr.InvalidRequest.Code, fmt.Sprintf("resource type %d is not supported", rr.ResourceType)
 		}

@@ -34,6 +34,8 @@ import (
 //   Changes take effect at once (partition logs, connection limits) and
 //   are persisted in the first log dir, read again at start-up over
 //   server.properties. DELETE reverts to the next layer.
+// * BROKER_LOGGER resources: SET of the root logger's level
+//   (brokerlogger.go).
 // * Other resource types are INVALID_REQUEST.
 //
 // Not done: broker keys Kafka accepts without knowing them (custom
@@ -70,6 +72,8 @@ func handleIncrementalAlterConfigs(b *Broker, _ *conn, kreq kmsg.Request) reply 
 			code, msg = b.alterBrokerConfigs(rr.ResourceName, req.ValidateOnly, func(cur map[string]string) (map[string]string, int16, string) {
 				return incrementalBrokerEdit(rr.Configs, cur)
 			})
+		case rr.ResourceType == kmsg.ConfigResourceTypeBrokerLogger:
+			code, msg = b.alterBrokerLoggers(rr, req.ValidateOnly)
 		default:
 			code, msg = kerr.InvalidRequest.Code, fmt.Sprintf("resource type %d is not supported", rr.ResourceType)
 		}

@@ -254,6 +254,12 @@ type Config struct {
 	TxnRemoveInterval time.Duration
 
 	Logger *slog.Logger
+	// LogLevel, when set, is the level Logger logs at, which the
+	// BROKER_LOGGER configs of DescribeConfigs and IncrementalAlterConfigs
+	// (kafka-configs.sh --broker-logger) read and change as the root
+	// logger's. Nil: they read Logger's level and cannot change it (the
+	// process that runs the broker owns it).
+	LogLevel *slog.LevelVar
 
 	// assumeCaseInsensitive treats the log dirs as ignoring case (tests
 	// on case-sensitive file systems).

@@ -4,6 +4,8 @@ package brokertest
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -38,6 +40,11 @@ func Start(t testing.TB, props ...string) *broker.Broker {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Its own level, at INFO, as `tributary broker` has: BROKER_LOGGER
+	// configs read and change it. The lines go nowhere.
+	level := new(slog.LevelVar)
+	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: level}))
+	cfg.LogLevel = level
 	b, err := broker.New(cfg)
 	if err != nil {
 		t.Fatal(err)

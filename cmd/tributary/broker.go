@@ -49,7 +49,7 @@ file the broker listens on PLAINTEXT://127.0.0.1:9092 and keeps its data in
 			for _, k := range broker.UnusedKeys(vals, cfg) {
 				config.WarnUnknownKey(a.log, vals.Source(), k, broker.Definitions().Closest(k))
 			}
-			cfg.Logger = a.log
+			cfg.Logger, cfg.LogLevel = a.log, a.level
 			b, err := broker.New(cfg)
 			if err != nil {
 				return err

@@ -94,8 +94,20 @@ func TestConfigsSuite(t *testing.T) {
 				t.Fatalf("after delete: %v", r)
 			}
 			r = run("--describe", "--broker-logger", "1")
-			if r.code != 1 || !strings.HasPrefix(r.stderr, "Error: describe the configs of broker-logger 1: INVALID_REQUEST") {
-				t.Errorf("broker loggers: %v", r)
+			if want := "Dynamic configs for broker-logger 1 are:\n  root=INFO sensitive=false synonyms={}\n"; r.code != 0 || r.stdout != want {
+				t.Errorf("broker loggers: %v\nwant\n%s", r, want)
+			}
+			r = run("--alter", "--broker-logger", "1", "--add-config", "root=DEBUG")
+			if r.code != 0 || r.stdout != "Completed updating config for broker-logger 1.\n" {
+				t.Errorf("alter broker logger: %v", r)
+			}
+			r = run("--describe", "--broker-logger", "1")
+			if !strings.Contains(r.stdout, "  root=DEBUG ") {
+				t.Errorf("broker loggers after the change: %v", r)
+			}
+			r = run("--alter", "--broker-logger", "1", "--add-config", "kafka.server.KafkaApis=DEBUG")
+			if r.code != 1 || r.stderr != "Error: invalid broker logger(s): kafka.server.KafkaApis\n" {
+				t.Errorf("alter an unknown logger: %v", r)
 			}
 		})
 
