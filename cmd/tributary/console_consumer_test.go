@@ -230,9 +230,6 @@ func TestConsoleConsumerSuite(t *testing.T) {
 		})
 
 		t.Run("isolation level", func(t *testing.T) {
-			if !c.transactions {
-				t.Skip("this broker does not serve transactions")
-			}
 			kafkatest.CreateTopic(t, addr, "cc-txn", 1)
 			kafkatest.Produce(t, addr, valueRecords("cc-txn", "committed")...)
 			txn := kafkatest.Client(t, addr, kgo.TransactionalID("cc-txn-producer"), kgo.DefaultProduceTopic("cc-txn"))

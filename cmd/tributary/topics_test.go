@@ -20,13 +20,11 @@ type toolCluster struct {
 	// internalTopicConfig, when set, is a --config that makes a created
 	// topic internal (to test --exclude-internal).
 	internalTopicConfig string
-	// transactions is whether the broker serves transactional producers.
-	transactions bool
 }
 
 func toolClusters() []toolCluster {
 	return []toolCluster{
-		{name: "kfake", start: func(t testing.TB) string { return startKfake(t) }, internalTopicConfig: "kfake.is_internal=true", transactions: true},
+		{name: "kfake", start: func(t testing.TB) string { return startKfake(t) }, internalTopicConfig: "kfake.is_internal=true"},
 		{name: "bundled", start: func(t testing.TB) string { return startBroker(t) }},
 	}
 }
