@@ -126,11 +126,7 @@ func (b *Broker) describeTopicConfigs(req *kmsg.DescribeConfigsRequest, rr kmsg.
 					add(k, fv, kmsg.ConfigSourceStaticBrokerConfig)
 				}
 			}
-			defName := tc.name
-			if len(tc.brokerKeys) > 0 {
-				defName = tc.brokerKeys[0]
-			}
-			add(defName, tc.def, kmsg.ConfigSourceDefaultConfig)
+			add(topicDefaultSynonym(tc))
 		}
 		if req.Version >= 3 {
 			c.ConfigType = tc.typ
@@ -142,6 +138,24 @@ func (b *Broker) describeTopicConfigs(req *kmsg.DescribeConfigsRequest, rr kmsg.
 		sr.Configs = append(sr.Configs, c)
 	}
 	return 0, ""
+}
+
+// topicDefaultSynonym is a topic config's DEFAULT_CONFIG synonym, as Kafka
+// names it: the first broker key with a default of its own
+// (log.retention.hours=168 for retention.ms: log.retention.ms and
+// log.retention.minutes have none), else the first broker key (or the
+// config itself) with the topic default.
+func topicDefaultSynonym(tc *topicConfig) (string, string, kmsg.ConfigSource) {
+	for _, name := range tc.brokerKeys {
+		if k, ok := Definitions().Lookup(name); ok && k.HasDefault {
+			return name, k.Default, kmsg.ConfigSourceDefaultConfig
+		}
+	}
+	name := tc.name
+	if len(tc.brokerKeys) > 0 {
+		name = tc.brokerKeys[0]
+	}
+	return name, tc.def, kmsg.ConfigSourceDefaultConfig
 }
 
 func (b *Broker) describeBrokerConfigs(req *kmsg.DescribeConfigsRequest, rr kmsg.DescribeConfigsRequestResource, sr *kmsg.DescribeConfigsResponseResource) (int16, string) {

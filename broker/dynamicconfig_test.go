@@ -205,7 +205,7 @@ func TestAlterConfigsDynamicBroker(t *testing.T) {
 	for _, s := range topic["retention.ms"].ConfigSynonyms {
 		syn = append(syn, s.Name+"="+valueOf(kmsg.DescribeConfigsResponseResourceConfig{Value: s.Value})+"/"+s.Source.String())
 	}
-	if got := strings.Join(syn, " "); got != "log.retention.ms=5000/DYNAMIC_DEFAULT_BROKER_CONFIG log.retention.hours=48/STATIC_BROKER_CONFIG log.retention.ms=604800000/DEFAULT_CONFIG" {
+	if got := strings.Join(syn, " "); got != "log.retention.ms=5000/DYNAMIC_DEFAULT_BROKER_CONFIG log.retention.hours=48/STATIC_BROKER_CONFIG log.retention.hours=168/DEFAULT_CONFIG" {
 		t.Fatalf("retention.ms synonyms: %s", got)
 	}
 

@@ -27,7 +27,7 @@ func TestConfigsSuite(t *testing.T) {
 				!strings.HasPrefix(lines[2], "  retention.ms=3600000 sensitive=false synonyms={") {
 				t.Fatalf("describe: %v", r)
 			}
-			if c.name == "bundled" && lines[2] != "  retention.ms=3600000 sensitive=false synonyms={DYNAMIC_TOPIC_CONFIG:retention.ms=3600000, DEFAULT_CONFIG:log.retention.ms=604800000}" {
+			if c.name == "bundled" && lines[2] != "  retention.ms=3600000 sensitive=false synonyms={DYNAMIC_TOPIC_CONFIG:retention.ms=3600000, DEFAULT_CONFIG:log.retention.hours=168}" {
 				t.Errorf("synonyms: %q", lines[2])
 			}
 			r = run("--describe", "--topic", "cf", "--all")
