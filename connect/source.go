@@ -770,6 +770,18 @@ type span struct {
 	ok         bool
 }
 
+// appendSpan appends a record's span to a stream's spans, joined to the
+// one before when it continues it: following the joined span reaches what
+// following both does, from any position, and a long stream takes a span
+// per gap rather than per record.
+func appendSpan(spans []span, s span) []span {
+	if n := len(spans); n > 0 && s.ok && s.start >= 0 && spans[n-1].ok && spans[n-1].end == s.start {
+		spans[n-1].end = s.end
+		return spans
+	}
+	return append(spans, s)
+}
+
 // chainOver returns the position the records of spans, in order, reach
 // from pos.
 func chainOver(spans []span, pos int64) int64 {
@@ -844,7 +856,7 @@ func (w *Worker) spansOf(ctx context.Context, pc *producedCache, tp topicPart, l
 	if pc == nil || pc.off {
 		err := w.readSent(ctx, tp.topic, tp.part, lo, hi, func(_ int64, id []byte, start, end int64, ok bool) {
 			if string(id) == string(identity) {
-				out = append(out, span{start, end, ok})
+				out = appendSpan(out, span{start, end, ok})
 			}
 		})
 		return out, err
@@ -869,7 +881,7 @@ func (w *Worker) spansOf(ctx context.Context, pc *producedCache, tp topicPart, l
 	i, _ := slices.BinarySearchFunc(r.recs, lo, func(e sentRec, t int64) int { return cmp.Compare(e.off, t) })
 	for _, e := range r.recs[i:] {
 		if e.id == string(identity) {
-			out = append(out, span{e.start, e.end, e.ok})
+			out = appendSpan(out, span{e.start, e.end, e.ok})
 		}
 	}
 	return out, nil

@@ -169,3 +169,23 @@ func TestParsePosition(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendSpanJoins: spans joined as they are appended reach what the
+// records one by one reach, from every position, across gaps, a record
+// without its start, an unreadable header and a stream read twice.
+func TestAppendSpanJoins(t *testing.T) {
+	recs := []span{{0, 10, true}, {10, 25, true}, {25, 30, true}, {40, 50, true}, {50, 60, false},
+		{60, 70, true}, {-1, 80, true}, {80, 90, true}, {0, 10, true}, {10, 20, true}}
+	var joined []span
+	for _, s := range recs {
+		joined = appendSpan(joined, s)
+	}
+	if len(joined) >= len(recs) {
+		t.Fatalf("%d spans from %d records: nothing joined", len(joined), len(recs))
+	}
+	for pos := int64(0); pos <= 95; pos++ {
+		if got, want := chainOver(joined, pos), chainOver(recs, pos); got != want {
+			t.Errorf("from %d: joined spans reach %d, the records %d", pos, got, want)
+		}
+	}
+}

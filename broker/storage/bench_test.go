@@ -11,8 +11,12 @@ func benchBatch() []byte {
 	return makeBatch(batchSpec{n: 80, ts: time.Now().UnixMilli(), valueLen: 200})
 }
 
-func BenchmarkAppend(b *testing.B) {
-	l := openLog(b, b.TempDir(), Options{}, false, 0)
+func BenchmarkAppend(b *testing.B) { benchAppend(b, Options{}) }
+
+// benchAppend appends benchBatch to a log of options o, one batch an
+// iteration.
+func benchAppend(b *testing.B, o Options) {
+	l := openLog(b, b.TempDir(), o, false, 0)
 	defer l.Close()
 	batch := benchBatch()
 	now := time.Now()

@@ -12,17 +12,7 @@ import (
 func BenchmarkAppendCompacted(b *testing.B) {
 	o := DefaultOptions()
 	o.Compact = true
-	l := openLog(b, b.TempDir(), o, false, 0)
-	defer l.Close()
-	batch := benchBatch()
-	now := time.Now()
-	b.SetBytes(int64(len(batch)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := l.Append(batch, now); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchAppend(b, o)
 }
 
 // BenchmarkClean cleans a log of 20,000 records over 1,000 keys, in
